@@ -1,0 +1,40 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "bluesky-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ATSyntax", targets: ["ATSyntax"]),
+        .library(name: "ATData", targets: ["ATData"]),
+        .executable(name: "bsky", targets: ["bsky"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "ATSyntax"),
+        .target(
+            name: "ATData",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .executableTarget(
+            name: "bsky",
+            dependencies: [
+                "ATSyntax", "ATData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "ATBench",
+            dependencies: ["ATData", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Benchmarks/ATBench"
+        ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ATSyntaxTests", dependencies: ["ATSyntax", "TestSupport"]),
+        .testTarget(name: "ATDataTests", dependencies: ["ATData", "TestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: ["ATData", "TestSupport", "bsky"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

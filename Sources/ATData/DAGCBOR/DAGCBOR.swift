@@ -1,0 +1,66 @@
+/// Strict DAG-CBOR as atproto uses it: the decoder accepts only the canonical
+/// form, and the encoder writes only that form.
+///
+/// Canonical means: integers and lengths in their shortest form; map keys are
+/// text, unique, and sorted by length and then bytewise; no floats, no
+/// indefinite lengths, no `undefined`; tag 42 (a CID link with a 0x00 prefix)
+/// is the only tag. The decoder also bounds nesting depth and declared sizes,
+/// so that hostile input cannot exhaust the stack or memory.
+public enum DAGCBOR {
+    /// Bounds the decoder enforces.
+    public struct Limits: Sendable, Hashable {
+        /// The deepest nesting of arrays and maps.
+        public var maxDepth: Int
+        /// The most elements an array or entries a map may declare.
+        public var maxContainerCount: Int
+        /// The longest text or byte string.
+        public var maxStringLength: Int
+
+        public init(maxDepth: Int = 128, maxContainerCount: Int = 1 << 20, maxStringLength: Int = 1 << 24) {
+            self.maxDepth = maxDepth
+            self.maxContainerCount = maxContainerCount
+            self.maxStringLength = maxStringLength
+        }
+
+        /// 128 levels, 2²⁰ elements, 16 MiB strings.
+        public static let `default` = Limits()
+    }
+
+    /// Decodes exactly one value from `bytes`; trailing bytes are an error.
+    public static func decode(_ bytes: some ContiguousBytesLike, limits: Limits = .default) throws(DataError) -> DataValue {
+        try bytes.withBytes { (buffer) throws(DataError) in try decode(buffer, limits: limits) }
+    }
+
+    /// Decodes exactly one value from `buffer`; trailing bytes are an error.
+    public static func decode(_ buffer: UnsafeRawBufferPointer, limits: Limits = .default) throws(DataError) -> DataValue {
+        var reader = DAGCBORReader(buffer, limits: limits)
+        let value = try reader.readValue()
+        try reader.expectEnd()
+        return value
+    }
+
+    /// Encodes `value` in canonical DAG-CBOR.
+    public static func encode(_ value: DataValue) -> [UInt8] {
+        var writer = DAGCBORWriter()
+        writer.write(value)
+        return writer.bytes
+    }
+
+    /// The CID of `value` encoded as DAG-CBOR, and the encoded bytes.
+    public static func encodeWithCID(_ value: DataValue) -> (cid: CID, bytes: [UInt8]) {
+        let bytes = encode(value)
+        return (CID.compute(bytes, codec: .dagCBOR), bytes)
+    }
+}
+
+/// CBOR major types.
+@usableFromInline enum Major {
+    @usableFromInline static let unsigned: UInt8 = 0
+    @usableFromInline static let negative: UInt8 = 1
+    @usableFromInline static let bytes: UInt8 = 2
+    @usableFromInline static let text: UInt8 = 3
+    @usableFromInline static let array: UInt8 = 4
+    @usableFromInline static let map: UInt8 = 5
+    @usableFromInline static let tag: UInt8 = 6
+    @usableFromInline static let simple: UInt8 = 7
+}

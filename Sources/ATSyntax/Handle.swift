@@ -1,0 +1,47 @@
+/// A handle: a DNS name such as `alice.bsky.social`, normalised to lowercase.
+///
+/// At least two labels of `[A-Za-z0-9-]`, 1–63 bytes each, neither starting nor
+/// ending with a hyphen; the last label starts with a letter; 253 bytes in all.
+public struct Handle: SyntaxValue, Comparable {
+    /// The handle in lowercase.
+    public let description: String
+
+    /// The longest handle accepted, in bytes.
+    public static let maxLength = 253
+    /// The handle that stands for "no valid handle" in atproto.
+    public static let invalid = try! Handle("handle.invalid")
+
+    public init(_ string: String) throws(SyntaxError) {
+        func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
+            SyntaxError("Handle", code, message)
+        }
+        let bytes = Array(string.utf8)
+        guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
+        guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
+        let labels = ASCII.split(bytes, on: ASCII.dot)
+        guard labels.count >= 2 else { throw fail(.invalidStructure, "needs at least two labels separated by '.'") }
+        for label in labels {
+            try Self.checkLabel(label, fail: fail)
+        }
+        guard let first = labels.last?.first, ASCII.isAlpha(first) else {
+            throw fail(.invalidStructure, "the top-level domain must start with a letter")
+        }
+        self.description = String(decoding: bytes.map { ASCII.isUpper($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// Checks one DNS label: 1–63 bytes of `[A-Za-z0-9-]`, no hyphen at either end.
+    static func checkLabel(
+        _ label: ArraySlice<UInt8>, fail: (SyntaxError.Code, String) -> SyntaxError
+    ) throws(SyntaxError) {
+        guard !label.isEmpty else { throw fail(.invalidStructure, "empty label") }
+        guard label.count <= 63 else { throw fail(.tooLong, "label longer than 63 bytes") }
+        for c in label where !(ASCII.isAlnum(c) || c == ASCII.hyphen) {
+            throw fail(.invalidCharacter, "character '\(Unicode.Scalar(c))' is not allowed in a label")
+        }
+        guard label.first != ASCII.hyphen, label.last != ASCII.hyphen else {
+            throw fail(.invalidCharacter, "a label must not start or end with '-'")
+        }
+    }
+
+    public static func < (lhs: Handle, rhs: Handle) -> Bool { lhs.description < rhs.description }
+}
