@@ -31,6 +31,10 @@ let package = Package(
             dependencies: ["ATData", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/ATBench"
         ),
+        // libFuzzer targets; see Fuzz/README.md. A plain build replays inputs instead.
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "FuzzDAGCBOR", dependencies: ["ATData", "FuzzSupport"]),
+        .executableTarget(name: "FuzzCAR", dependencies: ["ATData", "FuzzSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ATSyntaxTests", dependencies: ["ATSyntax", "TestSupport"]),
         .testTarget(name: "ATDataTests", dependencies: ["ATData", "TestSupport"]),

@@ -93,19 +93,21 @@ struct CarCommand: AsyncParsableCommand {
         func run() async throws {
             guard records > 0 else { throw ValidationError("--records must be positive") }
             let start = ContinuousClock.now
-            var writer = CARWriter(roots: [], sink: [UInt8]())
-            var first: CID?
-            for i in 0..<records {
+            let posts = (0..<records).map { i -> (CID, [UInt8]) in
                 let post: DataValue = [
                     "$type": "app.bsky.feed.post",
                     "text": .string("post number \(i)"),
                     "createdAt": "2024-01-01T00:00:00.000Z",
                     "langs": ["en"],
                 ]
-                let (cid, block) = DAGCBOR.encodeWithCID(post)
-                first = first ?? cid
-                try await writer.write(cid: cid, data: block)
+                return DAGCBOR.encodeWithCID(post)
             }
+            // The root lists every post, so that the file is one connected graph.
+            let (root, index) = DAGCBOR.encodeWithCID(["posts": .array(posts.map { .link($0.0) })])
+            var writer = CARWriter(roots: [root], sink: [UInt8]())
+            try await writer.write(cid: root, data: index)
+            for (cid, block) in posts { try await writer.write(cid: cid, data: block) }
+            let first = posts.first?.0
             let file = try await writer.finish()
             guard FileManager.default.createFile(atPath: output, contents: Data(file)) else {
                 throw CLIFailure("\(output): cannot write file")

@@ -47,6 +47,26 @@ struct DAGCBORTests {
         }
     }
 
+    @Test func largeValuesRoundTrip() throws {
+        // Past the encoder's 1 KiB scratch, values are measured and written exactly.
+        let links: [DataValue] = (0..<60).map { .link(CID.compute([UInt8($0)])) }
+        let value: DataValue = [
+            "text": .string(String(repeating: "é", count: 700)),
+            "links": .array(links),
+            "bytes": .bytes([UInt8](repeating: 7, count: 300)),
+            "z": .int(Int64.max),
+            "zz": .link(CID.compute([1], codec: .raw)),
+        ]
+        let bytes = DAGCBOR.encode(value)
+        #expect(bytes.count > 4000)
+        #expect(try DAGCBOR.decode(bytes) == value)
+        // Each part encodes the same alone as inside the whole.
+        let map = try #require(value.mapValue)
+        var expected: [UInt8] = [0xA5]
+        for entry in map.entries { expected += DAGCBOR.encode(.string(entry.key)) + DAGCBOR.encode(entry.value) }
+        #expect(bytes == expected)
+    }
+
     // MARK: Adversarial input: each gets its typed error.
 
     @Test func truncation() {

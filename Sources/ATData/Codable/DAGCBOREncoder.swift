@@ -46,9 +46,9 @@ final class EncodingNode {
         case .value(let v): return v
         case .array(let nodes): return .array(try nodes.map { try $0.resolve(codingPath: codingPath) })
         case .map(let nodes):
-            var entries = [(key: String, value: DataValue)]()
+            var entries = [DataMap.Entry]()
             entries.reserveCapacity(nodes.count)
-            for (key, node) in nodes { entries.append((key, try node.resolve(codingPath: codingPath))) }
+            for (key, node) in nodes { entries.append(DataMap.Entry(key: key, value: try node.resolve(codingPath: codingPath))) }
             entries.sort { DataMap.precedes($0.key, $1.key) }
             return .map(DataMap(uncheckedSortedEntries: entries))
         }

@@ -27,6 +27,7 @@ public enum DAGCBOR {
     }
 
     /// Decodes exactly one value from `bytes`; trailing bytes are an error.
+    @inlinable
     public static func decode(_ bytes: some ContiguousBytesLike, limits: Limits = .default) throws(DataError) -> DataValue {
         try bytes.withBytes { (buffer) throws(DataError) in try decode(buffer, limits: limits) }
     }
@@ -41,9 +42,7 @@ public enum DAGCBOR {
 
     /// Encodes `value` in canonical DAG-CBOR.
     public static func encode(_ value: DataValue) -> [UInt8] {
-        var writer = DAGCBORWriter()
-        writer.write(value)
-        return writer.bytes
+        DAGCBORWriter.encode(value)
     }
 
     /// The CID of `value` encoded as DAG-CBOR, and the encoded bytes.

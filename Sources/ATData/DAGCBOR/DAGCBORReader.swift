@@ -100,10 +100,10 @@ package struct DAGCBORReader {
         let length = try checkLength(arg, limit: limits.maxStringLength, start: start, what: "text string")
         let body = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + length)])
         offset += length
-        guard let string = String(validating: body.assumingMemoryBound(to: UInt8.self), as: UTF8.self) else {
+        guard UTF8Validation.isValid(body) else {
             throw DataError(.invalidUTF8, "text string is not valid UTF-8", offset: start)
         }
-        return string
+        return String(decoding: body.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
     }
 
     /// Reads a byte string, returning its range in the buffer.
@@ -249,13 +249,13 @@ package struct DAGCBORReader {
                 throw DataError(.depthExceeded, "nested deeper than \(limits.maxDepth) levels", offset: start)
             }
             let count = try checkLength(arg, limit: limits.maxContainerCount, start: start, what: "map")
-            var entries = [(key: String, value: DataValue)]()
+            var entries = [DataMap.Entry]()
             entries.reserveCapacity(count)
             var previous: Range<Int>? = nil
             for _ in 0..<count {
                 let (key, range) = try readKey(after: previous)
                 previous = range
-                entries.append((key, try readValue(depth: depth + 1)))
+                entries.append(DataMap.Entry(key: key, value: try readValue(depth: depth + 1)))
             }
             return .map(DataMap(uncheckedSortedEntries: entries))
         case Major.tag:

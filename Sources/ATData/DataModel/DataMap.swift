@@ -2,8 +2,19 @@
 /// bytewise. This is the order that canonical encoding needs, so decoded maps
 /// arrive in it already and encoding never sorts.
 public struct DataMap: Sendable, Hashable, Sequence {
+    /// One key and its value.
+    public struct Entry: Sendable, Hashable {
+        public var key: String
+        public var value: DataValue
+
+        public init(key: String, value: DataValue) {
+            self.key = key
+            self.value = value
+        }
+    }
+
     /// The entries in DAG-CBOR key order.
-    public private(set) var entries: [(key: String, value: DataValue)]
+    public private(set) var entries: [Entry]
 
     /// An empty map.
     public init() { entries = [] }
@@ -22,12 +33,12 @@ public struct DataMap: Sendable, Hashable, Sequence {
 
     /// A map from a dictionary.
     public init(_ dictionary: [String: DataValue]) {
-        entries = dictionary.map { (key: $0.key, value: $0.value) }
+        entries = dictionary.map { Entry(key: $0.key, value: $0.value) }
         entries.sort { DataMap.precedes($0.key, $1.key) }
     }
 
     /// Entries that the caller guarantees to be unique and in DAG-CBOR order.
-    @usableFromInline init(uncheckedSortedEntries entries: [(key: String, value: DataValue)]) {
+    @usableFromInline init(uncheckedSortedEntries entries: [Entry]) {
         self.entries = entries
     }
 
@@ -50,13 +61,13 @@ public struct DataMap: Sendable, Hashable, Sequence {
             switch (search(key), newValue) {
             case (.found(let i), let value?): entries[i].value = value
             case (.found(let i), nil): entries.remove(at: i)
-            case (.insertAt(let i), let value?): entries.insert((key, value), at: i)
+            case (.insertAt(let i), let value?): entries.insert(Entry(key: key, value: value), at: i)
             case (.insertAt, nil): break
             }
         }
     }
 
-    public func makeIterator() -> IndexingIterator<[(key: String, value: DataValue)]> {
+    public func makeIterator() -> IndexingIterator<[Entry]> {
         entries.makeIterator()
     }
 
@@ -81,16 +92,4 @@ public struct DataMap: Sendable, Hashable, Sequence {
         return .insertAt(low)
     }
 
-    public static func == (lhs: DataMap, rhs: DataMap) -> Bool {
-        lhs.entries.count == rhs.entries.count
-            && zip(lhs.entries, rhs.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(entries.count)
-        for (key, value) in entries {
-            hasher.combine(key)
-            hasher.combine(value)
-        }
-    }
 }

@@ -164,7 +164,7 @@ private struct JSONView: Encodable {
             for element in elements { try c.encode(JSONView(value: element)) }
         case .map(let map):
             var c = encoder.container(keyedBy: AnyKey.self)
-            for (key, element) in map { try c.encode(JSONView(value: element), forKey: AnyKey(stringValue: key)) }
+            for entry in map { try c.encode(JSONView(value: entry.value), forKey: AnyKey(stringValue: entry.key)) }
         }
     }
 }

@@ -9,7 +9,7 @@ public enum DataValue: Sendable, Hashable {
     case int(Int64)
     case string(String)
     case bytes([UInt8])
-    case link(CID)
+    indirect case link(CID)
     case array([DataValue])
     case map(DataMap)
 

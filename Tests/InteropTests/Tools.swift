@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The built `bsky` executable and the third-party peers' virtualenv.
+enum Tools {
+    static let bsky = Processes.productsDirectory.appendingPathComponent("bsky")
+
+    /// Runs `bsky` with `arguments`.
+    static func runBsky(_ arguments: [String]) throws -> ProcessResult {
+        try Processes.run(bsky, arguments)
+    }
+
+    /// The virtualenv's python, created on first use by `scripts/python-env`.
+    static let python: Result<URL, ToolError> = {
+        let script = Fixtures.packageRoot.appendingPathComponent("scripts/python-env")
+        guard let result = try? Processes.run(URL(fileURLWithPath: "/bin/bash"), [script.path]), result.status == 0 else {
+            return .failure(ToolError("scripts/python-env failed: python3 with venv and pip, and access to PyPI, are needed"))
+        }
+        return .success(URL(fileURLWithPath: result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }()
+
+    /// Runs `scripts/interop/peers.py` with `arguments` and returns its stdout.
+    static func peers(_ arguments: [String]) throws -> String {
+        let python = try python.get()
+        let script = Fixtures.packageRoot.appendingPathComponent("scripts/interop/peers.py")
+        let result = try Processes.run(python, [script.path] + arguments)
+        guard result.status == 0 else { throw ToolError("peers.py \(arguments.joined(separator: " ")) failed:\n\(result.stderr)") }
+        return result.stdout
+    }
+
+    /// A fresh temporary directory.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bsky-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+struct ToolError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// What `bsky car verify --json` prints.
+struct VerifyReport: Codable, Equatable {
+    let roots: [String]
+    let blocks: Int
+    let bytes: Int
+}

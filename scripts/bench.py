@@ -1,0 +1,91 @@
+"""Runs the anchors' side of scripts/bench and prints the comparison.
+
+Usage: bench.py SWIFT_JSONL CAR_FILE [--posts N] [--repeat N]
+
+Workload (a): DAG-CBOR encode and decode of small posts.
+Workload (b): CAR scan plus CID check of a repository-shaped CAR; the anchor is
+libipld.decode_car (which parses and decodes every block, but does not hash).
+"""
+import json
+import sys
+import time
+
+import cbrrr
+import libipld
+
+
+def flag(name, default):
+    args = sys.argv[3:]
+    return int(args[args.index(name) + 1]) if name in args else default
+
+
+def best(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main():
+    swift = {}
+    with open(sys.argv[1]) as f:
+        for line in f:
+            if line.strip():
+                row = json.loads(line)
+                swift[row["name"]] = row
+    with open(sys.argv[2], "rb") as f:
+        car = f.read()
+    posts_n = flag("--posts", 100_000)
+    repeat = flag("--repeat", 5)
+
+    posts = [{"$type": "app.bsky.feed.post", "text": f"post number {i}", "createdAt": "2024-01-01T00:00:00.000Z",
+              "langs": ["en"]} for i in range(posts_n)]
+    encoded = [libipld.encode_dag_cbor(p) for p in posts]
+    assert encoded == [cbrrr.encode_dag_cbor(p) for p in posts]
+
+    anchors = {
+        "cbor.encode": {
+            "libipld": best(lambda: [libipld.encode_dag_cbor(p) for p in posts], repeat),
+            "cbrrr": best(lambda: [cbrrr.encode_dag_cbor(p) for p in posts], repeat),
+        },
+        "cbor.decode": {
+            "libipld": best(lambda: [libipld.decode_dag_cbor(b) for b in encoded], repeat),
+            "cbrrr": best(lambda: [cbrrr.decode_dag_cbor(b) for b in encoded], repeat),
+        },
+        "car.scan.check": {
+            "libipld": best(lambda: libipld.decode_car(car), repeat),
+        },
+    }
+    targets = {"cbor.encode": 1.0, "cbor.decode": 5.0, "car.scan.check": 8.0}
+
+    print()
+    print(f"{'workload':<24}{'swift':>12}{'libipld':>12}{'cbrrr':>12}{'vs libipld':>12}{'vs cbrrr':>10}{'target':>9}")
+    for name in ["cbor.encode", "cbor.decode", "cbor.encode.codable", "cbor.decode.codable",
+                 "sha256.blocks", "car.scan.nocheck", "car.scan.check", "car.scan.check.decode"]:
+        row = swift[name]
+        s = row["seconds"]
+        anchor_name = {"cbor.encode.codable": "cbor.encode", "cbor.decode.codable": "cbor.decode",
+                       "car.scan.check.decode": "car.scan.check"}.get(name, name)
+        a = anchors.get(anchor_name, {})
+        lib, cb = a.get("libipld"), a.get("cbrrr")
+        fmt = lambda t: f"{t * 1000:9.1f} ms" if t is not None else f"{'-':>12}"
+        ratio = lambda t: f"{t / s:9.2f}x" if t is not None else f"{'-':>10}"
+        target = targets.get(name)
+        verdict = "" if target is None else ("  ok" if lib / s >= target else "  MISSED")
+        print(f"{name:<24}{fmt(s):>12}{fmt(lib):>12}{fmt(cb):>12}{ratio(lib):>12}{ratio(cb):>10}"
+              f"{(f'{target:.0f}x' if target else ''):>9}{verdict}")
+    print()
+    for name in ["sha256.blocks", "car.scan.nocheck", "car.scan.check", "car.scan.check.decode"]:
+        row = swift[name]
+        print(f"{name:<24}{row['bytes'] / row['seconds'] / 1e6:8.0f} MB/s  "
+              f"{row['items'] / row['seconds'] / 1e6:6.2f} M blocks/s  ({row['items']} blocks, {row['bytes']} bytes)")
+    row = swift["car.scan.check"]
+    print(f"libipld.decode_car      {len(car) / anchors['car.scan.check']['libipld'] / 1e6:8.0f} MB/s")
+    mbps = row["bytes"] / row["seconds"] / 1e6
+    print(f"\ncar.scan.check throughput target 600 MB/s: {'ok' if mbps >= 600 else 'MISSED'} ({mbps:.0f} MB/s)")
+
+
+if __name__ == "__main__":
+    main()
