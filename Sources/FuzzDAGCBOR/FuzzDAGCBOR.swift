@@ -15,15 +15,7 @@ public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 #else
-import Foundation
 import FuzzSupport
 
-/// Without libFuzzer, replays the inputs (files or directories) given as arguments.
-@main
-enum Replay {
-    static func main() throws {
-        let count = try replayInputs(CommandLine.arguments.dropFirst()) { fuzzOne($0) }
-        print("replayed \(count) inputs")
-    }
-}
+@main enum Replay { static func main() throws { try replayMain(fuzzOne) } }
 #endif

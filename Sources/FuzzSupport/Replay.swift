@@ -18,3 +18,9 @@ public func replayInputs(_ paths: some Sequence<String>, _ body: (UnsafeRawBuffe
     return count
 }
 
+/// The entry point of a fuzz target built without libFuzzer: replays the
+/// inputs named on the command line.
+public func replayMain(_ body: (UnsafeRawBufferPointer) -> Void) throws {
+    let count = try replayInputs(CommandLine.arguments.dropFirst(), body)
+    print("replayed \(count) inputs")
+}

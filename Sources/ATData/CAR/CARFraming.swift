@@ -4,8 +4,10 @@ enum CARFraming {
     /// A parsed block section.
     struct Section {
         let cid: CID
+        /// Where the section, with its length prefix, starts.
+        let start: Int
         let data: Range<Int>
-        let end: Int
+        var end: Int { data.upperBound }
     }
 
     /// Reads the header section at the start of `buffer`.
@@ -67,7 +69,7 @@ enum CARFraming {
                 throw DataError(error.code, error.message, offset: offset, blockIndex: index)
             }
         }
-        return Section(cid: cid, data: cursor..<end, end: end)
+        return Section(cid: cid, start: offset, data: cursor..<end)
     }
 
     /// Appends a length-prefixed header section.

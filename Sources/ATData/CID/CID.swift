@@ -129,8 +129,9 @@ public struct SHA256Digest: Hashable, Sendable {
     /// The SHA-256 digest of `data`.
     @inlinable
     public init(hashing data: UnsafeRawBufferPointer) {
-        let digest = SHA256.hash(data: data)
-        self = digest.withUnsafeBytes { SHA256Digest($0) }
+        var hasher = SHA256()
+        hasher.update(bufferPointer: data)
+        self = hasher.finalize().withUnsafeBytes { SHA256Digest($0) }
     }
 
     /// The SHA-256 digest of `bytes`.

@@ -175,17 +175,26 @@ struct CBORPointerWriter {
     }
 
     @inline(__always)
-    mutating func writeString(_ s: String) {
+    mutating func writeString(_ s: borrowing String) {
+        #if canImport(Darwin)
+        // Strings may be bridged here, and `utf8.span` needs native storage.
         let utf8 = s.utf8
         let n = utf8.count
         writeHeader(Major.text, UInt64(n))
         guard fits(n) else { return }
-        let copied: Void? = utf8.withContiguousStorageIfAvailable { source in
-            pointer.update(from: source.baseAddress!, count: n)
-        }
-        if copied == nil {
+        if utf8.withContiguousStorageIfAvailable({ pointer.update(from: $0.baseAddress!, count: n) }) == nil {
             for (i, c) in utf8.enumerated() { pointer[i] = c }
         }
+        #else
+        // A span borrows the bytes: unlike a UTF8View, it costs no retain.
+        let span = s.utf8.span
+        let n = span.count
+        writeHeader(Major.text, UInt64(n))
+        guard fits(n) else { return }
+        span.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { pointer.update(from: base, count: n) }
+        }
+        #endif
         pointer += n
     }
 
@@ -224,7 +233,7 @@ struct CBORPointerWriter {
         }
     }
 
-    mutating func write(_ value: DataValue) {
+    mutating func write(_ value: borrowing DataValue) {
         switch value {
         case .null: if fits(1) { byte(0xF6) }
         case .bool(let b): if fits(1) { byte(b ? 0xF5 : 0xF4) }
@@ -240,14 +249,17 @@ struct CBORPointerWriter {
         case .array(let elements):
             writeHeader(Major.array, UInt64(elements.count))
             elements.withUnsafeBufferPointer { buffer in
-                for i in buffer.indices { write(buffer[i]) }
+                for i in buffer.indices {
+                    if case .string(let s) = buffer[i] { writeString(s) } else { write(buffer[i]) }
+                }
             }
         case .map(let map):
             writeHeader(Major.map, UInt64(map.count))
             map.entries.withUnsafeBufferPointer { buffer in
                 for i in buffer.indices {
                     writeString(buffer[i].key)
-                    write(buffer[i].value)
+                    // Strings, the commonest values, are written here without a call.
+                    if case .string(let s) = buffer[i].value { writeString(s) } else { write(buffer[i].value) }
                 }
             }
         }
