@@ -18,13 +18,14 @@ public struct DAGCBORDecoder: Sendable {
 
     /// Decodes a `T` from a data model value.
     public func decode<T: Decodable>(_ type: T.Type, from value: DataValue) throws -> T {
-        try ValueDecoder(value: value, codingPath: []).decodeValue(type)
+        try ValueDecoder(value: value, pathNode: .root).decodeValue(type)
     }
 }
 
 private struct ValueDecoder: Decoder {
     let value: DataValue
-    let codingPath: [any CodingKey]
+    let pathNode: CodingPathNode
+    var codingPath: [any CodingKey] { pathNode.path }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func mismatch(_ expected: String) -> DecodingError {
@@ -46,12 +47,12 @@ private struct ValueDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .map(let map) = value else { throw mismatch("a map") }
-        return KeyedDecodingContainer(KeyedValueContainer<Key>(map: map, codingPath: codingPath))
+        return KeyedDecodingContainer(KeyedValueContainer<Key>(map: map, pathNode: pathNode))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .array(let elements) = value else { throw mismatch("an array") }
-        return UnkeyedValueContainer(elements: elements, codingPath: codingPath)
+        return UnkeyedValueContainer(elements: elements, pathNode: pathNode)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleValueContainer(decoder: self) }
@@ -94,19 +95,40 @@ private struct SingleValueContainer: SingleValueDecodingContainer {
 
 private struct KeyedValueContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let map: DataMap
-    let codingPath: [any CodingKey]
+    let pathNode: CodingPathNode
+    var codingPath: [any CodingKey] { pathNode.path }
     var allKeys: [Key] { map.keys.compactMap { Key(stringValue: $0) } }
 
     func contains(_ key: Key) -> Bool { map[key.stringValue] != nil }
 
-    private func child(_ key: Key) throws -> ValueDecoder {
+    private func value(_ key: Key) throws -> DataValue {
         guard let value = map[key.stringValue] else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "no value for '\(key.stringValue)'"))
         }
-        return ValueDecoder(value: value, codingPath: codingPath + [key])
+        return value
+    }
+
+    private func child(_ key: Key) throws -> ValueDecoder {
+        ValueDecoder(value: try value(key), pathNode: pathNode.appending(key))
     }
 
     func decodeNil(forKey key: Key) throws -> Bool { map[key.stringValue] == nil || map[key.stringValue] == .null }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        if case .string(let s) = try value(key) { return s }
+        return try child(key).decodeValue(type)  // throws the type mismatch with its path
+    }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+        if case .bool(let b) = try value(key) { return b }
+        return try child(key).decodeValue(type)
+    }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+        if case .int(let i) = try value(key), let v = Int(exactly: i) { return v }
+        return try child(key).decodeValue(type)
+    }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 {
+        if case .int(let i) = try value(key) { return i }
+        return try child(key).decodeValue(type)
+    }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try child(key).decodeValue(type) }
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try child(key).container(keyedBy: type)
@@ -118,14 +140,15 @@ private struct KeyedValueContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
 
 private struct UnkeyedValueContainer: UnkeyedDecodingContainer {
     let elements: [DataValue]
-    let codingPath: [any CodingKey]
+    let pathNode: CodingPathNode
+    var codingPath: [any CodingKey] { pathNode.path }
     var currentIndex = 0
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
 
-    init(elements: [DataValue], codingPath: [any CodingKey]) {
+    init(elements: [DataValue], pathNode: CodingPathNode) {
         self.elements = elements
-        self.codingPath = codingPath
+        self.pathNode = pathNode
     }
 
     private mutating func next() throws -> ValueDecoder {
@@ -133,13 +156,20 @@ private struct UnkeyedValueContainer: UnkeyedDecodingContainer {
             throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "array has only \(elements.count) elements"))
         }
         defer { currentIndex += 1 }
-        return ValueDecoder(value: elements[currentIndex], codingPath: codingPath + [AnyKey(intValue: currentIndex)])
+        return ValueDecoder(value: elements[currentIndex], pathNode: pathNode.appending(index: currentIndex))
     }
 
     mutating func decodeNil() throws -> Bool {
         guard !isAtEnd, elements[currentIndex] == .null else { return false }
         currentIndex += 1
         return true
+    }
+    mutating func decode(_ type: String.Type) throws -> String {
+        if !isAtEnd, case .string(let s) = elements[currentIndex] {
+            currentIndex += 1
+            return s
+        }
+        return try next().decodeValue(type)
     }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decodeValue(type) }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {

@@ -16,148 +16,126 @@ public struct DAGCBOREncoder: Sendable {
     /// `value` in the data model, before encoding to bytes.
     public func encodeToValue(_ value: some Encodable) throws -> DataValue {
         let root = EncodingNode()
-        try root.store(value, codingPath: [])
-        return try root.resolve(codingPath: [])
+        try root.store(value, path: .root)
+        return root.resolve()
     }
 }
 
-/// A value under construction: containers are filled in place by reference.
+/// A value under construction: containers fill it in place by reference.
 final class EncodingNode {
+    /// A map entry or array element: a finished value, or a node still being filled.
+    enum Slot {
+        case value(DataValue)
+        case node(EncodingNode)
+    }
+
     enum Content {
         case empty
         case value(DataValue)
-        case map([String: EncodingNode])
-        case array([EncodingNode])
+        case map([(key: String, slot: Slot)])
+        case array([Slot])
     }
+
     var content: Content = .empty
 
-    func store(_ value: some Encodable, codingPath: [any CodingKey]) throws {
-        switch value {
-        case let cid as CID: content = .value(.link(cid))
-        case let data as Data: content = .value(.bytes(Array(data)))
-        case let dataValue as DataValue: content = .value(dataValue)
-        default: try value.encode(to: NodeEncoder(node: self, codingPath: codingPath))
+    /// Stores `value`, writing the data model's special types directly.
+    func store<T: Encodable>(_ value: T, path: CodingPathNode) throws {
+        if let special = Self.special(value) {
+            content = .value(special)
+        } else {
+            try value.encode(to: NodeEncoder(node: self, pathNode: path))
         }
     }
 
-    func resolve(codingPath: [any CodingKey]) throws -> DataValue {
+    /// CIDs, `Data` and `DataValue`, which are not encoded through `Codable`.
+    @inline(__always)
+    static func special<T: Encodable>(_ value: T) -> DataValue? {
+        if T.self == CID.self { return .link(value as! CID) }
+        if T.self == Data.self { return .bytes(Array(value as! Data)) }
+        if T.self == DataValue.self { return (value as! DataValue) }
+        return nil
+    }
+
+    /// A slot for `value`: finished when it is a primitive or a special type.
+    static func slot<T: Encodable>(_ value: T, path: @autoclosure () -> CodingPathNode) throws -> Slot {
+        if let special = special(value) { return .value(special) }
+        let node = EncodingNode()
+        try value.encode(to: NodeEncoder(node: node, pathNode: path()))
+        if case .value(let v) = node.content { return .value(v) }
+        return .node(node)
+    }
+
+    func resolve() -> DataValue {
         switch content {
         case .empty: return .map(DataMap())
         case .value(let v): return v
-        case .array(let nodes): return .array(try nodes.map { try $0.resolve(codingPath: codingPath) })
-        case .map(let nodes):
+        case .array(let slots): return .array(slots.map(Self.resolve))
+        case .map(let pairs):
+            // Sort stably so that, of two entries with one key, the later wins.
+            let sorted = pairs.enumerated().sorted { a, b in
+                a.element.key == b.element.key ? a.offset < b.offset : DataMap.precedes(a.element.key, b.element.key)
+            }
             var entries = [DataMap.Entry]()
-            entries.reserveCapacity(nodes.count)
-            for (key, node) in nodes { entries.append(DataMap.Entry(key: key, value: try node.resolve(codingPath: codingPath))) }
-            entries.sort { DataMap.precedes($0.key, $1.key) }
+            entries.reserveCapacity(sorted.count)
+            for (_, pair) in sorted {
+                let value = Self.resolve(pair.slot)
+                if entries.last?.key == pair.key { entries[entries.count - 1].value = value }
+                else { entries.append(DataMap.Entry(key: pair.key, value: value)) }
+            }
             return .map(DataMap(uncheckedSortedEntries: entries))
         }
     }
+
+    static func resolve(_ slot: Slot) -> DataValue {
+        switch slot {
+        case .value(let v): v
+        case .node(let node): node.resolve()
+        }
+    }
+
+    func append(key: String, _ slot: Slot) {
+        guard case .map(var pairs) = content else { return }
+        content = .empty  // keep the array uniquely referenced while it grows
+        pairs.append((key, slot))
+        content = .map(pairs)
+    }
+
+    func append(_ slot: Slot) {
+        guard case .array(var slots) = content else { return }
+        content = .empty
+        slots.append(slot)
+        content = .array(slots)
+    }
 }
 
-private struct NodeEncoder: Encoder {
+struct NodeEncoder: Encoder {
     let node: EncodingNode
-    let codingPath: [any CodingKey]
+    let pathNode: CodingPathNode
+    var codingPath: [any CodingKey] { pathNode.path }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if case .map = node.content {} else { node.content = .map([:]) }
-        return KeyedEncodingContainer(KeyedNodeContainer<Key>(node: node, codingPath: codingPath))
+        if case .map = node.content {} else { node.content = .map([]) }
+        return KeyedEncodingContainer(KeyedNodeContainer<Key>(node: node, pathNode: pathNode))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         if case .array = node.content {} else { node.content = .array([]) }
-        return UnkeyedNodeContainer(node: node, codingPath: codingPath)
+        return UnkeyedNodeContainer(node: node, pathNode: pathNode)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        SingleNodeContainer(node: node, codingPath: codingPath)
+        SingleNodeContainer(node: node, pathNode: pathNode)
     }
 }
 
-private func floatError(_ codingPath: [any CodingKey], _ value: Any) -> EncodingError {
-    EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "the atproto data model has no floating-point numbers"))
+func floatError(_ path: CodingPathNode, _ value: Any) -> EncodingError {
+    EncodingError.invalidValue(value, .init(codingPath: path.path, debugDescription: "the atproto data model has no floating-point numbers"))
 }
 
-private func intValue<T: BinaryInteger>(_ value: T, _ codingPath: [any CodingKey]) throws -> DataValue {
+func intValue<T: BinaryInteger>(_ value: T, _ path: @autoclosure () -> CodingPathNode) throws -> DataValue {
     guard let v = Int64(exactly: value) else {
-        throw EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "integer does not fit in 64 signed bits"))
+        throw EncodingError.invalidValue(value, .init(codingPath: path().path, debugDescription: "integer does not fit in 64 signed bits"))
     }
     return .int(v)
-}
-
-private struct SingleNodeContainer: SingleValueEncodingContainer {
-    let node: EncodingNode
-    let codingPath: [any CodingKey]
-
-    mutating func encodeNil() throws { node.content = .value(.null) }
-    mutating func encode(_ value: Bool) throws { node.content = .value(.bool(value)) }
-    mutating func encode(_ value: String) throws { node.content = .value(.string(value)) }
-    mutating func encode(_ value: Double) throws { throw floatError(codingPath, value) }
-    mutating func encode(_ value: Float) throws { throw floatError(codingPath, value) }
-    mutating func encode(_ value: Int) throws { node.content = .value(try intValue(value, codingPath)) }
-    mutating func encode(_ value: Int8) throws { node.content = .value(try intValue(value, codingPath)) }
-    mutating func encode(_ value: Int16) throws { node.content = .value(try intValue(value, codingPath)) }
-    mutating func encode(_ value: Int32) throws { node.content = .value(try intValue(value, codingPath)) }
-    mutating func encode(_ value: Int64) throws { node.content = .value(.int(value)) }
-    mutating func encode(_ value: UInt) throws { node.content = .value(try intValue(value, codingPath)) }
-    mutating func encode(_ value: UInt8) throws { node.content = .value(try intValue(value, codingPath)) }
-    mutating func encode(_ value: UInt16) throws { node.content = .value(try intValue(value, codingPath)) }
-    mutating func encode(_ value: UInt32) throws { node.content = .value(try intValue(value, codingPath)) }
-    mutating func encode(_ value: UInt64) throws { node.content = .value(try intValue(value, codingPath)) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try node.store(value, codingPath: codingPath) }
-}
-
-private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
-    let node: EncodingNode
-    let codingPath: [any CodingKey]
-
-    private func child(_ key: Key) -> EncodingNode {
-        guard case .map(var nodes) = node.content else { preconditionFailure("keyed container over a non-map") }
-        let child = EncodingNode()
-        nodes[key.stringValue] = child
-        node.content = .map(nodes)
-        return child
-    }
-
-    mutating func encodeNil(forKey key: Key) throws { child(key).content = .value(.null) }
-    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try child(key).store(value, codingPath: codingPath + [key])
-    }
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        NodeEncoder(node: child(key), codingPath: codingPath + [key]).container(keyedBy: keyType)
-    }
-    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        NodeEncoder(node: child(key), codingPath: codingPath + [key]).unkeyedContainer()
-    }
-    mutating func superEncoder() -> any Encoder { NodeEncoder(node: child(Key(stringValue: "super")!), codingPath: codingPath) }
-    mutating func superEncoder(forKey key: Key) -> any Encoder { NodeEncoder(node: child(key), codingPath: codingPath + [key]) }
-}
-
-private struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
-    let node: EncodingNode
-    let codingPath: [any CodingKey]
-    var count: Int {
-        if case .array(let nodes) = node.content { nodes.count } else { 0 }
-    }
-
-    private func append() -> EncodingNode {
-        guard case .array(var nodes) = node.content else { preconditionFailure("unkeyed container over a non-array") }
-        let child = EncodingNode()
-        nodes.append(child)
-        node.content = .array(nodes)
-        return child
-    }
-
-    mutating func encodeNil() throws { append().content = .value(.null) }
-    mutating func encode<T: Encodable>(_ value: T) throws {
-        try append().store(value, codingPath: codingPath + [AnyKey(intValue: count)])
-    }
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        NodeEncoder(node: append(), codingPath: codingPath).container(keyedBy: keyType)
-    }
-    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        NodeEncoder(node: append(), codingPath: codingPath).unkeyedContainer()
-    }
-    mutating func superEncoder() -> any Encoder { NodeEncoder(node: append(), codingPath: codingPath) }
 }
