@@ -63,11 +63,11 @@ def main():
     print()
     print(f"{'workload':<24}{'swift':>12}{'libipld':>12}{'cbrrr':>12}{'vs libipld':>12}{'vs cbrrr':>10}{'target':>9}")
     for name in ["cbor.encode", "cbor.decode", "cbor.encode.codable", "cbor.decode.codable",
-                 "sha256.blocks", "car.scan.nocheck", "car.scan.check", "car.scan.check.decode"]:
+                 "sha256.blocks", "car.scan.nocheck", "car.scan.check", "car.stream.check", "car.scan.check.decode"]:
         row = swift[name]
         s = row["seconds"]
         anchor_name = {"cbor.encode.codable": "cbor.encode", "cbor.decode.codable": "cbor.decode",
-                       "car.scan.check.decode": "car.scan.check"}.get(name, name)
+                       "car.scan.check.decode": "car.scan.check", "car.stream.check": "car.scan.check"}.get(name, name)
         a = anchors.get(anchor_name, {})
         lib, cb = a.get("libipld"), a.get("cbrrr")
         fmt = lambda t: f"{t * 1000:9.1f} ms" if t is not None else f"{'-':>12}"
@@ -77,7 +77,7 @@ def main():
         print(f"{name:<24}{fmt(s):>12}{fmt(lib):>12}{fmt(cb):>12}{ratio(lib):>12}{ratio(cb):>10}"
               f"{(f'{target:.0f}x' if target else ''):>9}{verdict}")
     print()
-    for name in ["sha256.blocks", "car.scan.nocheck", "car.scan.check", "car.scan.check.decode"]:
+    for name in ["sha256.blocks", "car.scan.nocheck", "car.scan.check", "car.stream.check", "car.scan.check.decode"]:
         row = swift[name]
         print(f"{name:<24}{row['bytes'] / row['seconds'] / 1e6:8.0f} MB/s  "
               f"{row['items'] / row['seconds'] / 1e6:6.2f} M blocks/s  ({row['items']} blocks, {row['bytes']} bytes)")
