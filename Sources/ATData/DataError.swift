@@ -6,7 +6,9 @@
 public struct DataError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of problem was found. The set of codes may grow.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name.
         public let rawValue: String
+        /// A code with the given name.
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
@@ -69,6 +71,7 @@ public struct DataError: Error, Hashable, Sendable, CustomStringConvertible {
     /// For CAR files, the zero-based index of the block, if the problem is in one.
     public var blockIndex: Int?
 
+    /// An error with a code, a message, and where it was found.
     public init(_ code: Code, _ message: String, offset: Int? = nil, blockIndex: Int? = nil) {
         self.code = code
         self.message = message

@@ -1,6 +1,8 @@
 /// An account identifier that is either a DID or a handle, as in an AT-URI authority.
 public enum ATIdentifier: SyntaxValue, Comparable {
+    /// A DID.
     case did(DID)
+    /// A handle.
     case handle(Handle)
 
     /// Parses a DID when `string` starts with `did:`, a handle otherwise.

@@ -14,6 +14,7 @@ public struct ATURI: SyntaxValue {
     /// The longest AT-URI accepted, in bytes.
     public static let maxLength = 8192
 
+    /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("ATURI", code, message)

@@ -12,6 +12,7 @@ public struct DID: SyntaxValue, Comparable {
     /// The longest DID accepted, in bytes.
     public static let maxLength = 2048
 
+    /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
         let bytes = Array(string.utf8)
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {

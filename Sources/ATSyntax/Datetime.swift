@@ -14,6 +14,7 @@ public struct Datetime: SyntaxValue, Comparable {
     /// The longest datetime accepted, in bytes.
     public static let maxLength = 64
 
+    /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("Datetime", code, message)

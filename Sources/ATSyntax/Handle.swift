@@ -11,6 +11,7 @@ public struct Handle: SyntaxValue, Comparable {
     /// The handle that stands for "no valid handle" in atproto.
     public static let invalid = try! Handle("handle.invalid")
 
+    /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("Handle", code, message)

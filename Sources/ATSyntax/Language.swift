@@ -13,6 +13,7 @@ public struct Language: SyntaxValue {
     /// The primary language subtag, such as `en`.
     public var primary: Substring { description.split(separator: "-", maxSplits: 1)[0] }
 
+    /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("Language", code, message)

@@ -11,6 +11,7 @@ public struct NSID: SyntaxValue, Comparable {
     /// The longest NSID accepted, in bytes.
     public static let maxLength = 317
 
+    /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("NSID", code, message)

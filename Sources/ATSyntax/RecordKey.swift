@@ -8,6 +8,7 @@ public struct RecordKey: SyntaxValue, Comparable {
     /// The longest record key accepted, in bytes.
     public static let maxLength = 512
 
+    /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("RecordKey", code, message)

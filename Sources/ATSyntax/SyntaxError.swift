@@ -4,7 +4,9 @@
 public struct SyntaxError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of problem was found. The set of codes may grow.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name.
         public let rawValue: String
+        /// A code with the given name.
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
@@ -29,6 +31,7 @@ public struct SyntaxError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A human-readable explanation.
     public let message: String
 
+    /// An error for the type named `type`.
     public init(_ type: String, _ code: Code, _ message: String) {
         self.type = type
         self.code = code

@@ -15,6 +15,7 @@ public struct TID: SyntaxValue, Comparable {
         return table
     }()
 
+    /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("TID", code, message)

@@ -109,6 +109,38 @@ struct CARTests {
         }
     }
 
+    @Test func streamingReaderReportsFramingErrors() async throws {
+        let header = Array(Self.file.prefix(Self.file.count - Self.blocks.reduce(0) { $0 + $1.1.count + 37 }))
+        let cases: [([UInt8], DataError.Code)] = [
+            (header + [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], .varintOverflow),
+            (header + [0xFF, 0xFF, 0xFF, 0xFF, 0x0F] + [UInt8](repeating: 0, count: 64), .lengthTooLarge),
+            (header + [0x00], .invalidCARBlock),
+            (Self.file + [0x05, 0x01], .truncated),
+        ]
+        for (bytes, code) in cases {
+            // One byte at a time, the hardest way to arrive.
+            var reader = CARStreamReader(AsyncChunks(chunks: bytes.indices.map { bytes[$0...$0] }))
+            do {
+                while try await reader.next() != nil {}
+                Issue.record("expected \(code)")
+            } catch let error as DataError {
+                #expect(error.code == code)
+                #expect(error.blockIndex != nil)
+            }
+        }
+    }
+
+    @MainActor @Test func streamingReaderRunsInTheCallersIsolation() async throws {
+        var reader = CARStreamReader(AsyncChunks(chunks: [Self.file[...]]))
+        var count = 0
+        while try await reader.next() != nil {
+            MainActor.assertIsolated()
+            count += 1
+        }
+        #expect(count == 50)
+        #expect(reader.byteCount == Self.file.count)
+    }
+
     @Test func headerIsValidated() throws {
         func car(_ header: DataValue) -> [UInt8] {
             let bytes = DAGCBOR.encode(header)

@@ -3,6 +3,7 @@ public struct CARHeader: Sendable, Hashable {
     /// The root CIDs; for an atproto repository, the signed commit.
     public var roots: [CID]
 
+    /// A header with `roots`.
     public init(roots: [CID]) { self.roots = roots }
 
     /// Decodes and checks a header block: a DAG-CBOR map with `version: 1` and
@@ -46,6 +47,7 @@ public struct CARBlock: Sendable, Hashable {
     /// The block's bytes. When read from a whole file, this shares the file's storage.
     public let data: ArraySlice<UInt8>
 
+    /// A block with its CID and bytes.
     public init(cid: CID, data: ArraySlice<UInt8>) {
         self.cid = cid
         self.data = data
@@ -61,6 +63,7 @@ public struct CAROptions: Sendable, Hashable {
     /// The largest header accepted, in bytes.
     public var maxHeaderLength: Int
 
+    /// Options; the defaults are those of ``default``.
     public init(verifyBlocks: Bool = true, maxSectionLength: Int = 4 << 20, maxHeaderLength: Int = 64 << 10) {
         self.verifyBlocks = verifyBlocks
         self.maxSectionLength = maxSectionLength

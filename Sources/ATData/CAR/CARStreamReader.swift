@@ -21,6 +21,7 @@ public struct CARStreamReader<Source: AsyncSequence> where Source.Element: Colle
     /// The options in force.
     public let options: CAROptions
 
+    /// A reader over `source`; nothing is read until ``header(isolation:)`` or ``next(isolation:)``.
     public init(_ source: Source, options: CAROptions = .default) {
         self.iterator = source.makeAsyncIterator()
         self.options = options

@@ -5,6 +5,7 @@ public protocol CARByteSink {
 }
 
 extension Array: CARByteSink where Element == UInt8 {
+    /// Appends `bytes`.
     public mutating func write(_ bytes: [UInt8]) async throws { append(contentsOf: bytes) }
 }
 

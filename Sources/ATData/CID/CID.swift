@@ -87,7 +87,9 @@ public struct CID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
 /// A multicodec code for the content a CID addresses.
 public struct Codec: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The multicodec code.
     public let rawValue: UInt64
+    /// The codec with code `rawValue`.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     /// DAG-CBOR, `0x71`: records, MST nodes and commits.

@@ -9,6 +9,7 @@ public struct DAGCBORDecoder: Sendable {
     /// Bounds on the input.
     public var limits: DAGCBOR.Limits
 
+    /// A decoder with the given input bounds.
     public init(limits: DAGCBOR.Limits = .default) { self.limits = limits }
 
     /// Decodes a `T` from DAG-CBOR bytes.

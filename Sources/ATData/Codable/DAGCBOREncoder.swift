@@ -6,6 +6,7 @@ import Foundation
 /// ``DataValue`` is written as it is. Floating-point values are rejected, as the
 /// atproto data model has none. `nil` optionals are left out of maps.
 public struct DAGCBOREncoder: Sendable {
+    /// An encoder.
     public init() {}
 
     /// The DAG-CBOR bytes of `value`.

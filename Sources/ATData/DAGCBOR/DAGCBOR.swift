@@ -16,6 +16,7 @@ public enum DAGCBOR {
         /// The longest text or byte string.
         public var maxStringLength: Int
 
+        /// Limits; the defaults are those of ``default``.
         public init(maxDepth: Int = 128, maxContainerCount: Int = 1 << 20, maxStringLength: Int = 1 << 24) {
             self.maxDepth = maxDepth
             self.maxContainerCount = maxContainerCount

@@ -4,9 +4,12 @@
 public struct DataMap: Sendable, Hashable, Sequence {
     /// One key and its value.
     public struct Entry: Sendable, Hashable {
+        /// The key.
         public var key: String
+        /// The value.
         public var value: DataValue
 
+        /// An entry.
         public init(key: String, value: DataValue) {
             self.key = key
             self.value = value

@@ -4,13 +4,21 @@
 /// The model has no floats. Integers are signed 64-bit. Maps have text keys and
 /// are kept in DAG-CBOR order, so encoding never sorts.
 public enum DataValue: Sendable, Hashable {
+    /// `null`.
     case null
+    /// A boolean.
     case bool(Bool)
+    /// A signed 64-bit integer.
     case int(Int64)
+    /// A UTF-8 text string.
     case string(String)
+    /// A byte string.
     case bytes([UInt8])
+    /// A CID link (CBOR tag 42). Boxed, so that the common cases stay small.
     indirect case link(CID)
+    /// An array.
     case array([DataValue])
+    /// A map with text keys.
     case map(DataMap)
 
     /// The string, if this value is one.

@@ -13,11 +13,11 @@ public enum Varint {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
-            guard offset < buffer.count else {
-                throw DataError(.truncated, "varint is cut off", offset: start)
-            }
             guard offset - start < maxLength else {
                 throw DataError(.varintOverflow, "varint longer than \(maxLength) bytes", offset: start)
+            }
+            guard offset < buffer.count else {
+                throw DataError(.truncated, "varint is cut off", offset: start)
             }
             let byte = buffer[offset]
             offset += 1
