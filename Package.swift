@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "ATSyntax", targets: ["ATSyntax"]),
         .library(name: "ATData", targets: ["ATData"]),
+        .library(name: "ATCrypto", targets: ["ATCrypto"]),
         .executable(name: "bsky", targets: ["bsky"]),
     ],
     dependencies: [
@@ -18,6 +19,12 @@ let package = Package(
         .target(
             name: "ATData",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // OpenSSL's libcrypto, for secp256k1 (libssl-dev on Debian).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
+        .target(
+            name: "ATCrypto",
+            dependencies: ["ATData", "COpenSSL", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "bsky",
@@ -38,7 +45,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ATSyntaxTests", dependencies: ["ATSyntax", "TestSupport"]),
         .testTarget(name: "ATDataTests", dependencies: ["ATData", "TestSupport"]),
-        .testTarget(name: "InteropTests", dependencies: ["ATData", "TestSupport", "bsky"]),
+        .testTarget(name: "ATCryptoTests", dependencies: ["ATCrypto", "ATData", "TestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: ["ATData", "ATCrypto", "TestSupport", "bsky"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -21,10 +21,10 @@ enum Tools {
     }()
 
     /// Runs `scripts/interop/peers.py` with `arguments` and returns its stdout.
-    static func peers(_ arguments: [String]) throws -> String {
+    static func peers(_ arguments: [String], input: String? = nil) throws -> String {
         let python = try python.get()
         let script = Fixtures.packageRoot.appendingPathComponent("scripts/interop/peers.py")
-        let result = try Processes.run(python, [script.path] + arguments)
+        let result = try Processes.run(python, [script.path] + arguments, input: input.map { Data($0.utf8) })
         guard result.status == 0 else { throw ToolError("peers.py \(arguments.joined(separator: " ")) failed:\n\(result.stderr)") }
         return result.stdout
     }

@@ -44,15 +44,17 @@ public enum Processes {
     }
 
     /// Runs `executable` with `arguments` and waits for it to exit.
-    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
+    public static func run(_ executable: URL, _ arguments: [String], input: Data? = nil) throws -> ProcessResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
         process.standardOutput = out
         process.standardError = err
+        process.standardInput = inPipe
         try process.run()
+        if let input { inPipe.fileHandleForWriting.write(input) }
+        try inPipe.fileHandleForWriting.close()
         // Read both pipes while the process runs, so that neither fills up.
         let group = DispatchGroup()
         nonisolated(unsafe) var errData = Data()

@@ -8,6 +8,11 @@ Usage:
   peers.py cbor-vectors N     print N JSON lines {"json", "cbor", "cid"}: random
                               records in atproto JSON form, with the DAG-CBOR hex
                               that libipld and cbrrr both produce and its CID
+  peers.py crypto-sign N      print N JSON lines {"did_key", "message", "signature"}
+                              (hex): K-256 and P-256 keys made and used by the
+                              `cryptography` package, signatures normalised to low-S
+  peers.py crypto-verify      read such JSON lines on stdin; print one line per
+                              input: whether the atproto SDK accepts the signature
 
 make-cars writes into OUTDIR:
   arroba-repo.car   a signed repository built by arroba (its own MST and commit),
@@ -133,8 +138,43 @@ def cbor_vectors(n):
         print(json.dumps({"json": js, "cbor": by_cbrrr.hex(), "cid": str(cid)}, ensure_ascii=False))
 
 
+CURVE_ORDERS = {
+    "ES256K": 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
+    "ES256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+}
+
+
+def crypto_sign(n):
+    from atproto_crypto.did import format_did_key
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    rng = random.Random(7)
+    for i in range(n):
+        alg = "ES256K" if i % 2 == 0 else "ES256"
+        key = ec.generate_private_key(ec.SECP256K1() if alg == "ES256K" else ec.SECP256R1())
+        point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+        message = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
+        r, s = decode_dss_signature(key.sign(message, ec.ECDSA(hashes.SHA256())))
+        order = CURVE_ORDERS[alg]
+        if s > order // 2:
+            s = order - s
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        print(json.dumps({"did_key": format_did_key(alg, point), "message": message.hex(), "signature": signature.hex()}))
+
+
+def crypto_verify():
+    from atproto_crypto.verify import verify_signature
+
+    for line in sys.stdin:
+        if line.strip():
+            row = json.loads(line)
+            ok = verify_signature(row["did_key"], bytes.fromhex(row["message"]), bytes.fromhex(row["signature"]))
+            print("true" if ok else "false")
+
+
 def main():
-    command, arg = sys.argv[1], sys.argv[2]
+    command, arg = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
     if command == "make-cars":
         make_cars(arg)
     elif command == "read-car":
@@ -142,6 +182,10 @@ def main():
             print(json.dumps(describe(f.read())))
     elif command == "cbor-vectors":
         cbor_vectors(int(arg))
+    elif command == "crypto-sign":
+        crypto_sign(int(arg))
+    elif command == "crypto-verify":
+        crypto_verify()
     else:
         sys.exit(f"unknown command {command}")
 

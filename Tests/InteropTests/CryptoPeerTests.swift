@@ -1,0 +1,45 @@
+import ATCrypto
+import ATData
+import Foundation
+import Testing
+import TestSupport
+
+/// Signatures cross-checked against the `cryptography` package and the atproto
+/// Python SDK's verifier.
+@Suite("Crypto with third-party peers", .serialized)
+struct CryptoPeerTests {
+    struct Row: Codable {
+        let did_key: String
+        let message: String
+        let signature: String
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    static func unhex(_ text: String) throws -> [UInt8] { try Multibase.decode("f" + text) }
+
+    @Test func theirSignaturesVerifyHere() throws {
+        let lines = try Tools.peers(["crypto-sign", "40"]).split(separator: "\n")
+        #expect(lines.count == 40)
+        for line in lines {
+            let row = try JSONDecoder().decode(Row.self, from: Data(line.utf8))
+            let key = try Keys.publicKey(didKey: row.did_key)
+            let message = try Self.unhex(row.message)
+            var signature = try Self.unhex(row.signature)
+            try key.verify(signature: signature, for: message)
+            signature[63] ^= 1
+            #expect(!key.isValidSignature(signature, for: message))
+        }
+    }
+
+    @Test func ourSignaturesVerifyThere() throws {
+        var rows = [String]()
+        for i in 0..<40 {
+            let key = try Keys.generate(i % 2 == 0 ? .k256 : .p256)
+            let message = Array("record \(i) ✨".utf8)
+            let row = Row(did_key: key.publicKey.didKey, message: Self.hex(message), signature: Self.hex(try key.sign(message)))
+            rows.append(String(decoding: try JSONEncoder().encode(row), as: UTF8.self))
+        }
+        let verdicts = try Tools.peers(["crypto-verify"], input: rows.joined(separator: "\n") + "\n").split(separator: "\n")
+        #expect(verdicts == Array(repeating: "true", count: 40))
+    }
+}
