@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "ATSyntax", targets: ["ATSyntax"]),
         .library(name: "ATData", targets: ["ATData"]),
         .library(name: "ATCrypto", targets: ["ATCrypto"]),
+        .library(name: "ATRepo", targets: ["ATRepo"]),
         .executable(name: "bsky", targets: ["bsky"]),
     ],
     dependencies: [
@@ -26,6 +27,7 @@ let package = Package(
             name: "ATCrypto",
             dependencies: ["ATData", "COpenSSL", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(name: "ATRepo", dependencies: ["ATSyntax", "ATData", "ATCrypto"]),
         .executableTarget(
             name: "bsky",
             dependencies: [
@@ -46,6 +48,7 @@ let package = Package(
         .testTarget(name: "ATSyntaxTests", dependencies: ["ATSyntax", "TestSupport"]),
         .testTarget(name: "ATDataTests", dependencies: ["ATData", "TestSupport"]),
         .testTarget(name: "ATCryptoTests", dependencies: ["ATCrypto", "ATData", "TestSupport"]),
+        .testTarget(name: "ATRepoTests", dependencies: ["ATRepo", "ATData", "TestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["ATData", "ATCrypto", "TestSupport", "bsky"]),
     ],
     swiftLanguageModes: [.v6]

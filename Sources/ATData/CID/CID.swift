@@ -142,6 +142,14 @@ public struct SHA256Digest: Hashable, Sendable {
         self = bytes.withUnsafeBytes { SHA256Digest(hashing: $0) }
     }
 
+    /// The number of leading zero bits, reading the digest as a big-endian number.
+    public var leadingZeroBitCount: Int {
+        for (i, word) in [w0, w1, w2, w3].enumerated() where word != 0 {
+            return i * 64 + UInt64(bigEndian: word).leadingZeroBitCount
+        }
+        return 256
+    }
+
     /// The 32 digest bytes.
     public var bytes: [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)

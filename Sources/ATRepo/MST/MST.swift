@@ -1,0 +1,106 @@
+import ATData
+
+/// A Merkle Search Tree: the ordered map from repository paths to record CIDs
+/// that a commit signs.
+///
+/// The tree is persistent: every change returns a new tree that shares the
+/// unchanged nodes with the old one. Its shape depends only on its contents,
+/// so any two trees with the same keys and values have the same ``rootCID``.
+///
+/// Terminology: a key's *layer* comes from its hash (``layer(of:)``); a node
+/// holds keys of one layer and links to subtrees one layer down, between its
+/// keys. Empty nodes are pruned from the top and bottom of the tree, but kept
+/// in the middle so that links never skip a layer.
+public struct MST: Sendable {
+    /// The top node; an empty tree is one node with no entries.
+    public let root: MSTNode
+
+    /// An empty tree.
+    public init() { root = .empty }
+
+    init(root: MSTNode?) { self.root = root ?? .empty }
+
+    /// The CID of the root node: the `data` of a commit.
+    public var rootCID: CID { root.cid }
+
+    /// Whether the tree has no keys.
+    public var isEmpty: Bool { root.entries.isEmpty && root.left == nil }
+
+    /// The record CID for `key`, or `nil`.
+    public func get(_ key: [UInt8]) -> CID? {
+        var node: MSTNode? = root
+        while let current = node {
+            let i = current.lowerBound(key)
+            if i < current.entries.count, current.entries[i].key == key { return current.entries[i].value }
+            node = current.child(before: i)
+        }
+        return nil
+    }
+
+    /// The record CID for a string key, or `nil`.
+    public func get(_ key: String) -> CID? { get(Array(key.utf8)) }
+
+    /// Every key and value, in key order.
+    public func walk(_ body: (_ key: [UInt8], _ value: CID) throws -> Void) rethrows {
+        try Self.walk(root, body)
+    }
+
+    private static func walk(_ node: MSTNode?, _ body: ([UInt8], CID) throws -> Void) rethrows {
+        guard let node else { return }
+        try walk(node.left, body)
+        for entry in node.entries {
+            try body(entry.key, entry.value)
+            try walk(entry.right, body)
+        }
+    }
+
+    /// The keys and values with `from <= key < to`, in key order; `nil` bounds are open.
+    public func list(from lower: [UInt8]? = nil, to upper: [UInt8]? = nil) -> [(key: [UInt8], value: CID)] {
+        var out = [(key: [UInt8], value: CID)]()
+        Self.collect(root, lower, upper, into: &out)
+        return out
+    }
+
+    /// The keys and values that start with `prefix`, such as `"app.bsky.feed.post/"`.
+    public func list(prefix: String) -> [(key: [UInt8], value: CID)] {
+        let lower = Array(prefix.utf8)
+        var upper = lower
+        // The smallest key after every key with this prefix.
+        while let last = upper.last, last == 0xFF { upper.removeLast() }
+        if upper.isEmpty { return list(from: lower) }
+        upper[upper.count - 1] += 1
+        return list(from: lower, to: upper)
+    }
+
+    private static func collect(_ node: MSTNode?, _ lower: [UInt8]?, _ upper: [UInt8]?, into out: inout [(key: [UInt8], value: CID)]) {
+        guard let node else { return }
+        let start = lower.map { node.lowerBound($0) } ?? 0
+        // Only the subtree before `start` can hold keys in range on the left.
+        collect(node.child(before: start), lower, upper, into: &out)
+        for i in start..<node.entries.count {
+            let entry = node.entries[i]
+            if let upper, !entry.key.lexicographicallyPrecedes(upper) { return }
+            out.append((entry.key, entry.value))
+            collect(entry.right, lower, upper, into: &out)
+        }
+    }
+
+    /// The number of keys.
+    public var count: Int {
+        var n = 0
+        walk { _, _ in n += 1 }
+        return n
+    }
+
+    /// Every node of the tree, parents before children.
+    public func nodes() -> [MSTNode] {
+        var out = [MSTNode]()
+        var stack: [MSTNode] = [root]
+        while let node = stack.popLast() {
+            out.append(node)
+            for entry in node.entries.reversed() { if let right = entry.right { stack.append(right) } }
+            if let left = node.left { stack.append(left) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,98 @@
+import ATData
+
+extension MST {
+    /// Loads the tree rooted at `root` from `store`, checking everything the
+    /// spec asks of a tree: each node's encoding, key order (within nodes and
+    /// against the parent's range), every key's layer, canonical prefix
+    /// compression, no skipped layers, and the empty-node rules.
+    public static func load(root: CID, from store: some BlockStore) throws -> MST {
+        guard root.isATProtoBlessed, root.codec == .dagCBOR else {
+            throw RepoError(.nonBlessedCID, "MST root \(root) is not a CIDv1 dag-cbor SHA-256")
+        }
+        let node = try loadNode(root, layer: nil, lower: nil, upper: nil, store: store, isRoot: true)
+        return MST(root: node)
+    }
+
+    /// Loads one node. `layer` is the layer the parent implies (nil at the
+    /// root); keys must fall in `lower < key < upper`.
+    private static func loadNode(
+        _ cid: CID, layer expected: Int?, lower: [UInt8]?, upper: [UInt8]?, store: some BlockStore, isRoot: Bool
+    ) throws -> MSTNode {
+        let bytes = try store.require(cid)
+        guard CID.compute(bytes, codec: .dagCBOR) == cid else {
+            throw RepoError(.malformedBlock, "MST node \(cid) does not hash to its CID")
+        }
+        let data = try MSTNodeData(decoding: bytes, cid: cid)
+        // Rebuild the full keys and check the compression and order.
+        var keys = [[UInt8]]()
+        keys.reserveCapacity(data.entries.count)
+        var previous: [UInt8] = []
+        for (i, entry) in data.entries.enumerated() {
+            guard entry.prefixLength <= previous.count else {
+                throw RepoError(.nonCanonicalPrefix, "node \(cid) entry \(i): prefix \(entry.prefixLength) is longer than the previous key")
+            }
+            let key = Array(previous[..<entry.prefixLength]) + entry.keySuffix
+            guard entry.prefixLength == MSTNode.commonPrefixLength(previous, key) || i == 0 && entry.prefixLength == 0 else {
+                throw RepoError(.nonCanonicalPrefix, "node \(cid) entry \(i): prefix length is not the shared prefix")
+            }
+            guard !key.isEmpty else { throw RepoError(.invalidKey, "node \(cid) entry \(i): empty key") }
+            if i > 0 {
+                guard previous.lexicographicallyPrecedes(key) else {
+                    throw RepoError(.keyOrder, "node \(cid): keys out of order at entry \(i)")
+                }
+            }
+            if let lower, !lower.lexicographicallyPrecedes(key) {
+                throw RepoError(.keyOrder, "node \(cid): key \(i) sorts before its subtree's range")
+            }
+            if let upper, !key.lexicographicallyPrecedes(upper) {
+                throw RepoError(.keyOrder, "node \(cid): key \(i) sorts after its subtree's range")
+            }
+            keys.append(key)
+            previous = key
+        }
+        // The layer: that of the keys, or for a keyless node, the one its parent implies.
+        let layer: Int
+        if let first = keys.first {
+            layer = MST.layer(of: first)
+            if let expected, expected != layer {
+                throw RepoError(.wrongLayer, "node \(cid) holds layer-\(layer) keys where layer \(expected) belongs")
+            }
+            for (i, key) in keys.enumerated() where MST.layer(of: key) != layer {
+                throw RepoError(.wrongLayer, "node \(cid): key \(i) has layer \(MST.layer(of: key)), the node \(layer)")
+            }
+        } else {
+            if isRoot {
+                guard data.left == nil else {
+                    throw RepoError(.emptyNode, "the root \(cid) is an empty node that only points down")
+                }
+                return .empty
+            }
+            guard data.left != nil, let expected else {
+                throw RepoError(.emptyNode, "node \(cid) is empty and points nowhere")
+            }
+            layer = expected
+        }
+        guard layer >= 0 else { throw RepoError(.wrongLayer, "node \(cid) is below layer 0") }
+        func child(_ link: CID?, lower: [UInt8]?, upper: [UInt8]?) throws -> MSTNode? {
+            guard let link else { return nil }
+            guard layer > 0 else { throw RepoError(.wrongLayer, "node \(cid) at layer 0 links to a subtree") }
+            guard link.isATProtoBlessed, link.codec == .dagCBOR else {
+                throw RepoError(.nonBlessedCID, "node \(cid) links to \(link), not a CIDv1 dag-cbor SHA-256")
+            }
+            return try loadNode(link, layer: layer - 1, lower: lower, upper: upper, store: store, isRoot: false)
+        }
+        let left = try child(data.left, lower: lower, upper: keys.first ?? upper)
+        var entries = [MSTNode.Entry]()
+        entries.reserveCapacity(keys.count)
+        for (i, entry) in data.entries.enumerated() {
+            let right = try child(entry.right, lower: keys[i], upper: i + 1 < keys.count ? keys[i + 1] : upper)
+            entries.append(.init(key: keys[i], value: entry.value, right: right))
+        }
+        let node = MSTNode(layer: layer, left: left, entries: entries)
+        // Re-encoding must give the same block: anything else is not canonical.
+        guard node.cid == cid else {
+            throw RepoError(.malformedBlock, "MST node \(cid) is not in canonical form")
+        }
+        return node
+    }
+}

@@ -1,0 +1,104 @@
+import ATData
+
+/// One node of a Merkle Search Tree: keys of one layer, in order, with links
+/// to the subtrees between them. Nodes are immutable; each knows its CID and
+/// its DAG-CBOR bytes from the moment it is made.
+public final class MSTNode: Sendable {
+    /// One key of a node, its record CID, and the subtree to its right.
+    public struct Entry: Sendable {
+        /// The full key (prefix compression is only in the encoding).
+        public let key: [UInt8]
+        /// The CID of the record.
+        public let value: CID
+        /// The subtree between this key and the next one, one layer down.
+        public let right: MSTNode?
+    }
+
+    /// The layer: 0 for leaves; every key here has this layer.
+    public let layer: Int
+    /// The subtree left of the first key, one layer down.
+    public let left: MSTNode?
+    /// The keys, in order.
+    public let entries: [Entry]
+    /// The node's DAG-CBOR encoding.
+    public let bytes: [UInt8]
+    /// The CID of ``bytes``.
+    public let cid: CID
+
+    init(layer: Int, left: MSTNode?, entries: [Entry]) {
+        self.layer = layer
+        self.left = left
+        self.entries = entries
+        self.bytes = MSTNode.encode(left: left?.cid, entries: entries)
+        self.cid = CID.compute(bytes, codec: .dagCBOR)
+    }
+
+    /// The node an empty tree consists of.
+    static let empty = MSTNode(layer: 0, left: nil, entries: [])
+
+    /// `nil` for a node that would be empty with no subtree (pruned), else the node.
+    static func make(layer: Int, left: MSTNode?, entries: [Entry]) -> MSTNode? {
+        entries.isEmpty && left == nil ? nil : MSTNode(layer: layer, left: left, entries: entries)
+    }
+
+    /// The subtree before entry `index` (`left` for 0).
+    func child(before index: Int) -> MSTNode? {
+        index == 0 ? left : entries[index - 1].right
+    }
+
+    /// A copy with the subtree before entry `index` replaced.
+    func replacing(childBefore index: Int, with child: MSTNode?, entries newEntries: [Entry]? = nil) -> MSTNode? {
+        var list = newEntries ?? entries
+        if index == 0 {
+            return MSTNode.make(layer: layer, left: child, entries: list)
+        }
+        let e = list[index - 1]
+        list[index - 1] = Entry(key: e.key, value: e.value, right: child)
+        return MSTNode.make(layer: layer, left: left, entries: list)
+    }
+
+    /// The index of the first entry whose key is not less than `key`.
+    func lowerBound(_ key: [UInt8]) -> Int {
+        var low = 0, high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if entries[mid].key.lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
+
+extension MSTNode {
+    /// The number of leading bytes `a` and `b` share.
+    public static func commonPrefixLength(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        var i = 0
+        let n = min(a.count, b.count)
+        while i < n, a[i] == b[i] { i += 1 }
+        return i
+    }
+
+    /// `{e: [{k, p, t, v}…], l}` with prefix-compressed keys, written directly.
+    static func encode(left: CID?, entries: [Entry]) -> [UInt8] {
+        var w = DAGCBORWriter(capacity: 16 + entries.count * 90)
+        w.writeMapHeader(2)
+        w.writeString("e")
+        w.writeArrayHeader(entries.count)
+        var previous: [UInt8] = []
+        for entry in entries {
+            let shared = commonPrefixLength(previous, entry.key)
+            w.writeMapHeader(4)
+            w.writeString("k")
+            w.writeBytes(entry.key[shared...])
+            w.writeString("p")
+            w.writeInt(Int64(shared))
+            w.writeString("t")
+            if let right = entry.right { w.writeLink(right.cid) } else { w.writeNull() }
+            w.writeString("v")
+            w.writeLink(entry.value)
+            previous = entry.key
+        }
+        w.writeString("l")
+        if let left { w.writeLink(left) } else { w.writeNull() }
+        return w.bytes
+    }
+}
