@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "ATDataTests", dependencies: ["ATData", "TestSupport"]),
         .testTarget(name: "ATCryptoTests", dependencies: ["ATCrypto", "ATData", "TestSupport"]),
         .testTarget(name: "ATRepoTests", dependencies: ["ATRepo", "ATData", "TestSupport"]),
-        .testTarget(name: "InteropTests", dependencies: ["ATData", "ATCrypto", "TestSupport", "bsky"]),
+        .testTarget(name: "InteropTests", dependencies: ["ATData", "ATCrypto", "ATRepo", "TestSupport", "bsky"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,6 +13,8 @@ Usage:
                               `cryptography` package, signatures normalised to low-S
   peers.py crypto-verify      read such JSON lines on stdin; print one line per
                               input: whether the atproto SDK accepts the signature
+  peers.py mst-root           read lines "KEY CID" on stdin, insert them in that
+                              order into an atmst tree, print its root CID
 
 make-cars writes into OUTDIR:
   arroba-repo.car   a signed repository built by arroba (its own MST and commit),
@@ -173,6 +175,21 @@ def crypto_verify():
             print("true" if ok else "false")
 
 
+def mst_root():
+    from atmst.blockstore import MemoryBlockStore
+    from atmst.mst.node_store import NodeStore
+    from atmst.mst.node_wrangler import NodeWrangler
+
+    store = NodeStore(MemoryBlockStore())
+    wrangler = NodeWrangler(store)
+    root = store.get_node(None).cid
+    for line in sys.stdin:
+        if line.strip():
+            key, cid = line.split()
+            root = wrangler.put_record(root, key, cbrrr.CID.decode(cid))
+    print(root.encode())
+
+
 def main():
     command, arg = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
     if command == "make-cars":
@@ -186,6 +203,8 @@ def main():
         crypto_sign(int(arg))
     elif command == "crypto-verify":
         crypto_verify()
+    elif command == "mst-root":
+        mst_root()
     else:
         sys.exit(f"unknown command {command}")
 
