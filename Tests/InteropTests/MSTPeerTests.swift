@@ -1,3 +1,4 @@
+import ATCrypto
 import ATData
 import ATRepo
 import Foundation
@@ -24,5 +25,31 @@ struct MSTPeerTests {
         var ours = MST()
         for pair in pairs.shuffled(using: &rng) { ours = ours.inserting(Array(pair.key.utf8), pair.value) }
         #expect(ours.rootCID == built.rootCID)
+    }
+}
+
+/// Repositories written by arroba (a Python PDS library) open and verify here.
+@Suite("Repositories from arroba", .serialized)
+struct RepositoryPeerTests {
+    @Test func arrobaRepositoryVerifies() throws {
+        let dir = try Tools.temporaryDirectory()
+        _ = try Tools.peers(["make-cars", dir.path])
+        let car = try [UInt8](Data(contentsOf: dir.appendingPathComponent("arroba-repo.car")))
+        let didKey = try String(contentsOf: dir.appendingPathComponent("arroba-key.txt"), encoding: .utf8)
+        let key = try Keys.publicKey(didKey: didKey)
+        let repo = try Repository.open(car: car, key: key)
+        #expect(repo.commit.version == 3)
+        #expect(repo.did.description == "did:plc:interop000000000000000")
+        let records = try repo.recordCIDs()
+        #expect(records.count == 300)
+        #expect(records.allSatisfy { $0.path.collection.description == "app.bsky.feed.post" })
+        let first = try #require(try repo.record(records[0].path))
+        #expect(first["$type"] == "app.bsky.feed.post")
+        // Rebuilding the tree from its contents gives the same root.
+        let rebuilt = try MST(sortedPairs: records.map { ($0.path.key, $0.cid) })
+        #expect(rebuilt.rootCID == repo.commit.data)
+        // The wrong key is refused.
+        let other = try Keys.generate(.k256)
+        #expect(throws: CryptoError.self) { try Repository.open(car: car, key: other.publicKey) }
     }
 }

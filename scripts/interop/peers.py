@@ -37,12 +37,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from multiformats import CID, multihash
 
 
-def arroba_repo(n):
+def arroba_repo(n, key=None):
     from arroba import util
     from arroba.repo import Repo
     from arroba.storage import Action, MemoryStorage, Write
 
-    key = ec.generate_private_key(ec.SECP256K1())
+    key = key or ec.generate_private_key(ec.SECP256K1())
     storage = MemoryStorage()
     repo = Repo.create(storage, "did:plc:interop000000000000000", signing_key=key, handle="interop.test")
     writes = [
@@ -82,12 +82,19 @@ def describe(data):
 def make_cars(out):
     os.makedirs(out, exist_ok=True)
     manifest = {}
-    for name, data in [("arroba-repo.car", arroba_repo(300)), ("libipld-posts.car", libipld_posts(500))]:
+    from atproto_crypto.did import format_did_key
+    from cryptography.hazmat.primitives import serialization
+
+    key = ec.generate_private_key(ec.SECP256K1())
+    point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+    for name, data in [("arroba-repo.car", arroba_repo(300, key)), ("libipld-posts.car", libipld_posts(500))]:
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
         entry = describe(data)
         del entry["cids"]
         manifest[name] = entry
+    with open(os.path.join(out, "arroba-key.txt"), "w") as f:
+        f.write(format_did_key("ES256K", point))
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
 

@@ -1,0 +1,73 @@
+import ATCrypto
+import ATData
+import ATSyntax
+
+/// A repository at one commit: the signed commit, its MST, and the blocks
+/// they link to.
+public struct Repository: Sendable {
+    /// The commit.
+    public let commit: Commit
+    /// The CID of the commit block.
+    public let commitCID: CID
+    /// The tree of records.
+    public let mst: MST
+    /// The blocks: records, nodes and the commit.
+    public let store: any BlockStore
+
+    /// The account.
+    public var did: DID { commit.did }
+
+    /// Opens and fully verifies a repository CAR held in memory: every block
+    /// against its CID, the commit (and its signature, when `key` is given),
+    /// every MST node's shape, order and layers, every key as a repository
+    /// path, and every record's presence and encoding.
+    public static func open(car bytes: [UInt8], key: (any PublicKey)? = nil) throws -> Repository {
+        let reader = try CARReader(bytes)
+        guard let root = reader.header.roots.first else {
+            throw RepoError(.malformedBlock, "the CAR has no root")
+        }
+        let store = MemoryBlockStore()
+        try reader.forEachBlock { cid, data in store.put(cid, Array(data)) }
+        return try open(commit: root, store: store, key: key)
+    }
+
+    /// Opens and fully verifies the repository whose commit is `commitCID`.
+    public static func open(commit commitCID: CID, store: some BlockStore, key: (any PublicKey)? = nil) throws -> Repository {
+        let commit = try Commit(decoding: try store.require(commitCID))
+        if let key { try commit.verify(with: key) }
+        let mst = try MST.load(root: commit.data, from: store)
+        var failure: Error?
+        mst.walk { key, value in
+            guard failure == nil else { return }
+            do {
+                _ = try RepoPath(key)
+                let record = try store.require(value)
+                guard CID.compute(record, codec: value.codec) == value || !value.isATProtoBlessed else {
+                    throw RepoError(.malformedBlock, "record \(value) does not hash to its CID")
+                }
+                if value.codec == .dagCBOR {
+                    do { _ = try DAGCBOR.decode(record) } catch {
+                        throw RepoError(.malformedBlock, "record \(value) is not DAG-CBOR: \(error)")
+                    }
+                }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        return Repository(commit: commit, commitCID: commitCID, mst: mst, store: store)
+    }
+
+    /// The record at `path`, decoded, or `nil`.
+    public func record(_ path: RepoPath) throws -> DataValue? {
+        guard let cid = mst.get(path.key) else { return nil }
+        return try DAGCBOR.decode(try store.require(cid))
+    }
+
+    /// Every record's path and CID, in key order.
+    public func recordCIDs() throws -> [(path: RepoPath, cid: CID)] {
+        var out = [(path: RepoPath, cid: CID)]()
+        try mst.walk { key, value in out.append((try RepoPath(key), value)) }
+        return out
+    }
+}
