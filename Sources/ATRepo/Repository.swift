@@ -36,31 +36,24 @@ public struct Repository: Sendable {
         let commit = try Commit(decoding: try store.require(commitCID))
         if let key { try commit.verify(with: key) }
         let mst = try MST.load(root: commit.data, from: store)
-        var failure: Error?
-        mst.walk { key, value in
-            guard failure == nil else { return }
-            do {
-                _ = try RepoPath(key)
-                let record = try store.require(value)
-                guard CID.compute(record, codec: value.codec) == value || !value.isATProtoBlessed else {
-                    throw RepoError(.malformedBlock, "record \(value) does not hash to its CID")
+        try mst.walk { key, value in
+            _ = try RepoPath(key)
+            let record = try store.require(value)
+            guard CID.compute(record, codec: value.codec) == value || !value.isATProtoBlessed else {
+                throw RepoError(.malformedBlock, "record \(value) does not hash to its CID")
+            }
+            if value.codec == .dagCBOR {
+                do { _ = try DAGCBOR.decode(record) } catch {
+                    throw RepoError(.malformedBlock, "record \(value) is not DAG-CBOR: \(error)")
                 }
-                if value.codec == .dagCBOR {
-                    do { _ = try DAGCBOR.decode(record) } catch {
-                        throw RepoError(.malformedBlock, "record \(value) is not DAG-CBOR: \(error)")
-                    }
-                }
-            } catch {
-                failure = error
             }
         }
-        if let failure { throw failure }
         return Repository(commit: commit, commitCID: commitCID, mst: mst, store: store)
     }
 
     /// The record at `path`, decoded, or `nil`.
     public func record(_ path: RepoPath) throws -> DataValue? {
-        guard let cid = mst.get(path.key) else { return nil }
+        guard let cid = try mst.get(path.key) else { return nil }
         return try DAGCBOR.decode(try store.require(cid))
     }
 

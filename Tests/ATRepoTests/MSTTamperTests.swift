@@ -40,7 +40,7 @@ struct MSTTamperTests {
     @Test func wellFormedTreeLoads() throws {
         let (root, bytes) = Self.node([Self.entry("2653ae71"), Self.entry("asdf", prefix: 0)])
         let store = MemoryBlockStore([root: bytes])
-        #expect(try MST.load(root: root, from: store).count == 2)
+        #expect(try MST.load(root: root, from: store).count() == 2)
     }
 
     @Test func wrongKeyOrder() {

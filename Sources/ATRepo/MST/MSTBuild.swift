@@ -11,14 +11,14 @@ extension MST {
         }
         let layers = pairs.map { MST.layer(of: $0.key) }
         let top = layers.max() ?? 0
-        self.init(root: Self.build(pairs, layers, pairs.indices, layer: top))
+        self.init(root: try? Self.build(pairs, layers, pairs.indices, layer: top)?.resolved())
     }
 
     private static func build(
         _ pairs: [(key: [UInt8], value: CID)], _ layers: [Int], _ range: Range<Int>, layer: Int
-    ) -> MSTNode? {
+    ) -> MSTChild? {
         guard !range.isEmpty, layer >= 0 else { return nil }
-        var left: MSTNode?
+        var left: MSTChild?
         var entries = [MSTNode.Entry]()
         var segment = range.lowerBound
         var pending: (key: [UInt8], value: CID)?
@@ -30,6 +30,6 @@ extension MST {
         }
         let tail = build(pairs, layers, segment..<range.upperBound, layer: layer - 1)
         if let p = pending { entries.append(.init(key: p.key, value: p.value, right: tail)) } else { left = tail }
-        return MSTNode.make(layer: layer, left: left, entries: entries)
+        return MSTNode.make(layer: layer, left: left, entries: entries).map { .node($0) }
     }
 }

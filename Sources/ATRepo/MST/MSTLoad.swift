@@ -6,17 +6,29 @@ extension MST {
     /// against the parent's range), every key's layer, canonical prefix
     /// compression, no skipped layers, and the empty-node rules.
     public static func load(root: CID, from store: some BlockStore) throws -> MST {
+        try load(root: root, from: store, partial: false)
+    }
+
+    /// Loads what `store` holds of the tree rooted at `root`, checking it as
+    /// ``load(root:from:)`` does; subtrees whose blocks are missing become
+    /// ``MSTChild/stub(_:)`` links. This is how the blocks of one commit are
+    /// read: enough of the tree to check the commit's operations.
+    public static func loadPartial(root: CID, from store: some BlockStore) throws -> MST {
+        try load(root: root, from: store, partial: true)
+    }
+
+    private static func load(root: CID, from store: some BlockStore, partial: Bool) throws -> MST {
         guard root.isATProtoBlessed, root.codec == .dagCBOR else {
             throw RepoError(.nonBlessedCID, "MST root \(root) is not a CIDv1 dag-cbor SHA-256")
         }
-        let node = try loadNode(root, layer: nil, lower: nil, upper: nil, store: store, isRoot: true)
+        let node = try loadNode(root, layer: nil, lower: nil, upper: nil, store: store, isRoot: true, partial: partial)
         return MST(root: node)
     }
 
     /// Loads one node. `layer` is the layer the parent implies (nil at the
     /// root); keys must fall in `lower < key < upper`.
     private static func loadNode(
-        _ cid: CID, layer expected: Int?, lower: [UInt8]?, upper: [UInt8]?, store: some BlockStore, isRoot: Bool
+        _ cid: CID, layer expected: Int?, lower: [UInt8]?, upper: [UInt8]?, store: some BlockStore, isRoot: Bool, partial: Bool
     ) throws -> MSTNode {
         let bytes = try store.require(cid)
         guard CID.compute(bytes, codec: .dagCBOR) == cid else {
@@ -73,13 +85,14 @@ extension MST {
             layer = expected
         }
         guard layer >= 0 else { throw RepoError(.wrongLayer, "node \(cid) is below layer 0") }
-        func child(_ link: CID?, lower: [UInt8]?, upper: [UInt8]?) throws -> MSTNode? {
+        func child(_ link: CID?, lower: [UInt8]?, upper: [UInt8]?) throws -> MSTChild? {
             guard let link else { return nil }
             guard layer > 0 else { throw RepoError(.wrongLayer, "node \(cid) at layer 0 links to a subtree") }
             guard link.isATProtoBlessed, link.codec == .dagCBOR else {
                 throw RepoError(.nonBlessedCID, "node \(cid) links to \(link), not a CIDv1 dag-cbor SHA-256")
             }
-            return try loadNode(link, layer: layer - 1, lower: lower, upper: upper, store: store, isRoot: false)
+            if partial, try store.get(link) == nil { return .stub(link) }
+            return .node(try loadNode(link, layer: layer - 1, lower: lower, upper: upper, store: store, isRoot: false, partial: partial))
         }
         let left = try child(data.left, lower: lower, upper: keys.first ?? upper)
         var entries = [MSTNode.Entry]()

@@ -1,5 +1,31 @@
 import ATData
 
+/// A link from a node to a subtree one layer down: the node itself, or only
+/// its CID when the block is not at hand (a partial tree, such as the blocks
+/// of one commit on the firehose).
+public enum MSTChild: Sendable {
+    /// A loaded subtree.
+    case node(MSTNode)
+    /// A subtree known only by its CID.
+    case stub(CID)
+
+    /// The subtree's CID.
+    public var cid: CID {
+        switch self {
+        case .node(let node): node.cid
+        case .stub(let cid): cid
+        }
+    }
+
+    /// The loaded node, or a ``RepoError/Code/missingBlock`` error.
+    public func resolved() throws(RepoError) -> MSTNode {
+        switch self {
+        case .node(let node): return node
+        case .stub(let cid): throw RepoError(.missingBlock, "MST node \(cid) is not loaded")
+        }
+    }
+}
+
 /// One node of a Merkle Search Tree: keys of one layer, in order, with links
 /// to the subtrees between them. Nodes are immutable; each knows its CID and
 /// its DAG-CBOR bytes from the moment it is made.
@@ -11,13 +37,13 @@ public final class MSTNode: Sendable {
         /// The CID of the record.
         public let value: CID
         /// The subtree between this key and the next one, one layer down.
-        public let right: MSTNode?
+        public let right: MSTChild?
     }
 
     /// The layer: 0 for leaves; every key here has this layer.
     public let layer: Int
     /// The subtree left of the first key, one layer down.
-    public let left: MSTNode?
+    public let left: MSTChild?
     /// The keys, in order.
     public let entries: [Entry]
     /// The node's DAG-CBOR encoding.
@@ -25,7 +51,7 @@ public final class MSTNode: Sendable {
     /// The CID of ``bytes``.
     public let cid: CID
 
-    init(layer: Int, left: MSTNode?, entries: [Entry]) {
+    init(layer: Int, left: MSTChild?, entries: [Entry]) {
         self.layer = layer
         self.left = left
         self.entries = entries
@@ -37,17 +63,17 @@ public final class MSTNode: Sendable {
     static let empty = MSTNode(layer: 0, left: nil, entries: [])
 
     /// `nil` for a node that would be empty with no subtree (pruned), else the node.
-    static func make(layer: Int, left: MSTNode?, entries: [Entry]) -> MSTNode? {
+    static func make(layer: Int, left: MSTChild?, entries: [Entry]) -> MSTNode? {
         entries.isEmpty && left == nil ? nil : MSTNode(layer: layer, left: left, entries: entries)
     }
 
     /// The subtree before entry `index` (`left` for 0).
-    func child(before index: Int) -> MSTNode? {
+    func child(before index: Int) -> MSTChild? {
         index == 0 ? left : entries[index - 1].right
     }
 
     /// A copy with the subtree before entry `index` replaced.
-    func replacing(childBefore index: Int, with child: MSTNode?, entries newEntries: [Entry]? = nil) -> MSTNode? {
+    func replacing(childBefore index: Int, with child: MSTChild?, entries newEntries: [Entry]? = nil) -> MSTNode? {
         var list = newEntries ?? entries
         if index == 0 {
             return MSTNode.make(layer: layer, left: child, entries: list)
