@@ -74,6 +74,44 @@ struct MSTTests {
         #expect(try tree.list().count == 500)
     }
 
+    @Test(arguments: [0, 1, 50, 2000])
+    func diffFindsEveryChangeAndOnlyTheNewBlocks(_ size: Int) throws {
+        var rng = SystemRandomNumberGenerator()
+        let keys = Self.randomKeys(size + 60, using: &rng)
+        let base = Array(keys.prefix(size))
+        let old = try MST(sortedPairs: base.sorted().map { (Array($0.utf8), Self.value(0)) })
+        var new = old
+        var expectedAdds = Set<String>(), expectedUpdates = Set<String>(), expectedDeletes = Set<String>()
+        for key in keys.suffix(30) {
+            new = try new.inserting(Array(key.utf8), Self.value(1))
+            expectedAdds.insert(key)
+        }
+        for key in base.shuffled(using: &rng).prefix(min(20, size)) {
+            if Bool.random(using: &rng) {
+                new = try new.inserting(Array(key.utf8), Self.value(2))
+                expectedUpdates.insert(key)
+            } else {
+                new = try new.removing(Array(key.utf8))
+                expectedDeletes.insert(key)
+            }
+        }
+        let diff = try new.diff(from: old)
+        func strings(_ keys: [[UInt8]]) -> Set<String> { Set(keys.map { String(decoding: $0, as: UTF8.self) }) }
+        #expect(strings(diff.adds.map(\.key)) == expectedAdds)
+        #expect(strings(diff.updates.map(\.key)) == expectedUpdates)
+        #expect(strings(diff.deletes.map(\.key)) == expectedDeletes)
+        let oldCIDs = Set(old.nodes().map(\.cid)), newCIDs = Set(new.nodes().map(\.cid))
+        #expect(Set(diff.newNodes.map(\.cid)) == newCIDs.subtracting(oldCIDs))
+        #expect(Set(diff.removedNodes) == oldCIDs.subtracting(newCIDs))
+        // Applying the diff to the old tree gives the new one.
+        var applied = old
+        for (key, value) in diff.adds { applied = try applied.inserting(key, value) }
+        for (key, _, value) in diff.updates { applied = try applied.inserting(key, value) }
+        for (key, _) in diff.deletes { applied = try applied.removing(key) }
+        #expect(applied.rootCID == new.rootCID)
+        #expect(try new.diff(from: new).newNodes.isEmpty)
+    }
+
     @Test func rejectsUnsortedInput() {
         let a = (Array("b".utf8), Self.value(0)), b = (Array("a".utf8), Self.value(1))
         #expect(throws: RepoError.self) { try MST(sortedPairs: [a, b]) }

@@ -1,0 +1,87 @@
+import ATData
+
+/// What changed between two trees.
+public struct MSTDiff: Sendable {
+    /// Keys only in the new tree, with their values.
+    public var adds: [(key: [UInt8], value: CID)] = []
+    /// Keys in both trees whose values differ.
+    public var updates: [(key: [UInt8], old: CID, new: CID)] = []
+    /// Keys only in the old tree, with their old values.
+    public var deletes: [(key: [UInt8], value: CID)] = []
+    /// Nodes of the new tree that the old tree does not have: the blocks to send.
+    public var newNodes: [MSTNode] = []
+    /// CIDs of nodes of the old tree that the new tree no longer has.
+    public var removedNodes: [CID] = []
+}
+
+extension MST {
+    /// The changes from `old` to this tree.
+    ///
+    /// Both trees are opened layer by layer from the top, and a subtree that
+    /// both hold (the same CID at the same layer) is never opened, so the work
+    /// follows the size of the change, not of the trees.
+    ///
+    /// - Throws: ``RepoError/Code/missingBlock`` when a changed subtree of a
+    ///   partial tree is not loaded.
+    public func diff(from old: MST) throws(RepoError) -> MSTDiff {
+        var diff = MSTDiff()
+        guard old.rootCID != rootCID else { return diff }
+        var oldFrontier: [MSTChild] = old.isEmpty ? [] : [.node(old.root)]
+        var newFrontier: [MSTChild] = isEmpty ? [] : [.node(root)]
+        var oldEntries = [[UInt8]: CID](), newEntries = [[UInt8]: CID]()
+        var layer = max(old.isEmpty ? 0 : old.root.layer, isEmpty ? 0 : root.layer)
+        if isEmpty { diff.newNodes.append(root) }
+        if old.isEmpty { diff.removedNodes.append(old.root.cid) }
+        while layer >= 0, !(oldFrontier.isEmpty && newFrontier.isEmpty) {
+            // Frontier nodes at this layer; the root of a lower tree waits for its layer.
+            let (oldHere, oldLater) = Self.partition(oldFrontier, layer: layer)
+            let (newHere, newLater) = Self.partition(newFrontier, layer: layer)
+            let common = Set(oldHere.map(\.cid)).intersection(newHere.map(\.cid))
+            oldFrontier = oldLater
+            newFrontier = newLater
+            for child in oldHere where !common.contains(child.cid) {
+                let node = try child.resolved()
+                diff.removedNodes.append(node.cid)
+                Self.open(node, into: &oldEntries, frontier: &oldFrontier)
+            }
+            for child in newHere where !common.contains(child.cid) {
+                let node = try child.resolved()
+                diff.newNodes.append(node)
+                Self.open(node, into: &newEntries, frontier: &newFrontier)
+            }
+            layer -= 1
+        }
+        for (key, value) in newEntries {
+            if let before = oldEntries[key] {
+                if before != value { diff.updates.append((key, before, value)) }
+            } else {
+                diff.adds.append((key, value))
+            }
+        }
+        for (key, value) in oldEntries where newEntries[key] == nil { diff.deletes.append((key, value)) }
+        diff.adds.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        diff.updates.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        diff.deletes.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        return diff
+    }
+
+    /// Splits a frontier into the links at `layer` and the rest. A stub is
+    /// always a child of a node opened at the layer above, so it is at `layer`.
+    private static func partition(_ frontier: [MSTChild], layer: Int) -> ([MSTChild], [MSTChild]) {
+        var here = [MSTChild](), later = [MSTChild]()
+        for child in frontier {
+            let childLayer: Int
+            if case .node(let node) = child { childLayer = node.layer } else { childLayer = layer }
+            if childLayer >= layer { here.append(child) } else { later.append(child) }
+        }
+        return (here, later)
+    }
+
+    private static func open(_ node: MSTNode, into entries: inout [[UInt8]: CID], frontier: inout [MSTChild]) {
+        if let left = node.left { frontier.append(left) }
+        for entry in node.entries {
+            entries[entry.key] = entry.value
+            if let right = entry.right { frontier.append(right) }
+        }
+    }
+}
