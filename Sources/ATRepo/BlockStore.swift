@@ -1,4 +1,5 @@
 import ATData
+import ATSyntax
 import Synchronization
 
 /// Where repository blocks live: records, MST nodes and commits, by CID.
@@ -19,21 +20,45 @@ extension BlockStore {
     }
 }
 
+/// A block store that remembers the revision in which each block was
+/// (last) written, so that it can answer "what is new since revision R".
+public protocol RevisionedBlockStore: BlockStore {
+    /// Stores `bytes` as the block `cid`, written in revision `rev`.
+    func put(_ cid: CID, _ bytes: [UInt8], rev: TID) throws
+    /// The CIDs of the blocks written after `rev`.
+    func cids(since rev: TID) throws -> Set<CID>
+}
+
 /// Blocks in memory, safe to share across tasks.
-public final class MemoryBlockStore: BlockStore {
-    private let blocks = Mutex<[CID: [UInt8]]>([:])
+public final class MemoryBlockStore: RevisionedBlockStore {
+    private struct State {
+        var blocks: [CID: [UInt8]] = [:]
+        var revs: [CID: TID] = [:]
+    }
+    private let state = Mutex(State())
 
     /// An empty store.
     public init() {}
 
     /// A store holding `blocks`.
     public init(_ blocks: [CID: [UInt8]]) {
-        self.blocks.withLock { $0 = blocks }
+        state.withLock { $0.blocks = blocks }
     }
 
-    public func get(_ cid: CID) -> [UInt8]? { blocks.withLock { $0[cid] } }
-    public func put(_ cid: CID, _ bytes: [UInt8]) { blocks.withLock { $0[cid] = bytes } }
+    public func get(_ cid: CID) -> [UInt8]? { state.withLock { $0.blocks[cid] } }
+    public func put(_ cid: CID, _ bytes: [UInt8]) { state.withLock { $0.blocks[cid] = bytes } }
+
+    public func put(_ cid: CID, _ bytes: [UInt8], rev: TID) {
+        state.withLock {
+            $0.blocks[cid] = bytes
+            $0.revs[cid] = rev
+        }
+    }
+
+    public func cids(since rev: TID) -> Set<CID> {
+        state.withLock { Set($0.revs.filter { $0.value > rev }.keys) }
+    }
 
     /// The number of blocks held.
-    public var count: Int { blocks.withLock { $0.count } }
+    public var count: Int { state.withLock { $0.blocks.count } }
 }

@@ -1,0 +1,135 @@
+import ATCrypto
+import ATData
+import ATSyntax
+
+/// One change to a repository's records.
+public enum RecordWrite: Sendable {
+    /// Adds a record; the path must be free.
+    case create(RepoPath, DataValue)
+    /// Replaces a record; the path must exist.
+    case update(RepoPath, DataValue)
+    /// Removes a record; the path must exist.
+    case delete(RepoPath)
+
+    /// The record's path.
+    public var path: RepoPath {
+        switch self {
+        case .create(let p, _), .update(let p, _), .delete(let p): p
+        }
+    }
+}
+
+/// One applied operation, as the firehose reports it.
+public struct RecordOp: Sendable, Hashable {
+    /// What happened.
+    public enum Action: String, Sendable { case create, update, delete }
+    /// What happened.
+    public let action: Action
+    /// The record's path.
+    public let path: RepoPath
+    /// The record's new CID; `nil` for a delete.
+    public let cid: CID?
+    /// The record's previous CID; `nil` for a create.
+    public let prev: CID?
+}
+
+/// The result of a commit: what a PDS stores and a firehose event carries.
+public struct CommitResult: Sendable {
+    /// The signed commit.
+    public let commit: Commit
+    /// Its CID.
+    public let commitCID: CID
+    /// The previous MST root (`prevData` on the firehose).
+    public let prevData: CID
+    /// The operations, in the order given.
+    public let ops: [RecordOp]
+    /// The blocks this commit adds: records, MST nodes, and the commit.
+    public let newBlocks: [(cid: CID, bytes: [UInt8])]
+    /// The CIDs of blocks no longer reachable.
+    public let removedCIDs: [CID]
+}
+
+extension Repository {
+    /// A new, empty repository with its first signed commit.
+    public static func create(
+        did: DID, key: some PrivateKey, rev: TID, store: some RevisionedBlockStore = MemoryBlockStore()
+    ) throws -> Repository {
+        let mst = MST()
+        let commit = try Commit.sign(did: did, data: mst.rootCID, rev: rev, key: key)
+        let bytes = commit.encoded()
+        let cid = CID.compute(bytes, codec: .dagCBOR)
+        try store.put(mst.rootCID, mst.root.bytes, rev: rev)
+        try store.put(cid, bytes, rev: rev)
+        return Repository(commit: commit, commitCID: cid, mst: mst, store: store)
+    }
+
+    /// Applies `writes` and signs a new commit at `rev`, which must be later
+    /// than the current one. The new blocks go into `store`.
+    public func applying(
+        _ writes: [RecordWrite], key: some PrivateKey, rev: TID, store: some RevisionedBlockStore
+    ) throws -> (Repository, CommitResult) {
+        if let current = commit.rev, rev <= current {
+            throw RepoError(.keyOrder, "rev \(rev) is not after the current rev \(current)")
+        }
+        var mst = self.mst
+        var ops = [RecordOp]()
+        var records = [(cid: CID, bytes: [UInt8])]()
+        for write in writes {
+            let key = write.path.key
+            let existing = try mst.get(key)
+            switch write {
+            case .create(let path, let value), .update(let path, let value):
+                if case .create = write, existing != nil { throw RepoError(.keyExists, "\(path) already exists") }
+                if case .update = write, existing == nil { throw RepoError(.keyNotFound, "\(path) does not exist") }
+                let (cid, bytes) = DAGCBOR.encodeWithCID(value)
+                records.append((cid, bytes))
+                mst = try mst.inserting(key, cid)
+                ops.append(RecordOp(action: existing == nil ? .create : .update, path: path, cid: cid, prev: existing))
+            case .delete(let path):
+                guard let existing else { throw RepoError(.keyNotFound, "\(path) does not exist") }
+                mst = try mst.removing(key)
+                ops.append(RecordOp(action: .delete, path: path, cid: nil, prev: existing))
+            }
+        }
+        let diff = try mst.diff(from: self.mst)
+        let signed = try Commit.sign(did: did, data: mst.rootCID, rev: rev, key: key)
+        let commitBytes = signed.encoded()
+        let commitCID = CID.compute(commitBytes, codec: .dagCBOR)
+        // Only records that the new tree holds are new blocks.
+        let kept = Set(diff.adds.map(\.value) + diff.updates.map(\.new))
+        var seen = Set<CID>()
+        var newBlocks = records.filter { kept.contains($0.cid) && seen.insert($0.cid).inserted }
+        newBlocks += diff.newNodes.map { ($0.cid, $0.bytes) }
+        newBlocks.append((commitCID, commitBytes))
+        for block in newBlocks { try store.put(block.cid, block.bytes, rev: rev) }
+        let removed = diff.removedNodes + diff.deletes.map(\.value) + diff.updates.map(\.old)
+        let result = CommitResult(
+            commit: signed, commitCID: commitCID, prevData: self.mst.rootCID, ops: ops,
+            newBlocks: newBlocks, removedCIDs: removed)
+        return (Repository(commit: signed, commitCID: commitCID, mst: mst, store: store), result)
+    }
+
+    /// The whole repository as a CAR: the commit, then every node and record.
+    public func exportCAR() throws -> [UInt8] {
+        var blocks: [(CID, [UInt8])] = [(commitCID, try store.require(commitCID))]
+        for node in mst.nodes() { blocks.append((node.cid, node.bytes)) }
+        var seen = Set<CID>()
+        try mst.walk { _, value in
+            if seen.insert(value).inserted { blocks.append((value, try store.require(value))) }
+        }
+        return CARWriter.encode(roots: [commitCID], blocks: blocks)
+    }
+
+    /// The blocks written after `rev` that the current tree still uses, and the
+    /// commit: the sync spec's diff CAR "since" a revision.
+    public func exportCAR(since rev: TID, store: some RevisionedBlockStore) throws -> [UInt8] {
+        let fresh = try store.cids(since: rev)
+        var blocks: [(CID, [UInt8])] = [(commitCID, try store.require(commitCID))]
+        for node in mst.nodes() where fresh.contains(node.cid) { blocks.append((node.cid, node.bytes)) }
+        var seen = Set<CID>()
+        try mst.walk { _, value in
+            if fresh.contains(value), seen.insert(value).inserted { blocks.append((value, try store.require(value))) }
+        }
+        return CARWriter.encode(roots: [commitCID], blocks: blocks)
+    }
+}
