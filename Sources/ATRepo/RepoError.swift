@@ -13,6 +13,12 @@ public struct RepoError: Error, Hashable, Sendable, CustomStringConvertible {
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
+        /// An MST node's bytes do not hash to its CID.
+        public static let nodeHashMismatch = Code("nodeHashMismatch")
+        /// A record's bytes do not hash to its CID.
+        public static let recordHashMismatch = Code("recordHashMismatch")
+        /// A commit's bytes do not hash to its CID.
+        public static let commitHashMismatch = Code("commitHashMismatch")
         /// A block the structure links to is not available.
         public static let missingBlock = Code("missingBlock")
         /// A block is not valid DAG-CBOR, or does not have the shape of its kind.

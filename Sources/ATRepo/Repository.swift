@@ -17,12 +17,13 @@ public struct Repository: Sendable {
     /// The account.
     public var did: DID { commit.did }
 
-    /// Opens and fully verifies a repository CAR held in memory: every block
-    /// against its CID, the commit (and its signature, when `key` is given),
-    /// every MST node's shape, order and layers, every key as a repository
-    /// path, and every record's presence and encoding.
+    /// Opens and fully verifies a repository CAR held in memory: the commit
+    /// (and its signature, when `key` is given), every MST node's hash, shape,
+    /// order and layers, every key as a repository path, and every record's
+    /// presence, hash and encoding. Blocks the tree does not use are ignored;
+    /// each used block is hashed once.
     public static func open(car bytes: [UInt8], key: (any PublicKey)? = nil) throws -> Repository {
-        let reader = try CARReader(bytes)
+        let reader = try CARReader(bytes, options: CAROptions(verifyBlocks: false))
         guard let root = reader.header.roots.first else {
             throw RepoError(.malformedBlock, "the CAR has no root")
         }
@@ -33,14 +34,18 @@ public struct Repository: Sendable {
 
     /// Opens and fully verifies the repository whose commit is `commitCID`.
     public static func open(commit commitCID: CID, store: some BlockStore, key: (any PublicKey)? = nil) throws -> Repository {
-        let commit = try Commit(decoding: try store.require(commitCID))
+        let commitBytes = try store.require(commitCID)
+        guard CID.compute(commitBytes, codec: .dagCBOR) == commitCID else {
+            throw RepoError(.commitHashMismatch, "commit \(commitCID) does not hash to its CID")
+        }
+        let commit = try Commit(decoding: commitBytes)
         if let key { try commit.verify(with: key) }
         let mst = try MST.load(root: commit.data, from: store)
         try mst.walk { key, value in
             _ = try RepoPath(key)
             let record = try store.require(value)
             guard CID.compute(record, codec: value.codec) == value || !value.isATProtoBlessed else {
-                throw RepoError(.malformedBlock, "record \(value) does not hash to its CID")
+                throw RepoError(.recordHashMismatch, "record \(value) does not hash to its CID")
             }
             if value.codec == .dagCBOR {
                 do { _ = try DAGCBOR.decode(record) } catch {

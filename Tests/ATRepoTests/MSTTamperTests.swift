@@ -78,7 +78,7 @@ struct MSTTamperTests {
         let (root, bytes) = Self.node([Self.entry("asdf")])
         var flipped = bytes
         flipped[flipped.count - 10] ^= 0x01
-        Self.expect(.malformedBlock, root: root, blocks: [(root, flipped)])
+        Self.expect(.nodeHashMismatch, root: root, blocks: [(root, flipped)])
     }
 
     @Test func emptyNodes() {

@@ -32,7 +32,7 @@ extension MST {
     ) throws -> MSTNode {
         let bytes = try store.require(cid)
         guard CID.compute(bytes, codec: .dagCBOR) == cid else {
-            throw RepoError(.malformedBlock, "MST node \(cid) does not hash to its CID")
+            throw RepoError(.nodeHashMismatch, "MST node \(cid) does not hash to its CID")
         }
         let data = try MSTNodeData(decoding: bytes, cid: cid)
         // Rebuild the full keys and check the compression and order.

@@ -1,0 +1,166 @@
+import ATCrypto
+import ATData
+import ATRepo
+import ATSyntax
+import Foundation
+import Testing
+
+/// A signed repository, changed in one way at a time: each change is caught
+/// with its own error code.
+@Suite("Repository tampering")
+struct RepositoryTamperTests {
+    static let did = try! DID("did:plc:tamper00000000000000000000")
+
+    struct Fixture {
+        let key: any PrivateKey
+        let repo: Repository
+        let car: [UInt8]
+        let blocks: [CARBlock]
+    }
+
+    static func fixture() throws -> Fixture {
+        let key = try Keys.generate(.k256)
+        let clock = TIDClock()
+        let store = MemoryBlockStore()
+        let empty = try Repository.create(did: did, key: key, rev: clock.next(), store: store)
+        let writes = (0..<200).map { i in
+            RecordWrite.create(RepoPath(collection: try! NSID("app.bsky.feed.post"), recordKey: try! RecordKey("r\(i)")),
+                               ["$type": "app.bsky.feed.post", "text": .string("post \(i)")])
+        }
+        let (repo, _) = try empty.applying(writes, key: key, rev: clock.next(), store: store)
+        let car = try repo.exportCAR()
+        return Fixture(key: key, repo: repo, car: car, blocks: try CARReader(car).blocks())
+    }
+
+    /// Rewrites the CAR with one block's bytes replaced (or dropped), keeping its CID.
+    static func car(_ f: Fixture, replacing cid: CID, with bytes: [UInt8]?, roots: [CID]? = nil, extra: [(CID, [UInt8])] = []) -> [UInt8] {
+        var blocks = [(CID, [UInt8])]()
+        for block in f.blocks {
+            if block.cid == cid {
+                if let bytes { blocks.append((cid, bytes)) }
+            } else {
+                blocks.append((block.cid, Array(block.data)))
+            }
+        }
+        return CARWriter.encode(roots: roots ?? [f.repo.commitCID], blocks: blocks + extra)
+    }
+
+    static func expectRepoError(_ code: RepoError.Code, _ car: [UInt8], key: any PublicKey, sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            _ = try Repository.open(car: car, key: key)
+            Issue.record("expected \(code)", sourceLocation: sourceLocation)
+        } catch let error as RepoError {
+            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    static func expectCryptoError(_ code: CryptoError.Code, _ car: [UInt8], key: any PublicKey, sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            _ = try Repository.open(car: car, key: key)
+            Issue.record("expected \(code)", sourceLocation: sourceLocation)
+        } catch let error as CryptoError {
+            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func untouchedRepositoryVerifies() throws {
+        let f = try Self.fixture()
+        #expect(try Repository.open(car: f.car, key: f.key.publicKey).recordCIDs().count == 200)
+    }
+
+    @Test func flippedBitInARecord() throws {
+        let f = try Self.fixture()
+        let (_, record) = try #require(try f.repo.recordCIDs().first)
+        var bytes = try f.repo.store.require(record)
+        bytes[bytes.count - 1] ^= 0x01
+        Self.expectRepoError(.recordHashMismatch, Self.car(f, replacing: record, with: bytes), key: f.key.publicKey)
+    }
+
+    @Test func flippedBitInANode() throws {
+        let f = try Self.fixture()
+        let node = try #require(f.repo.mst.nodes().last)
+        var bytes = node.bytes
+        bytes[bytes.count - 3] ^= 0x01
+        Self.expectRepoError(.nodeHashMismatch, Self.car(f, replacing: node.cid, with: bytes), key: f.key.publicKey)
+    }
+
+    @Test func missingBlock() throws {
+        let f = try Self.fixture()
+        let (_, record) = try #require(try f.repo.recordCIDs().last)
+        Self.expectRepoError(.missingBlock, Self.car(f, replacing: record, with: nil), key: f.key.publicKey)
+    }
+
+    /// A repository whose tree is hash-consistent but malformed, re-signed, so
+    /// that only the tree checks can catch it.
+    static func resigned(_ f: Fixture, root: (CID, [UInt8])) throws -> [UInt8] {
+        let commit = try Commit.sign(did: did, data: root.0, rev: TIDClock().next(), key: f.key)
+        let bytes = commit.encoded()
+        let cid = CID.compute(bytes, codec: .dagCBOR)
+        return CARWriter.encode(roots: [cid], blocks: [(cid, bytes), root] + f.blocks.map { ($0.cid, Array($0.data)) })
+    }
+
+    /// A node with these keys in this order, prefix-compressed as the spec requires.
+    static func node(_ keys: [String], value: CID) -> (CID, [UInt8]) {
+        var previous = [UInt8]()
+        let entries: [DataValue] = keys.map { text in
+            let key = Array(text.utf8)
+            let shared = MSTNode.commonPrefixLength(previous, key)
+            previous = key
+            return ["k": .bytes(Array(key[shared...])), "p": .int(Int64(shared)), "t": .null, "v": .link(value)]
+        }
+        return DAGCBOR.encodeWithCID(["e": .array(entries), "l": .null])
+    }
+
+    static func layerZeroKeys(_ n: Int) -> [String] {
+        Array((0..<10_000).lazy.map { "app.bsky.feed.post/k\($0)" }.filter { MST.layer(of: $0) == 0 }.prefix(n))
+    }
+
+    @Test func wrongKeyOrder() throws {
+        let f = try Self.fixture()
+        let value = try #require(try f.repo.recordCIDs().first).cid
+        // Two layer-0 keys in the wrong order.
+        let keys = Array(Self.layerZeroKeys(2).sorted().reversed())
+        Self.expectRepoError(.keyOrder, try Self.resigned(f, root: Self.node(keys, value: value)), key: f.key.publicKey)
+    }
+
+    @Test func keyAtTheWrongLayer() throws {
+        let f = try Self.fixture()
+        let value = try #require(try f.repo.recordCIDs().first).cid
+        // A layer-0 key and a key of a higher layer side by side.
+        let low = Self.layerZeroKeys(1)[0]
+        let high = (0..<10_000).lazy.map { "app.bsky.feed.post/h\($0)" }.first { MST.layer(of: $0) > 0 }!
+        Self.expectRepoError(.wrongLayer, try Self.resigned(f, root: Self.node([low, high].sorted(), value: value)), key: f.key.publicKey)
+    }
+
+    @Test func badSignature() throws {
+        let f = try Self.fixture()
+        var commit = f.repo.commit
+        commit.sig[7] ^= 0x01
+        let bytes = commit.encoded()
+        let cid = CID.compute(bytes, codec: .dagCBOR)
+        let car = Self.car(f, replacing: f.repo.commitCID, with: nil, roots: [cid], extra: [(cid, bytes)])
+        Self.expectCryptoError(.badSignature, car, key: f.key.publicKey)
+    }
+
+    @Test func highSSignature() throws {
+        let f = try Self.fixture()
+        var commit = f.repo.commit
+        // (r, n - s): the same signature in high-S form.
+        let n = try Multibase.decode("ffffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
+        var borrow = 0
+        for i in stride(from: 31, through: 0, by: -1) {
+            var d = Int(n[i]) - Int(commit.sig[32 + i]) - borrow
+            borrow = d < 0 ? 1 : 0
+            if d < 0 { d += 256 }
+            commit.sig[32 + i] = UInt8(d)
+        }
+        let bytes = commit.encoded()
+        let cid = CID.compute(bytes, codec: .dagCBOR)
+        let car = Self.car(f, replacing: f.repo.commitCID, with: nil, roots: [cid], extra: [(cid, bytes)])
+        Self.expectCryptoError(.highS, car, key: f.key.publicKey)
+    }
+}
