@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(
             name: "bsky",
             dependencies: [
-                "ATSyntax", "ATData",
+                "ATSyntax", "ATData", "ATCrypto", "ATRepo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -133,3 +133,33 @@ extension Repository {
         return CARWriter.encode(roots: [commitCID], blocks: blocks)
     }
 }
+
+extension Repository {
+    /// A repository holding `records`, built bottom-up in one pass and signed
+    /// at `rev`: the same tree that creating the records one by one gives.
+    ///
+    /// - Throws: ``RepoError/Code/keyExists`` when a path repeats.
+    public static func build(
+        did: DID, key: some PrivateKey, rev: TID, records: [(path: RepoPath, value: DataValue)],
+        store: some RevisionedBlockStore = MemoryBlockStore()
+    ) throws -> Repository {
+        var pairs = [(key: [UInt8], value: CID)]()
+        pairs.reserveCapacity(records.count)
+        for (path, value) in records {
+            let (cid, bytes) = DAGCBOR.encodeWithCID(value)
+            try store.put(cid, bytes, rev: rev)
+            pairs.append((path.key, cid))
+        }
+        pairs.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        for i in pairs.indices.dropFirst() where pairs[i - 1].key == pairs[i].key {
+            throw RepoError(.keyExists, "\(String(decoding: pairs[i].key, as: UTF8.self)) appears twice")
+        }
+        let mst = try MST(sortedPairs: pairs)
+        for node in mst.nodes() { try store.put(node.cid, node.bytes, rev: rev) }
+        let commit = try Commit.sign(did: did, data: mst.rootCID, rev: rev, key: key)
+        let bytes = commit.encoded()
+        let cid = CID.compute(bytes, codec: .dagCBOR)
+        try store.put(cid, bytes, rev: rev)
+        return Repository(commit: commit, commitCID: cid, mst: mst, store: store)
+    }
+}

@@ -1,5 +1,7 @@
 import ArgumentParser
+import ATCrypto
 import ATData
+import ATRepo
 import Foundation
 
 /// `bsky car …`: CAR v1 files.
@@ -7,15 +9,22 @@ struct CarCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "car",
         abstract: "Read, check and write CAR v1 files.",
-        subcommands: [Verify.self, Cat.self, List.self, Demo.self]
+        subcommands: [Verify.self, Cat.self, List.self, Blocks.self, Export.self, Build.self, Demo.self]
     )
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Decode a CAR file and check every block against its CID.")
+            abstract: "Decode a CAR file and check every block against its CID; with --repo, verify it as a repository.")
 
         @Argument(help: "The CAR file.") var file: String
-        @Flag(help: "Print {\"roots\":[…],\"blocks\":N,\"bytes\":N} on stdout.") var json = false
+        @Flag(help: "Print {\"roots\":[…],\"blocks\":N,\"bytes\":N} on stdout (with --repo, also did, rev, data and records).")
+        var json = false
+        @Flag(help: "Verify the repository: commit, MST shape, order and layers, and every record.") var repo = false
+        @Option(help: "The signing key (did:key:…) to check the commit signature with; needs --repo.") var key: String?
+
+        func validate() throws {
+            if key != nil, !repo { throw ValidationError("--key needs --repo") }
+        }
 
         func run() throws {
             let bytes = try readFile(file)
@@ -28,14 +37,33 @@ struct CarCommand: AsyncParsableCommand {
                 throw CLIFailure("\(file): \(error)")
             }
             let roots = reader.header.roots.map(\.description)
+            var fields = [("roots", "[" + roots.map { "\"\($0)\"" }.joined(separator: ",") + "]"), ("blocks", "\(count)"), ("bytes", "\(bytes.count)")]
+            var lines = ["roots: \(roots.isEmpty ? "(none)" : roots.joined(separator: " "))", "blocks: \(count)", "bytes: \(bytes.count)"]
+            if repo {
+                let publicKey: (any PublicKey)?
+                do { publicKey = try key.map { try Keys.publicKey(didKey: $0) } } catch {
+                    throw ValidationError("--key: \(error)")
+                }
+                let repository: Repository
+                let records: Int
+                do {
+                    repository = try Repository.open(car: bytes, key: publicKey)
+                    records = try repository.recordCIDs().count
+                } catch {
+                    throw CLIFailure("\(file): \(error)")
+                }
+                let rev = repository.commit.rev?.description ?? ""
+                fields += [("did", "\"\(repository.did)\""), ("rev", "\"\(rev)\""), ("data", "\"\(repository.commit.data)\""), ("records", "\(records)")]
+                lines += ["did: \(repository.did)", "rev: \(rev)", "data: \(repository.commit.data)", "records: \(records)"]
+                if publicKey == nil {
+                    FileHandle.standardError.write(Data("note: no --key given: everything but the commit signature was checked\n".utf8))
+                }
+            }
             if json {
-                let list = roots.map { "\"\($0)\"" }.joined(separator: ",")
-                writeLine("{\"roots\":[\(list)],\"blocks\":\(count),\"bytes\":\(bytes.count)}")
+                writeLine("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
             } else {
-                writeLine("roots: \(roots.isEmpty ? "(none)" : roots.joined(separator: " "))")
-                writeLine("blocks: \(count)")
-                writeLine("bytes: \(bytes.count)")
-                writeLine("ok: every block matches its CID")
+                lines.forEach(writeLine)
+                writeLine(repo ? "ok: the repository verifies" + (key == nil ? " (signature not checked)" : "") : "ok: every block matches its CID")
             }
         }
     }
@@ -66,7 +94,25 @@ struct CarCommand: AsyncParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the blocks of a CAR file.")
+        static let configuration = CommandConfiguration(
+            commandName: "ls", abstract: "List a repository's records: collection/rkey and CID, in key order.")
+
+        @Argument(help: "The repository CAR file.") var file: String
+
+        func run() throws {
+            do {
+                let repository = try Repository.open(car: try readFile(file))
+                for (path, cid) in try repository.recordCIDs() { writeLine("\(path)\t\(cid)") }
+            } catch let failure as CLIFailure {
+                throw failure
+            } catch {
+                throw CLIFailure("\(file): \(error)")
+            }
+        }
+    }
+
+    struct Blocks: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the blocks of a CAR file: CID, codec and size.")
 
         @Argument(help: "The CAR file.") var file: String
 
@@ -77,6 +123,29 @@ struct CarCommand: AsyncParsableCommand {
                 try reader.forEachBlock { cid, data in
                     writeLine("\(cid)\t\(cid.codec)\t\(data.count)")
                 }
+            } catch {
+                throw CLIFailure("\(file): \(error)")
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a repository's records as JSON lines: {\"uri\":…,\"cid\":…,\"value\":…}.")
+
+        @Argument(help: "The repository CAR file.") var file: String
+
+        func run() throws {
+            do {
+                let repository = try Repository.open(car: try readFile(file))
+                for (path, cid) in try repository.recordCIDs() {
+                    let value = try repository.record(path) ?? .null
+                    let uri = "at://\(repository.did)/\(path)"
+                    let line: DataValue = ["uri": .string(uri), "cid": .string(cid.description), "value": value]
+                    writeLine(line.jsonString())
+                }
+            } catch let failure as CLIFailure {
+                throw failure
             } catch {
                 throw CLIFailure("\(file): \(error)")
             }

@@ -62,11 +62,46 @@ struct CLITests {
         #expect(absent.status == 1)
     }
 
-    @Test func lsListsEveryBlock() throws {
+    @Test func blocksListsEveryBlock() throws {
         let (url, _, root) = try Self.sampleCAR()
-        let result = try Tools.runBsky(["car", "ls", url.path])
+        let result = try Tools.runBsky(["car", "blocks", url.path])
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 20)
         #expect(lines.first?.hasPrefix("\(root)\tdag-cbor\t") == true)
+    }
+
+    @Test func buildVerifyListAndExportARepository() throws {
+        let dir = try Tools.temporaryDirectory()
+        let records = dir.appendingPathComponent("records.jsonl")
+        let lines = (0..<30).map { i in
+            #"{"collection":"app.bsky.feed.post","rkey":"r\#(i)","record":{"$type":"app.bsky.feed.post","text":"post \#(i)","createdAt":"2024-01-01T00:00:00.000Z"}}"#
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: records)
+        let car = dir.appendingPathComponent("repo.car")
+        let hex = "9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c"
+        let didKey = "did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme"  // the fixture's public key for it
+        let build = try Tools.runBsky(["car", "build", "--records", records.path, "--did", "did:plc:cli", "--key-hex", hex,
+                                       "--rev", "3kabcdefghij2", "--out", car.path])
+        #expect(build.status == 0, "\(build.stderr)")
+        let verify = try Tools.runBsky(["car", "verify", car.path, "--repo", "--key", didKey, "--json"])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        let report = try DataValue(json: Data(verify.stdout.utf8))
+        #expect(report["did"] == "did:plc:cli")
+        #expect(report["rev"] == "3kabcdefghij2")
+        #expect(report["records"] == 30)
+        let wrongKey = try Tools.runBsky(["car", "verify", car.path, "--repo", "--key", "did:key:zQ3shtxV1FrJfhqE1dvxYRcCknWNjHc3c5X1y3ZSoPDi2aur2"])
+        #expect(wrongKey.status == 1)
+        #expect(wrongKey.stderr.contains("badSignature"))
+        let unsigned = try Tools.runBsky(["car", "verify", car.path, "--repo"])
+        #expect(unsigned.status == 0)
+        #expect(unsigned.stderr.contains("signature"))
+        let ls = try Tools.runBsky(["car", "ls", car.path]).stdout.split(separator: "\n")
+        #expect(ls.count == 30)
+        #expect(ls.map { $0.split(separator: "\t")[0] } == ls.map { $0.split(separator: "\t")[0] }.sorted())
+        let export = try Tools.runBsky(["car", "export", car.path]).stdout.split(separator: "\n")
+        #expect(export.count == 30)
+        let first = try DataValue(json: Data(export[0].utf8))
+        #expect(first["uri"]?.stringValue?.hasPrefix("at://did:plc:cli/app.bsky.feed.post/r") == true)
+        #expect(first["value"]?["$type"] == "app.bsky.feed.post")
     }
 }

@@ -28,6 +28,39 @@ struct MSTPeerTests {
     }
 }
 
+/// `bsky car build` gives the MST root that atmst computes for the same records.
+@Suite("bsky car build with atmst", .serialized)
+struct BuildPeerTests {
+    @Test(arguments: [5, 700, 10_000])
+    func builtRootsAgreeWithAtmst(_ n: Int) throws {
+        let dir = try Tools.temporaryDirectory()
+        let records = dir.appendingPathComponent("records.jsonl")
+        var lines = [String]()
+        for i in 0..<n {
+            let collection = ["app.bsky.feed.post", "app.bsky.feed.like", "app.bsky.graph.follow"][i % 3]
+            let rkey = String(UInt64(i) &* 0x9E37_79B9_7F4A_7C15 >> 4, radix: 32)
+            lines.append(#"{"collection":"\#(collection)","rkey":"\#(rkey)","record":{"$type":"\#(collection)","n":\#(i),"text":"record \#(i) ✨"}}"#)
+        }
+        try Data((lines.shuffled().joined(separator: "\n") + "\n").utf8).write(to: records)
+        let car = dir.appendingPathComponent("repo.car")
+        let key = try Keys.generate(.p256)
+        let build = try Tools.runBsky(["car", "build", "--records", records.path, "--did", "did:plc:atmst", "--curve", "p256",
+                                       "--key-file", try write(key.multibase, to: dir.appendingPathComponent("key")), "--out", car.path])
+        #expect(build.status == 0, "\(build.stderr)")
+        let report = try DataValue(json: Data(build.stdout.utf8))
+        let theirs = try Tools.peers(["mst-root-records", records.path]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(report["data"]?.stringValue == theirs)
+        #expect(report["records"] == .int(Int64(n)))
+        let repo = try Repository.open(car: try [UInt8](Data(contentsOf: car)), key: key.publicKey)
+        #expect(repo.commit.data.description == theirs)
+    }
+
+    private func write(_ text: String, to url: URL) throws -> String {
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+}
+
 /// Repositories written by arroba (a Python PDS library) open and verify here.
 @Suite("Repositories from arroba", .serialized)
 struct RepositoryPeerTests {

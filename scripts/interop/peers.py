@@ -15,6 +15,10 @@ Usage:
                               input: whether the atproto SDK accepts the signature
   peers.py mst-root           read lines "KEY CID" on stdin, insert them in that
                               order into an atmst tree, print its root CID
+  peers.py mst-root-records FILE
+                              read `bsky car build` JSON lines, encode each record
+                              with libipld, insert them in a shuffled order into
+                              an atmst tree, print its root CID
 
 make-cars writes into OUTDIR:
   arroba-repo.car   a signed repository built by arroba (its own MST and commit),
@@ -197,6 +201,23 @@ def mst_root():
     print(root.encode())
 
 
+def mst_root_records(path):
+    from atmst.blockstore import MemoryBlockStore
+    from atmst.mst.node_store import NodeStore
+    from atmst.mst.node_wrangler import NodeWrangler
+
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    random.Random(len(rows)).shuffle(rows)
+    store = NodeStore(MemoryBlockStore())
+    wrangler = NodeWrangler(store)
+    root = store.get_node(None).cid
+    for row in rows:
+        data = libipld.encode_dag_cbor(row["record"])
+        cid = cbrrr.CID(bytes(CID("base32", 1, "dag-cbor", multihash.digest(data, "sha2-256"))))
+        root = wrangler.put_record(root, f'{row["collection"]}/{row["rkey"]}', cid)
+    print(root.encode())
+
+
 def main():
     command, arg = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
     if command == "make-cars":
@@ -212,6 +233,8 @@ def main():
         crypto_verify()
     elif command == "mst-root":
         mst_root()
+    elif command == "mst-root-records":
+        mst_root_records(arg)
     else:
         sys.exit(f"unknown command {command}")
 
