@@ -37,7 +37,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ATBench",
-            dependencies: ["ATData", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ATData", "ATCrypto", "ATRepo", "ATSyntax", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/ATBench"
         ),
         // libFuzzer targets; see Fuzz/README.md. A plain build replays inputs instead.

@@ -5,8 +5,14 @@ Usage: bench.py SWIFT_JSONL CAR_FILE [--posts N] [--repeat N]
 Workload (a): DAG-CBOR encode and decode of small posts.
 Workload (b): CAR scan plus CID check of a repository-shaped CAR; the anchor is
 libipld.decode_car (which parses and decodes every block, but does not hash).
+Repository workloads, against atmst: MST build of the same (key, CID) pairs,
+inserted one by one; full verification of a signed repository CAR, against
+atmst's walk over blocks whose hashes are checked, with the signature checked
+by the atproto SDK.
 """
+import hashlib
 import json
+import os
 import sys
 import time
 
@@ -26,6 +32,62 @@ def best(fn, repeat):
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def atmst_build(pairs_file):
+    from atmst.blockstore import MemoryBlockStore
+    from atmst.mst.node_store import NodeStore
+    from atmst.mst.node_wrangler import NodeWrangler
+
+    pairs = [line.split() for line in open(pairs_file) if line.strip()]
+    pairs = [(k, cbrrr.CID.decode(c)) for k, c in pairs]
+
+    def build():
+        store = NodeStore(MemoryBlockStore())
+        wrangler = NodeWrangler(store)
+        root = store.get_node(None).cid
+        for key, cid in pairs:
+            root = wrangler.put_record(root, key, cid)
+        return root
+
+    start = time.perf_counter()
+    root = build()
+    return time.perf_counter() - start, root.encode()
+
+
+def atmst_verify(car_file, did_key):
+    from atmst.blockstore import MemoryBlockStore
+    from atmst.mst.node_store import NodeStore
+    from atmst.mst.node_walker import NodeWalker
+    from atproto_crypto.verify import verify_signature
+    from carbox.car import read_car
+
+    data = open(car_file, "rb").read()
+
+    class CheckedStore(MemoryBlockStore):
+        def get_block(self, key):
+            value = super().get_block(key)
+            if hashlib.sha256(value).digest() != key[-32:]:
+                raise ValueError("hash mismatch")
+            return value
+
+    def verify():
+        roots, blocks = read_car(data)
+        store = CheckedStore({bytes(cid): block for cid, block in blocks.items()})
+        commit_bytes = store.get_block(bytes(roots[0]))
+        commit = cbrrr.decode_dag_cbor(commit_bytes)
+        sig = commit.pop("sig")
+        assert verify_signature(did_key, cbrrr.encode_dag_cbor(commit), sig)
+        walker = NodeWalker(NodeStore(store), commit["data"], trusted=False)
+        count = 0
+        for _key, value in walker.iter_kv():
+            cbrrr.decode_dag_cbor(store.get_block(bytes(value)))
+            count += 1
+        return count
+
+    start = time.perf_counter()
+    count = verify()
+    return time.perf_counter() - start, count
 
 
 def main():
@@ -85,6 +147,27 @@ def main():
     print(f"libipld.decode_car      {len(car) / anchors['car.scan.check']['libipld'] / 1e6:8.0f} MB/s")
     mbps = row["bytes"] / row["seconds"] / 1e6
     print(f"\ncar.scan.check throughput target 600 MB/s: {'ok' if mbps >= 600 else 'MISSED'} ({mbps:.0f} MB/s)")
+
+    directory = os.path.dirname(sys.argv[2])
+    if "mst.build" in swift:
+        print()
+        seconds, root = atmst_build(os.path.join(directory, "mst-pairs.txt"))
+        ours = open(os.path.join(directory, "mst-root.txt")).read().strip()
+        s = swift["mst.build"]["seconds"]
+        print(f"mst.build               swift {s * 1000:8.1f} ms   atmst {seconds * 1000:9.1f} ms   {seconds / s:7.1f}x"
+              f"   (target <= 200 ms and >= 200x; roots {'agree' if root == ours else 'DIFFER'})")
+        v = swift["repo.verify"]["seconds"]
+        key_file = os.path.join(directory, "repo-signed.key")
+        if os.path.exists(key_file):
+            seconds, count = atmst_verify(os.path.join(directory, "repo-signed.car"), open(key_file).read().strip())
+            print(f"repo.verify             swift {v * 1000:8.1f} ms   atmst {seconds * 1000:9.1f} ms   {seconds / v:7.1f}x"
+                  f"   (target <= 100 ms and >= 20x; {count} records)")
+        for name in ["repo.commit.k256", "repo.commit.p256"]:
+            row = swift[name]
+            print(f"{name:<24}{row['items'] / row['seconds']:9.0f} ops/s   (target >= 50,000 ops/s)")
+        for name in ["crypto.sign.k256", "crypto.verify.k256", "crypto.sign.p256", "crypto.verify.p256"]:
+            row = swift[name]
+            print(f"{name:<24}{row['seconds'] / row['items'] * 1e6:9.1f} us")
 
 
 if __name__ == "__main__":

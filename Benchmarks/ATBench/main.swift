@@ -13,6 +13,7 @@ var records = 100_000
 var carPath = ".build/bench/repo.car"
 var repeats = 5
 var only = ""
+var commits = 2_000
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard let value = arguments.popFirst() else { fatalError("\(flag) needs a value") }
@@ -22,6 +23,7 @@ while let flag = arguments.popFirst() {
     case "--car": carPath = value
     case "--repeat": repeats = Int(value)!
     case "--only": only = value
+    case "--commits": commits = Int(value)!
     default: fatalError("unknown flag \(flag)")
     }
 }
@@ -185,5 +187,12 @@ if only.isEmpty || only.contains("car.stream") {
     let seconds = Double(best.components.seconds) + Double(best.components.attoseconds) / 1e18
     FileHandle.standardOutput.write(Data("{\"name\":\"car.stream.check\",\"seconds\":\(seconds),\"items\":\(blockCount),\"bytes\":\(car.count)}\n".utf8))
 }
+}
+
+if only.isEmpty || only.contains("mst") || only.contains("repo") || only.contains("crypto") {
+    let directory = URL(fileURLWithPath: carPath).deletingLastPathComponent().path
+    try RepoBench.run(records: records, commits: commits, directory: directory) { name, items, bytes, body in
+        try measure(name, items: items, bytes: bytes, body)
+    }
 }
 if sink == 42 { print("") }  // keeps the work observable

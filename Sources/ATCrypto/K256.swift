@@ -1,22 +1,50 @@
 import COpenSSL
 import Crypto
 import Foundation
+import Synchronization
+
+/// An OpenSSL `EC_KEY` kept for the life of a key, so that signing and
+/// verifying do not rebuild it (and recompute the public point) every time.
+/// Calls are serialised: OpenSSL does not promise that one `EC_KEY` may be
+/// used from two threads at once.
+final class ECKeyHandle: Sendable {
+    private let handle: Mutex<OpaquePointerBox>
+
+    struct OpaquePointerBox: @unchecked Sendable { let pointer: OpaquePointer }
+
+    init(_ key: OpaquePointer) { handle = Mutex(OpaquePointerBox(pointer: key)) }
+
+    func withKey<T: Sendable>(_ body: (OpaquePointer) throws(CryptoError) -> T) throws(CryptoError) -> T {
+        let result = handle.withLock { box -> Result<T, CryptoError> in
+            do throws(CryptoError) { return .success(try body(box.pointer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    deinit { handle.withLock { EC_KEY_free($0.pointer) } }
+}
 
 /// A secp256k1 public key, checked through OpenSSL's libcrypto.
 public struct K256PublicKey: PublicKey, Hashable {
     public var curve: Curve { .k256 }
     public let compressedBytes: [UInt8]
+    private let handle: ECKeyHandle
 
     /// A key from a compressed (33-byte) or uncompressed (65-byte) SEC1 point;
     /// the point must be on the curve.
     public init(bytes: [UInt8]) throws(CryptoError) {
-        compressedBytes = try OpenSSLK256.withPublicKey(bytes) { key throws(CryptoError) in try OpenSSLK256.compressedPoint(of: key) }
+        let key = try OpenSSLK256.publicKey(bytes)
+        handle = ECKeyHandle(key)
+        compressedBytes = try handle.withKey { key throws(CryptoError) in try OpenSSLK256.compressedPoint(of: key) }
     }
+
+    public static func == (lhs: K256PublicKey, rhs: K256PublicKey) -> Bool { lhs.compressedBytes == rhs.compressedBytes }
+    public func hash(into hasher: inout Hasher) { hasher.combine(compressedBytes) }
 
     public func verify(signature: [UInt8], for message: [UInt8]) throws(CryptoError) {
         try LowS.check(signature, curve: .k256)
         let digest = Array(SHA256.hash(data: message))
-        let ok = try OpenSSLK256.withPublicKey(compressedBytes) { key throws(CryptoError) -> Bool in
+        let ok = try handle.withKey { key throws(CryptoError) -> Bool in
             guard let sig = ECDSA_SIG_new() else { throw CryptoError(.internalFailure, "ECDSA_SIG_new") }
             defer { ECDSA_SIG_free(sig) }
             let r = signature[0..<32].withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, 32, nil) }
@@ -35,6 +63,7 @@ public struct K256PrivateKey: PrivateKey {
     public var curve: Curve { .k256 }
     public let rawBytes: [UInt8]
     private let publicKeyValue: K256PublicKey
+    private let handle: ECKeyHandle
     public var publicKey: any PublicKey { publicKeyValue }
 
     /// A new random key.
@@ -53,13 +82,14 @@ public struct K256PrivateKey: PrivateKey {
             throw CryptoError(.invalidKey, "a K-256 private key is 32 bytes in 1..<n")
         }
         self.rawBytes = rawBytes
-        let point = try OpenSSLK256.withPrivateKey(rawBytes) { key throws(CryptoError) in try OpenSSLK256.compressedPoint(of: key) }
+        handle = ECKeyHandle(try OpenSSLK256.privateKey(rawBytes))
+        let point = try handle.withKey { key throws(CryptoError) in try OpenSSLK256.compressedPoint(of: key) }
         publicKeyValue = try K256PublicKey(bytes: point)
     }
 
     public func sign(_ message: [UInt8]) throws(CryptoError) -> [UInt8] {
         let digest = Array(SHA256.hash(data: message))
-        let signature = try OpenSSLK256.withPrivateKey(rawBytes) { key throws(CryptoError) -> [UInt8] in
+        let signature = try handle.withKey { key throws(CryptoError) -> [UInt8] in
             guard let sig = digest.withUnsafeBufferPointer({ ECDSA_do_sign($0.baseAddress, 32, key) }) else {
                 throw CryptoError(.internalFailure, "ECDSA_do_sign failed")
             }
@@ -75,37 +105,47 @@ public struct K256PrivateKey: PrivateKey {
     }
 }
 
-/// Scoped OpenSSL EC_KEY handles for secp256k1.
+/// OpenSSL EC_KEY objects for secp256k1; the caller owns what these return.
 enum OpenSSLK256 {
-    static func withPublicKey<T>(_ bytes: [UInt8], _ body: (OpaquePointer) throws(CryptoError) -> T) throws(CryptoError) -> T {
+    static func publicKey(_ bytes: [UInt8]) throws(CryptoError) -> OpaquePointer {
         guard bytes.count == 33 || bytes.count == 65 else {
             throw CryptoError(.invalidKey, "a K-256 public key is a 33- or 65-byte SEC1 point, not \(bytes.count) bytes")
         }
         guard let key = EC_KEY_new_by_curve_name(NID_secp256k1) else { throw CryptoError(.internalFailure, "EC_KEY_new") }
-        defer { EC_KEY_free(key) }
-        guard let point = EC_POINT_new(EC_KEY_get0_group(key)) else { throw CryptoError(.internalFailure, "EC_POINT_new") }
+        guard let point = EC_POINT_new(EC_KEY_get0_group(key)) else {
+            EC_KEY_free(key)
+            throw CryptoError(.internalFailure, "EC_POINT_new")
+        }
         defer { EC_POINT_free(point) }
         let decoded = bytes.withUnsafeBufferPointer { EC_POINT_oct2point(EC_KEY_get0_group(key), point, $0.baseAddress, $0.count, nil) }
         guard decoded == 1, EC_POINT_is_on_curve(EC_KEY_get0_group(key), point, nil) == 1, EC_KEY_set_public_key(key, point) == 1 else {
+            EC_KEY_free(key)
             throw CryptoError(.invalidKey, "not a point on secp256k1")
         }
-        return try body(key)
+        return key
     }
 
-    static func withPrivateKey<T>(_ raw: [UInt8], _ body: (OpaquePointer) throws(CryptoError) -> T) throws(CryptoError) -> T {
+    static func privateKey(_ raw: [UInt8]) throws(CryptoError) -> OpaquePointer {
         guard let key = EC_KEY_new_by_curve_name(NID_secp256k1) else { throw CryptoError(.internalFailure, "EC_KEY_new") }
-        defer { EC_KEY_free(key) }
         guard let secret = raw.withUnsafeBufferPointer({ BN_bin2bn($0.baseAddress, 32, nil) }) else {
+            EC_KEY_free(key)
             throw CryptoError(.internalFailure, "BN_bin2bn")
         }
         defer { BN_clear_free(secret) }
         let group = EC_KEY_get0_group(key)
-        guard let point = EC_POINT_new(group) else { throw CryptoError(.internalFailure, "EC_POINT_new") }
+        guard let point = EC_POINT_new(group) else {
+            EC_KEY_free(key)
+            throw CryptoError(.internalFailure, "EC_POINT_new")
+        }
         defer { EC_POINT_free(point) }
+        // Precomputed multiples of the generator make each signature's k·G cheap.
         guard EC_KEY_set_private_key(key, secret) == 1, EC_POINT_mul(group, point, secret, nil, nil, nil) == 1,
-              EC_KEY_set_public_key(key, point) == 1
-        else { throw CryptoError(.invalidKey, "not a valid K-256 private key") }
-        return try body(key)
+              EC_KEY_set_public_key(key, point) == 1, EC_KEY_precompute_mult(key, nil) == 1
+        else {
+            EC_KEY_free(key)
+            throw CryptoError(.invalidKey, "not a valid K-256 private key")
+        }
+        return key
     }
 
     static func compressedPoint(of key: OpaquePointer) throws(CryptoError) -> [UInt8] {

@@ -28,7 +28,7 @@ extension MST {
         guard old.rootCID != rootCID else { return diff }
         var oldFrontier: [MSTChild] = old.isEmpty ? [] : [.node(old.root)]
         var newFrontier: [MSTChild] = isEmpty ? [] : [.node(root)]
-        var oldEntries = [[UInt8]: CID](), newEntries = [[UInt8]: CID]()
+        var oldEntries = [(key: [UInt8], value: CID)](), newEntries = [(key: [UInt8], value: CID)]()
         var layer = max(old.isEmpty ? 0 : old.root.layer, isEmpty ? 0 : root.layer)
         if isEmpty { diff.newNodes.append(root) }
         if old.isEmpty { diff.removedNodes.append(old.root.cid) }
@@ -51,17 +51,25 @@ extension MST {
             }
             layer -= 1
         }
-        for (key, value) in newEntries {
-            if let before = oldEntries[key] {
-                if before != value { diff.updates.append((key, before, value)) }
+        // Merge the opened entries of both sides in key order.
+        oldEntries.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        newEntries.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        var i = 0, j = 0
+        while i < oldEntries.count || j < newEntries.count {
+            if j == newEntries.count || (i < oldEntries.count && oldEntries[i].key.lexicographicallyPrecedes(newEntries[j].key)) {
+                diff.deletes.append(oldEntries[i])
+                i += 1
+            } else if i == oldEntries.count || newEntries[j].key.lexicographicallyPrecedes(oldEntries[i].key) {
+                diff.adds.append(newEntries[j])
+                j += 1
             } else {
-                diff.adds.append((key, value))
+                if oldEntries[i].value != newEntries[j].value {
+                    diff.updates.append((newEntries[j].key, oldEntries[i].value, newEntries[j].value))
+                }
+                i += 1
+                j += 1
             }
         }
-        for (key, value) in oldEntries where newEntries[key] == nil { diff.deletes.append((key, value)) }
-        diff.adds.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        diff.updates.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        diff.deletes.sort { $0.key.lexicographicallyPrecedes($1.key) }
         return diff
     }
 
@@ -77,10 +85,10 @@ extension MST {
         return (here, later)
     }
 
-    private static func open(_ node: MSTNode, into entries: inout [[UInt8]: CID], frontier: inout [MSTChild]) {
+    private static func open(_ node: MSTNode, into entries: inout [(key: [UInt8], value: CID)], frontier: inout [MSTChild]) {
         if let left = node.left { frontier.append(left) }
         for entry in node.entries {
-            entries[entry.key] = entry.value
+            entries.append((entry.key, entry.value))
             if let right = entry.right { frontier.append(right) }
         }
     }
