@@ -73,7 +73,7 @@ def atmst_verify(car_file, did_key):
 
     def verify():
         roots, blocks = read_car(data)
-        store = CheckedStore({bytes(cid): block for cid, block in blocks.items()})
+        store = CheckedStore({bytes(block.cid): block.data for block in blocks})
         commit_bytes = store.get_block(bytes(roots[0]))
         commit = cbrrr.decode_dag_cbor(commit_bytes)
         sig = commit.pop("sig")
