@@ -28,6 +28,31 @@ public struct RepoPath: Hashable, Sendable, Comparable, CustomStringConvertible 
         }
     }
 
+    /// Checks that `key` is a valid `collection/rkey` path without building a
+    /// `RepoPath`. `collections` remembers collection prefixes already
+    /// checked, since a repository holds few of them.
+    static func validate(_ key: [UInt8], collections: inout Set<ArraySlice<UInt8>>) throws(RepoError) {
+        guard let slash = key.firstIndex(of: 0x2F), slash > 0, slash < key.count - 1, slash + 1 + 512 >= key.count else {
+            throw RepoError(.invalidKey, "'\(String(decoding: key, as: UTF8.self))' is not a collection/rkey path")
+        }
+        let collection = key[..<slash]
+        if !collections.contains(collection) {
+            guard (try? NSID(String(decoding: collection, as: UTF8.self))) != nil else {
+                throw RepoError(.invalidKey, "'\(String(decoding: key, as: UTF8.self))': the collection is not an NSID")
+            }
+            collections.insert(collection)
+        }
+        let rkey = key[(slash + 1)...]
+        for c in rkey {
+            let ok = (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39)
+                || c == 0x2E || c == 0x2D || c == 0x5F || c == 0x3A || c == 0x7E
+            guard ok else { throw RepoError(.invalidKey, "'\(String(decoding: key, as: UTF8.self))': bad record key character") }
+        }
+        if rkey.elementsEqual([0x2E]) || rkey.elementsEqual([0x2E, 0x2E]) {
+            throw RepoError(.invalidKey, "'.' and '..' are not record keys")
+        }
+    }
+
     /// The MST key bytes.
     public var key: [UInt8] { Array(description.utf8) }
 

@@ -1,6 +1,9 @@
 import ATCrypto
 import ATData
 import ATSyntax
+import Dispatch
+import Foundation
+import Synchronization
 
 /// A repository at one commit: the signed commit, its MST, and the blocks
 /// they link to.
@@ -23,12 +26,10 @@ public struct Repository: Sendable {
     /// presence, hash and encoding. Blocks the tree does not use are ignored;
     /// each used block is hashed once.
     public static func open(car bytes: [UInt8], key: (any PublicKey)? = nil) throws -> Repository {
-        let reader = try CARReader(bytes, options: CAROptions(verifyBlocks: false))
-        guard let root = reader.header.roots.first else {
+        let store = try CARBlockStore(car: bytes)
+        guard let root = store.header.roots.first else {
             throw RepoError(.malformedBlock, "the CAR has no root")
         }
-        let store = MemoryBlockStore()
-        try reader.forEachBlock { cid, data in store.put(cid, Array(data)) }
         return try open(commit: root, store: store, key: key)
     }
 
@@ -41,19 +42,43 @@ public struct Repository: Sendable {
         let commit = try Commit(decoding: commitBytes)
         if let key { try commit.verify(with: key) }
         let mst = try MST.load(root: commit.data, from: store)
+        var collections = Set<ArraySlice<UInt8>>()
+        var values = [CID]()
         try mst.walk { key, value in
-            _ = try RepoPath(key)
-            let record = try store.require(value)
-            guard CID.compute(record, codec: value.codec) == value || !value.isATProtoBlessed else {
-                throw RepoError(.recordHashMismatch, "record \(value) does not hash to its CID")
-            }
-            if value.codec == .dagCBOR {
-                do { _ = try DAGCBOR.decode(record) } catch {
-                    throw RepoError(.malformedBlock, "record \(value) is not DAG-CBOR: \(error)")
+            try RepoPath.validate(key, collections: &collections)
+            values.append(value)
+        }
+        try checkRecords(values, in: store)
+        return Repository(commit: commit, commitCID: commitCID, mst: mst, store: store)
+    }
+
+    /// Checks that every record is present, hashes to its CID and, for
+    /// `dag-cbor`, decodes; the work is spread over the cores.
+    static func checkRecords(_ values: [CID], in store: some BlockStore) throws {
+        let workers = values.count < 4096 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let chunk = (values.count + workers - 1) / workers
+        let failures = Mutex<[Int: any Error]>([:])
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for i in (worker * chunk)..<min(values.count, (worker + 1) * chunk) {
+                let value = values[i]
+                do {
+                    let record = try store.require(value)
+                    if value.isATProtoBlessed, CID.compute(record, codec: value.codec) != value {
+                        throw RepoError(.recordHashMismatch, "record \(value) does not hash to its CID")
+                    }
+                    if value.codec == .dagCBOR {
+                        do { _ = try DAGCBOR.decode(record) } catch {
+                            throw RepoError(.malformedBlock, "record \(value) is not DAG-CBOR: \(error)")
+                        }
+                    }
+                } catch {
+                    failures.withLock { $0[i] = error }
+                    return
                 }
             }
         }
-        return Repository(commit: commit, commitCID: commitCID, mst: mst, store: store)
+        // Report the first bad record in key order.
+        if let first = failures.withLock({ $0.min { $0.key < $1.key } }) { throw first.value }
     }
 
     /// The record at `path`, decoded, or `nil`.

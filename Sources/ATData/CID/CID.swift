@@ -67,6 +67,23 @@ public struct CID: Sendable, Hashable, Comparable, CustomStringConvertible {
         version == 0 ? Base58.encode(bytes) : Multibase.encode(bytes, as: .base32)
     }
 
+    /// The digest is already uniformly distributed, so a CID hashes with one
+    /// multiply instead of a full SipHash round (dictionaries of CIDs are the
+    /// hot path of every repository operation). Choosing digests to collide
+    /// would take SHA-256 preimages.
+    public func _rawHashValue(seed: Int) -> Int {
+        switch storage {
+        case .sha256(_, let codec, let digest):
+            let mixed = (digest.w0 ^ codec ^ UInt64(bitPattern: Int64(seed))) &* 0x9E37_79B9_7F4A_7C15
+            return Int(truncatingIfNeeded: mixed ^ (mixed >> 29))
+        case .other:
+            var hasher = Hasher()
+            hasher.combine(seed)
+            hash(into: &hasher)
+            return hasher.finalize()
+        }
+    }
+
     public func hash(into hasher: inout Hasher) {
         switch storage {
         case .sha256(_, let codec, let digest):

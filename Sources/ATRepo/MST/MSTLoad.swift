@@ -101,11 +101,10 @@ extension MST {
             let right = try child(entry.right, lower: keys[i], upper: i + 1 < keys.count ? keys[i + 1] : upper)
             entries.append(.init(key: keys[i], value: entry.value, right: right))
         }
-        let node = MSTNode(layer: layer, left: left, entries: entries)
-        // Re-encoding must give the same block: anything else is not canonical.
-        guard node.cid == cid else {
+        // Re-encoding must give the same bytes: anything else is not canonical.
+        guard MSTNode.encode(left: left?.cid, entries: entries) == bytes else {
             throw RepoError(.malformedBlock, "MST node \(cid) is not in canonical form")
         }
-        return node
+        return MSTNode(layer: layer, left: left, entries: entries, bytes: bytes, cid: cid)
     }
 }

@@ -59,6 +59,15 @@ public final class MSTNode: Sendable {
         self.cid = CID.compute(bytes, codec: .dagCBOR)
     }
 
+    /// A node whose encoding and CID are already known and checked.
+    init(layer: Int, left: MSTChild?, entries: [Entry], bytes: [UInt8], cid: CID) {
+        self.layer = layer
+        self.left = left
+        self.entries = entries
+        self.bytes = bytes
+        self.cid = cid
+    }
+
     /// The node an empty tree consists of.
     static let empty = MSTNode(layer: 0, left: nil, entries: [])
 
