@@ -10,9 +10,17 @@ public protocol BlockStore: Sendable {
     func get(_ cid: CID) throws -> [UInt8]?
     /// Stores `bytes` as the block `cid`.
     func put(_ cid: CID, _ bytes: [UInt8]) throws
+    /// Calls `body` with the bytes of `cid`, or throws ``RepoError/Code/missingBlock``.
+    /// Stores that hold blocks in memory can lend them without a copy.
+    func withBlock<R>(_ cid: CID, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
 }
 
 extension BlockStore {
+    /// Calls `body` with a copy of the bytes of `cid`.
+    public func withBlock<R>(_ cid: CID, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try require(cid).withUnsafeBytes { try body($0) }
+    }
+
     /// The bytes of `cid`, or a ``RepoError/Code/missingBlock`` error.
     public func require(_ cid: CID) throws -> [UInt8] {
         guard let bytes = try get(cid) else { throw RepoError(.missingBlock, "block \(cid) is missing") }

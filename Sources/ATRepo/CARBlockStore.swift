@@ -30,6 +30,12 @@ public struct CARBlockStore: BlockStore {
 
     public func get(_ cid: CID) -> [UInt8]? { index[cid].map { Array(bytes[$0]) } }
 
+    /// Lends the block's bytes in place.
+    public func withBlock<R>(_ cid: CID, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard let range = index[cid] else { throw RepoError(.missingBlock, "block \(cid) is missing") }
+        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+
     /// Not supported: the store is read-only.
     public func put(_ cid: CID, _ bytes: [UInt8]) throws {
         throw RepoError(.malformedBlock, "a CAR block store is read-only")

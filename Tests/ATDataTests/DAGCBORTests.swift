@@ -13,6 +13,15 @@ struct DAGCBORTests {
             #expect(error.code == code, sourceLocation: sourceLocation)
             if let offset { #expect(error.offset == offset, sourceLocation: sourceLocation) }
         }
+        // Validation without building values applies the same rules.
+        do {
+            try DAGCBOR.validate(bytes, limits: limits)
+            Issue.record("validate accepted what decode rejects (\(code))", sourceLocation: sourceLocation)
+        } catch let error as DataError {
+            #expect(error.code == code, "validate", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("untyped \(error)", sourceLocation: sourceLocation)
+        }
     }
 
     @Test func encodesKnownBytes() {
@@ -43,6 +52,7 @@ struct DAGCBORTests {
             let value = RandomData.value(depth: 0, using: &rng)
             let bytes = DAGCBOR.encode(value)
             #expect(try DAGCBOR.decode(bytes) == value)
+            #expect(throws: Never.self) { try DAGCBOR.validate(bytes) }
             #expect(DAGCBOR.encode(try DAGCBOR.decode(bytes)) == bytes)
         }
     }

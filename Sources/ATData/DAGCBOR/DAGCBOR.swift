@@ -41,6 +41,20 @@ public enum DAGCBOR {
         return value
     }
 
+    /// Checks that `buffer` holds exactly one canonical DAG-CBOR value, by the
+    /// same rules as ``decode(_:limits:)-(UnsafeRawBufferPointer,_)``, without building it.
+    public static func validate(_ buffer: UnsafeRawBufferPointer, limits: Limits = .default) throws(DataError) {
+        var reader = DAGCBORReader(buffer, limits: limits)
+        try reader.skipValue()
+        try reader.expectEnd()
+    }
+
+    /// Checks that `bytes` hold exactly one canonical DAG-CBOR value, without building it.
+    @inlinable
+    public static func validate(_ bytes: some ContiguousBytesLike, limits: Limits = .default) throws(DataError) {
+        try bytes.withBytes { (buffer) throws(DataError) in try validate(buffer, limits: limits) }
+    }
+
     /// Encodes `value` in canonical DAG-CBOR.
     public static func encode(_ value: DataValue) -> [UInt8] {
         DAGCBORWriter.encode(value)

@@ -220,6 +220,65 @@ package struct DAGCBORReader {
         return Int(memcmp(base + a.lowerBound, base + b.lowerBound, a.count))
     }
 
+    // MARK: Validation without values
+
+    /// Checks one complete value with every rule ``readValue(depth:)`` applies,
+    /// without building it: no allocation, for records that only need checking.
+    package mutating func skipValue(depth: Int = 0) throws(DataError) {
+        let start = offset
+        let (major, arg) = try readHeader()
+        switch major {
+        case Major.unsigned, Major.negative:
+            _ = try integer(major, arg, start: start)
+        case Major.text:
+            let length = try checkLength(arg, limit: limits.maxStringLength, start: start, what: "text string")
+            guard UTF8Validation.isValid(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + length)])) else {
+                throw DataError(.invalidUTF8, "text string is not valid UTF-8", offset: start)
+            }
+            offset += length
+        case Major.bytes:
+            offset += try checkLength(arg, limit: limits.maxStringLength, start: start, what: "byte string")
+        case Major.array, Major.map:
+            guard depth < limits.maxDepth else {
+                throw DataError(.depthExceeded, "nested deeper than \(limits.maxDepth) levels", offset: start)
+            }
+            let count = try checkLength(arg, limit: limits.maxContainerCount, start: start, what: major == Major.map ? "map" : "array")
+            var previous: Range<Int>? = nil
+            for _ in 0..<count {
+                if major == Major.map {
+                    let keyStart = offset
+                    let (keyMajor, keyArg) = try readHeader()
+                    guard keyMajor == Major.text else {
+                        throw DataError(.nonStringMapKey, "map keys must be text strings", offset: keyStart)
+                    }
+                    let length = try checkLength(keyArg, limit: limits.maxStringLength, start: keyStart, what: "text string")
+                    let range = offset..<(offset + length)
+                    guard UTF8Validation.isValid(UnsafeRawBufferPointer(rebasing: buffer[range])) else {
+                        throw DataError(.invalidUTF8, "text string is not valid UTF-8", offset: keyStart)
+                    }
+                    if let previous {
+                        let order = compareKeys(previous, range)
+                        if order == 0 { throw DataError(.duplicateMapKey, "duplicate map key", offset: keyStart) }
+                        if order > 0 { throw DataError(.unsortedMapKeys, "map key out of DAG-CBOR order", offset: keyStart) }
+                    }
+                    previous = range
+                    offset += length
+                }
+                try skipValue(depth: depth + 1)
+            }
+        case Major.tag:
+            _ = try readLinkBody(tag: arg, start: start)
+        default:
+            switch arg {
+            case 20, 21, 22: break
+            case 23: throw DataError(.unsupportedValue, "'undefined' is not allowed", offset: start)
+            case 25, 26, 27: throw DataError(.floatNotAllowed, "floating-point numbers are not allowed", offset: start)
+            case 31: throw DataError(.unsupportedValue, "unexpected 'break'", offset: start)
+            default: throw DataError(.unsupportedValue, "simple value \(arg) is not allowed", offset: start)
+            }
+        }
+    }
+
     // MARK: Generic values
 
     /// Reads one complete value of the data model.
