@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ATData", targets: ["ATData"]),
         .library(name: "ATCrypto", targets: ["ATCrypto"]),
         .library(name: "ATRepo", targets: ["ATRepo"]),
+        .library(name: "ATLexicon", targets: ["ATLexicon"]),
         .executable(name: "bsky", targets: ["bsky"]),
     ],
     dependencies: [
@@ -28,6 +29,11 @@ let package = Package(
             dependencies: ["ATData", "COpenSSL", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "ATRepo", dependencies: ["ATSyntax", "ATData", "ATCrypto"]),
+        .target(
+            name: "ATLexicon",
+            dependencies: ["ATSyntax", "ATData"],
+            resources: [.copy("Resources/lexicons")]
+        ),
         .executableTarget(
             name: "bsky",
             dependencies: [
@@ -49,6 +55,7 @@ let package = Package(
         .testTarget(name: "ATDataTests", dependencies: ["ATData", "TestSupport"]),
         .testTarget(name: "ATCryptoTests", dependencies: ["ATCrypto", "ATData", "TestSupport"]),
         .testTarget(name: "ATRepoTests", dependencies: ["ATRepo", "ATData", "TestSupport"]),
+        .testTarget(name: "ATLexiconTests", dependencies: ["ATLexicon", "ATData", "ATSyntax", "TestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["ATData", "ATCrypto", "ATRepo", "TestSupport", "bsky"]),
     ],
     swiftLanguageModes: [.v6]
