@@ -92,7 +92,7 @@ extension LexiconFixtureTests {
         do {
             try Self.catalog.validate(record: record, collection: try NSID("example.lexicon.record"))
             Issue.record("accepted unknown: \(json)")
-        } catch {
+        } catch let error as LexiconError {
             #expect(error.code == .wrongType)
             #expect(error.path == "$.unknown")
         }
