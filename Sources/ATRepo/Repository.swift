@@ -88,6 +88,25 @@ public struct Repository: Sendable {
         return try DAGCBOR.decode(try store.require(cid))
     }
 
+    /// The record at `path`, decoded into a `Decodable` type (`nil` when absent).
+    public func record<T: Decodable>(_ path: RepoPath, as type: T.Type) throws -> T? {
+        guard let cid = try mst.get(path.key) else { return nil }
+        return try DAGCBORDecoder().decode(type, from: try store.require(cid))
+    }
+
+    /// Opens and fully verifies a repository CAR as it streams in (an HTTP
+    /// body, say), checking each block against its CID on arrival.
+    public static func open<Source: AsyncSequence>(
+        stream chunks: Source, key: (any PublicKey)? = nil, isolation: isolated (any Actor)? = #isolation
+    ) async throws -> Repository where Source.Element: Collection<UInt8> {
+        var reader = CARStreamReader(chunks)
+        let header = try await reader.header(isolation: isolation)
+        guard let root = header.roots.first else { throw RepoError(.malformedBlock, "the CAR has no root") }
+        let store = MemoryBlockStore()
+        while let block = try await reader.next(isolation: isolation) { store.put(block.cid, Array(block.data)) }
+        return try open(commit: root, store: store, key: key)
+    }
+
     /// Every record's path and CID, in key order.
     public func recordCIDs() throws -> [(path: RepoPath, cid: CID)] {
         var out = [(path: RepoPath, cid: CID)]()

@@ -75,6 +75,19 @@ struct RepositoryTests {
         #expect(try reopened.recordCIDs().count == 50)
     }
 
+    @Test func opensFromAStreamAndDecodesTypedRecords() async throws {
+        struct Post: Decodable, Equatable { let text: String; let createdAt: String }
+        let key = try Keys.generate(.p256)
+        let repo = try Repository.build(did: Self.did, key: key, rev: TIDClock().next(),
+                                        records: (0..<40).map { (Self.path("app.bsky.feed.post", "p\($0)"), Self.post($0)) })
+        let car = try repo.exportCAR()
+        let chunks = stride(from: 0, to: car.count, by: 100).map { car[$0..<min($0 + 100, car.count)] }
+        let opened = try await Repository.open(stream: AsyncChunkSequence(chunks: chunks), key: key.publicKey)
+        #expect(opened.commitCID == repo.commitCID)
+        #expect(try opened.record(Self.path("app.bsky.feed.post", "p3"), as: Post.self) == Post(text: "post 3", createdAt: "2024-01-01T00:00:00.000Z"))
+        #expect(try opened.record(Self.path("app.bsky.feed.post", "none"), as: Post.self) == nil)
+    }
+
     @Test func writesAreChecked() throws {
         let key = try Keys.generate(.p256)
         let clock = TIDClock()
@@ -87,4 +100,14 @@ struct RepositoryTests {
         #expect(throws: RepoError.self) { try repo.applying([.create(p, Self.post(0)), .create(p, Self.post(1))], key: key, rev: clock.next(), store: store) }
         #expect(throws: RepoError.self) { try repo.applying([.create(p, Self.post(0))], key: key, rev: rev, store: store) }
     }
+}
+
+/// Chunks as an async sequence, like an HTTP body.
+struct AsyncChunkSequence: AsyncSequence, Sendable {
+    let chunks: [ArraySlice<UInt8>]
+    struct Iterator: AsyncIteratorProtocol {
+        var rest: ArraySlice<ArraySlice<UInt8>>
+        mutating func next() async -> ArraySlice<UInt8>? { rest.popFirst() }
+    }
+    func makeAsyncIterator() -> Iterator { Iterator(rest: chunks[...]) }
 }
