@@ -68,13 +68,13 @@ public enum DAGCBOR {
 }
 
 /// CBOR major types.
-@usableFromInline enum Major {
-    @usableFromInline static let unsigned: UInt8 = 0
-    @usableFromInline static let negative: UInt8 = 1
-    @usableFromInline static let bytes: UInt8 = 2
-    @usableFromInline static let text: UInt8 = 3
-    @usableFromInline static let array: UInt8 = 4
-    @usableFromInline static let map: UInt8 = 5
-    @usableFromInline static let tag: UInt8 = 6
-    @usableFromInline static let simple: UInt8 = 7
+@usableFromInline package enum Major {
+    @usableFromInline package static let unsigned: UInt8 = 0
+    @usableFromInline package static let negative: UInt8 = 1
+    @usableFromInline package static let bytes: UInt8 = 2
+    @usableFromInline package static let text: UInt8 = 3
+    @usableFromInline package static let array: UInt8 = 4
+    @usableFromInline package static let map: UInt8 = 5
+    @usableFromInline package static let tag: UInt8 = 6
+    @usableFromInline package static let simple: UInt8 = 7
 }

@@ -83,19 +83,19 @@ package struct DAGCBORWriter {
 /// Writes DAG-CBOR through a raw pointer. When the value does not fit in
 /// `capacity` bytes, writing stops and ``overflowed`` is set; storage sized by
 /// ``size(of:)`` never overflows.
-struct CBORPointerWriter {
-    var pointer: UnsafeMutablePointer<UInt8>
+package struct CBORPointerWriter {
+    package var pointer: UnsafeMutablePointer<UInt8>
     let limit: UnsafeMutablePointer<UInt8>
-    private(set) var overflowed = false
+    package private(set) var overflowed = false
 
-    init(_ pointer: UnsafeMutablePointer<UInt8>, capacity: Int) {
+    package init(_ pointer: UnsafeMutablePointer<UInt8>, capacity: Int) {
         self.pointer = pointer
         self.limit = pointer + capacity
     }
 
     /// Whether `count` more bytes fit; records an overflow when not.
     @inline(__always)
-    mutating func fits(_ count: Int) -> Bool {
+    package mutating func fits(_ count: Int) -> Bool {
         if overflowed || limit - pointer < count {
             overflowed = true
             return false
@@ -104,18 +104,32 @@ struct CBORPointerWriter {
     }
 
     @inline(__always)
-    static func headerSize(_ argument: UInt64) -> Int {
+    package static func headerSize(_ argument: UInt64) -> Int {
         argument < 24 ? 1 : argument <= 0xFF ? 2 : argument <= 0xFFFF ? 3 : argument <= 0xFFFF_FFFF ? 5 : 9
     }
 
     /// The length of a link's byte string: a 0x00 prefix and the binary CID.
     @inline(__always)
-    static func linkBodySize(_ cid: CID) -> Int {
+    package static func linkBodySize(_ cid: CID) -> Int {
         switch cid.storage {
         case .sha256(let version, let codec, _): version == 0 ? 35 : 3 + Varint.size(of: codec) + 33
         case .other(_, let codec, let code, let digest):
             2 + Varint.size(of: codec) + Varint.size(of: code) + Varint.size(of: UInt64(digest.count)) + digest.count
         }
+    }
+
+    /// The encoded size of a link (tag 42 and its byte string).
+    package static func linkSize(_ cid: CID) -> Int {
+        let n = linkBodySize(cid)
+        return 2 + headerSize(UInt64(n)) + n
+    }
+
+    /// Writes raw bytes as a CBOR byte string.
+    package mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) {
+        writeHeader(Major.bytes, UInt64(bytes.count))
+        guard fits(bytes.count) else { return }
+        if let base = bytes.baseAddress { UnsafeMutableRawPointer(pointer).copyMemory(from: base, byteCount: bytes.count) }
+        pointer += bytes.count
     }
 
     /// The encoded size of `value`.
@@ -145,13 +159,13 @@ struct CBORPointerWriter {
     }
 
     @inline(__always)
-    mutating func byte(_ b: UInt8) {
+    package mutating func byte(_ b: UInt8) {
         pointer.pointee = b
         pointer += 1
     }
 
     @inline(__always)
-    mutating func writeHeader(_ major: UInt8, _ argument: UInt64) {
+    package mutating func writeHeader(_ major: UInt8, _ argument: UInt64) {
         guard fits(Self.headerSize(argument)) else { return }
         let m = major << 5
         if argument < 24 {
@@ -175,7 +189,7 @@ struct CBORPointerWriter {
     }
 
     @inline(__always)
-    mutating func writeString(_ s: borrowing String) {
+    package mutating func writeString(_ s: borrowing String) {
         #if canImport(Darwin)
         // Strings may be bridged here, and `utf8.span` needs native storage.
         let utf8 = s.utf8
@@ -207,7 +221,7 @@ struct CBORPointerWriter {
         byte(UInt8(v))
     }
 
-    mutating func writeLink(_ cid: CID) {
+    package mutating func writeLink(_ cid: CID) {
         let bodySize = Self.linkBodySize(cid)
         guard fits(2 + Self.headerSize(UInt64(bodySize)) + bodySize) else { return }
         byte(0xD8)
@@ -233,7 +247,7 @@ struct CBORPointerWriter {
         }
     }
 
-    mutating func write(_ value: borrowing DataValue) {
+    package mutating func write(_ value: borrowing DataValue) {
         switch value {
         case .null: if fits(1) { byte(0xF6) }
         case .bool(let b): if fits(1) { byte(b ? 0xF5 : 0xF4) }

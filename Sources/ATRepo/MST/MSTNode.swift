@@ -112,28 +112,49 @@ extension MSTNode {
         return i
     }
 
-    /// `{e: [{k, p, t, v}…], l}` with prefix-compressed keys, written directly.
+    /// `{e: [{k, p, t, v}…], l}` with prefix-compressed keys: measured, then
+    /// written through a pointer into storage of exactly that size.
     static func encode(left: CID?, entries: [Entry]) -> [UInt8] {
-        var w = DAGCBORWriter(capacity: 16 + entries.count * 90)
-        w.writeMapHeader(2)
-        w.writeString("e")
-        w.writeArrayHeader(entries.count)
+        typealias W = CBORPointerWriter
+        let nullOrLink = { (cid: CID?) in cid.map(W.linkSize) ?? 1 }
+        // map(2) "e" array(n) … "l" link|null
+        var size = 1 + 2 + W.headerSize(UInt64(entries.count)) + 2 + nullOrLink(left)
+        var shared = [Int]()
+        shared.reserveCapacity(entries.count)
         var previous: [UInt8] = []
         for entry in entries {
-            let shared = commonPrefixLength(previous, entry.key)
-            w.writeMapHeader(4)
-            w.writeString("k")
-            w.writeBytes(entry.key[shared...])
-            w.writeString("p")
-            w.writeInt(Int64(shared))
-            w.writeString("t")
-            if let right = entry.right { w.writeLink(right.cid) } else { w.writeNull() }
-            w.writeString("v")
-            w.writeLink(entry.value)
+            let p = commonPrefixLength(previous, entry.key)
+            shared.append(p)
+            let suffix = entry.key.count - p
+            // map(4) "k" bytes "p" int "t" link|null "v" link
+            size += 1 + 2 + W.headerSize(UInt64(suffix)) + suffix + 2 + W.headerSize(UInt64(p))
+                + 2 + nullOrLink(entry.right?.cid) + 2 + W.linkSize(entry.value)
             previous = entry.key
         }
-        w.writeString("l")
-        if let left { w.writeLink(left) } else { w.writeNull() }
-        return w.bytes
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var w = W(buffer.baseAddress!, capacity: size)
+            func key(_ k: UInt8) {
+                w.byte(0x61)
+                w.byte(k)
+            }
+            func link(_ cid: CID?) { if let cid { w.writeLink(cid) } else { w.byte(0xF6) } }
+            w.byte(0xA2)
+            key(0x65)  // "e"
+            w.writeHeader(Major.array, UInt64(entries.count))
+            for (i, entry) in entries.enumerated() {
+                w.byte(0xA4)
+                key(0x6B)  // "k"
+                entry.key.withUnsafeBytes { w.writeBytes(UnsafeRawBufferPointer(rebasing: $0[shared[i]...])) }
+                key(0x70)  // "p"
+                w.writeHeader(Major.unsigned, UInt64(shared[i]))
+                key(0x74)  // "t"
+                link(entry.right?.cid)
+                key(0x76)  // "v"
+                w.writeLink(entry.value)
+            }
+            key(0x6C)  // "l"
+            link(left)
+            initialized = size
+        }
     }
 }
