@@ -9,7 +9,7 @@ extension MST {
         for i in pairs.indices.dropFirst() where !pairs[i - 1].key.lexicographicallyPrecedes(pairs[i].key) {
             throw RepoError(.keyOrder, "keys must be strictly increasing (at index \(i))")
         }
-        let layers = pairs.map { MST.layer(of: $0.key) }
+        let layers = MST.layers(of: pairs.map(\.key))
         let top = layers.max() ?? 0
         self.init(root: try? Self.build(pairs, layers, pairs.indices, layer: top)?.resolved())
     }

@@ -1,10 +1,28 @@
 import ATData
+import Dispatch
+import Foundation
 
 extension MST {
     /// The layer of `key`: the leading zero bits of its SHA-256, halved and
     /// rounded down (a fanout of 4).
     public static func layer(of key: [UInt8]) -> Int {
         key.withUnsafeBytes { SHA256Digest(hashing: $0).leadingZeroBitCount / 2 }
+    }
+
+    /// The layers of many keys, hashed on all cores.
+    static func layers(of keys: [[UInt8]]) -> [Int] {
+        let workers = keys.count < 8192 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        guard workers > 1 else { return keys.map { layer(of: $0) } }
+        return [Int](unsafeUninitializedCapacity: keys.count) { buffer, initialized in
+            nonisolated(unsafe) let out = buffer
+            let chunk = (keys.count + workers - 1) / workers
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for i in (worker * chunk)..<min(keys.count, (worker + 1) * chunk) {
+                    out.initializeElement(at: i, to: layer(of: keys[i]))
+                }
+            }
+            initialized = keys.count
+        }
     }
 
     /// The layer of a string key.
