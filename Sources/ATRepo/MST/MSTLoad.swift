@@ -21,14 +21,31 @@ extension MST {
         guard root.isATProtoBlessed, root.codec == .dagCBOR else {
             throw RepoError(.nonBlessedCID, "MST root \(root) is not a CIDv1 dag-cbor SHA-256")
         }
-        let node = try loadNode(root, layer: nil, lower: nil, upper: nil, store: store, isRoot: true, partial: partial)
+        var checks = [LayerCheck]()
+        let node = try loadNode(root, layer: nil, lower: nil, upper: nil, store: store, isRoot: true, partial: partial, checks: &checks)
+        try verifyLayers(checks)
         return MST(root: node)
+    }
+
+    /// A key whose layer must be `layer`; checked in bulk, on all cores.
+    struct LayerCheck {
+        let key: [UInt8]
+        let layer: Int
+        let node: CID
+    }
+
+    private static func verifyLayers(_ checks: [LayerCheck]) throws(RepoError) {
+        let layers = MST.layers(of: checks.map(\.key))
+        for (check, actual) in zip(checks, layers) where actual != check.layer {
+            throw RepoError(.wrongLayer, "node \(check.node) holds a layer-\(actual) key where layer \(check.layer) belongs")
+        }
     }
 
     /// Loads one node. `layer` is the layer the parent implies (nil at the
     /// root); keys must fall in `lower < key < upper`.
     private static func loadNode(
-        _ cid: CID, layer expected: Int?, lower: [UInt8]?, upper: [UInt8]?, store: some BlockStore, isRoot: Bool, partial: Bool
+        _ cid: CID, layer expected: Int?, lower: [UInt8]?, upper: [UInt8]?, store: some BlockStore, isRoot: Bool, partial: Bool,
+        checks: inout [LayerCheck]
     ) throws -> MSTNode {
         let bytes = try store.require(cid)
         guard CID.compute(bytes, codec: .dagCBOR) == cid else {
@@ -65,13 +82,9 @@ extension MST {
         // The layer: that of the keys, or for a keyless node, the one its parent implies.
         let layer: Int
         if let first = keys.first {
-            layer = MST.layer(of: first)
-            if let expected, expected != layer {
-                throw RepoError(.wrongLayer, "node \(cid) holds layer-\(layer) keys where layer \(expected) belongs")
-            }
-            for (i, key) in keys.enumerated() where MST.layer(of: key) != layer {
-                throw RepoError(.wrongLayer, "node \(cid): key \(i) has layer \(MST.layer(of: key)), the node \(layer)")
-            }
+            // The root takes its keys' layer; any other node, the one its parent implies.
+            layer = expected ?? MST.layer(of: first)
+            for key in keys { checks.append(LayerCheck(key: key, layer: layer, node: cid)) }
         } else {
             if isRoot {
                 guard data.left == nil else {
@@ -92,7 +105,7 @@ extension MST {
                 throw RepoError(.nonBlessedCID, "node \(cid) links to \(link), not a CIDv1 dag-cbor SHA-256")
             }
             if partial, try store.get(link) == nil { return .stub(link) }
-            return .node(try loadNode(link, layer: layer - 1, lower: lower, upper: upper, store: store, isRoot: false, partial: partial))
+            return .node(try loadNode(link, layer: layer - 1, lower: lower, upper: upper, store: store, isRoot: false, partial: partial, checks: &checks))
         }
         let left = try child(data.left, lower: lower, upper: keys.first ?? upper)
         var entries = [MSTNode.Entry]()
@@ -101,10 +114,9 @@ extension MST {
             let right = try child(entry.right, lower: keys[i], upper: i + 1 < keys.count ? keys[i + 1] : upper)
             entries.append(.init(key: keys[i], value: entry.value, right: right))
         }
-        // Re-encoding must give the same bytes: anything else is not canonical.
-        guard MSTNode.encode(left: left?.cid, entries: entries) == bytes else {
-            throw RepoError(.malformedBlock, "MST node \(cid) is not in canonical form")
-        }
+        // The strict reader accepted only canonical DAG-CBOR of exactly the node
+        // shape, and the prefixes are checked above, so these bytes are the one
+        // encoding of this node: re-encoding would give them back.
         return MSTNode(layer: layer, left: left, entries: entries, bytes: bytes, cid: cid)
     }
 }
