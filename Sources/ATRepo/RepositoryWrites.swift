@@ -45,7 +45,10 @@ public struct CommitResult: Sendable {
     public let ops: [RecordOp]
     /// The blocks this commit adds: records, MST nodes, and the commit.
     public let newBlocks: [(cid: CID, bytes: [UInt8])]
-    /// The CIDs of blocks no longer reachable.
+    /// The CIDs of MST nodes the tree no longer has, and of records this
+    /// commit replaced or deleted. Two paths can hold identical records (one
+    /// CID), so a store that shares blocks must count references before it
+    /// drops a record block.
     public let removedCIDs: [CID]
 }
 
@@ -91,18 +94,19 @@ extension Repository {
                 ops.append(RecordOp(action: .delete, path: path, cid: nil, prev: existing))
             }
         }
-        let diff = try mst.diff(from: self.mst)
+        let changes = try mst.nodeChanges(from: self.mst)
         let signed = try Commit.sign(did: did, data: mst.rootCID, rev: rev, key: key)
         let commitBytes = signed.encoded()
         let commitCID = CID.compute(commitBytes, codec: .dagCBOR)
-        // Only records that the new tree holds are new blocks.
-        let kept = Set(diff.adds.map(\.value) + diff.updates.map(\.new))
+        // Only records that the new tree still holds are new blocks.
+        var kept = Set<CID>()
+        for op in ops { if let cid = op.cid, try mst.get(op.path.key) == cid { kept.insert(cid) } }
         var seen = Set<CID>()
         var newBlocks = records.filter { kept.contains($0.cid) && seen.insert($0.cid).inserted }
-        newBlocks += diff.newNodes.map { ($0.cid, $0.bytes) }
+        newBlocks += changes.new.map { ($0.cid, $0.bytes) }
         newBlocks.append((commitCID, commitBytes))
         for block in newBlocks { try store.put(block.cid, block.bytes, rev: rev) }
-        let removed = diff.removedNodes + diff.deletes.map(\.value) + diff.updates.map(\.old)
+        let removed = changes.removed + ops.compactMap { op in op.prev.flatMap { kept.contains($0) ? nil : $0 } }
         let result = CommitResult(
             commit: signed, commitCID: commitCID, prevData: self.mst.rootCID, ops: ops,
             newBlocks: newBlocks, removedCIDs: removed)

@@ -24,6 +24,17 @@ extension MST {
     /// - Throws: ``RepoError/Code/missingBlock`` when a changed subtree of a
     ///   partial tree is not loaded.
     public func diff(from old: MST) throws(RepoError) -> MSTDiff {
+        try diff(from: old, entries: true)
+    }
+
+    /// The nodes this tree has that `old` does not, and the CIDs of the ones it
+    /// lost, without comparing keys: what a commit needs to store.
+    public func nodeChanges(from old: MST) throws(RepoError) -> (new: [MSTNode], removed: [CID]) {
+        let diff = try diff(from: old, entries: false)
+        return (diff.newNodes, diff.removedNodes)
+    }
+
+    private func diff(from old: MST, entries collectEntries: Bool) throws(RepoError) -> MSTDiff {
         var diff = MSTDiff()
         guard old.rootCID != rootCID else { return diff }
         var oldFrontier: [MSTChild] = old.isEmpty ? [] : [.node(old.root)]
@@ -42,12 +53,12 @@ extension MST {
             for child in oldHere where !common.contains(child.cid) {
                 let node = try child.resolved()
                 diff.removedNodes.append(node.cid)
-                Self.open(node, into: &oldEntries, frontier: &oldFrontier)
+                Self.open(node, into: &oldEntries, frontier: &oldFrontier, entries: collectEntries)
             }
             for child in newHere where !common.contains(child.cid) {
                 let node = try child.resolved()
                 diff.newNodes.append(node)
-                Self.open(node, into: &newEntries, frontier: &newFrontier)
+                Self.open(node, into: &newEntries, frontier: &newFrontier, entries: collectEntries)
             }
             layer -= 1
         }
@@ -85,10 +96,12 @@ extension MST {
         return (here, later)
     }
 
-    private static func open(_ node: MSTNode, into entries: inout [(key: [UInt8], value: CID)], frontier: inout [MSTChild]) {
+    private static func open(
+        _ node: MSTNode, into entries: inout [(key: [UInt8], value: CID)], frontier: inout [MSTChild], entries collect: Bool
+    ) {
         if let left = node.left { frontier.append(left) }
         for entry in node.entries {
-            entries.append((entry.key, entry.value))
+            if collect { entries.append((entry.key, entry.value)) }
             if let right = entry.right { frontier.append(right) }
         }
     }
