@@ -68,6 +68,13 @@ enum RepoBench {
         let car = try built.exportCAR()
         try Data(car).write(to: URL(fileURLWithPath: directory + "/repo-signed.car"))
         try key.publicKey.didKey.write(toFile: directory + "/repo-signed.key", atomically: true, encoding: .utf8)
+        try measure("repo.index", n, car.count) {
+            _ = try CARBlockStore(car: car)
+        }
+        let indexed = try CARBlockStore(car: car)
+        try measure("repo.mst.load", n, car.count) {
+            _ = try MST.load(root: built.commit.data, from: indexed)
+        }
         try measure("repo.verify", n, car.count) {
             _ = try Repository.open(car: car, key: key.publicKey)
         }

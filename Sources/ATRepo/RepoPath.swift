@@ -58,5 +58,5 @@ public struct RepoPath: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     public var description: String { "\(collection)/\(recordKey)" }
 
-    public static func < (lhs: RepoPath, rhs: RepoPath) -> Bool { lhs.key.lexicographicallyPrecedes(rhs.key) }
+    public static func < (lhs: RepoPath, rhs: RepoPath) -> Bool { KeyOrder.precedes(lhs.key, rhs.key) }
 }

@@ -154,7 +154,7 @@ extension Repository {
             try store.put(cid, bytes, rev: rev)
             pairs.append((path.key, cid))
         }
-        pairs.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        pairs.sort { KeyOrder.precedes($0.key, $1.key) }
         for i in pairs.indices.dropFirst() where pairs[i - 1].key == pairs[i].key {
             throw RepoError(.keyExists, "\(String(decoding: pairs[i].key, as: UTF8.self)) appears twice")
         }

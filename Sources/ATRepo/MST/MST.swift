@@ -103,7 +103,7 @@ public struct MST: Sendable {
         guard try collect(node.child(before: start), lower, upper, into: &out) else { return false }
         for i in start..<node.entries.count {
             let entry = node.entries[i]
-            if let upper, !entry.key.lexicographicallyPrecedes(upper) { return false }
+            if let upper, !KeyOrder.precedes(entry.key, upper) { return false }
             out.append((entry.key, entry.value))
             guard try collect(entry.right, lower, upper, into: &out) else { return false }
         }

@@ -6,7 +6,7 @@ extension MST {
     ///
     /// - Throws: ``RepoError/Code/keyOrder`` unless the keys are strictly increasing.
     public init(sortedPairs pairs: [(key: [UInt8], value: CID)]) throws(RepoError) {
-        for i in pairs.indices.dropFirst() where !pairs[i - 1].key.lexicographicallyPrecedes(pairs[i].key) {
+        for i in pairs.indices.dropFirst() where !KeyOrder.precedes(pairs[i - 1].key, pairs[i].key) {
             throw RepoError(.keyOrder, "keys must be strictly increasing (at index \(i))")
         }
         let layers = MST.layers(of: pairs.map(\.key))

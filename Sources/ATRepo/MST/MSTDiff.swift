@@ -63,14 +63,14 @@ extension MST {
             layer -= 1
         }
         // Merge the opened entries of both sides in key order.
-        oldEntries.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        newEntries.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        oldEntries.sort { KeyOrder.precedes($0.key, $1.key) }
+        newEntries.sort { KeyOrder.precedes($0.key, $1.key) }
         var i = 0, j = 0
         while i < oldEntries.count || j < newEntries.count {
-            if j == newEntries.count || (i < oldEntries.count && oldEntries[i].key.lexicographicallyPrecedes(newEntries[j].key)) {
+            if j == newEntries.count || (i < oldEntries.count && KeyOrder.precedes(oldEntries[i].key, newEntries[j].key)) {
                 diff.deletes.append(oldEntries[i])
                 i += 1
-            } else if i == oldEntries.count || newEntries[j].key.lexicographicallyPrecedes(oldEntries[i].key) {
+            } else if i == oldEntries.count || KeyOrder.precedes(newEntries[j].key, oldEntries[i].key) {
                 diff.adds.append(newEntries[j])
                 j += 1
             } else {

@@ -60,20 +60,23 @@ extension MST {
             guard entry.prefixLength <= previous.count else {
                 throw RepoError(.nonCanonicalPrefix, "node \(cid) entry \(i): prefix \(entry.prefixLength) is longer than the previous key")
             }
-            let key = Array(previous[..<entry.prefixLength]) + entry.keySuffix
+            var key = [UInt8]()
+            key.reserveCapacity(entry.prefixLength + entry.keySuffix.count)
+            key.append(contentsOf: previous[..<entry.prefixLength])
+            key.append(contentsOf: entry.keySuffix)
             guard entry.prefixLength == MSTNode.commonPrefixLength(previous, key) || i == 0 && entry.prefixLength == 0 else {
                 throw RepoError(.nonCanonicalPrefix, "node \(cid) entry \(i): prefix length is not the shared prefix")
             }
             guard !key.isEmpty else { throw RepoError(.invalidKey, "node \(cid) entry \(i): empty key") }
             if i > 0 {
-                guard previous.lexicographicallyPrecedes(key) else {
+                guard KeyOrder.precedes(previous, key) else {
                     throw RepoError(.keyOrder, "node \(cid): keys out of order at entry \(i)")
                 }
             }
-            if let lower, !lower.lexicographicallyPrecedes(key) {
+            if let lower, !KeyOrder.precedes(lower, key) {
                 throw RepoError(.keyOrder, "node \(cid): key \(i) sorts before its subtree's range")
             }
-            if let upper, !key.lexicographicallyPrecedes(upper) {
+            if let upper, !KeyOrder.precedes(key, upper) {
                 throw RepoError(.keyOrder, "node \(cid): key \(i) sorts after its subtree's range")
             }
             keys.append(key)

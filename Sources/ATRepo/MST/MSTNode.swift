@@ -97,7 +97,7 @@ public final class MSTNode: Sendable {
         var low = 0, high = entries.count
         while low < high {
             let mid = (low + high) / 2
-            if entries[mid].key.lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
+            if KeyOrder.precedes(entries[mid].key, key) { low = mid + 1 } else { high = mid }
         }
         return low
     }

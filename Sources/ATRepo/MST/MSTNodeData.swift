@@ -4,7 +4,7 @@ import ATData
 struct MSTNodeData {
     struct Entry {
         let prefixLength: Int
-        let keySuffix: [UInt8]
+        let keySuffix: ArraySlice<UInt8>
         let value: CID
         let right: CID?
     }
@@ -29,7 +29,7 @@ struct MSTNodeData {
                         guard try r.readMapHeader() == 4, try r.readString() == "k" else {
                             throw DataError(.typeMismatch, "an MST entry is a map of 'k', 'p', 't' and 'v'")
                         }
-                        let suffix = Array(UnsafeRawBufferPointer(rebasing: raw[try r.readBytesRange()]))
+                        let suffix = bytes[try r.readBytesRange()]
                         guard try r.readString() == "p" else { throw DataError(.typeMismatch, "expected 'p'") }
                         let prefix = try r.readInt()
                         guard prefix >= 0, prefix <= 1 << 16 else { throw DataError(.typeMismatch, "bad prefix length \(prefix)") }
