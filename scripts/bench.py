@@ -13,6 +13,7 @@ by the atproto SDK.
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -101,6 +102,26 @@ def main():
         car = f.read()
     posts_n = flag("--posts", 100_000)
     repeat = flag("--repeat", 5)
+
+    # The DAG-CBOR workloads are measured again right before their anchors,
+    # in five processes, keeping the median: about one process in three gets
+    # a heap layout (from address-space randomisation) that makes decoding
+    # ~40% slower, and one process would report that by chance.
+    binary = os.path.join(os.path.dirname(os.path.dirname(sys.argv[2])), "release", "ATBench")
+    if os.path.exists(binary):
+        runs = {}
+        for _ in range(5):
+            out = subprocess.run([binary, "--only", "cbor.encode,cbor.decode", "--posts", str(posts_n), "--repeat", str(repeat),
+                                  "--car", "/dev/null"], capture_output=True, text=True, check=True).stdout
+            for line in out.splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    runs.setdefault(row["name"], []).append(row)
+        for name, rows in runs.items():
+            rows.sort(key=lambda r: r["seconds"])
+            swift[name] = rows[len(rows) // 2]
+            times = ", ".join("%.1f" % (r["seconds"] * 1000) for r in rows)
+            print(f"{name}: {times} ms over 5 processes; median used")
 
     posts = [{"$type": "app.bsky.feed.post", "text": f"post number {i}", "createdAt": "2024-01-01T00:00:00.000Z",
               "langs": ["en"]} for i in range(posts_n)]
