@@ -45,26 +45,27 @@ struct RepositoryTamperTests {
         return CARWriter.encode(roots: roots ?? [f.repo.commitCID], blocks: blocks + extra)
     }
 
-    static func expectRepoError(_ code: RepoError.Code, _ car: [UInt8], key: any PublicKey, sourceLocation: SourceLocation = #_sourceLocation) {
+    /// Opening `car` must fail with `expected`, the code of error type `E`.
+    static func expectFailure<E: Error, Code: Equatable>(
+        _ expected: Code, as type: E.Type, code: (E) -> Code, _ car: [UInt8], key: any PublicKey,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         do {
             _ = try Repository.open(car: car, key: key)
-            Issue.record("expected \(code)", sourceLocation: sourceLocation)
-        } catch let error as RepoError {
-            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+            Issue.record("expected \(expected)", sourceLocation: sourceLocation)
+        } catch let error as E {
+            #expect(code(error) == expected, "\(error)", sourceLocation: sourceLocation)
         } catch {
-            Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+            Issue.record("expected \(expected), got \(error)", sourceLocation: sourceLocation)
         }
     }
 
+    static func expectRepoError(_ code: RepoError.Code, _ car: [UInt8], key: any PublicKey, sourceLocation: SourceLocation = #_sourceLocation) {
+        expectFailure(code, as: RepoError.self, code: \.code, car, key: key, sourceLocation: sourceLocation)
+    }
+
     static func expectCryptoError(_ code: CryptoError.Code, _ car: [UInt8], key: any PublicKey, sourceLocation: SourceLocation = #_sourceLocation) {
-        do {
-            _ = try Repository.open(car: car, key: key)
-            Issue.record("expected \(code)", sourceLocation: sourceLocation)
-        } catch let error as CryptoError {
-            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        } catch {
-            Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
-        }
+        expectFailure(code, as: CryptoError.self, code: \.code, car, key: key, sourceLocation: sourceLocation)
     }
 
     @Test func untouchedRepositoryVerifies() throws {
