@@ -34,6 +34,18 @@ public struct CARReader: Sendable {
     @discardableResult
     public func forEachBlock(_ body: (CID, UnsafeRawBufferPointer) throws(DataError) -> Void) throws(DataError) -> Int {
         try bytes.withBytes { (buffer) throws(DataError) -> Int in
+            guard options.verifyBlocks else {
+                // Nothing to check first: frame and hand over in one pass.
+                var offset = firstSection
+                var index = 0
+                while offset < buffer.count {
+                    let section = try CARFraming.readSection(buffer, at: offset, index: index, options: options)
+                    try body(section.cid, UnsafeRawBufferPointer(rebasing: buffer[section.data]))
+                    offset = section.end
+                    index += 1
+                }
+                return index
+            }
             let sections = try readSections(buffer)
             for section in sections {
                 try body(section.cid, UnsafeRawBufferPointer(rebasing: buffer[section.data]))
