@@ -2,10 +2,19 @@ import ATData
 
 /// One fuzz input: the strict decoder either rejects it with a typed error or
 /// accepts it, and then canonical encoding must give back the very same bytes.
+/// Validation without building values must reach the same verdict.
 func fuzzOne(_ input: UnsafeRawBufferPointer) {
-    guard let value = try? DAGCBOR.decode(input) else { return }
-    let again = DAGCBOR.encode(value)
-    precondition(again.elementsEqual(input), "accepted input does not re-encode to itself")
+    let decoded = Result { () throws(DataError) in try DAGCBOR.decode(input) }
+    let validated = Result { () throws(DataError) in try DAGCBOR.validate(input) }
+    switch (decoded, validated) {
+    case (.success(let value), .success):
+        let again = DAGCBOR.encode(value)
+        precondition(again.elementsEqual(input), "accepted input does not re-encode to itself")
+    case (.failure(let a), .failure(let b)):
+        precondition(a.code == b.code, "decode says \(a.code), validate says \(b.code)")
+    default:
+        preconditionFailure("decode and validate disagree on whether the input is valid")
+    }
 }
 
 #if FUZZING
