@@ -1,16 +1,10 @@
+import ATData
+
 /// 256-bit big-endian scalars: just what low-S normalisation needs.
 enum Scalar {
-    static let k256Order: [UInt8] = hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
-    static let p256Order: [UInt8] = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
-
-    static func hex(_ s: String) -> [UInt8] {
-        var out = [UInt8]()
-        var chars = s.utf8.makeIterator()
-        while let hi = chars.next(), let lo = chars.next() {
-            out.append(UInt8(String(decoding: [hi, lo], as: UTF8.self), radix: 16)!)
-        }
-        return out
-    }
+    // Constants, so the multibase (base16) decode cannot fail.
+    static let k256Order = try! Multibase.decode("ffffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
+    static let p256Order = try! Multibase.decode("fffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
 
     /// Compares two 32-byte big-endian numbers.
     static func compare(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Int {

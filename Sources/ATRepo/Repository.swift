@@ -95,11 +95,12 @@ public struct Repository: Sendable {
     }
 
     /// Opens and fully verifies a repository CAR as it streams in (an HTTP
-    /// body, say), checking each block against its CID on arrival.
+    /// body, say). As with ``open(car:key:)``, each block the tree uses is
+    /// hashed once, during verification, not also on arrival.
     public static func open<Source: AsyncSequence>(
         stream chunks: Source, key: (any PublicKey)? = nil, isolation: isolated (any Actor)? = #isolation
     ) async throws -> Repository where Source.Element: Collection<UInt8> {
-        var reader = CARStreamReader(chunks)
+        var reader = CARStreamReader(chunks, options: CAROptions(verifyBlocks: false))
         let header = try await reader.header(isolation: isolation)
         guard let root = header.roots.first else { throw RepoError(.malformedBlock, "the CAR has no root") }
         let store = MemoryBlockStore()

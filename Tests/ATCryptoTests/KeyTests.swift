@@ -2,6 +2,7 @@ import ATCrypto
 import ATData
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Keys and signatures")
 struct KeyTests {
@@ -33,31 +34,12 @@ struct KeyTests {
         #expect(key.publicKey.didKey.hasPrefix(curve == .k256 ? "did:key:zQ3s" : "did:key:zDna"))
     }
 
-    /// The curve order n, to make the high-S twin of a signature.
-    static func order(_ curve: Curve) -> [UInt8] {
-        let hex = curve == .k256
-            ? "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
-            : "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"
-        return Array(try! Multibase.decode("f" + hex))
-    }
-
     @Test(arguments: Curve.allCases)
     func highSAndMalformedSignaturesAreRejected(_ curve: Curve) throws {
         let key = try Keys.generate(curve)
         let message = Array("hello".utf8)
         let signature = try key.sign(message)
-        // (r, n - s) is the same signature in its high-S form.
-        let n = Self.order(curve)
-        var high = Array(signature[0..<32])
-        var borrow = 0
-        var s = [UInt8](repeating: 0, count: 32)
-        for i in stride(from: 31, through: 0, by: -1) {
-            var d = Int(n[i]) - Int(signature[32 + i]) - borrow
-            borrow = d < 0 ? 1 : 0
-            if d < 0 { d += 256 }
-            s[i] = UInt8(d)
-        }
-        high += s
+        let high = HighS.twin(of: signature, order: curve == .k256 ? HighS.k256Order : HighS.p256Order)
         #expect(throws: CryptoError(.highS, "s is in the upper half of the curve order")) {
             try key.publicKey.verify(signature: high, for: message)
         }

@@ -7,22 +7,14 @@ import TestSupport
 @Suite("Data model interop fixtures")
 struct DataModelFixtureTests {
     struct Row: Decodable, Sendable {
-        let json: AnyJSON
+        let json: RawJSON
         let cbor_base64: String
         let cid: String
     }
 
     struct Note: Decodable, Sendable {
         let note: String
-        let json: AnyJSON
-    }
-
-    /// Keeps a fixture's JSON as raw bytes, to feed the library's own reader.
-    struct AnyJSON: Decodable, Sendable {
-        let data: Data
-        init(from decoder: any Decoder) throws {
-            data = try JSONEncoder().encode(try JSONAny(from: decoder))
-        }
+        let json: RawJSON
     }
 
     static let rows: [Row] = (try? Fixtures.rows([Row].self, "data-model/data-model-fixtures.json")) ?? []
@@ -70,34 +62,5 @@ struct DataModelFixtureTests {
     func invalidDocumentsAreRejected(_ index: Int) {
         let note = Self.invalid[index]
         #expect(throws: DataError.self, "\(note.note)") { try DataValue(json: note.json.data) }
-    }
-}
-
-/// Plain JSON, used only to copy fixture fragments byte for byte.
-private enum JSONAny: Codable {
-    case null, bool(Bool), int(Int64), double(Double), string(String), array([JSONAny]), object([String: JSONAny])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONAny].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONAny].self)) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .int(let i): try c.encode(i)
-        case .double(let d): try c.encode(d)
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
     }
 }

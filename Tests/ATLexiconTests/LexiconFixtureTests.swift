@@ -19,14 +19,6 @@ struct LexiconFixtureTests {
         let data: RawJSON
     }
 
-    /// A fixture fragment kept as JSON bytes, for the library's own readers.
-    struct RawJSON: Decodable, Sendable {
-        let data: Data
-        init(from decoder: any Decoder) throws {
-            data = try JSONSerialization.data(withJSONObject: try JSONValue(from: decoder).object, options: [.fragmentsAllowed])
-        }
-    }
-
     static let valid = (try? Fixtures.rows([DocumentRow].self, "lexicon/lexicon-valid.json")) ?? []
     static let invalid = (try? Fixtures.rows([DocumentRow].self, "lexicon/lexicon-invalid.json")) ?? []
     static let validRecords = (try? Fixtures.rows([RecordRow].self, "lexicon/record-data-valid.json")) ?? []
@@ -95,34 +87,6 @@ extension LexiconFixtureTests {
         } catch let error as LexiconError {
             #expect(error.code == .wrongType)
             #expect(error.path == "$.unknown")
-        }
-    }
-}
-
-/// Plain JSON, to copy fixture fragments.
-enum JSONValue: Decodable {
-    case null, bool(Bool), number(Double), int(Int64), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    var object: Any {
-        switch self {
-        case .null: NSNull()
-        case .bool(let b): b
-        case .number(let d): d
-        case .int(let i): i
-        case .string(let s): s
-        case .array(let a): a.map(\.object)
-        case .object(let o): o.mapValues(\.object)
         }
     }
 }

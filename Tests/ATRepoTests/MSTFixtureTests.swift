@@ -91,7 +91,7 @@ struct MSTFixtureTests {
                 for key in row.adds { tree = try tree.removing(Array(key.utf8)) }
                 for key in row.dels { tree = try tree.inserting(Array(key.utf8), leaf) }
                 #expect(tree.rootCID.description == row.rootBeforeCommit)
-            } catch let error as RepoError {
+            } catch {
                 #expect(error.code == .missingBlock)
             }
         }

@@ -4,6 +4,7 @@ import ATRepo
 import ATSyntax
 import Foundation
 import Testing
+import TestSupport
 
 /// A signed repository, changed in one way at a time: each change is caught
 /// with its own error code.
@@ -150,15 +151,7 @@ struct RepositoryTamperTests {
     @Test func highSSignature() throws {
         let f = try Self.fixture()
         var commit = f.repo.commit
-        // (r, n - s): the same signature in high-S form.
-        let n = try Multibase.decode("ffffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
-        var borrow = 0
-        for i in stride(from: 31, through: 0, by: -1) {
-            var d = Int(n[i]) - Int(commit.sig[32 + i]) - borrow
-            borrow = d < 0 ? 1 : 0
-            if d < 0 { d += 256 }
-            commit.sig[32 + i] = UInt8(d)
-        }
+        commit.sig = HighS.twin(of: commit.sig, order: HighS.k256Order)
         let bytes = commit.encoded()
         let cid = CID.compute(bytes, codec: .dagCBOR)
         let car = Self.car(f, replacing: f.repo.commitCID, with: nil, roots: [cid], extra: [(cid, bytes)])

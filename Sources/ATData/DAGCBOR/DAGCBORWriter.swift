@@ -43,7 +43,9 @@ package struct DAGCBORWriter {
         bytes.append(contentsOf: value)
     }
 
-    package mutating func writeLink(_ cid: CID) { write(.link(cid)) }
+    package mutating func writeLink(_ cid: CID) {
+        appendMeasured(CBORPointerWriter.linkSize(cid)) { $0.writeLink(cid) }
+    }
     package mutating func writeBool(_ value: Bool) { bytes.append(value ? 0xF5 : 0xF4) }
     package mutating func writeNull() { bytes.append(0xF6) }
     package mutating func writeArrayHeader(_ count: Int) { writeHeader(Major.array, UInt64(count)) }
@@ -51,12 +53,16 @@ package struct DAGCBORWriter {
 
     /// Writes any data model value.
     package mutating func write(_ value: DataValue) {
-        let size = CBORPointerWriter.size(of: value)
+        appendMeasured(CBORPointerWriter.size(of: value)) { $0.write(value) }
+    }
+
+    /// Grows the buffer by `size` bytes and lets `body` fill them through a pointer.
+    private mutating func appendMeasured(_ size: Int, _ body: (inout CBORPointerWriter) -> Void) {
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: size))
         bytes.withUnsafeMutableBufferPointer { buffer in
             var writer = CBORPointerWriter(buffer.baseAddress! + start, capacity: size)
-            writer.write(value)
+            body(&writer)
         }
     }
 

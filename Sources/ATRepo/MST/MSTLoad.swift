@@ -64,7 +64,7 @@ extension MST {
             key.reserveCapacity(entry.prefixLength + entry.keySuffix.count)
             key.append(contentsOf: previous[..<entry.prefixLength])
             key.append(contentsOf: entry.keySuffix)
-            guard entry.prefixLength == MSTNode.commonPrefixLength(previous, key) || i == 0 && entry.prefixLength == 0 else {
+            guard entry.prefixLength == MSTNode.commonPrefixLength(previous, key) else {
                 throw RepoError(.nonCanonicalPrefix, "node \(cid) entry \(i): prefix length is not the shared prefix")
             }
             guard !key.isEmpty else { throw RepoError(.invalidKey, "node \(cid) entry \(i): empty key") }
