@@ -14,17 +14,29 @@ var carPath = ".build/bench/repo.car"
 var repeats = 5
 var only = ""
 var commits = 2_000
+let usage = "usage: ATBench [--posts N] [--records N] [--commits N] [--car PATH] [--repeat N] [--only NAME,NAME…]\n"
+/// Prints the usage and exits with status 2.
+func usageError(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n" + usage).utf8))
+    exit(2)
+}
+/// The flag's value as a positive count.
+func count(_ flag: String, _ value: String) -> Int {
+    guard let n = Int(value), n > 0 else { usageError("\(flag) needs a positive number, not \(value)") }
+    return n
+}
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
-    guard let value = arguments.popFirst() else { fatalError("\(flag) needs a value") }
+    if flag == "--help" || flag == "-h" { print(usage, terminator: ""); exit(0) }
+    guard let value = arguments.popFirst() else { usageError("\(flag) needs a value") }
     switch flag {
-    case "--posts": posts = Int(value)!
-    case "--records": records = Int(value)!
+    case "--posts": posts = count(flag, value)
+    case "--records": records = count(flag, value)
     case "--car": carPath = value
-    case "--repeat": repeats = Int(value)!
+    case "--repeat": repeats = count(flag, value)
     case "--only": only = value
-    case "--commits": commits = Int(value)!
-    default: fatalError("unknown flag \(flag)")
+    case "--commits": commits = count(flag, value)
+    default: usageError("unknown flag \(flag)")
     }
 }
 
