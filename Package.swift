@@ -10,11 +10,15 @@ let package = Package(
         .library(name: "ATCrypto", targets: ["ATCrypto"]),
         .library(name: "ATRepo", targets: ["ATRepo"]),
         .library(name: "ATLexicon", targets: ["ATLexicon"]),
+        .library(name: "Bluesky", targets: ["Bluesky"]),
         .executable(name: "bsky", targets: ["bsky"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(name: "ATSyntax"),
@@ -34,10 +38,21 @@ let package = Package(
             dependencies: ["ATSyntax", "ATData"],
             resources: [.copy("Resources/lexicons")]
         ),
+        .target(
+            name: "Bluesky",
+            dependencies: [
+                "ATSyntax", "ATData", "ATCrypto", "ATRepo",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HTTPTypesFoundation", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "bsky",
             dependencies: [
-                "ATSyntax", "ATData", "ATCrypto", "ATRepo",
+                "ATSyntax", "ATData", "ATCrypto", "ATRepo", "Bluesky",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,7 +71,11 @@ let package = Package(
         .testTarget(name: "ATCryptoTests", dependencies: ["ATCrypto", "ATData", "TestSupport"]),
         .testTarget(name: "ATRepoTests", dependencies: ["ATRepo", "ATData", "TestSupport"]),
         .testTarget(name: "ATLexiconTests", dependencies: ["ATLexicon", "ATData", "ATSyntax", "TestSupport"]),
-        .testTarget(name: "InteropTests", dependencies: ["ATData", "ATCrypto", "ATRepo", "TestSupport", "bsky"]),
+        .testTarget(name: "BlueskyTests", dependencies: ["Bluesky", "ATData", "ATRepo", "ATCrypto", "ATSyntax", "TestSupport"]),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: ["ATData", "ATCrypto", "ATRepo", "ATSyntax", "Bluesky", "TestSupport", "bsky"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
