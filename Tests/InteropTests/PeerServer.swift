@@ -1,0 +1,60 @@
+import Foundation
+import TestSupport
+
+/// A third-party server from the virtualenv, running on loopback while the
+/// tests run. It prints one JSON line when it is ready and stops when its
+/// stdin closes: at ``stop()``, or when the test process exits.
+final class PeerServer: @unchecked Sendable {
+    let process: Process
+    let stdin: Pipe
+    /// The ready line, parsed.
+    let info: [String: String]
+
+    /// Starts `scripts/interop/<script>` and waits (up to 60 s) for its ready line.
+    init(script: String, arguments: [String] = []) throws {
+        let python = try Tools.python.get()
+        process = Process()
+        process.executableURL = python
+        process.arguments = [Fixtures.packageRoot.appendingPathComponent("scripts/interop/\(script)").path] + arguments
+        stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let line = try Self.readLine(stdout.fileHandleForReading, timeout: 60)
+        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String] else {
+            throw ToolError("\(script) printed \(line), not its ready line")
+        }
+        info = object
+    }
+
+    subscript(key: String) -> String { info[key] ?? "" }
+
+    /// Stops the server.
+    func stop() {
+        try? stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    private static func readLine(_ handle: FileHandle, timeout: TimeInterval) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = Data()
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var chunk = Data()
+        while Date() < deadline {
+            DispatchQueue.global().async {
+                chunk = handle.availableData
+                done.signal()
+            }
+            guard done.wait(timeout: .now() + deadline.timeIntervalSinceNow) == .success else { break }
+            if chunk.isEmpty { throw ToolError("the server exited before it was ready") }
+            buffer += chunk
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                return String(decoding: buffer[..<newline], as: UTF8.self)
+            }
+        }
+        throw ToolError("the server was not ready within \(Int(timeout)) s")
+    }
+}
