@@ -1,12 +1,13 @@
 import ArgumentParser
+import Bluesky
 import Foundation
 
 /// The `bsky` command line: a thin shell over the library's modules.
 struct Bsky: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bsky",
-        abstract: "AT Protocol repository tools: CAR files, DAG-CBOR and CIDs.",
-        subcommands: [CarCommand.self]
+        abstract: "AT Protocol tools: repository CARs, and a client for PDS and relay hosts.",
+        subcommands: [CarCommand.self, SyncCommand.self, RepoCommand.self, LoginCommand.self]
     )
 }
 
@@ -26,6 +27,10 @@ enum Main {
             } else {
                 try command.run()
             }
+        } catch let error as BlueskyError {
+            // The server's error name and message, as the seeds' table names it.
+            FileHandle.standardError.write(Data("error: \(error.name): \(error.message)\n".utf8))
+            exit(1)
         } catch let failure as CLIFailure {
             FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
             exit(1)

@@ -118,3 +118,23 @@ struct ArrobaClientTests {
         #expect(listing?.kind == .xrpc(.repoNotFound))
     }
 }
+
+extension ArrobaClientTests {
+    @Test func sessionsLogInAndCarryTheBearer() async throws {
+        let anonymous = Bluesky(serverURL: URL(string: peer["url"])!, retryConfig: .none)
+        let session = try await Session.login(anonymous, identifier: peer["handle"], password: peer["password"])
+        #expect(await session.info.did == did)
+        let rkey = try RecordKey(TIDClock().next().description)
+        let out = try await session.client.repo.putRecord(repo: .did(did), collection: post, rkey: rkey, record: record("via session"))
+        #expect(out.cid == DAGCBOR.encodeWithCID(record("via session")).cid)
+
+        let wrong = await #expect(throws: BlueskyError.self) {
+            try await Session.login(anonymous, identifier: peer["handle"], password: "wrong")
+        }
+        #expect(wrong?.kind == .xrpc(.authenticationRequired))
+        let unauthenticated = await #expect(throws: BlueskyError.self) {
+            try await anonymous.repo.putRecord(repo: .did(did), collection: post, rkey: rkey, record: record("no bearer"))
+        }
+        #expect(unauthenticated?.status == 400)
+    }
+}

@@ -7,8 +7,8 @@ enum Tools {
     static let bsky = Processes.productsDirectory.appendingPathComponent("bsky")
 
     /// Runs `bsky` with `arguments`.
-    static func runBsky(_ arguments: [String]) throws -> ProcessResult {
-        try Processes.run(bsky, arguments)
+    static func runBsky(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+        try Processes.run(bsky, arguments, input: input.map { Data($0.utf8) }, environment: environment)
     }
 
     /// The virtualenv's python, created on first use by `scripts/python-env`.

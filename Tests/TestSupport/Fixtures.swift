@@ -44,10 +44,15 @@ public enum Processes {
     }
 
     /// Runs `executable` with `arguments` and waits for it to exit.
-    public static func run(_ executable: URL, _ arguments: [String], input: Data? = nil) throws -> ProcessResult {
+    public static func run(
+        _ executable: URL, _ arguments: [String], input: Data? = nil, environment: [String: String] = [:]
+    ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe(), inPipe = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -6,10 +6,11 @@ Usage:
 Creates an in-memory repository (arroba's MemoryStorage) for a fresh did:plc
 with a K-256 key, serves arroba's com.atproto.repo.* and com.atproto.sync.*
 methods with Flask on 127.0.0.1 at a free port, and prints one JSON line:
-  {"url", "did", "didKey", "token"}
+  {"url", "did", "didKey", "token", "handle", "password"}
 then serves until stdin closes (the test process ending closes it too).
 
-The token is arroba's global REPO_TOKEN bearer, which writes need.
+The token is arroba's global REPO_TOKEN bearer, which writes need;
+createSession with the handle and password hands it out too.
 
 What the wrapper adds, because arroba leaves it to its host application:
   - com.atproto.repo.uploadBlob and com.atproto.sync.listBlobs keep blobs in
@@ -25,6 +26,8 @@ import sys
 import threading
 
 os.environ.setdefault("REPO_TOKEN", "interop-token")
+os.environ.setdefault("REPO_PASSWORD", "interop-password")
+os.environ.setdefault("PDS_HOST", "arroba.test")
 
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
@@ -35,7 +38,7 @@ from multiformats import CID, multibase, multihash  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from arroba import server, util  # noqa: E402
-from arroba import xrpc_repo, xrpc_sync  # noqa: E402,F401  (registers the methods)
+from arroba import xrpc_repo, xrpc_server, xrpc_sync  # noqa: E402,F401  (registers the methods)
 from arroba.repo import Repo  # noqa: E402
 from arroba.storage import MemoryStorage  # noqa: E402
 
@@ -110,6 +113,8 @@ print(json.dumps({
     "did": DID,
     "didKey": did_key(KEY),
     "token": os.environ["REPO_TOKEN"],
+    "handle": "arroba.test",
+    "password": os.environ["REPO_PASSWORD"],
 }), flush=True)
 sys.stdin.read()  # until the test closes stdin or exits
 http.shutdown()

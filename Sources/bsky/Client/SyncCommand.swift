@@ -1,0 +1,150 @@
+import ArgumentParser
+import ATCrypto
+import ATData
+import ATRepo
+import ATSyntax
+import Bluesky
+import Foundation
+
+/// `bsky sync …`: the com.atproto.sync endpoints.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Repositories, blobs and crawling (com.atproto.sync).",
+        subcommands: [GetRepo.self, ListBlobs.self, NotifyOfUpdate.self, RequestCrawl.self]
+    )
+
+    struct GetRepo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "get-repo",
+            abstract: "Download a repository CAR, checking every block as it arrives.")
+
+        @Argument(help: "The account's DID.") var did: String
+        @Option(help: "Only the blocks new since this revision (a TID).") var since: String?
+        @Option(name: [.short, .customLong("output")], help: "The file to write.") var output: String
+        @Flag(help: "Verify the repository: the commit's signature (key from --key or the DID document), and for a full download every MST node and record.")
+        var verify = false
+        @Option(help: "The signing key (did:key:…), instead of the DID document's.") var key: String?
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            let did = try parseValue(DID.self, did, "DID")
+            let since = try since.map { try parseValue(TID.self, $0, "--since") }
+            let file = URL(fileURLWithPath: output)
+            let bar = ProgressBar()
+            let download = try await client.client().sync.downloadRepo(did: did, since: since, to: file) { bar.update($0) }
+            bar.finish(download)
+            var report: [String: Any] = [
+                "file": output, "roots": download.roots.map(\.description), "blocks": download.blocks, "bytes": download.bytes,
+                "verified": false,
+            ]
+            if verify {
+                let publicKey = try await signingKey(for: did)
+                let car = try readFile(output)
+                if since == nil {
+                    let repo = try Repository.open(car: car, key: publicKey)
+                    guard repo.did == did else { throw CLIFailure("the repository's commit is for \(repo.did), not \(did)") }
+                    report["records"] = try repo.recordCIDs().count
+                    report["rev"] = repo.commit.rev?.description
+                    report["data"] = repo.commit.data.description
+                } else {
+                    // A diff has only the new blocks: check the commit's signature.
+                    let reader = try CARReader(car)
+                    guard let root = reader.header.roots.first, let block = try reader.blocks().first(where: { $0.cid == root }) else {
+                        throw CLIFailure("\(output): the root commit is not in the CAR")
+                    }
+                    let commit = try Commit(decoding: Array(block.data))
+                    try commit.verify(with: publicKey)
+                    guard commit.did == did else { throw CLIFailure("the commit is for \(commit.did), not \(did)") }
+                    report["rev"] = commit.rev?.description
+                    report["data"] = commit.data.description
+                }
+                report["verified"] = true
+                report["did"] = did.description
+            }
+            if client.json {
+                try printJSON(report)
+            } else {
+                writeLine("\(output): \(download.blocks) blocks, \(download.bytes) bytes, root \(download.roots.first.map(\.description) ?? "none")")
+                if verify { writeLine("verified: \(did) rev \(report["rev"] as? String ?? "?")\(report["records"].map { ", \($0) records" } ?? "")") }
+            }
+        }
+
+        private func signingKey(for did: DID) async throws -> any PublicKey {
+            if let key { return try Keys.publicKey(didKey: key) }
+            return try await client.resolver().resolve(did).signingKey()
+        }
+    }
+
+    struct ListBlobs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list-blobs", abstract: "List an account's blob CIDs, walking every page.")
+
+        @Argument(help: "The account's DID.") var did: String
+        @Option(help: "Only blobs added since this revision (a TID).") var since: String?
+        @Option(help: "Blobs per page.") var limit: Int?
+        @OptionGroup var client: ClientOptions
+
+        func validate() throws {
+            if let limit, !(1...1000).contains(limit) { throw ValidationError("--limit must be between 1 and 1000") }
+        }
+
+        func run() async throws {
+            let did = try parseValue(DID.self, did, "DID")
+            let since = try since.map { try parseValue(TID.self, $0, "--since") }
+            var all = [String]()
+            for try await page in try client.client().sync.listBlobs(did: did, since: since, limit: limit) {
+                for cid in page.cids {
+                    if client.json { all.append(cid.description) } else { writeLine(cid.description) }
+                }
+            }
+            if client.json { try printJSON(["cids": all]) }
+        }
+    }
+
+    struct NotifyOfUpdate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "notify-of-update", abstract: "Tell a relay that a host has new data.")
+        @Option(help: "The host that was updated.") var hostname: String
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            try await client.client().sync.notifyOfUpdate(hostname: hostname)
+            if client.json { try printJSON(["ok": true]) }
+        }
+    }
+
+    struct RequestCrawl: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "request-crawl", abstract: "Ask a relay to crawl a host.")
+        @Option(help: "The host to crawl.") var hostname: String
+        @OptionGroup var client: ClientOptions
+
+        func run() async throws {
+            try await client.client().sync.requestCrawl(hostname: hostname)
+            if client.json { try printJSON(["ok": true]) }
+        }
+    }
+}
+
+/// Download progress on stderr: redrawn in place on a terminal, one summary
+/// line otherwise.
+final class ProgressBar {
+    private let interactive = isatty(STDERR_FILENO) == 1
+    private var last = ContinuousClock.now
+
+    func update(_ progress: DownloadProgress) {
+        guard interactive, ContinuousClock.now - last > .milliseconds(100) else { return }
+        last = .now
+        FileHandle.standardError.write(Data("\r\u{1B}[K↓ \(Self.size(progress.bytes))  \(progress.blocks) blocks".utf8))
+    }
+
+    func finish(_ download: RepoDownload) {
+        let line = "downloaded \(Self.size(download.bytes)) (\(download.bytes) bytes), \(download.blocks) blocks\n"
+        FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line).utf8))
+    }
+
+    static func size(_ bytes: Int) -> String {
+        bytes < 1 << 20 ? String(format: "%.1f KiB", Double(bytes) / 1024) : String(format: "%.1f MiB", Double(bytes) / 1_048_576)
+    }
+}
