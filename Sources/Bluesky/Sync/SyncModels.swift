@@ -64,4 +64,10 @@ public struct BlobData: Sendable, Hashable {
     public var bytes: [UInt8]
     /// The `Content-Type` the server gave.
     public var mimeType: String?
+
+    /// A blob with these fields.
+    public init(bytes: [UInt8], mimeType: String?) {
+        self.bytes = bytes
+        self.mimeType = mimeType
+    }
 }
