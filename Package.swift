@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ATRepo", targets: ["ATRepo"]),
         .library(name: "ATLexicon", targets: ["ATLexicon"]),
         .library(name: "Bluesky", targets: ["Bluesky"]),
+        .library(name: "Server", targets: ["Server"]),
         .executable(name: "bsky", targets: ["bsky"]),
     ],
     dependencies: [
@@ -19,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .target(name: "ATSyntax"),
@@ -49,11 +55,26 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "Server",
+            dependencies: [
+                "ATSyntax", "ATData", "ATCrypto", "ATRepo", "ATLexicon", "Bluesky",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "bsky",
             dependencies: [
-                "ATSyntax", "ATData", "ATCrypto", "ATRepo", "Bluesky",
+                "ATSyntax", "ATData", "ATCrypto", "ATRepo", "Bluesky", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

@@ -20,6 +20,16 @@ public struct Repository: Sendable {
     /// The account.
     public var did: DID { commit.did }
 
+    /// A repository from parts that are already verified — a commit this
+    /// process signed, say, with its blocks moved to another store. Nothing
+    /// is checked; use ``open(commit:store:key:)`` for anything received.
+    public init(trusting commit: Commit, commitCID: CID, mst: MST, store: any BlockStore) {
+        self.commit = commit
+        self.commitCID = commitCID
+        self.mst = mst
+        self.store = store
+    }
+
     /// Opens and fully verifies a repository CAR held in memory: the commit
     /// (and its signature, when `key` is given), every MST node's hash, shape,
     /// order and layers, every key as a repository path, and every record's
@@ -49,7 +59,7 @@ public struct Repository: Sendable {
             values.append(value)
         }
         try checkRecords(values, in: store)
-        return Repository(commit: commit, commitCID: commitCID, mst: mst, store: store)
+        return Repository(trusting: commit, commitCID: commitCID, mst: mst, store: store)
     }
 
     /// Checks that every record is present, hashes to its CID and, for

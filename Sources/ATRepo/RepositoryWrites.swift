@@ -63,7 +63,7 @@ extension Repository {
         let cid = CID.compute(bytes, codec: .dagCBOR)
         try store.put(mst.rootCID, mst.root.bytes, rev: rev)
         try store.put(cid, bytes, rev: rev)
-        return Repository(commit: commit, commitCID: cid, mst: mst, store: store)
+        return Repository(trusting: commit, commitCID: cid, mst: mst, store: store)
     }
 
     /// Applies `writes` and signs a new commit at `rev`, which must be later
@@ -110,7 +110,7 @@ extension Repository {
         let result = CommitResult(
             commit: signed, commitCID: commitCID, prevData: self.mst.rootCID, ops: ops,
             newBlocks: newBlocks, removedCIDs: removed)
-        return (Repository(commit: signed, commitCID: commitCID, mst: mst, store: store), result)
+        return (Repository(trusting: signed, commitCID: commitCID, mst: mst, store: store), result)
     }
 
     /// The whole repository as a CAR: the commit, then every node and record.
@@ -164,6 +164,6 @@ extension Repository {
         let bytes = commit.encoded()
         let cid = CID.compute(bytes, codec: .dagCBOR)
         try store.put(cid, bytes, rev: rev)
-        return Repository(commit: commit, commitCID: cid, mst: mst, store: store)
+        return Repository(trusting: commit, commitCID: cid, mst: mst, store: store)
     }
 }

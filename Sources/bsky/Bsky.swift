@@ -6,8 +6,8 @@ import Foundation
 struct Bsky: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bsky",
-        abstract: "AT Protocol tools: repository CARs, and a client for PDS and relay hosts.",
-        subcommands: [CarCommand.self, SyncCommand.self, RepoCommand.self, LoginCommand.self]
+        abstract: "AT Protocol tools: a PDS, repository CARs, and a client for PDS and relay hosts.",
+        subcommands: [ServeCommand.self, CarCommand.self, SyncCommand.self, RepoCommand.self, LoginCommand.self]
     )
 }
 

@@ -3,6 +3,7 @@ import ATSyntax
 import Bluesky
 import Foundation
 import HTTPTypes
+import Synchronization
 import Testing
 
 @Suite("Requests and outputs")
@@ -145,5 +146,3 @@ final class Counter: Sendable {
     private let value = Synchronization.Mutex(0)
     func next() -> Int { value.withLock { $0 += 1; return $0 } }
 }
-
-import Synchronization

@@ -1,5 +1,6 @@
 import ATData
 import ATSyntax
+import Foundation
 
 extension Bluesky {
     /// The `com.atproto.repo.*` endpoints: reading and writing records in a
@@ -225,5 +226,3 @@ extension Bluesky.Repo {
         }
     }
 }
-
-import Foundation

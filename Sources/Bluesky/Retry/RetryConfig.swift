@@ -1,3 +1,5 @@
+import Foundation
+
 /// When and how a call is retried.
 ///
 /// ```swift
@@ -102,5 +104,3 @@ extension Duration {
         return Double(s) + Double(atto) / 1e18
     }
 }
-
-import Foundation

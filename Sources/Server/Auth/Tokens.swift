@@ -1,0 +1,78 @@
+import ATSyntax
+import Foundation
+import Crypto
+import JWTKit
+
+/// Access and refresh tokens: HS256 JWTs, as the reference PDS issues them.
+///
+/// An access token (`com.atproto.access`) lives two hours; a refresh token
+/// (`com.atproto.refresh`) ninety days, and its `jti` is stored so that it is
+/// used once and can be revoked.
+public struct TokenIssuer: Sendable {
+    let keys: JWTKeyCollection
+    let audience: String
+    /// How long access tokens live.
+    public var accessLifetime: TimeInterval = 2 * 3600
+    /// How long refresh tokens live.
+    public var refreshLifetime: TimeInterval = 90 * 86400
+
+    /// An issuer signing with `secret`, for tokens addressed to `audience` (the server's DID).
+    public init(secret: [UInt8], audience: String) async {
+        keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(key: SymmetricKey(data: secret)), digestAlgorithm: .sha256)
+        self.audience = audience
+    }
+
+    /// The two scopes.
+    public enum Scope: String, Sendable {
+        case access = "com.atproto.access"
+        case refresh = "com.atproto.refresh"
+    }
+
+    struct Claims: JWTPayload {
+        var scope: String
+        var sub: SubjectClaim
+        var aud: AudienceClaim
+        var iat: IssuedAtClaim
+        var exp: ExpirationClaim
+        var jti: IDClaim?
+
+        // Expiry is checked by the issuer, so that it can say "expired".
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    /// A new token for `did`; for a refresh token, also its id.
+    public func issue(_ scope: Scope, for did: DID, now: Date = Date()) async throws -> (token: String, id: String?, expires: Date) {
+        let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))  // whole seconds, as JWTs carry them
+        let lifetime = scope == .access ? accessLifetime : refreshLifetime
+        let id = scope == .refresh ? UUID().uuidString : nil
+        let expires = now.addingTimeInterval(lifetime)
+        let claims = Claims(
+            scope: scope.rawValue, sub: .init(value: did.description), aud: .init(value: audience), iat: .init(value: now),
+            exp: .init(value: expires), jti: id.map { .init(value: $0) })
+        return (try await keys.sign(claims), id, expires)
+    }
+
+    /// Why a token was refused.
+    public enum Failure: Error, Sendable {
+        /// Past its expiry.
+        case expired
+        /// Not a token of this server, or of another scope.
+        case invalid(String)
+    }
+
+    /// The DID and (for refresh tokens) the id of a valid token of `scope`.
+    public func verify(_ token: String, scope: Scope, now: Date = Date()) async throws(Failure) -> (did: DID, id: String?) {
+        let claims: Claims
+        do {
+            claims = try await keys.verify(token, as: Claims.self)
+        } catch {
+            throw .invalid("the token does not verify")
+        }
+        guard claims.exp.value > now else { throw .expired }
+        guard claims.scope == scope.rawValue else { throw .invalid("the token's scope is \(claims.scope), not \(scope.rawValue)") }
+        guard claims.aud.value.contains(audience) else { throw .invalid("the token is for another server") }
+        guard let did = try? DID(claims.sub.value) else { throw .invalid("the token's subject is not a DID") }
+        return (did, claims.jti?.value)
+    }
+}

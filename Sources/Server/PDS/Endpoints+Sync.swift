@@ -1,0 +1,106 @@
+import ATData
+import ATRepo
+import ATSyntax
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension PDS {
+    /// `com.atproto.sync.*`.
+    func registerSyncMethods(_ methods: inout XRPCMethods) {
+        methods.query("com.atproto.sync.getRepo", limit: config.getRepoLimit.map { ("getRepo", $0) }) { [self] call in
+            let did = try call.require("did") { try DID($0) }
+            let since = try call.optional("since") { try TID($0) }
+            guard try accounts.account(did: did) != nil, let snapshot = try repos.snapshot(of: did) else {
+                throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)")
+            }
+            // Blocks stream from a snapshot in batches: constant memory, and
+            // commits landing meanwhile do not change what is sent.
+            return .car(roots: [snapshot.root.commit]) { car in
+                try await snapshot.forEachBlockBatch(since: since, batchSize: 1024) { batch in
+                    for block in batch { try await car.write(cid: block.cid, data: block.bytes) }
+                }
+            }
+        }
+        methods.query("com.atproto.sync.listBlobs") { [self] call in
+            let did = try requireRepo(call)
+            let since = try call.optional("since") { try TID($0) }
+            let limit = try call.limit(default: 500, range: 1...1000)
+            let cids = try repos.blobs(of: did, since: since, cursor: call.parameter("cursor"), limit: limit)
+            var out = DataMap(["cids": .array(cids.map(DataValue.string))])
+            if cids.count == limit, let last = cids.last { out["cursor"] = .string(last) }
+            return .json(.map(out))
+        }
+        methods.query("com.atproto.sync.getBlob") { [self] call in
+            let did = try requireRepo(call)
+            let cid = try call.require("cid") { try CID($0) }
+            guard let blob = try blobs.get(did: did, cid: cid) else { throw XRPCError.named("BlobNotFound", "Blob not found: \(cid)") }
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: blob.mimeType, .contentLength: String(blob.bytes.count),
+                    HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                    HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; sandbox",
+                ],
+                body: .init(byteBuffer: ByteBuffer(bytes: blob.bytes)))
+        }
+        methods.query("com.atproto.sync.getLatestCommit") { [self] call in
+            let did = try requireRepo(call)
+            guard let root = try repos.root(of: did) else { throw XRPCError.named("RepoNotFound", "Could not find root for DID: \(did)") }
+            return .json(["cid": .string(root.commit.description), "rev": .string(root.rev.description)])
+        }
+        methods.query("com.atproto.sync.getRepoStatus") { [self] call in
+            let did = try requireRepo(call)
+            let root = try repos.root(of: did)
+            var out = DataMap(["did": .string(did.description), "active": true])
+            if let root { out["rev"] = .string(root.rev.description) }
+            return .json(.map(out))
+        }
+        methods.query("com.atproto.sync.listRepos") { [self] call in
+            let limit = try call.limit(default: 500, range: 1...1000)
+            let roots = try repos.repos(after: call.parameter("cursor"), limit: limit)
+            var out = DataMap([
+                "repos": .array(roots.map {
+                    ["did": .string($0.did.description), "head": .string($0.commit.description), "rev": .string($0.rev.description), "active": true]
+                })
+            ])
+            if roots.count == limit, let last = roots.last { out["cursor"] = .string(last.did.description) }
+            return .json(.map(out))
+        }
+        methods.query("com.atproto.sync.getRecord") { [self] call in
+            let did = try requireRepo(call)
+            let path = RepoPath(collection: try call.require("collection") { try NSID($0) }, recordKey: try call.require("rkey") { try RecordKey($0) })
+            let proof = try await writer(for: did).proof(for: path)
+            return .car(roots: [proof.commit]) { car in
+                for (cid, bytes) in proof.blocks { try await car.write(cid: cid, data: bytes) }
+            }
+        }
+        methods.query("com.atproto.sync.getBlocks") { [self] call in
+            let did = try requireRepo(call)
+            let texts = call.parameters("cids")
+            guard !texts.isEmpty, texts.count <= 1000 else { throw XRPCError.invalidRequest("cids must have 1 to 1000 items") }
+            var cids = [CID]()
+            for text in texts {
+                guard let cid = try? CID(text) else { throw XRPCError.invalidRequest("invalid CID: \(text)") }
+                cids.append(cid)
+            }
+            let store = repos.blocks(of: did)
+            var blocks = [(CID, [UInt8])](), missing = [String]()
+            for cid in cids {
+                if let bytes = try store.get(cid) { blocks.append((cid, bytes)) } else { missing.append(cid.description) }
+            }
+            guard missing.isEmpty else { throw XRPCError.named("BlockNotFound", "Could not find cids: \(missing.joined(separator: ", "))") }
+            let found = blocks
+            return .car(roots: []) { car in
+                for (cid, bytes) in found { try await car.write(cid: cid, data: bytes) }
+            }
+        }
+    }
+
+    /// The `did` parameter of an account hosted here.
+    private func requireRepo(_ call: XRPCRequest) throws -> DID {
+        let did = try call.require("did") { try DID($0) }
+        guard try accounts.account(did: did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
+        return did
+    }
+}

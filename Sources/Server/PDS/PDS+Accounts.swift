@@ -1,0 +1,151 @@
+import ATCrypto
+import ATData
+import ATSyntax
+import Bluesky
+import Foundation
+import HTTPTypes
+
+extension PDS {
+    /// Tokens for a session of `account`, with the refresh token recorded.
+    func session(for account: AccountRecord) async throws -> DataValue {
+        let access = try await tokens.issue(.access, for: account.did)
+        let refresh = try await tokens.issue(.refresh, for: account.did)
+        try accounts.storeRefreshToken(id: refresh.id!, did: account.did, expiresAt: refresh.expires)
+        var out: DataValue = [
+            "accessJwt": .string(access.token), "refreshJwt": .string(refresh.token), "handle": .string(account.handle.description),
+            "did": .string(account.did.description), "active": true,
+        ]
+        if let email = account.email, case .map(var map) = out {
+            map["email"] = .string(email)
+            out = .map(map)
+        }
+        return out
+    }
+
+    /// `com.atproto.server.createAccount`: checks the handle and the gate,
+    /// makes a signing key, registers a `did:plc` with a signed genesis
+    /// operation, and creates the repository.
+    func createAccount(_ input: DataValue, admin: Bool) async throws -> DataValue {
+        let handle: Handle = try input.field("handle") { try Handle($0) }
+        let suffix = "." + config.handleDomain
+        let name = handle.description.hasSuffix(suffix) ? String(handle.description.dropLast(suffix.count)) : ""
+        guard !name.isEmpty, !name.contains("."), (3...30).contains(name.count) else {
+            throw XRPCError.named("InvalidHandle", "Handle must be a name of 3 to 30 characters under \(suffix)")
+        }
+        guard let password = input["password"]?.stringValue, !password.isEmpty else {
+            throw XRPCError.invalidRequest("Input must have the property \"password\"")
+        }
+        let email = input["email"]?.stringValue
+        if input["did"] != nil && input["did"] != .null {
+            throw XRPCError.invalidRequest("Bringing an existing DID is not supported")
+        }
+        if try accounts.account(handle: handle) != nil { throw XRPCError.named("HandleNotAvailable", "Handle already taken: \(handle)") }
+        if let email, try accounts.account(email: email) != nil {
+            throw XRPCError.invalidRequest("Email already taken: \(email)")
+        }
+        if config.inviteRequired && !admin {
+            guard let code = input["inviteCode"]?.stringValue, try accounts.useInviteCode(code) else {
+                throw XRPCError.named("InvalidInviteCode", "Provided invite code not available")
+            }
+        }
+        let signingKey = try Keys.generate(.k256)
+        let operation = try PLCOperation.sign(
+            .init(
+                rotationKeys: [rotationKey.publicKey.didKey], signingKey: signingKey.publicKey.didKey,
+                alsoKnownAs: ["at://\(handle)"], pdsEndpoint: publicURL.absoluteString.trimmingTrailingSlash, prev: nil),
+            with: rotationKey)
+        let did = operation.did
+        try await submitToPLC(operation, did: did)
+        try secrets.storeSigningKey(signingKey, for: did)
+        let account = AccountRecord(
+            did: did, handle: handle, email: email, passwordHash: passwords.hash(password), createdAt: Date())
+        do {
+            try accounts.createAccount(account)
+        } catch let error as StorageError where error.code == .conflict {
+            throw XRPCError.named("HandleNotAvailable", "Handle or email already taken")
+        }
+        let writer = try RepoWriter.create(did: did, key: signingKey, store: repos)
+        cache(writer)
+        logger.info("created account \(handle) \(did)")
+        var out = try await session(for: account)
+        if case .map(var map) = out {
+            map["didDoc"] = operation.document(for: did)
+            out = .map(map)
+        }
+        return out
+    }
+
+    /// Sends a PLC operation to the configured directory: the embedded one, or an external one over HTTP.
+    func submitToPLC(_ operation: PLCOperation, did: DID) async throws {
+        guard let external = config.plcURL else {
+            try plc.submit(operation, for: did)
+            return
+        }
+        let url = URL(string: external.absoluteString.trimmingTrailingSlash + "/" + did.description)!
+        var request = HTTPRequest(method: .post, url: url)
+        request.headerFields[.contentType] = "application/json"
+        let response = try await AsyncHTTPClientTransport().send(request, body: [UInt8](operation.value.jsonData()), timeout: .seconds(15))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        guard response.head.status.code < 300 else {
+            throw XRPCError.internalError("the PLC directory refused the operation: \(String(decoding: body, as: UTF8.self))")
+        }
+    }
+
+    /// `com.atproto.server.createSession`.
+    func createSession(_ input: DataValue) async throws -> DataValue {
+        let identifier = try input.field("identifier")
+        let password = try input.field("password")
+        let account: AccountRecord?
+        if let did = try? DID(identifier) {
+            account = try accounts.account(did: did)
+        } else if identifier.contains("@") {
+            account = try accounts.account(email: identifier)
+        } else {
+            account = try (try? Handle(identifier)).flatMap { try accounts.account(handle: $0) }
+        }
+        guard let account, passwords.verify(password, hash: account.passwordHash) else {
+            throw XRPCError(.unauthorized, "AuthenticationRequired", "Invalid identifier or password")
+        }
+        return try await session(for: account)
+    }
+
+    /// `com.atproto.server.refreshSession`: rotates the refresh token.
+    func refreshSession(_ call: XRPCRequest) async throws -> DataValue {
+        let account = try await consumeRefreshToken(call)
+        return try await session(for: account)
+    }
+
+    /// `com.atproto.server.deleteSession`: revokes the refresh token.
+    func deleteSession(_ call: XRPCRequest) async throws {
+        _ = try await consumeRefreshToken(call)
+    }
+
+    private func consumeRefreshToken(_ call: XRPCRequest) async throws -> AccountRecord {
+        let token = try call.bearer()
+        let verified: (did: DID, id: String?)
+        do {
+            verified = try await tokens.verify(token, scope: .refresh)
+        } catch .expired {
+            throw XRPCError.expiredToken
+        } catch .invalid(let why) {
+            throw XRPCError.invalidToken(why)
+        }
+        guard let id = verified.id, try accounts.consumeRefreshToken(id: id) else {
+            throw XRPCError.named("ExpiredToken", "Token has been revoked")
+        }
+        guard let account = try accounts.account(did: verified.did) else { throw XRPCError.invalidToken("the account is gone") }
+        return account
+    }
+
+    func cache(_ writer: RepoWriter) {
+        writers.withLock { $0[writer.did] = writer }
+    }
+}
+
+extension String {
+    var trimmingTrailingSlash: String {
+        var text = self
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,120 @@
+import ATCrypto
+import ATData
+import ATLexicon
+import ATRepo
+import ATSyntax
+import Bluesky
+import Foundation
+import Logging
+import Synchronization
+
+/// The PDS: accounts, sessions and signed repositories over the storage
+/// protocols, plus the PLC directory role it uses for identities.
+public final class PDS: Sendable {
+    /// The configuration.
+    public let config: ServerConfig
+    /// The URL clients reach it at.
+    public let publicURL: URL
+    /// The server's `did:web`.
+    public let serviceDID: String
+    let accounts: any AccountStore
+    let repos: any RepoStore
+    let blobs: any BlobStore
+    let plc: PLCDirectory
+    let tokens: TokenIssuer
+    let passwords: PasswordHasher
+    let secrets: Secrets
+    let rotationKey: any PrivateKey
+    let lexicons: LexiconCatalog
+    let logger: Logger
+    let writers = Mutex<[DID: RepoWriter]>([:])
+    /// Record keys the server picks, for createRecord.
+    let recordKeyClock = TIDClock()
+
+    /// A PDS over SQLite and disk under `config.dataDirectory`.
+    public static func open(config: ServerConfig, publicURL: URL, logger: Logger) async throws -> PDS {
+        let data = config.dataDirectory
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let database = try SQLiteStore(path: data.appendingPathComponent("pds.sqlite").path, synchronous: config.synchronous)
+        let blobs = try DiskBlobStore(root: data.appendingPathComponent("blobs"))
+        return try await PDS(
+            config: config, publicURL: publicURL, accounts: database, repos: database, blobs: blobs, plcStore: database,
+            secrets: Secrets(directory: data.appendingPathComponent("secrets")), logger: logger)
+    }
+
+    /// A PDS over the given stores.
+    init(
+        config: ServerConfig, publicURL: URL, accounts: any AccountStore, repos: any RepoStore, blobs: any BlobStore,
+        plcStore: any PLCStore, secrets: Secrets, logger: Logger
+    ) async throws {
+        self.config = config
+        self.publicURL = publicURL
+        let host = publicURL.host ?? "localhost"
+        self.serviceDID = "did:web:" + (publicURL.port.map { "\(host)%3A\($0)" } ?? host)
+        self.accounts = accounts
+        self.repos = repos
+        self.blobs = blobs
+        self.plc = PLCDirectory(store: plcStore)
+        self.secrets = secrets
+        self.tokens = await TokenIssuer(secret: try secrets.jwtSecret(), audience: serviceDID)
+        self.passwords = PasswordHasher(cost: config.bcryptCost)
+        self.rotationKey = try secrets.rotationKey()
+        self.lexicons = try LexiconCatalog.bundled()
+        self.logger = logger
+    }
+
+    /// The writer of `did`'s repository, loaded on first use.
+    func writer(for did: DID) throws -> RepoWriter {
+        if let writer = writers.withLock({ $0[did] }) { return writer }
+        guard try accounts.account(did: did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
+        let writer = try RepoWriter(did: did, key: try secrets.signingKey(for: did), store: repos)
+        return writers.withLock { writers in
+            if let existing = writers[did] { return existing }
+            writers[did] = writer
+            return writer
+        }
+    }
+
+    /// The DID of a repo parameter: a DID, or a handle of this server.
+    func resolveRepo(_ identifier: ATIdentifier) throws -> DID {
+        switch identifier {
+        case .did(let did):
+            guard try accounts.account(did: did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
+            return did
+        case .handle(let handle):
+            guard let account = try accounts.account(handle: handle) else {
+                throw XRPCError.named("RepoNotFound", "Could not find repo for handle: \(handle)")
+            }
+            return account.did
+        }
+    }
+
+    /// The DID a valid access token speaks for.
+    func authenticate(_ call: XRPCRequest) async throws -> DID {
+        let token = try call.bearer()
+        do {
+            return try await tokens.verify(token, scope: .access).did
+        } catch .expired {
+            throw XRPCError.expiredToken
+        } catch .invalid(let why) {
+            throw XRPCError.invalidToken(why)
+        }
+    }
+
+    /// The DID of the authenticated caller, who must own `repo`.
+    func authorizeWrite(_ call: XRPCRequest, repo: ATIdentifier) async throws -> DID {
+        let caller = try await authenticate(call)
+        let target = try resolveRepo(repo)
+        guard caller == target else { throw XRPCError.notYourRepo("Not authorized to write to \(target)") }
+        return target
+    }
+
+    /// Whether the request carries the admin password (HTTP Basic, user `admin`).
+    func isAdmin(_ call: XRPCRequest) -> Bool {
+        guard let password = config.adminPassword, let header = call.request.headers[.authorization],
+            header.lowercased().hasPrefix("basic "),
+            let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) })
+        else { return false }
+        return decoded == "admin:" + password
+    }
+}

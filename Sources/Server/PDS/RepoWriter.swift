@@ -1,0 +1,195 @@
+import ATCrypto
+import ATData
+import ATRepo
+import ATSyntax
+import Foundation
+import Synchronization
+
+/// One write of a request, before it meets the repository.
+struct WriteOp: Sendable {
+    enum Action: Sendable { case create, update, put, delete }
+
+    var action: Action
+    var collection: NSID
+    var rkey: RecordKey
+    var record: DataValue?
+    /// The record's expected current state (`swapRecord`).
+    var swap: Swap?
+
+    enum Swap: Sendable, Hashable {
+        case absent
+        case cid(CID)
+    }
+
+    var path: RepoPath { RepoPath(collection: collection, recordKey: rkey) }
+}
+
+/// What a write request did.
+struct WriteOutcome: Sendable {
+    /// Per op: the record's CID after it (`nil` for a delete), and whether it changed anything.
+    var results: [(op: WriteOp, cid: CID?, changed: Bool)]
+    /// The commit after the request (the new one, or the current one for a no-op).
+    var commit: CID
+    /// Its revision.
+    var rev: TID
+    /// The commit and its blocks, when one was made (the firehose's event).
+    var result: CommitResult?
+}
+
+/// Serialises the writes to one repository and keeps its tree in memory.
+///
+/// Each request becomes one signed commit with a fresh `rev`, written to the
+/// store in one transaction before the request is answered.
+actor RepoWriter {
+    let did: DID
+    private let key: any PrivateKey
+    private let store: any RepoStore
+    private(set) var repo: Repository
+    private let clock = TIDClock()
+
+    /// Loads the repository at its stored commit.
+    init(did: DID, key: any PrivateKey, store: any RepoStore) throws {
+        guard let root = try store.root(of: did) else { throw StorageError(.corrupt, "\(did) has no repository") }
+        let blocks = store.blocks(of: did)
+        let commit = try Commit(decoding: try blocks.require(root.commit))
+        let mst = try MST.load(root: commit.data, from: blocks)
+        self.did = did
+        self.key = key
+        self.store = store
+        self.repo = Repository(trusting: commit, commitCID: root.commit, mst: mst, store: blocks)
+    }
+
+    /// Creates the repository with its first (empty) commit.
+    static func create(did: DID, key: any PrivateKey, store: any RepoStore) throws -> RepoWriter {
+        let staging = StagingStore(base: MemoryBlockStore())
+        let repo = try Repository.create(did: did, key: key, rev: TIDClock().next(), store: staging)
+        try store.apply(StoredCommit(
+            did: did, commit: repo.commitCID, rev: repo.commit.rev ?? TIDClock().next(), newBlocks: staging.written, removed: [],
+            records: [], blobs: []))
+        return try RepoWriter(did: did, key: key, store: store)
+    }
+
+    /// Applies `ops` as one commit, after checking the swaps.
+    func apply(_ ops: [WriteOp], swapCommit: CID?) throws -> WriteOutcome {
+        if let swapCommit, swapCommit != repo.commitCID {
+            throw XRPCError.named("InvalidSwap", "Commit was at \(repo.commitCID)")
+        }
+        var writes = [RecordWrite]()
+        var results = [(op: WriteOp, cid: CID?, changed: Bool)]()
+        var touched = Set<RepoPath>()
+        for op in ops {
+            let path = op.path
+            guard touched.insert(path).inserted else { throw XRPCError.invalidRequest("\(path) is written twice in one request") }
+            let existing = try repo.mst.get(path.key)
+            switch op.swap {
+            case .absent? where existing != nil:
+                throw XRPCError.named("InvalidSwap", "Record was at \(existing!)")
+            case .cid(let expected)? where existing != expected:
+                throw XRPCError.named("InvalidSwap", existing.map { "Record was at \($0)" } ?? "Record was not present")
+            default: break
+            }
+            switch op.action {
+            case .delete:
+                if existing == nil {
+                    results.append((op, nil, false))
+                } else {
+                    writes.append(.delete(path))
+                    results.append((op, nil, true))
+                }
+            case .create, .update, .put:
+                guard let record = op.record else { throw XRPCError.invalidRequest("\(path) needs a record") }
+                let cid = DAGCBOR.encodeWithCID(record).cid
+                if op.action == .create, existing != nil { throw XRPCError.invalidRequest("Record already exists at \(path)") }
+                if op.action == .update, existing == nil { throw XRPCError.invalidRequest("Could not find record at \(path)") }
+                if existing == cid {
+                    results.append((op, cid, false))  // an identical write changes nothing
+                } else {
+                    writes.append(existing == nil ? .create(path, record) : .update(path, record))
+                    results.append((op, cid, true))
+                }
+            }
+        }
+        guard !writes.isEmpty else {
+            return WriteOutcome(results: results, commit: repo.commitCID, rev: repo.commit.rev ?? clock.next(), result: nil)
+        }
+        let rev = nextRev()
+        let staging = StagingStore(base: repo.store)
+        let (next, result) = try repo.applying(writes, key: key, rev: rev, store: staging)
+        var records = [(collection: String, rkey: String, cid: CID?)]()
+        var blobs = [(collection: String, rkey: String, cids: [CID])]()
+        for (op, cid, changed) in results where changed {
+            records.append((op.collection.description, op.rkey.description, cid))
+            blobs.append((op.collection.description, op.rkey.description, op.record?.blobReferences ?? []))
+        }
+        try store.apply(StoredCommit(
+            did: did, commit: result.commitCID, rev: rev, newBlocks: result.newBlocks, removed: result.removedCIDs + [repo.commitCID],
+            records: records, blobs: blobs))
+        repo = Repository(trusting: next.commit, commitCID: next.commitCID, mst: next.mst, store: store.blocks(of: did))
+        return WriteOutcome(results: results, commit: result.commitCID, rev: rev, result: result)
+    }
+
+    /// The proof blocks of `path`: the commit and the MST nodes on its way.
+    func proof(for path: RepoPath) throws -> (commit: CID, blocks: [(CID, [UInt8])]) {
+        var blocks: [(CID, [UInt8])] = [(repo.commitCID, try repo.store.require(repo.commitCID))]
+        for node in try repo.mst.proof(for: path.key) { blocks.append((node.cid, node.bytes)) }
+        if let cid = try repo.mst.get(path.key) { blocks.append((cid, try repo.store.require(cid))) }
+        return (repo.commitCID, blocks)
+    }
+
+    /// A `rev` later than the current one, even if the wall clock went back.
+    private func nextRev() -> TID {
+        let candidate = clock.next()
+        guard let current = repo.commit.rev, candidate <= current else { return candidate }
+        return TID(microseconds: current.microseconds + 1, clockID: 0)
+    }
+}
+
+/// A block store that keeps new blocks aside, over a read-only base.
+final class StagingStore: RevisionedBlockStore {
+    private let base: any BlockStore
+    private let blocks = Mutex<[(cid: CID, bytes: [UInt8])]>([])
+    private let index = Mutex<[CID: Int]>([:])
+
+    init(base: any BlockStore) {
+        self.base = base
+    }
+
+    /// The blocks written, in order.
+    var written: [(cid: CID, bytes: [UInt8])] { blocks.withLock { $0 } }
+
+    func get(_ cid: CID) throws -> [UInt8]? {
+        if let i = index.withLock({ $0[cid] }) { return blocks.withLock { $0[i].bytes } }
+        return try base.get(cid)
+    }
+
+    func put(_ cid: CID, _ bytes: [UInt8]) {
+        blocks.withLock { list in
+            index.withLock { $0[cid] = list.count }
+            list.append((cid, bytes))
+        }
+    }
+
+    func put(_ cid: CID, _ bytes: [UInt8], rev: TID) { put(cid, bytes) }
+
+    func cids(since rev: TID) -> Set<CID> { Set(written.map(\.cid)) }
+}
+
+extension DataValue {
+    /// The CIDs of the blobs this value references: maps with `$type: blob`
+    /// and a `ref` link, at any depth.
+    var blobReferences: [CID] {
+        var out = [CID]()
+        func visit(_ value: DataValue) {
+            switch value {
+            case .map(let map):
+                if map["$type"] == "blob", let ref = map["ref"]?.linkValue { out.append(ref) }
+                for entry in map { visit(entry.value) }
+            case .array(let items):
+                items.forEach(visit)
+            default: break
+            }
+        }
+        visit(self)
+        return out
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// How `bsky serve` runs: where it listens and keeps its data, who may sign
+/// up, and its limits.
+public struct ServerConfig: Sendable {
+    /// The data directory: the SQLite database, blobs, keys and the JWT secret.
+    public var dataDirectory: URL
+    /// The address to listen on.
+    public var host: String
+    /// The port (0 picks a free one).
+    public var port: Int
+    /// The URL clients reach the server at; `http://host:port` when `nil`.
+    public var publicURL: URL?
+    /// The domain handles live under: `alice.<handleDomain>`.
+    public var handleDomain: String
+    /// An external PLC directory; `nil` uses the embedded one, served at `/did:plc:…`.
+    public var plcURL: URL?
+    /// Whether creating an account needs an invite code (or the admin password).
+    public var inviteRequired: Bool
+    /// The admin password (HTTP Basic, user `admin`), for invite codes and
+    /// for creating accounts without one.
+    public var adminPassword: String?
+    /// The largest JSON request body.
+    public var maxJSONBody: Int
+    /// The largest blob.
+    public var maxBlob: Int
+    /// The write limit per client (`nil`: none).
+    public var writeLimit: RateLimitRule?
+    /// The `getRepo` limit per client (`nil`: none).
+    public var getRepoLimit: RateLimitRule?
+    /// bcrypt's cost.
+    public var bcryptCost: UInt8
+    /// SQLite's `synchronous` pragma: `NORMAL` (survives a process crash) or `FULL`.
+    public var synchronous: String
+
+    /// The defaults: `./bsky-data`, 127.0.0.1:2583, handles under `.test`,
+    /// the embedded PLC, open sign-up, 1 MiB JSON, 50 MiB blobs, 5,000 writes
+    /// and 300 `getRepo` calls per client per hour.
+    public init(
+        dataDirectory: URL = URL(fileURLWithPath: "bsky-data"), host: String = "127.0.0.1", port: Int = 2583,
+        publicURL: URL? = nil, handleDomain: String = "test", plcURL: URL? = nil, inviteRequired: Bool = false,
+        adminPassword: String? = nil, maxJSONBody: Int = 1 << 20, maxBlob: Int = 50 << 20,
+        writeLimit: RateLimitRule? = RateLimitRule(limit: 5000, window: 3600),
+        getRepoLimit: RateLimitRule? = RateLimitRule(limit: 300, window: 3600), bcryptCost: UInt8 = 10,
+        synchronous: String = "NORMAL"
+    ) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.publicURL = publicURL
+        self.handleDomain = handleDomain.hasPrefix(".") ? String(handleDomain.dropFirst()) : handleDomain
+        self.plcURL = plcURL
+        self.inviteRequired = inviteRequired
+        self.adminPassword = adminPassword
+        self.maxJSONBody = maxJSONBody
+        self.maxBlob = maxBlob
+        self.writeLimit = writeLimit
+        self.getRepoLimit = getRepoLimit
+        self.bcryptCost = bcryptCost
+        self.synchronous = synchronous
+    }
+}

@@ -1,0 +1,70 @@
+import ATSyntax
+import Foundation
+import GRDB
+
+extension SQLiteStore: AccountStore {
+    public func createAccount(_ account: AccountRecord) throws {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO account (did, handle, email, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    account.did.description, account.handle.description, account.email, account.passwordHash,
+                    account.createdAt.timeIntervalSince1970,
+                ])
+        }
+    }
+
+    public func account(did: DID) throws -> AccountRecord? {
+        try fetchAccount(where: "did = ?", did.description)
+    }
+
+    public func account(handle: Handle) throws -> AccountRecord? {
+        try fetchAccount(where: "handle = ?", handle.description)
+    }
+
+    public func account(email: String) throws -> AccountRecord? {
+        try fetchAccount(where: "email = ? COLLATE NOCASE", email)
+    }
+
+    private func fetchAccount(where clause: String, _ value: String) throws -> AccountRecord? {
+        let row = try read { db in
+            try Row.fetchOne(db, sql: "SELECT did, handle, email, password_hash, created_at FROM account WHERE \(clause)", arguments: [value])
+        }
+        guard let row else { return nil }
+        guard let did = try? DID(row["did"] as String), let handle = try? Handle(row["handle"] as String) else {
+            throw StorageError(.corrupt, "the account row for \(value) is invalid")
+        }
+        return AccountRecord(
+            did: did, handle: handle, email: row["email"], passwordHash: row["password_hash"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
+    public func storeRefreshToken(id: String, did: DID, expiresAt: Date) throws {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO refresh_token (id, did, expires_at) VALUES (?, ?, ?)",
+                arguments: [id, did.description, expiresAt.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM refresh_token WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
+        }
+    }
+
+    public func consumeRefreshToken(id: String) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "DELETE FROM refresh_token WHERE id = ?", arguments: [id])
+            return db.changesCount == 1
+        }
+    }
+
+    public func useInviteCode(_ code: String) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "UPDATE invite_code SET uses_left = uses_left - 1 WHERE code = ? AND uses_left > 0", arguments: [code])
+            return db.changesCount == 1
+        }
+    }
+
+    public func createInviteCode(_ code: String, uses: Int) throws {
+        try write { db in
+            try db.execute(sql: "INSERT INTO invite_code (code, uses_left) VALUES (?, ?)", arguments: [code, uses])
+        }
+    }
+}

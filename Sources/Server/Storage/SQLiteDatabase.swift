@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+
+/// The PDS's SQLite database (through GRDB): WAL mode, one writer, readers in
+/// parallel, and a versioned schema that migrates on open.
+///
+/// It implements ``AccountStore``, ``RepoStore`` and ``PLCStore``.
+public final class SQLiteStore: Sendable {
+    let pool: DatabasePool
+
+    /// The schema version this build writes.
+    public static let schemaVersion = "v1"
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    ///
+    /// - Parameter synchronous: SQLite's `synchronous` pragma. `NORMAL` (the
+    ///   default) survives a crash of the process; `FULL` also a power cut.
+    public init(path: String, synchronous: String = "NORMAL") throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let pragma = synchronous == "FULL" ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(pragma)")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StorageError(.io, "cannot open the database at \(path): \(error)")
+        }
+    }
+
+    /// The migrations: each is applied once, in order, and recorded.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE account (
+                    did TEXT PRIMARY KEY NOT NULL,
+                    handle TEXT NOT NULL UNIQUE,
+                    email TEXT UNIQUE,
+                    password_hash TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE refresh_token (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    did TEXT NOT NULL REFERENCES account(did),
+                    expires_at REAL NOT NULL
+                );
+                CREATE TABLE invite_code (
+                    code TEXT PRIMARY KEY NOT NULL,
+                    uses_left INTEGER NOT NULL
+                );
+                CREATE TABLE repo_root (
+                    did TEXT PRIMARY KEY NOT NULL,
+                    commit_cid BLOB NOT NULL,
+                    rev TEXT NOT NULL
+                );
+                CREATE TABLE block (
+                    did TEXT NOT NULL,
+                    cid BLOB NOT NULL,
+                    rev TEXT NOT NULL,
+                    bytes BLOB NOT NULL,
+                    PRIMARY KEY (did, cid)
+                );
+                CREATE INDEX block_rev ON block(did, rev);
+                CREATE TABLE record (
+                    did TEXT NOT NULL,
+                    collection TEXT NOT NULL,
+                    rkey TEXT NOT NULL,
+                    cid BLOB NOT NULL,
+                    PRIMARY KEY (did, collection, rkey)
+                ) WITHOUT ROWID;
+                CREATE INDEX record_cid ON record(did, cid);
+                CREATE TABLE record_blob (
+                    did TEXT NOT NULL,
+                    collection TEXT NOT NULL,
+                    rkey TEXT NOT NULL,
+                    blob_cid TEXT NOT NULL,
+                    rev TEXT NOT NULL,
+                    PRIMARY KEY (did, collection, rkey, blob_cid)
+                ) WITHOUT ROWID;
+                CREATE INDEX record_blob_cid ON record_blob(did, blob_cid);
+                CREATE TABLE plc_operation (
+                    did TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    cid TEXT NOT NULL,
+                    operation BLOB NOT NULL,
+                    PRIMARY KEY (did, seq)
+                );
+                """)
+        }
+        return migrator
+    }
+
+    /// The migrations applied to this database, in order.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    /// Runs `body` in a write transaction, mapping GRDB's errors.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(body)
+        } catch let error as StorageError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw StorageError(.conflict, error.message ?? "constraint failed")
+        } catch {
+            throw StorageError(.io, "\(error)")
+        }
+    }
+
+    /// Runs `body` on a reader.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.io, "\(error)")
+        }
+    }
+}

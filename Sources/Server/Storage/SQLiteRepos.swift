@@ -1,0 +1,183 @@
+import ATData
+import ATRepo
+import ATSyntax
+import Foundation
+import GRDB
+
+extension SQLiteStore: RepoStore {
+    public func root(of did: DID) throws -> RepoRoot? {
+        let row = try read { db in
+            try Row.fetchOne(db, sql: "SELECT commit_cid, rev FROM repo_root WHERE did = ?", arguments: [did.description])
+        }
+        guard let row else { return nil }
+        return RepoRoot(did: did, commit: try Self.cid(row["commit_cid"]), rev: try Self.tid(row["rev"]))
+    }
+
+    public func blocks(of did: DID) -> any BlockStore {
+        SQLiteBlockStore(store: self, did: did)
+    }
+
+    public func apply(_ commit: StoredCommit) throws {
+        let did = commit.did.description, rev = commit.rev.description
+        try write { db in
+            let putBlock = try db.cachedStatement(sql: """
+                INSERT INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)
+                ON CONFLICT (did, cid) DO UPDATE SET rev = excluded.rev
+                """)
+            for block in commit.newBlocks {
+                try putBlock.execute(arguments: [did, Data(block.cid.bytes), rev, Data(block.bytes)])
+            }
+            let putRecord = try db.cachedStatement(sql: "INSERT OR REPLACE INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
+            let deleteRecord = try db.cachedStatement(sql: "DELETE FROM record WHERE did = ? AND collection = ? AND rkey = ?")
+            for change in commit.records {
+                if let cid = change.cid {
+                    try putRecord.execute(arguments: [did, change.collection, change.rkey, Data(cid.bytes)])
+                } else {
+                    try deleteRecord.execute(arguments: [did, change.collection, change.rkey])
+                }
+            }
+            let dropBlobs = try db.cachedStatement(sql: "DELETE FROM record_blob WHERE did = ? AND collection = ? AND rkey = ?")
+            let addBlob = try db.cachedStatement(sql: "INSERT OR REPLACE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
+            for entry in commit.blobs {
+                try dropBlobs.execute(arguments: [did, entry.collection, entry.rkey])
+                for cid in entry.cids { try addBlob.execute(arguments: [did, entry.collection, entry.rkey, cid.description, rev]) }
+            }
+            // Removed blocks go, unless this commit wrote them again or another path still holds the record.
+            let written = Set(commit.newBlocks.map(\.cid))
+            let stillUsed = try db.cachedStatement(sql: "SELECT 1 FROM record WHERE did = ? AND cid = ? LIMIT 1")
+            let dropBlock = try db.cachedStatement(sql: "DELETE FROM block WHERE did = ? AND cid = ?")
+            for cid in Set(commit.removed) where !written.contains(cid) {
+                let key = Data(cid.bytes)
+                if try Bool.fetchOne(stillUsed, arguments: [did, key]) == true { continue }
+                try dropBlock.execute(arguments: [did, key])
+            }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)",
+                arguments: [did, Data(commit.commit.bytes), rev])
+        }
+    }
+
+    public func records(of did: DID, collection: String, limit: Int, cursor: String?, reverse: Bool) throws -> [(rkey: String, cid: CID)] {
+        let rows = try read { db in
+            let order = reverse ? "DESC" : "ASC", comparison = reverse ? "<" : ">"
+            if let cursor {
+                return try Row.fetchAll(
+                    db, sql: "SELECT rkey, cid FROM record WHERE did = ? AND collection = ? AND rkey \(comparison) ? ORDER BY rkey \(order) LIMIT ?",
+                    arguments: [did.description, collection, cursor, limit])
+            }
+            return try Row.fetchAll(
+                db, sql: "SELECT rkey, cid FROM record WHERE did = ? AND collection = ? ORDER BY rkey \(order) LIMIT ?",
+                arguments: [did.description, collection, limit])
+        }
+        return try rows.map { (rkey: $0["rkey"], cid: try Self.cid($0["cid"])) }
+    }
+
+    public func collections(of did: DID) throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT collection FROM record WHERE did = ? ORDER BY collection", arguments: [did.description])
+        }
+    }
+
+    public func blobs(of did: DID, since: TID?, cursor: String?, limit: Int) throws -> [String] {
+        try read { db in
+            try String.fetchAll(
+                db, sql: """
+                    SELECT DISTINCT blob_cid FROM record_blob
+                    WHERE did = ? AND rev > ? AND blob_cid > ? ORDER BY blob_cid LIMIT ?
+                    """,
+                arguments: [did.description, since?.description ?? "", cursor ?? "", limit])
+        }
+    }
+
+    public func repos(after cursor: String?, limit: Int) throws -> [RepoRoot] {
+        let rows = try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT did, commit_cid, rev FROM repo_root WHERE did > ? ORDER BY did LIMIT ?",
+                arguments: [cursor ?? "", limit])
+        }
+        return try rows.map { row in
+            guard let did = try? DID(row["did"] as String) else { throw StorageError(.corrupt, "a repo_root row has an invalid DID") }
+            return RepoRoot(did: did, commit: try Self.cid(row["commit_cid"]), rev: try Self.tid(row["rev"]))
+        }
+    }
+
+    public func record(of did: DID, collection: String, rkey: String) throws -> CID? {
+        let data = try read { db in
+            try Data.fetchOne(
+                db, sql: "SELECT cid FROM record WHERE did = ? AND collection = ? AND rkey = ?", arguments: [did.description, collection, rkey])
+        }
+        return try data.map(Self.cid)
+    }
+
+    public func snapshot(of did: DID) throws -> (any RepoSnapshot)? {
+        let snapshot: DatabaseSnapshot
+        do {
+            snapshot = try pool.makeSnapshot()
+        } catch {
+            throw StorageError(.io, "\(error)")
+        }
+        let row = try snapshot.read { db in
+            try Row.fetchOne(db, sql: "SELECT commit_cid, rev FROM repo_root WHERE did = ?", arguments: [did.description])
+        }
+        guard let row else { return nil }
+        let root = RepoRoot(did: did, commit: try Self.cid(row["commit_cid"]), rev: try Self.tid(row["rev"]))
+        return SQLiteRepoSnapshot(snapshot: snapshot, root: root)
+    }
+
+    static func cid(_ data: Data) throws -> CID {
+        do {
+            return try CID(bytes: [UInt8](data))
+        } catch {
+            throw StorageError(.corrupt, "a stored CID does not parse: \(error)")
+        }
+    }
+
+    static func tid(_ text: String) throws -> TID {
+        do {
+            return try TID(text)
+        } catch {
+            throw StorageError(.corrupt, "a stored revision does not parse: \(text)")
+        }
+    }
+}
+
+/// One repository's blocks in SQLite, read through the ``BlockStore`` seam.
+/// Writes go through ``SQLiteStore/apply(_:)``, a commit at a time.
+struct SQLiteBlockStore: BlockStore {
+    let store: SQLiteStore
+    let did: DID
+
+    func get(_ cid: CID) throws -> [UInt8]? {
+        try store.read { db in
+            try Data.fetchOne(
+                db.cachedStatement(sql: "SELECT bytes FROM block WHERE did = ? AND cid = ?"),
+                arguments: [did.description, Data(cid.bytes)]).map { [UInt8]($0) }
+        }
+    }
+
+    func put(_ cid: CID, _ bytes: [UInt8]) throws {
+        throw StorageError(.io, "SQLite repository blocks are written a commit at a time")
+    }
+}
+
+/// A repository in a WAL snapshot of the database.
+struct SQLiteRepoSnapshot: RepoSnapshot {
+    let snapshot: DatabaseSnapshot
+    let root: RepoRoot
+
+    func forEachBlockBatch(since: TID?, batchSize: Int, _ body: ([(cid: CID, bytes: [UInt8])]) async throws -> Void) async throws {
+        var after: Int64 = 0
+        let did = root.did.description
+        while true {
+            let rows = try snapshot.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT rowid, cid, bytes FROM block WHERE did = ? AND rev > ? AND rowid > ? ORDER BY rowid LIMIT ?",
+                    arguments: [did, since?.description ?? "", after, batchSize])
+            }
+            guard let last = rows.last else { return }
+            after = last["rowid"]
+            try await body(try rows.map { (cid: try SQLiteStore.cid($0["cid"]), bytes: [UInt8]($0["bytes"] as Data)) })
+            if rows.count < batchSize { return }
+        }
+    }
+}

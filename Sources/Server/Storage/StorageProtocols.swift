@@ -1,0 +1,156 @@
+import ATData
+import ATRepo
+import ATSyntax
+import Foundation
+
+/// An account as the PDS stores it.
+public struct AccountRecord: Sendable, Hashable {
+    /// The account's DID.
+    public var did: DID
+    /// Its handle.
+    public var handle: Handle
+    /// Its email, if given.
+    public var email: String?
+    /// The bcrypt hash of its password.
+    public var passwordHash: String
+    /// When it was created.
+    public var createdAt: Date
+
+    /// An account with these fields.
+    public init(did: DID, handle: Handle, email: String?, passwordHash: String, createdAt: Date) {
+        self.did = did
+        self.handle = handle
+        self.email = email
+        self.passwordHash = passwordHash
+        self.createdAt = createdAt
+    }
+}
+
+/// Accounts, refresh tokens and invite codes.
+public protocol AccountStore: Sendable {
+    /// Stores a new account; throws ``StorageError/conflict`` when its DID,
+    /// handle or email is taken.
+    func createAccount(_ account: AccountRecord) throws
+    /// The account with this DID.
+    func account(did: DID) throws -> AccountRecord?
+    /// The account with this handle.
+    func account(handle: Handle) throws -> AccountRecord?
+    /// The account with this email.
+    func account(email: String) throws -> AccountRecord?
+    /// Records a refresh token's id as valid until `expiresAt`.
+    func storeRefreshToken(id: String, did: DID, expiresAt: Date) throws
+    /// Removes a refresh token; `false` when it was not (or no longer) valid.
+    func consumeRefreshToken(id: String) throws -> Bool
+    /// Uses one use of an invite code; `false` when it has none left.
+    func useInviteCode(_ code: String) throws -> Bool
+    /// Creates an invite code good for `uses` accounts.
+    func createInviteCode(_ code: String, uses: Int) throws
+}
+
+/// A repository's current commit.
+public struct RepoRoot: Sendable, Hashable {
+    /// The account.
+    public var did: DID
+    /// The commit block's CID.
+    public var commit: CID
+    /// The commit's revision.
+    public var rev: TID
+}
+
+/// One commit, as the store writes it in a single transaction.
+public struct StoredCommit: Sendable {
+    /// The account.
+    public var did: DID
+    /// The new commit.
+    public var commit: CID
+    /// Its revision.
+    public var rev: TID
+    /// The blocks it adds (records, MST nodes, the commit).
+    public var newBlocks: [(cid: CID, bytes: [UInt8])]
+    /// Blocks it no longer needs: replaced nodes and records, and the previous commit.
+    public var removed: [CID]
+    /// Record index changes: the new CID of each path, `nil` for a delete.
+    public var records: [(collection: String, rkey: String, cid: CID?)]
+    /// The blobs each written path references (empty for a delete).
+    public var blobs: [(collection: String, rkey: String, cids: [CID])]
+}
+
+/// Repositories: blocks with the revision that wrote them, the current
+/// commit, the record index and blob references.
+public protocol RepoStore: Sendable {
+    /// The current commit of `did`'s repository.
+    func root(of did: DID) throws -> RepoRoot?
+    /// The blocks of `did`'s repository, for reading.
+    func blocks(of did: DID) -> any BlockStore
+    /// Writes a commit, all of it or nothing. Blocks that are removed and not
+    /// still used by another path are deleted, so the store holds exactly the
+    /// current repository.
+    func apply(_ commit: StoredCommit) throws
+    /// Records of a collection in key order (reversed when `reverse`), after `cursor`.
+    func records(of did: DID, collection: String, limit: Int, cursor: String?, reverse: Bool) throws -> [(rkey: String, cid: CID)]
+    /// The collections that have records.
+    func collections(of did: DID) throws -> [String]
+    /// Blobs referenced by records, in CID order, after `cursor`; with `since`,
+    /// only those referenced by writes after that revision.
+    func blobs(of did: DID, since: TID?, cursor: String?, limit: Int) throws -> [String]
+    /// Repositories in DID order, after `cursor`.
+    func repos(after cursor: String?, limit: Int) throws -> [RepoRoot]
+    /// The CID of one record, from the index.
+    func record(of did: DID, collection: String, rkey: String) throws -> CID?
+    /// A consistent view of one repository for an export, unaffected by
+    /// commits that land while it is read; `nil` when there is no such repository.
+    func snapshot(of did: DID) throws -> (any RepoSnapshot)?
+}
+
+/// One repository frozen at a commit, read in batches.
+public protocol RepoSnapshot: Sendable {
+    /// The commit the snapshot is at.
+    var root: RepoRoot { get }
+    /// Calls `body` with batches of the repository's blocks — all, or those
+    /// written after `since` — in storage order, never holding them all.
+    func forEachBlockBatch(since: TID?, batchSize: Int, _ body: ([(cid: CID, bytes: [UInt8])]) async throws -> Void) async throws
+}
+
+/// Uploaded blobs.
+public protocol BlobStore: Sendable {
+    /// Stores a blob for `did`.
+    func put(did: DID, cid: CID, bytes: [UInt8], mimeType: String) throws
+    /// A blob's bytes and MIME type.
+    func get(did: DID, cid: CID) throws -> (bytes: [UInt8], mimeType: String)?
+    /// Whether `did` has the blob.
+    func exists(did: DID, cid: CID) -> Bool
+}
+
+/// The operation log of the PLC directory role.
+public protocol PLCStore: Sendable {
+    /// The operations of `did`, oldest first, as JSON.
+    func operations(of did: DID) throws -> [Data]
+    /// Appends an operation.
+    func append(did: DID, operation: Data, cid: CID) throws
+}
+
+/// A storage failure.
+public struct StorageError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure.
+    public enum Code: Sendable, Hashable {
+        /// A unique value is taken.
+        case conflict
+        /// Stored data is not what it should be.
+        case corrupt
+        /// The database or the disk failed.
+        case io
+    }
+
+    /// What kind of failure.
+    public let code: Code
+    /// What happened.
+    public let message: String
+
+    /// An error with this code and message.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}

@@ -1,0 +1,46 @@
+import ATData
+import Foundation
+import Hummingbird
+import NIOCore
+
+extension Response {
+    /// A 200 response with `value` as atproto JSON.
+    static func json(_ value: DataValue, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(data: value.jsonData())))
+    }
+
+    /// A 200 response with an `Encodable` value as JSON.
+    static func json(encoding value: some Encodable) throws -> Response {
+        let data = try JSONEncoder().encode(value)
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+
+    /// A 200 response with no body.
+    static var empty: Response { Response(status: .ok) }
+
+    /// A 200 CAR response with `roots`, streamed: `produce` writes the blocks
+    /// into the CAR writer it is given, which hands the response ~64 KiB at a time.
+    static func car(
+        roots: [CID], _ produce: @escaping @Sendable (inout CARWriter<ResponseSink>) async throws -> Void
+    ) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/vnd.ipld.car"],
+            body: ResponseBody { writer in
+                var car = CARWriter(roots: roots, sink: ResponseSink(writer: writer))
+                try await produce(&car)
+                var sink = try await car.finish()
+                try await sink.writer.finish(nil)
+            })
+    }
+}
+
+/// A CAR byte sink that writes into a streamed response.
+struct ResponseSink: CARByteSink {
+    var writer: any ResponseBodyWriter
+
+    mutating func write(_ bytes: [UInt8]) async throws {
+        try await writer.write(ByteBuffer(bytes: bytes))
+    }
+}
