@@ -38,7 +38,7 @@ final class PeerServer: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    private static func readLine(_ handle: FileHandle, timeout: TimeInterval) throws -> String {
+    static func readLine(_ handle: FileHandle, timeout: TimeInterval) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = Data()
         let done = DispatchSemaphore(value: 0)
