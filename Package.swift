@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "BlueskyTests", dependencies: ["Bluesky", "ATData", "ATRepo", "ATCrypto", "ATSyntax", "TestSupport"]),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["ATData", "ATCrypto", "ATRepo", "ATSyntax", "Bluesky", "TestSupport", "bsky"]
+            dependencies: ["ATData", "ATCrypto", "ATRepo", "ATSyntax", "Bluesky", "Server", "TestSupport", "bsky"]
         ),
     ],
     swiftLanguageModes: [.v6]
