@@ -29,6 +29,11 @@ enum Tools {
         return result.stdout
     }
 
+    /// A script under `scripts/`.
+    static func scriptURL(_ path: String) -> URL {
+        Fixtures.packageRoot.appendingPathComponent("scripts/" + path)
+    }
+
     /// A fresh temporary directory.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("bsky-tests-\(UUID().uuidString)")
