@@ -93,6 +93,7 @@ let package = Package(
         .testTarget(name: "ATRepoTests", dependencies: ["ATRepo", "ATData", "TestSupport"]),
         .testTarget(name: "ATLexiconTests", dependencies: ["ATLexicon", "ATData", "ATSyntax", "TestSupport"]),
         .testTarget(name: "BlueskyTests", dependencies: ["Bluesky", "ATData", "ATRepo", "ATCrypto", "ATSyntax", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "ATRepo", "ATData", "ATCrypto", "ATSyntax", "TestSupport"]),
         .testTarget(
             name: "InteropTests",
             dependencies: ["ATData", "ATCrypto", "ATRepo", "ATSyntax", "Bluesky", "Server", "TestSupport", "bsky"]

@@ -218,6 +218,19 @@ def mst_root_records(path):
     print(root.encode())
 
 
+def plc_check():
+    import hashlib
+    from atproto_crypto.verify import verify_signature
+
+    for line in sys.stdin:
+        op = json.loads(line)
+        did = "did:plc:" + base64.b32encode(hashlib.sha256(libipld.encode_dag_cbor(op)).digest()).decode().lower()[:24]
+        unsigned = {k: v for k, v in op.items() if k != "sig"}
+        sig = base64.urlsafe_b64decode(op["sig"] + "=" * (-len(op["sig"]) % 4))
+        valid = any(verify_signature(key, libipld.encode_dag_cbor(unsigned), sig) for key in op["rotationKeys"])
+        print(json.dumps({"did": did, "signature_valid": bool(valid)}))
+
+
 def main():
     command, arg = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
     if command == "make-cars":
@@ -235,6 +248,8 @@ def main():
         mst_root()
     elif command == "mst-root-records":
         mst_root_records(arg)
+    elif command == "plc-check":
+        plc_check()
     else:
         sys.exit(f"unknown command {command}")
 

@@ -1,0 +1,81 @@
+import ATData
+import ATRepo
+import ATSyntax
+import Foundation
+@testable import Server
+import Testing
+
+@Suite("SQLite storage")
+struct SQLiteStoreTests {
+    let did = try! DID("did:plc:storagetest0000000000000")
+
+    func store() throws -> SQLiteStore {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return try SQLiteStore(path: dir.appendingPathComponent("db.sqlite").path)
+    }
+
+    func block(_ text: String) -> (cid: CID, bytes: [UInt8]) {
+        DAGCBOR.encodeWithCID(["t": .string(text)])
+    }
+
+    @Test func theSchemaIsVersioned() throws {
+        let db = try store()
+        #expect(try db.appliedMigrations() == [SQLiteStore.schemaVersion])
+    }
+
+    @Test func commitsReplaceBlocksButKeepSharedRecords() async throws {
+        let db = try store()
+        let (a, b, commit1, commit2) = (block("a"), block("b"), block("c1"), block("c2"))
+        let rev1 = try TID("3jzfcijpj2z2a"), rev2 = try TID("3jzfcijpj2z2b")
+        // Two paths hold the same record (one block).
+        try db.apply(StoredCommit(
+            did: did, commit: commit1.cid, rev: rev1, newBlocks: [a, commit1], removed: [],
+            records: [("x.y.z", "one", a.cid), ("x.y.z", "two", a.cid)], blobs: []))
+        #expect(try db.root(of: did) == RepoRoot(did: did, commit: commit1.cid, rev: rev1))
+        // Deleting one path lists the record as removed; the other path still needs the block.
+        try db.apply(StoredCommit(
+            did: did, commit: commit2.cid, rev: rev2, newBlocks: [b, commit2], removed: [a.cid, commit1.cid],
+            records: [("x.y.z", "one", nil), ("x.y.z", "three", b.cid)], blobs: []))
+        let blocks = db.blocks(of: did)
+        #expect(try blocks.get(a.cid) == a.bytes)
+        #expect(try blocks.get(commit1.cid) == nil)
+        #expect(try db.records(of: did, collection: "x.y.z", limit: 10, cursor: nil, reverse: false).map(\.rkey) == ["three", "two"])
+        #expect(try db.records(of: did, collection: "x.y.z", limit: 10, cursor: "three", reverse: false).map(\.rkey) == ["two"])
+        #expect(try db.records(of: did, collection: "x.y.z", limit: 1, cursor: nil, reverse: true).map(\.rkey) == ["two"])
+
+        // A snapshot sees exactly the blocks written after a revision.
+        let snapshot = try #require(try db.snapshot(of: did))
+        var since = [CID]()
+        try await snapshot.forEachBlockBatch(since: rev1, batchSize: 1) { since += $0.map(\.cid) }
+        #expect(Set(since) == [b.cid, commit2.cid])
+    }
+
+    @Test func blobsAreListedOncePerCIDInOrder() throws {
+        let db = try store()
+        let blobs = (0..<5).map { CID.compute([UInt8($0)], codec: .raw) }
+        let commit = block("c")
+        try db.apply(StoredCommit(
+            did: did, commit: commit.cid, rev: try TID("3jzfcijpj2z2a"), newBlocks: [commit], removed: [], records: [],
+            blobs: [("x.y.z", "a", Array(blobs[0..<3])), ("x.y.z", "b", Array(blobs[2..<5]))]))
+        let sorted = blobs.map(\.description).sorted()
+        #expect(try db.blobs(of: did, since: nil, cursor: nil, limit: 10) == sorted)
+        #expect(try db.blobs(of: did, since: nil, cursor: sorted[1], limit: 2) == Array(sorted[2..<4]))
+        #expect(try db.blobs(of: did, since: try TID("3jzfcijpj2z2a"), cursor: nil, limit: 10).isEmpty)
+    }
+
+    @Test func accountsAreUniqueAndRefreshTokensSingleUse() throws {
+        let db = try store()
+        let account = AccountRecord(did: did, handle: try Handle("alice.test"), email: "a@example.com", passwordHash: "h", createdAt: Date())
+        try db.createAccount(account)
+        #expect(throws: StorageError.self) { try db.createAccount(account) }
+        #expect(try db.account(handle: try Handle("alice.test"))?.did == did)
+        #expect(try db.account(email: "A@example.com")?.did == did)
+        try db.storeRefreshToken(id: "t1", did: did, expiresAt: Date(timeIntervalSinceNow: 60))
+        #expect(try db.consumeRefreshToken(id: "t1"))
+        #expect(try !db.consumeRefreshToken(id: "t1"))
+        try db.createInviteCode("code", uses: 1)
+        #expect(try db.useInviteCode("code"))
+        #expect(try !db.useInviteCode("code"))
+    }
+}
