@@ -54,6 +54,24 @@ struct PDSCrashAndPeerTests {
         #expect(try #require(next.commit).rev > repo.commit.rev!)
     }
 
+    @Test func sigtermStopsCleanlyAndKeepsWrites() async throws {
+        let serve = try ServeProcess()
+        let base = Bluesky(serverURL: serve.url, retryConfig: .none)
+        let info = try await base.server.createAccount(handle: try Handle("graceful.test"), password: "pw")
+        var client = base
+        client.bearer = .token(info.accessJwt)
+        let out = try await client.repo.createRecord(
+            repo: .did(info.did), collection: post, record: ["$type": "app.bsky.feed.post", "text": "kept", "createdAt": "2024-01-01T00:00:00.000Z"])
+        let started = ContinuousClock.now
+        serve.stop()
+        #expect(serve.process.terminationReason == .exit && serve.process.terminationStatus == 0)
+        #expect(ContinuousClock.now - started < .seconds(15))
+        let restarted = try serve.restart()
+        defer { restarted.stop() }
+        let again = Bluesky(serverURL: restarted.url, retryConfig: .none)
+        #expect(try await again.sync.getLatestCommit(did: info.did) == out.commit)
+    }
+
     @Test func thePythonSDKLogsInWritesAndVerifies() async throws {
         let serve = try PDSEndToEndTests.server.get()
         let base = Bluesky(serverURL: serve.url, retryConfig: .none)
