@@ -82,6 +82,11 @@ let package = Package(
             dependencies: ["ATData", "ATCrypto", "ATRepo", "ATSyntax", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/ATBench"
         ),
+        .executableTarget(
+            name: "PDSBench",
+            dependencies: ["ATData", "ATSyntax", "Bluesky"],
+            path: "Benchmarks/PDSBench"
+        ),
         // libFuzzer targets; see Fuzz/README.md. A plain build replays inputs instead.
         .target(name: "FuzzSupport"),
         .executableTarget(name: "FuzzDAGCBOR", dependencies: ["ATData", "FuzzSupport"]),

@@ -1,7 +1,10 @@
 """arroba (PyPI) serving XRPC on loopback, for the client SDK's end-to-end tests.
 
 Usage:
-  arroba_server.py
+  arroba_server.py [--records N]
+
+--records N fills the repository with N posts first (in commits of 100), for
+the PDS benchmark's getRepo anchor.
 
 Creates an in-memory repository (arroba's MemoryStorage) for a fresh did:plc
 with a K-256 key, serves arroba's com.atproto.repo.* and com.atproto.sync.*
@@ -103,6 +106,18 @@ KEY = ec.generate_private_key(ec.SECP256K1())
 DID = "did:plc:" + hashlib.sha256(os.urandom(16)).hexdigest()[:24]
 server.storage = MemoryStorage()
 Repo.create(server.storage, DID, signing_key=KEY, handle="arroba.test")
+if "--records" in sys.argv:
+    from arroba.storage import Action, Write
+    count = int(sys.argv[sys.argv.index("--records") + 1])
+    repo = server.storage.load_repo(DID)
+    for start in range(0, count, 100):
+        writes = [
+            Write(action=Action.CREATE, collection="app.bsky.feed.post", rkey=util.next_tid(),
+                  record={"$type": "app.bsky.feed.post", "text": f"post {i}", "createdAt": "2024-01-01T00:00:00.000Z"})
+            for i in range(start, min(start + 100, count))
+        ]
+        server.storage.commit(repo, writes)
+        repo = server.storage.load_repo(DID)
 
 app = Flask("arroba-interop")
 init_flask(server.server, app)

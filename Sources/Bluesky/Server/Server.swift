@@ -24,6 +24,13 @@ extension Bluesky {
             return try await client.json(.procedure("com.atproto.server.refreshSession"), options: options)
         }
 
+        /// `com.atproto.server.deleteSession`: ends the session of a refresh token.
+        public func deleteSession(refreshToken: String, options: CallOptions = .init()) async throws(BlueskyError) {
+            var options = options
+            options.headers[.authorization] = "Bearer \(refreshToken)"
+            try await client.send(.procedure("com.atproto.server.deleteSession"), options: options)
+        }
+
         /// `com.atproto.server.getSession`: who the bearer is.
         public func getSession(options: CallOptions = .init()) async throws(BlueskyError) -> SessionStatus {
             try await client.json(.query("com.atproto.server.getSession"), options: options)

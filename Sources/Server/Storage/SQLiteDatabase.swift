@@ -63,8 +63,8 @@ public final class SQLiteStore: Sendable {
                     rev TEXT NOT NULL,
                     bytes BLOB NOT NULL,
                     PRIMARY KEY (did, cid)
-                );
-                CREATE INDEX block_rev ON block(did, rev);
+                ) WITHOUT ROWID;
+                CREATE INDEX block_rev ON block(did, rev, cid);
                 CREATE TABLE record (
                     did TEXT NOT NULL,
                     collection TEXT NOT NULL,

@@ -165,17 +165,29 @@ struct SQLiteRepoSnapshot: RepoSnapshot {
     let snapshot: DatabaseSnapshot
     let root: RepoRoot
 
+    /// Keyset pagination, so that each batch is an index range and costs the
+    /// same however far the export has got: by CID for a full export, by
+    /// (rev, CID) on the rev index for a `since` diff.
     func forEachBlockBatch(since: TID?, batchSize: Int, _ body: ([(cid: CID, bytes: [UInt8])]) async throws -> Void) async throws {
-        var after: Int64 = 0
         let did = root.did.description
+        // Past every CID of revision `since`, so that the diff starts strictly after it.
+        var lastCID = since == nil ? Data() : Data(repeating: 0xFF, count: 64), lastRev = since?.description ?? ""
         while true {
             let rows = try snapshot.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT rowid, cid, bytes FROM block WHERE did = ? AND rev > ? AND rowid > ? ORDER BY rowid LIMIT ?",
-                    arguments: [did, since?.description ?? "", after, batchSize])
+                if since == nil {
+                    return try Row.fetchAll(
+                        db.cachedStatement(sql: "SELECT cid, rev, bytes FROM block WHERE did = ? AND cid > ? ORDER BY cid LIMIT ?"),
+                        arguments: [did, lastCID, batchSize])
+                }
+                return try Row.fetchAll(
+                    db.cachedStatement(sql: """
+                        SELECT cid, rev, bytes FROM block WHERE did = ? AND (rev, cid) > (?, ?) ORDER BY rev, cid LIMIT ?
+                        """),
+                    arguments: [did, lastRev, lastCID, batchSize])
             }
             guard let last = rows.last else { return }
-            after = last["rowid"]
+            lastCID = last["cid"]
+            lastRev = last["rev"]
             try await body(try rows.map { (cid: try SQLiteStore.cid($0["cid"]), bytes: [UInt8]($0["bytes"] as Data)) })
             if rows.count < batchSize { return }
         }

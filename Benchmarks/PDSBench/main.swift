@@ -1,0 +1,187 @@
+import ATData
+import ATSyntax
+import Bluesky
+import Foundation
+
+// Release-mode load on `bsky serve` over loopback, with arroba (PyPI) beside it:
+//   (1) putRecord from 16 concurrent clients with durable writes: throughput and p99;
+//   (2) getRepo export of a 100k-record repository: MB/s, and the server's peak memory
+//       for a 10k and a 100k export (flat means the export streams).
+// scripts/bench-pds builds this and runs it; it prints JSON lines, then a summary.
+//
+//   PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients 16] [--seconds 5] [--records 100000]
+
+var arguments = [String: String]()
+var list = CommandLine.arguments.dropFirst()
+while let flag = list.popFirst() {
+    guard flag.hasPrefix("--"), let value = list.popFirst() else {
+        FileHandle.standardError.write(Data("usage: PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients N] [--seconds N] [--records N]\n".utf8))
+        exit(2)
+    }
+    arguments[String(flag.dropFirst(2))] = value
+}
+guard let bsky = arguments["bsky"], let python = arguments["python"], let arrobaScript = arguments["arroba"] else {
+    FileHandle.standardError.write(Data("PDSBench needs --bsky, --python and --arroba\n".utf8))
+    exit(2)
+}
+let clients = Int(arguments["clients"] ?? "") ?? 16
+let seconds = Double(arguments["seconds"] ?? "") ?? 5
+let bigRepo = Int(arguments["records"] ?? "") ?? 100_000
+
+func report(_ fields: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+let post = try NSID("app.bsky.feed.post")
+func record(_ i: Int) -> DataValue {
+    ["$type": "app.bsky.feed.post", "text": .string("benchmark post \(i)"), "createdAt": "2024-01-01T00:00:00.000Z"]
+}
+
+// MARK: (1) putRecord throughput and latency
+
+func putLoad(label: String, targets: [(client: Bluesky, did: DID)]) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    let started = ContinuousClock.now
+    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for (index, target) in targets.enumerated() {
+            group.addTask {
+                var out = [Double](), i = 0
+                while ContinuousClock.now < deadline {
+                    let rkey = try RecordKey("c\(index)-\(i)")
+                    let begin = ContinuousClock.now
+                    _ = try await target.client.repo.putRecord(repo: .did(target.did), collection: post, rkey: rkey, record: record(i))
+                    out.append((ContinuousClock.now - begin).seconds * 1000)
+                    i += 1
+                }
+                return out
+            }
+        }
+        return try await group.reduce(into: [Double]()) { $0 += $1 }.sorted()
+    }
+    let elapsed = (ContinuousClock.now - started).seconds
+    func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+    report([
+        "name": "\(label).putRecord", "clients": targets.count, "writes": latencies.count, "seconds": elapsed,
+        "per_second": Double(latencies.count) / elapsed, "p50_ms": percentile(0.5), "p99_ms": percentile(0.99),
+    ])
+}
+
+// MARK: (2) getRepo export
+
+func export(label: String, client: Bluesky, did: DID, pid: Int32?) async throws {
+    let started = ContinuousClock.now
+    var reader = try await client.sync.streamRepo(did: did, options: CallOptions(timeout: .seconds(600)))
+    _ = try await reader.header()
+    while try await reader.next() != nil {}
+    let elapsed = (ContinuousClock.now - started).seconds
+    var fields: [String: Any] = [
+        "name": "\(label).getRepo", "bytes": reader.byteCount, "blocks": reader.blockCount, "seconds": elapsed,
+        "mb_per_second": Double(reader.byteCount) / elapsed / 1e6,
+    ]
+    if let pid { fields["server_peak_rss_mb"] = peakRSS(pid) }
+    report(fields)
+}
+
+/// The high-water mark of a process's resident memory, in MB.
+func peakRSS(_ pid: Int32) -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+    else { return -1 }
+    return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+}
+
+// MARK: Servers
+
+func startServe(data: URL) throws -> (Process, URL) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: bsky)
+    process.arguments = [
+        "serve", "--port", "0", "--data", data.path, "--write-limit", "off", "--get-repo-limit", "off", "--synchronous", "FULL",
+        "--bcrypt-cost", "4",
+    ]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let line = try readLine(pipe)
+    let url = URL(string: String(line[line.range(of: "http://[^ ]+", options: .regularExpression)!]))!
+    return (process, url)
+}
+
+func startArroba(records: Int) throws -> (Process, [String: String]) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [arrobaScript, "--records", String(records)]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardInput = Pipe()
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try process.run()
+    let info = try JSONSerialization.jsonObject(with: Data(try readLine(pipe).utf8)) as! [String: String]
+    return (process, info)
+}
+
+func readLine(_ pipe: Pipe) throws -> String {
+    var buffer = Data()
+    while !buffer.contains(UInt8(ascii: "\n")) {
+        let chunk = pipe.fileHandleForReading.availableData
+        if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
+        buffer += chunk
+    }
+    return String(decoding: buffer.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+// MARK: Run
+
+let data = FileManager.default.temporaryDirectory.appendingPathComponent("pdsbench-\(UUID())")
+try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+var (serve, url) = try startServe(data: data)
+let base = Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(120))
+var targets = [(client: Bluesky, did: DID)]()
+for i in 0..<clients {
+    let info = try await base.server.createAccount(handle: try Handle("bench\(i).test"), password: "pw")
+    var client = base
+    client.bearer = .token(info.accessJwt)
+    targets.append((client, info.did))
+}
+try await putLoad(label: "bsky", targets: targets)
+
+// Repositories of 10k and `bigRepo` records, written 200 to a commit.
+var exports = [(did: DID, records: Int)]()
+for size in [10_000, bigRepo] {
+    let info = try await base.server.createAccount(handle: try Handle("export\(size).test"), password: "pw")
+    var client = base
+    client.bearer = .token(info.accessJwt)
+    for start in stride(from: 0, to: size, by: 200) {
+        let writes = (start..<min(start + 200, size)).map {
+            RepoWrite.create(collection: post, rkey: try! RecordKey(TID(microseconds: 1_700_000_000_000_000 + UInt64($0), clockID: 0).description), value: record($0))
+        }
+        _ = try await client.repo.applyWrites(repo: .did(info.did), writes: writes, validate: false)
+    }
+    exports.append((info.did, size))
+}
+// A fresh process, so that its memory reflects the exports alone.
+serve.terminate()
+serve.waitUntilExit()
+(serve, url) = try startServe(data: data)
+let reader = Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(600))
+report(["name": "bsky.idle", "server_peak_rss_mb": peakRSS(serve.processIdentifier)])
+for (did, size) in exports {
+    try await export(label: "bsky.\(size)", client: reader, did: did, pid: serve.processIdentifier)
+}
+serve.terminate()
+serve.waitUntilExit()
+
+// arroba: one repository of 10k records, putRecord from the same clients, getRepo.
+let (arroba, info) = try startArroba(records: 10_000)
+var arrobaClient = Bluesky(serverURL: URL(string: info["url"]!)!, bearer: .token(info["token"]!), retryConfig: .none, timeout: .seconds(600))
+arrobaClient.bearer = .token(info["token"]!)
+let arrobaDID = try DID(info["did"]!)
+try await export(label: "arroba.10000", client: arrobaClient, did: arrobaDID, pid: arroba.processIdentifier)
+try await putLoad(label: "arroba", targets: Array(repeating: (arrobaClient, arrobaDID), count: clients).enumerated().map { ($0.element.0, $0.element.1) })
+arroba.terminate()
+try? FileManager.default.removeItem(at: data)
