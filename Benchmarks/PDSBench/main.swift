@@ -149,6 +149,10 @@ for i in 0..<clients {
     targets.append((client, info.did))
 }
 try await putLoad(label: "bsky", targets: targets)
+if arguments["only"] == "put" {
+    serve.terminate()
+    exit(0)
+}
 
 // Repositories of 10k and `bigRepo` records, written 200 to a commit.
 var exports = [(did: DID, records: Int)]()

@@ -46,9 +46,13 @@ struct SQLiteStoreTests {
 
         // A snapshot sees exactly the blocks written after a revision.
         let snapshot = try #require(try db.snapshot(of: did))
-        var since = [CID]()
-        try await snapshot.forEachBlockBatch(since: rev1, batchSize: 1) { since += $0.map(\.cid) }
+        var framed = [UInt8]()
+        try await snapshot.forEachSectionChunk(since: rev1, batchSize: 1) { framed += $0 }
+        let since = try CARReader(CARWriter<[UInt8]>.encode(roots: [], blocks: []) + framed).blocks().map(\.cid)
         #expect(Set(since) == [b.cid, commit2.cid])
+        var all = [UInt8]()
+        try await snapshot.forEachSectionChunk(since: nil, batchSize: 2) { all += $0 }
+        #expect(Set(try CARReader(CARWriter<[UInt8]>.encode(roots: [], blocks: []) + all).blocks().map(\.cid)) == [a.cid, b.cid, commit2.cid])
     }
 
     @Test func blobsAreListedOncePerCIDInOrder() throws {

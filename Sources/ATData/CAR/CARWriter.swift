@@ -32,6 +32,21 @@ public struct CARWriter<Sink: CARByteSink> {
         if pending.count >= chunkSize { try await flush() }
     }
 
+    /// Appends sections that are already framed (varint length, CID, block),
+    /// as a trusted store produces them in bulk; nothing is checked.
+    public mutating func write(framedSections bytes: [UInt8]) async throws {
+        pending.append(contentsOf: bytes)
+        if pending.count >= chunkSize { try await flush() }
+    }
+
+    /// Appends one framed section — varint length, the CID's bytes, the
+    /// block — to `output`: how a store frames blocks it trusts.
+    public static func appendSection(cid: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+        Varint.write(UInt64(cid.count + data.count), into: &output)
+        output.append(contentsOf: cid)
+        output.append(contentsOf: data)
+    }
+
     /// Hands any buffered bytes to the sink.
     public mutating func flush() async throws {
         guard !pending.isEmpty else { return }

@@ -17,8 +17,8 @@ extension PDS {
             // Blocks stream from a snapshot in batches: constant memory, and
             // commits landing meanwhile do not change what is sent.
             return .car(roots: [snapshot.root.commit]) { car in
-                try await snapshot.forEachBlockBatch(since: since, batchSize: 1024) { batch in
-                    for block in batch { try await car.write(cid: block.cid, data: block.bytes) }
+                try await snapshot.forEachSectionChunk(since: since, batchSize: 2048) { chunk in
+                    try await car.write(framedSections: chunk)
                 }
             }
         }

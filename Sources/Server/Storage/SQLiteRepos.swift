@@ -167,29 +167,40 @@ struct SQLiteRepoSnapshot: RepoSnapshot {
 
     /// Keyset pagination, so that each batch is an index range and costs the
     /// same however far the export has got: by CID for a full export, by
-    /// (rev, CID) on the rev index for a `since` diff.
-    func forEachBlockBatch(since: TID?, batchSize: Int, _ body: ([(cid: CID, bytes: [UInt8])]) async throws -> Void) async throws {
+    /// (rev, CID) on the rev index for a `since` diff. Sections are framed
+    /// straight from SQLite's buffers.
+    func forEachSectionChunk(since: TID?, batchSize: Int, _ body: ([UInt8]) async throws -> Void) async throws {
         let did = root.did.description
         // Past every CID of revision `since`, so that the diff starts strictly after it.
         var lastCID = since == nil ? Data() : Data(repeating: 0xFF, count: 64), lastRev = since?.description ?? ""
         while true {
-            let rows = try snapshot.read { db in
-                if since == nil {
-                    return try Row.fetchAll(
-                        db.cachedStatement(sql: "SELECT cid, rev, bytes FROM block WHERE did = ? AND cid > ? ORDER BY cid LIMIT ?"),
-                        arguments: [did, lastCID, batchSize])
+            let arguments: StatementArguments = since == nil ? [did, lastCID, batchSize] : [did, lastRev, lastCID, batchSize]
+            let (chunk, count, cid, rev) = try await snapshot.read { (db: Database) throws -> ([UInt8], Int, Data, String) in
+                let statement = since == nil
+                    ? try db.cachedStatement(sql: "SELECT cid, bytes, rev FROM block WHERE did = ? AND cid > ? ORDER BY cid LIMIT ?")
+                    : try db.cachedStatement(sql: "SELECT cid, bytes, rev FROM block WHERE did = ? AND (rev, cid) > (?, ?) ORDER BY rev, cid LIMIT ?")
+                let rows = try Row.fetchCursor(statement, arguments: arguments)
+                var chunk = [UInt8](), count = 0, lastCID = Data(), lastRev = ""
+                chunk.reserveCapacity(batchSize * 200)
+                while let row = try rows.next() {
+                    try row.withUnsafeData(atIndex: 0) { cid in
+                        try row.withUnsafeData(atIndex: 1) { bytes in
+                            (cid ?? Data()).withUnsafeBytes { c in
+                                (bytes ?? Data()).withUnsafeBytes { b in CARWriter<[UInt8]>.appendSection(cid: c, data: b, to: &chunk) }
+                            }
+                        }
+                        count += 1
+                        // A copy: the no-copy Data is only valid inside this closure.
+                        if count == batchSize { lastCID = Data([UInt8](cid ?? Data())) }
+                    }
+                    if count == batchSize { lastRev = row[2] }
                 }
-                return try Row.fetchAll(
-                    db.cachedStatement(sql: """
-                        SELECT cid, rev, bytes FROM block WHERE did = ? AND (rev, cid) > (?, ?) ORDER BY rev, cid LIMIT ?
-                        """),
-                    arguments: [did, lastRev, lastCID, batchSize])
+                return (chunk, count, lastCID, lastRev)
             }
-            guard let last = rows.last else { return }
-            lastCID = last["cid"]
-            lastRev = last["rev"]
-            try await body(try rows.map { (cid: try SQLiteStore.cid($0["cid"]), bytes: [UInt8]($0["bytes"] as Data)) })
-            if rows.count < batchSize { return }
+            if count > 0 { try await body(chunk) }
+            if count < batchSize { return }
+            lastCID = cid
+            lastRev = rev
         }
     }
 }

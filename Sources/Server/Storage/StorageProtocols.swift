@@ -106,9 +106,10 @@ public protocol RepoStore: Sendable {
 public protocol RepoSnapshot: Sendable {
     /// The commit the snapshot is at.
     var root: RepoRoot { get }
-    /// Calls `body` with batches of the repository's blocks — all, or those
-    /// written after `since` — in storage order, never holding them all.
-    func forEachBlockBatch(since: TID?, batchSize: Int, _ body: ([(cid: CID, bytes: [UInt8])]) async throws -> Void) async throws
+    /// Calls `body` with the repository's blocks — all, or those written
+    /// after `since` — as framed CAR sections, a chunk of `batchSize` blocks at
+    /// a time, never holding them all.
+    func forEachSectionChunk(since: TID?, batchSize: Int, _ body: ([UInt8]) async throws -> Void) async throws
 }
 
 /// Uploaded blobs.
