@@ -10,6 +10,7 @@ import Foundation
 // scripts/bench-pds builds this and runs it; it prints JSON lines, then a summary.
 //
 //   PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients 16] [--seconds 5] [--records 100000]
+//            [--synchronous FULL|NORMAL] [--only put]
 
 var arguments = [String: String]()
 var list = CommandLine.arguments.dropFirst()
@@ -27,6 +28,8 @@ guard let bsky = arguments["bsky"], let python = arguments["python"], let arroba
 let clients = Int(arguments["clients"] ?? "") ?? 16
 let seconds = Double(arguments["seconds"] ?? "") ?? 5
 let bigRepo = Int(arguments["records"] ?? "") ?? 100_000
+/// SQLite's durability: FULL (fsync at every commit, the default here) or NORMAL.
+let synchronous = arguments["synchronous"] ?? "FULL"
 
 func report(_ fields: [String: Any]) {
     let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
@@ -43,27 +46,37 @@ func record(_ i: Int) -> DataValue {
 func putLoad(label: String, targets: [(client: Bluesky, did: DID)]) async throws {
     let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
     let started = ContinuousClock.now
-    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+    let results = try await withThrowingTaskGroup(of: ([Double], [String]).self) { group in
         for (index, target) in targets.enumerated() {
             group.addTask {
-                var out = [Double](), i = 0
+                var out = [Double](), errors = [String](), i = 0
                 while ContinuousClock.now < deadline {
                     let rkey = try RecordKey("c\(index)-\(i)")
                     let begin = ContinuousClock.now
-                    _ = try await target.client.repo.putRecord(repo: .did(target.did), collection: post, rkey: rkey, record: record(i))
-                    out.append((ContinuousClock.now - begin).seconds * 1000)
+                    do {
+                        _ = try await target.client.repo.putRecord(repo: .did(target.did), collection: post, rkey: rkey, record: record(i))
+                        out.append((ContinuousClock.now - begin).seconds * 1000)
+                    } catch {
+                        errors.append("\(error)")
+                    }
                     i += 1
                 }
-                return out
+                return (out, errors)
             }
         }
-        return try await group.reduce(into: [Double]()) { $0 += $1 }.sorted()
+        return try await group.reduce(into: ([Double](), [String]())) { $0.0 += $1.0; $0.1 += $1.1 }
+    }
+    let latencies = results.0.sorted()
+    guard !latencies.isEmpty else {
+        report(["name": "\(label).putRecord", "errors": results.1.count, "first_error": results.1.first ?? ""])
+        return
     }
     let elapsed = (ContinuousClock.now - started).seconds
     func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
     report([
         "name": "\(label).putRecord", "clients": targets.count, "writes": latencies.count, "seconds": elapsed,
         "per_second": Double(latencies.count) / elapsed, "p50_ms": percentile(0.5), "p99_ms": percentile(0.99),
+        "errors": results.1.count, "first_error": results.1.first ?? "",
     ])
 }
 
@@ -97,7 +110,7 @@ func startServe(data: URL) throws -> (Process, URL) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: bsky)
     process.arguments = [
-        "serve", "--port", "0", "--data", data.path, "--write-limit", "off", "--get-repo-limit", "off", "--synchronous", "FULL",
+        "serve", "--port", "0", "--data", data.path, "--write-limit", "off", "--get-repo-limit", "off", "--synchronous", synchronous,
         "--bcrypt-cost", "4",
     ]
     let pipe = Pipe()

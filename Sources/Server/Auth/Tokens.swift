@@ -2,6 +2,7 @@ import ATSyntax
 import Foundation
 import Crypto
 import JWTKit
+import Synchronization
 
 /// Access and refresh tokens: HS256 JWTs, as the reference PDS issues them.
 ///
@@ -11,6 +12,7 @@ import JWTKit
 public struct TokenIssuer: Sendable {
     let keys: JWTKeyCollection
     let audience: String
+    private let verified = VerifiedTokens()
     /// How long access tokens live.
     public var accessLifetime: TimeInterval = 2 * 3600
     /// How long refresh tokens live.
@@ -29,7 +31,7 @@ public struct TokenIssuer: Sendable {
         case refresh = "com.atproto.refresh"
     }
 
-    struct Claims: JWTPayload {
+    struct Claims: JWTPayload, Sendable {
         var scope: String
         var sub: SubjectClaim
         var aud: AudienceClaim
@@ -64,15 +66,36 @@ public struct TokenIssuer: Sendable {
     /// The DID and (for refresh tokens) the id of a valid token of `scope`.
     public func verify(_ token: String, scope: Scope, now: Date = Date()) async throws(Failure) -> (did: DID, id: String?) {
         let claims: Claims
-        do {
-            claims = try await keys.verify(token, as: Claims.self)
-        } catch {
-            throw .invalid("the token does not verify")
+        if let known = verified.claims(for: token) {
+            claims = known
+        } else {
+            do {
+                claims = try await keys.verify(token, as: Claims.self)
+            } catch {
+                throw .invalid("the token does not verify")
+            }
+            verified.remember(token, claims)
         }
         guard claims.exp.value > now else { throw .expired }
         guard claims.scope == scope.rawValue else { throw .invalid("the token's scope is \(claims.scope), not \(scope.rawValue)") }
         guard claims.aud.value.contains(audience) else { throw .invalid("the token is for another server") }
         guard let did = try? DID(claims.sub.value) else { throw .invalid("the token's subject is not a DID") }
         return (did, claims.jti?.value)
+    }
+}
+
+/// Tokens whose signature was checked, so that a client's every request
+/// does not pay for parsing and HMAC again; expiry and scope are still
+/// checked each time.
+private final class VerifiedTokens: Sendable {
+    private let cache = Mutex<[String: TokenIssuer.Claims]>([:])
+
+    func claims(for token: String) -> TokenIssuer.Claims? { cache.withLock { $0[token] } }
+
+    func remember(_ token: String, _ claims: TokenIssuer.Claims) {
+        cache.withLock { cache in
+            if cache.count >= 10_000 { cache.removeAll(keepingCapacity: true) }
+            cache[token] = claims
+        }
     }
 }

@@ -131,7 +131,7 @@ extension PDS {
         }
         methods.query("com.atproto.repo.describeRepo") { [self] call in
             let did = try resolveRepo(try call.require("repo") { try ATIdentifier($0) })
-            guard let account = try accounts.account(did: did) else { throw XRPCError.named("RepoNotFound", "Could not find repo: \(did)") }
+            guard let account = try account(did) else { throw XRPCError.named("RepoNotFound", "Could not find repo: \(did)") }
             let document = try plc.current(did)?.document(for: did) ?? .null
             return .json([
                 "handle": .string(account.handle.description), "did": .string(did.description), "didDoc": document,

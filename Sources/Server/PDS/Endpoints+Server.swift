@@ -32,7 +32,7 @@ extension PDS {
         }
         methods.query("com.atproto.server.getSession") { [self] call in
             let did = try await authenticate(call)
-            guard let account = try accounts.account(did: did) else { throw XRPCError.invalidToken("the account is gone") }
+            guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
             var out = DataMap([
                 "did": .string(did.description), "handle": .string(account.handle.description), "active": true,
             ])

@@ -11,7 +11,7 @@ extension PDS {
         methods.query("com.atproto.sync.getRepo", limit: config.getRepoLimit.map { ("getRepo", $0) }) { [self] call in
             let did = try call.require("did") { try DID($0) }
             let since = try call.optional("since") { try TID($0) }
-            guard try accounts.account(did: did) != nil, let snapshot = try repos.snapshot(of: did) else {
+            guard try account(did) != nil, let snapshot = try repos.snapshot(of: did) else {
                 throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)")
             }
             // Blocks stream from a snapshot in batches: constant memory, and
@@ -100,7 +100,7 @@ extension PDS {
     /// The `did` parameter of an account hosted here.
     private func requireRepo(_ call: XRPCRequest) throws -> DID {
         let did = try call.require("did") { try DID($0) }
-        guard try accounts.account(did: did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
+        guard try account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
         return did
     }
 }

@@ -133,7 +133,7 @@ extension PDS {
         guard let id = verified.id, try accounts.consumeRefreshToken(id: id) else {
             throw XRPCError.named("ExpiredToken", "Token has been revoked")
         }
-        guard let account = try accounts.account(did: verified.did) else { throw XRPCError.invalidToken("the account is gone") }
+        guard let account = try account(verified.did) else { throw XRPCError.invalidToken("the account is gone") }
         return account
     }
 

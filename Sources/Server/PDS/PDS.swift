@@ -28,6 +28,8 @@ public final class PDS: Sendable {
     let lexicons: LexiconCatalog
     let logger: Logger
     let writers = Mutex<[DID: RepoWriter]>([:])
+    /// Accounts looked up so far (accounts are never removed or renamed).
+    private let knownAccounts = Mutex<[DID: AccountRecord]>([:])
     /// Record keys the server picks, for createRecord.
     let recordKeyClock = TIDClock()
 
@@ -63,10 +65,18 @@ public final class PDS: Sendable {
         self.logger = logger
     }
 
+    /// The account of `did`, from memory after the first lookup.
+    func account(_ did: DID) throws -> AccountRecord? {
+        if let known = knownAccounts.withLock({ $0[did] }) { return known }
+        guard let account = try accounts.account(did: did) else { return nil }
+        knownAccounts.withLock { $0[did] = account }
+        return account
+    }
+
     /// The writer of `did`'s repository, loaded on first use.
     func writer(for did: DID) throws -> RepoWriter {
         if let writer = writers.withLock({ $0[did] }) { return writer }
-        guard try accounts.account(did: did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
+        guard try account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
         let writer = try RepoWriter(did: did, key: try secrets.signingKey(for: did), store: repos)
         return writers.withLock { writers in
             if let existing = writers[did] { return existing }
@@ -79,7 +89,7 @@ public final class PDS: Sendable {
     func resolveRepo(_ identifier: ATIdentifier) throws -> DID {
         switch identifier {
         case .did(let did):
-            guard try accounts.account(did: did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
+            guard try account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
             return did
         case .handle(let handle):
             guard let account = try accounts.account(handle: handle) else {
