@@ -122,6 +122,12 @@ struct PDSEndToEndTests {
         let fetched = try await client.sync.getBlob(did: did, cid: ref.ref)
         #expect(fetched.bytes == png)
         #expect(fetched.mimeType == "image/png")
+        // A blob larger than a chunk streams back whole.
+        var generator = SystemRandomNumberGenerator()
+        let large = (0..<300_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let largeRef = try await client.repo.uploadBlob(large, mimeType: "application/octet-stream")
+        #expect(largeRef.size == large.count)
+        #expect(try await client.sync.getBlob(did: did, cid: largeRef.ref).bytes == large)
         // Only blobs a record references are listed.
         #expect(try await client.sync.listBlobs(did: did, cursor: nil).cids.isEmpty)
 

@@ -34,15 +34,19 @@ extension PDS {
         methods.query("com.atproto.sync.getBlob") { [self] call in
             let did = try requireRepo(call)
             let cid = try call.require("cid") { try CID($0) }
-            guard let blob = try blobs.get(did: did, cid: cid) else { throw XRPCError.named("BlobNotFound", "Blob not found: \(cid)") }
+            guard let blob = try blobs.metadata(did: did, cid: cid) else { throw XRPCError.named("BlobNotFound", "Blob not found: \(cid)") }
+            let store = blobs
             return Response(
                 status: .ok,
                 headers: [
-                    .contentType: blob.mimeType, .contentLength: String(blob.bytes.count),
+                    .contentType: blob.mimeType, .contentLength: String(blob.size),
                     HTTPField.Name("X-Content-Type-Options")!: "nosniff",
                     HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; sandbox",
                 ],
-                body: .init(byteBuffer: ByteBuffer(bytes: blob.bytes)))
+                body: ResponseBody(contentLength: blob.size) { writer in
+                    try await store.read(did: did, cid: cid, chunkSize: 64 << 10) { try await writer.write(ByteBuffer(bytes: $0)) }
+                    try await writer.finish(nil)
+                })
         }
         methods.query("com.atproto.sync.getLatestCommit") { [self] call in
             let did = try requireRepo(call)

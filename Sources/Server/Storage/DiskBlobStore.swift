@@ -37,6 +37,23 @@ public struct DiskBlobStore: BlobStore {
         FileManager.default.fileExists(atPath: directory(did).appendingPathComponent(cid.description).path)
     }
 
+    public func metadata(did: DID, cid: CID) throws -> (size: Int, mimeType: String)? {
+        let file = directory(did).appendingPathComponent(cid.description)
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path), let size = attributes[.size] as? Int else {
+            return nil
+        }
+        let type = FileManager.default.contents(atPath: file.path + ".type").map { String(decoding: $0, as: UTF8.self) }
+        return (size, type ?? "application/octet-stream")
+    }
+
+    public func read(did: DID, cid: CID, chunkSize: Int, _ body: ([UInt8]) async throws -> Void) async throws {
+        let handle = try FileHandle(forReadingFrom: directory(did).appendingPathComponent(cid.description))
+        defer { try? handle.close() }
+        while let chunk = try handle.read(upToCount: chunkSize), !chunk.isEmpty {
+            try await body([UInt8](chunk))
+        }
+    }
+
     static func writeAtomically(_ data: Data, to url: URL) throws {
         let temporary = url.appendingPathExtension("tmp-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {

@@ -120,6 +120,10 @@ public protocol BlobStore: Sendable {
     func get(did: DID, cid: CID) throws -> (bytes: [UInt8], mimeType: String)?
     /// Whether `did` has the blob.
     func exists(did: DID, cid: CID) -> Bool
+    /// A blob's size and MIME type, without its bytes.
+    func metadata(did: DID, cid: CID) throws -> (size: Int, mimeType: String)?
+    /// Calls `body` with the blob's bytes, `chunkSize` at a time.
+    func read(did: DID, cid: CID, chunkSize: Int, _ body: ([UInt8]) async throws -> Void) async throws
 }
 
 /// The operation log of the PLC directory role.
