@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOPosix
@@ -34,6 +35,7 @@ public enum PDSServer {
         router.get("/xrpc/_health") { _, _ in Response.json(["version": "bluesky-swift 0.1"]) }
         return Application(
             router: router,
+            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) { request, _, _ in pds.firehoseUpgrade(request) },
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "bsky"),
             onServerRunning: { _ in await onReady(publicURL) },
             logger: logger)

@@ -32,6 +32,8 @@ public struct ServerConfig: Sendable {
     public var bcryptCost: UInt8
     /// SQLite's `synchronous` pragma: `NORMAL` (survives a process crash) or `FULL`.
     public var synchronous: String
+    /// How far back, in seconds, the firehose can be replayed from a cursor.
+    public var firehoseWindow: TimeInterval = 72 * 3600
 
     /// The defaults: `./bsky-data`, 127.0.0.1:2583, handles under `.test`,
     /// the embedded PLC, open sign-up, 1 MiB JSON, 50 MiB blobs, 5,000 writes

@@ -64,8 +64,10 @@ extension PDS {
         } catch let error as StorageError where error.code == .conflict {
             throw XRPCError.named("HandleNotAvailable", "Handle or email already taken")
         }
-        let writer = try RepoWriter.create(did: did, key: signingKey, store: repos)
+        let writer = try RepoWriter.create(did: did, key: signingKey, store: repos, publish: publisher)
         cache(writer)
+        sequencer.publish(try events.appendEvent(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: handle) })
+        sequencer.publish(try events.appendEvent(did: did) { FirehoseFrame.account(seq: $0, did: did, active: true) })
         logger.info("created account \(handle) \(did)")
         var out = try await session(for: account)
         if case .map(var map) = out {

@@ -21,6 +21,8 @@ public final class PDS: Sendable {
     let repos: any RepoStore
     let blobs: any BlobStore
     let plc: PLCDirectory
+    let events: any EventStore
+    let sequencer: Sequencer
     let tokens: TokenIssuer
     let passwords: PasswordHasher
     let secrets: Secrets
@@ -39,15 +41,16 @@ public final class PDS: Sendable {
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let database = try SQLiteStore(path: data.appendingPathComponent("pds.sqlite").path, synchronous: config.synchronous)
         let blobs = try DiskBlobStore(root: data.appendingPathComponent("blobs"))
+        try database.pruneEvents(before: Date(timeIntervalSinceNow: -config.firehoseWindow))
         return try await PDS(
-            config: config, publicURL: publicURL, accounts: database, repos: database, blobs: blobs, plcStore: database,
+            config: config, publicURL: publicURL, accounts: database, repos: database, blobs: blobs, plcStore: database, events: database,
             secrets: Secrets(directory: data.appendingPathComponent("secrets")), logger: logger)
     }
 
     /// A PDS over the given stores.
     init(
         config: ServerConfig, publicURL: URL, accounts: any AccountStore, repos: any RepoStore, blobs: any BlobStore,
-        plcStore: any PLCStore, secrets: Secrets, logger: Logger
+        plcStore: any PLCStore, events: any EventStore, secrets: Secrets, logger: Logger
     ) async throws {
         self.config = config
         self.publicURL = publicURL
@@ -57,6 +60,8 @@ public final class PDS: Sendable {
         self.repos = repos
         self.blobs = blobs
         self.plc = PLCDirectory(store: plcStore)
+        self.events = events
+        self.sequencer = Sequencer(latest: try events.eventBounds()?.latest ?? 0)
         self.secrets = secrets
         self.tokens = await TokenIssuer(secret: try secrets.jwtSecret(), audience: serviceDID)
         self.passwords = PasswordHasher(cost: config.bcryptCost)
@@ -77,12 +82,17 @@ public final class PDS: Sendable {
     func writer(for did: DID) throws -> RepoWriter {
         if let writer = writers.withLock({ $0[did] }) { return writer }
         guard try account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
-        let writer = try RepoWriter(did: did, key: try secrets.signingKey(for: did), store: repos)
+        let writer = try RepoWriter(did: did, key: try secrets.signingKey(for: did), store: repos, publish: publisher)
         return writers.withLock { writers in
             if let existing = writers[did] { return existing }
             writers[did] = writer
             return writer
         }
+    }
+
+    /// What writers call with their durable events.
+    var publisher: @Sendable (SequencedEvent) -> Void {
+        { [sequencer] in sequencer.publish($0) }
     }
 
     /// The DID of a repo parameter: a DID, or a handle of this server.

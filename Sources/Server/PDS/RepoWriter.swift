@@ -46,9 +46,11 @@ actor RepoWriter {
     private let store: any RepoStore
     private(set) var repo: Repository
     private let clock = TIDClock()
+    /// Called with each commit's firehose event once it is durable.
+    private let publish: @Sendable (SequencedEvent) -> Void
 
     /// Loads the repository at its stored commit.
-    init(did: DID, key: any PrivateKey, store: any RepoStore) throws {
+    init(did: DID, key: any PrivateKey, store: any RepoStore, publish: @escaping @Sendable (SequencedEvent) -> Void = { _ in }) throws {
         guard let root = try store.root(of: did) else { throw StorageError(.corrupt, "\(did) has no repository") }
         let blocks = store.blocks(of: did)
         let commit = try Commit(decoding: try blocks.require(root.commit))
@@ -56,17 +58,20 @@ actor RepoWriter {
         self.did = did
         self.key = key
         self.store = store
+        self.publish = publish
         self.repo = Repository(trusting: commit, commitCID: root.commit, mst: mst, store: blocks)
     }
 
     /// Creates the repository with its first (empty) commit.
-    static func create(did: DID, key: any PrivateKey, store: any RepoStore) throws -> RepoWriter {
+    static func create(
+        did: DID, key: any PrivateKey, store: any RepoStore, publish: @escaping @Sendable (SequencedEvent) -> Void = { _ in }
+    ) throws -> RepoWriter {
         let staging = StagingStore(base: MemoryBlockStore())
         let repo = try Repository.create(did: did, key: key, rev: TIDClock().next(), store: staging)
         try store.apply(StoredCommit(
             did: did, commit: repo.commitCID, rev: repo.commit.rev ?? TIDClock().next(), newBlocks: staging.written, removed: [],
-            records: [], blobs: []))
-        return try RepoWriter(did: did, key: key, store: store)
+            records: [], blobs: [], event: nil))
+        return try RepoWriter(did: did, key: key, store: store, publish: publish)
     }
 
     /// Applies `ops` as one commit, after checking the swaps.
@@ -121,10 +126,12 @@ actor RepoWriter {
             records.append((op.collection.description, op.rkey.description, cid))
             blobs.append((op.collection.description, op.rkey.description, op.record?.blobReferences ?? []))
         }
-        try store.apply(StoredCommit(
+        let did = did, since = repo.commit.rev
+        let event = try store.apply(StoredCommit(
             did: did, commit: result.commitCID, rev: rev, newBlocks: result.newBlocks, removed: result.removedCIDs + [repo.commitCID],
-            records: records, blobs: blobs))
+            records: records, blobs: blobs, event: { seq in FirehoseFrame.commit(seq: seq, did: did, result: result, since: since) }))
         repo = Repository(trusting: next.commit, commitCID: next.commitCID, mst: next.mst, store: store.blocks(of: did))
+        if let event { publish(event) }
         return WriteOutcome(results: results, commit: result.commitCID, rev: rev, result: result)
     }
 

@@ -9,7 +9,7 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
 
     /// The schema version this build writes.
-    public static let schemaVersion = "v1"
+    public static let schemaVersion = "v2"
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -88,6 +88,17 @@ public final class SQLiteStore: Sendable {
                     cid TEXT NOT NULL,
                     operation BLOB NOT NULL,
                     PRIMARY KEY (did, seq)
+                );
+                """)
+        }
+        migrator.registerMigration("v2") { db in
+            // The firehose: one row per event, in sequence.
+            try db.execute(sql: """
+                CREATE TABLE repo_event (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    did TEXT NOT NULL,
+                    frame BLOB NOT NULL,
+                    time REAL NOT NULL
                 );
                 """)
         }

@@ -17,9 +17,10 @@ extension SQLiteStore: RepoStore {
         SQLiteBlockStore(store: self, did: did)
     }
 
-    public func apply(_ commit: StoredCommit) throws {
+    @discardableResult
+    public func apply(_ commit: StoredCommit) throws -> SequencedEvent? {
         let did = commit.did.description, rev = commit.rev.description
-        try write { db in
+        return try write { db -> SequencedEvent? in
             let putBlock = try db.cachedStatement(sql: """
                 INSERT INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)
                 ON CONFLICT (did, cid) DO UPDATE SET rev = excluded.rev
@@ -54,6 +55,7 @@ extension SQLiteStore: RepoStore {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)",
                 arguments: [did, Data(commit.commit.bytes), rev])
+            return try commit.event.map { try Self.insertEvent(db, did: did, $0) }
         }
     }
 

@@ -73,6 +73,29 @@ public struct StoredCommit: Sendable {
     public var records: [(collection: String, rkey: String, cid: CID?)]
     /// The blobs each written path references (empty for a delete).
     public var blobs: [(collection: String, rkey: String, cids: [CID])]
+    /// The firehose frame of this commit, given its sequence number; stored
+    /// in the same transaction.
+    public var event: (@Sendable (Int64) -> [UInt8])?
+}
+
+/// A firehose event with its sequence number.
+public struct SequencedEvent: Sendable, Hashable {
+    /// The sequence number: increasing, without gaps.
+    public var seq: Int64
+    /// The frame: DAG-CBOR header and body.
+    public var frame: [UInt8]
+}
+
+/// The persisted firehose: every event in sequence.
+public protocol EventStore: Sendable {
+    /// Appends an event built from its sequence number.
+    func appendEvent(did: DID, _ make: (Int64) -> [UInt8]) throws -> SequencedEvent
+    /// Events after `seq`, in order, up to `limit`.
+    func events(after seq: Int64, limit: Int) throws -> [SequencedEvent]
+    /// The oldest and latest sequence numbers kept, `nil` before any event.
+    func eventBounds() throws -> (oldest: Int64, latest: Int64)?
+    /// Drops events older than `date`, keeping at least the latest.
+    func pruneEvents(before date: Date) throws
 }
 
 /// Repositories: blocks with the revision that wrote them, the current
@@ -82,10 +105,11 @@ public protocol RepoStore: Sendable {
     func root(of did: DID) throws -> RepoRoot?
     /// The blocks of `did`'s repository, for reading.
     func blocks(of did: DID) -> any BlockStore
-    /// Writes a commit, all of it or nothing. Blocks that are removed and not
-    /// still used by another path are deleted, so the store holds exactly the
-    /// current repository.
-    func apply(_ commit: StoredCommit) throws
+    /// Writes a commit, all of it or nothing, with its firehose event when it
+    /// has one. Blocks that are removed and not still used by another path are
+    /// deleted, so the store holds exactly the current repository.
+    @discardableResult
+    func apply(_ commit: StoredCommit) throws -> SequencedEvent?
     /// Records of a collection in key order (reversed when `reverse`), after `cursor`.
     func records(of did: DID, collection: String, limit: Int, cursor: String?, reverse: Bool) throws -> [(rkey: String, cid: CID)]
     /// The collections that have records.

@@ -1,0 +1,62 @@
+import ATData
+import ATRepo
+import ATSyntax
+import Foundation
+
+/// The frames of `com.atproto.sync.subscribeRepos`: a DAG-CBOR header
+/// (`{op: 1, t: "#commit"}`, or `{op: -1}` for an error) followed by a
+/// DAG-CBOR body.
+enum FirehoseFrame {
+    /// A message frame of type `type` (`#commit`, `#identity`, …).
+    static func message(_ type: String, _ body: DataValue) -> [UInt8] {
+        DAGCBOR.encode(["op": 1, "t": .string(type)]) + DAGCBOR.encode(body)
+    }
+
+    /// An error frame; the stream ends after it.
+    static func error(_ name: String, _ message: String) -> [UInt8] {
+        DAGCBOR.encode(["op": -1]) + DAGCBOR.encode(["error": .string(name), "message": .string(message)])
+    }
+
+    /// `#info`, such as `OutdatedCursor`.
+    static func info(_ name: String, _ text: String) -> [UInt8] {
+        message("#info", ["name": .string(name), "message": .string(text)])
+    }
+
+    /// `#commit`: the commit, its ops, and its new blocks as a CAR slice.
+    static func commit(seq: Int64, did: DID, result: CommitResult, since: TID?, time: Date = Date()) -> [UInt8] {
+        let ops: [DataValue] = result.ops.map { op in
+            var map = DataMap([
+                "action": .string(op.action.rawValue), "path": .string(op.path.description),
+                "cid": op.cid.map(DataValue.link) ?? .null,
+            ])
+            if let prev = op.prev { map["prev"] = .link(prev) }
+            return .map(map)
+        }
+        let blocks = CARWriter.encode(roots: [result.commitCID], blocks: result.newBlocks.map { ($0.cid, $0.bytes) })
+        return message("#commit", [
+            "seq": .int(seq), "rebase": false, "tooBig": false, "repo": .string(did.description),
+            "commit": .link(result.commitCID), "rev": .string(result.commit.rev?.description ?? ""),
+            "since": since.map { .string($0.description) } ?? .null, "blocks": .bytes(blocks), "ops": .array(ops),
+            "blobs": [], "prevData": .link(result.prevData), "time": .string(timestamp(time)),
+        ])
+    }
+
+    /// `#identity`: the account's DID document or handle changed (or is new).
+    static func identity(seq: Int64, did: DID, handle: Handle?, time: Date = Date()) -> [UInt8] {
+        var body = DataMap(["seq": .int(seq), "did": .string(did.description), "time": .string(timestamp(time))])
+        if let handle { body["handle"] = .string(handle.description) }
+        return message("#identity", .map(body))
+    }
+
+    /// `#account`: whether the account is active.
+    static func account(seq: Int64, did: DID, active: Bool, status: String? = nil, time: Date = Date()) -> [UInt8] {
+        var body = DataMap(["seq": .int(seq), "did": .string(did.description), "time": .string(timestamp(time)), "active": .bool(active)])
+        if let status { body["status"] = .string(status) }
+        return message("#account", .map(body))
+    }
+
+    /// An RFC 3339 time with milliseconds, in UTC.
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import HTTPTypes
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+extension PDS {
+    /// Serves `com.atproto.sync.subscribeRepos` to one consumer: replays from
+    /// `cursor` (within the backfill window), then streams live events.
+    ///
+    /// - A cursor past the latest event gets the error `FutureCursor`.
+    /// - A cursor older than the window gets `#info OutdatedCursor`, then the
+    ///   oldest events kept.
+    /// - A consumer too slow for its queue gets `ConsumerTooSlow` and is dropped.
+    func serveFirehose(cursor: Int64?, send: (_ frame: [UInt8]) async throws -> Void) async throws {
+        let (after, live) = sequencer.subscribe()
+        var last = after
+        if let cursor {
+            let bounds = try events.eventBounds()
+            guard cursor <= max(bounds?.latest ?? 0, after) else {
+                try await send(FirehoseFrame.error("FutureCursor", "Cursor \(cursor) is in the future"))
+                return
+            }
+            last = cursor
+            if let oldest = bounds?.oldest, cursor < oldest - 1 {
+                try await send(FirehoseFrame.info("OutdatedCursor", "Requested cursor exceeded limit. Possibly missing events"))
+                last = oldest - 1
+            }
+            while last < after {
+                let batch = try events.events(after: last, limit: 500)
+                for event in batch where event.seq <= after {
+                    try await send(event.frame)
+                    last = event.seq
+                }
+                if batch.count < 500 || (batch.last?.seq ?? after) >= after { break }
+            }
+        }
+        do {
+            for try await event in live where event.seq > last {
+                try await send(event.frame)
+                last = event.seq
+            }
+        } catch Sequencer.End.tooSlow {
+            try await send(FirehoseFrame.error("ConsumerTooSlow", "Stream consumer too slow"))
+        }
+    }
+
+    /// The WebSocket upgrade for `subscribeRepos`; other paths stay HTTP.
+    func firehoseUpgrade(_ request: HTTPRequest) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        guard let path = request.path, path.hasPrefix("/xrpc/com.atproto.sync.subscribeRepos") else { return .dontUpgrade }
+        let query = URLComponents(string: path)?.queryItems ?? []
+        let cursorText = query.first { $0.name == "cursor" }?.value
+        let cursor = cursorText.flatMap { Int64($0) }
+        return .upgrade([:]) { [self] _, outbound, _ in
+            if cursorText != nil && (cursor == nil || cursor! < 0) {
+                try await outbound.write(.binary(ByteBuffer(bytes: FirehoseFrame.error("InvalidRequest", "cursor must be a non-negative integer"))))
+                return
+            }
+            try await serveFirehose(cursor: cursor) { frame in
+                try await outbound.write(.binary(ByteBuffer(bytes: frame)))
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ATSyntax
+import Foundation
+import GRDB
+
+extension SQLiteStore: EventStore {
+    public func appendEvent(did: DID, _ make: (Int64) -> [UInt8]) throws -> SequencedEvent {
+        try write { db in try Self.insertEvent(db, did: did.description, make) }
+    }
+
+    /// Inserts an event in the current transaction: the row first, for its
+    /// sequence number, then the frame that carries it.
+    static func insertEvent(_ db: Database, did: String, _ make: (Int64) -> [UInt8]) throws -> SequencedEvent {
+        try db.execute(sql: "INSERT INTO repo_event (did, frame, time) VALUES (?, x'', ?)", arguments: [did, Date().timeIntervalSince1970])
+        let seq = db.lastInsertedRowID
+        let frame = make(seq)
+        try db.execute(sql: "UPDATE repo_event SET frame = ? WHERE seq = ?", arguments: [Data(frame), seq])
+        return SequencedEvent(seq: seq, frame: frame)
+    }
+
+    public func events(after seq: Int64, limit: Int) throws -> [SequencedEvent] {
+        try read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT seq, frame FROM repo_event WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [seq, limit]
+            ).map { SequencedEvent(seq: $0["seq"], frame: [UInt8]($0["frame"] as Data)) }
+        }
+    }
+
+    public func eventBounds() throws -> (oldest: Int64, latest: Int64)? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT MIN(seq) AS oldest, MAX(seq) AS latest FROM repo_event"),
+                let oldest = row["oldest"] as Int64?, let latest = row["latest"] as Int64?
+            else { return nil }
+            return (oldest, latest)
+        }
+    }
+
+    public func pruneEvents(before date: Date) throws {
+        try write { db in
+            try db.execute(
+                sql: "DELETE FROM repo_event WHERE time < ? AND seq < (SELECT MAX(seq) FROM repo_event)",
+                arguments: [date.timeIntervalSince1970])
+        }
+    }
+}
