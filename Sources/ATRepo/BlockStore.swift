@@ -23,7 +23,7 @@ extension BlockStore {
 
     /// The bytes of `cid`, or a ``RepoError/Code/missingBlock`` error.
     public func require(_ cid: CID) throws -> [UInt8] {
-        guard let bytes = try get(cid) else { throw RepoError(.missingBlock, "block \(cid) is missing") }
+        guard let bytes = try get(cid) else { throw RepoError(.missingBlock, "block \(cid) is missing", cid: cid) }
         return bytes
     }
 }

@@ -45,11 +45,14 @@ public struct RepoError: Error, Hashable, Sendable, CustomStringConvertible {
     public let code: Code
     /// A human-readable explanation.
     public let message: String
+    /// The block in question, for ``Code/missingBlock``.
+    public let cid: CID?
 
     /// An error with a code and a message.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, cid: CID? = nil) {
         self.code = code
         self.message = message
+        self.cid = cid
     }
 
     public var description: String { "\(code): \(message)" }

@@ -31,6 +31,14 @@ public struct RecordOp: Sendable, Hashable {
     public let cid: CID?
     /// The record's previous CID; `nil` for a create.
     public let prev: CID?
+
+    /// An op with these fields.
+    public init(action: Action, path: RepoPath, cid: CID?, prev: CID?) {
+        self.action = action
+        self.path = path
+        self.cid = cid
+        self.prev = prev
+    }
 }
 
 /// The result of a commit: what a PDS stores and a firehose event carries.

@@ -62,8 +62,12 @@ struct PDSCrashAndPeerTests {
         client.bearer = .token(info.accessJwt)
         let out = try await client.repo.createRecord(
             repo: .did(info.did), collection: post, record: ["$type": "app.bsky.feed.post", "text": "kept", "createdAt": "2024-01-01T00:00:00.000Z"])
+        // A firehose subscriber does not hold the shutdown up.
+        let subscriber = Task { for try await _ in base.sync.subscribeRepos(cursor: 0) {} }
+        try await Task.sleep(for: .milliseconds(300))
         let started = ContinuousClock.now
         serve.stop()
+        subscriber.cancel()
         #expect(serve.process.terminationReason == .exit && serve.process.terminationStatus == 0)
         #expect(ContinuousClock.now - started < .seconds(15))
         let restarted = try serve.restart()

@@ -41,6 +41,17 @@ public enum DAGCBOR {
         return value
     }
 
+    /// Decodes the value at the start of `bytes` and returns it with the
+    /// number of bytes it took: for streams of concatenated values, such as a
+    /// firehose frame (a header, then a body).
+    public static func decodePrefix(_ bytes: some ContiguousBytesLike, limits: Limits = .default) throws(DataError) -> (value: DataValue, length: Int) {
+        try bytes.withBytes { (buffer) throws(DataError) in
+            var reader = DAGCBORReader(buffer, limits: limits)
+            let value = try reader.readValue()
+            return (value, reader.offset)
+        }
+    }
+
     /// Checks that `buffer` holds exactly one canonical DAG-CBOR value, by the
     /// same rules as ``decode(_:limits:)-(UnsafeRawBufferPointer,_)``, without building it.
     public static func validate(_ buffer: UnsafeRawBufferPointer, limits: Limits = .default) throws(DataError) {

@@ -21,7 +21,7 @@ public enum MSTChild: Sendable {
     public func resolved() throws(RepoError) -> MSTNode {
         switch self {
         case .node(let node): return node
-        case .stub(let cid): throw RepoError(.missingBlock, "MST node \(cid) is not loaded")
+        case .stub(let cid): throw RepoError(.missingBlock, "MST node \(cid) is not loaded", cid: cid)
         }
     }
 }

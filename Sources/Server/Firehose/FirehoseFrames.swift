@@ -22,8 +22,11 @@ enum FirehoseFrame {
         message("#info", ["name": .string(name), "message": .string(text)])
     }
 
-    /// `#commit`: the commit, its ops, and its new blocks as a CAR slice.
-    static func commit(seq: Int64, did: DID, result: CommitResult, since: TID?, time: Date = Date()) -> [UInt8] {
+    /// `#commit`: the commit, its ops, and as a CAR slice its new blocks and
+    /// the nodes needed to invert it (see `CommitProof.blocks`).
+    static func commit(
+        seq: Int64, did: DID, result: CommitResult, blocks: [(cid: CID, bytes: [UInt8])], since: TID?, time: Date = Date()
+    ) -> [UInt8] {
         let ops: [DataValue] = result.ops.map { op in
             var map = DataMap([
                 "action": .string(op.action.rawValue), "path": .string(op.path.description),
@@ -32,11 +35,11 @@ enum FirehoseFrame {
             if let prev = op.prev { map["prev"] = .link(prev) }
             return .map(map)
         }
-        let blocks = CARWriter.encode(roots: [result.commitCID], blocks: result.newBlocks.map { ($0.cid, $0.bytes) })
+        let car = CARWriter.encode(roots: [result.commitCID], blocks: blocks.map { ($0.cid, $0.bytes) })
         return message("#commit", [
             "seq": .int(seq), "rebase": false, "tooBig": false, "repo": .string(did.description),
             "commit": .link(result.commitCID), "rev": .string(result.commit.rev?.description ?? ""),
-            "since": since.map { .string($0.description) } ?? .null, "blocks": .bytes(blocks), "ops": .array(ops),
+            "since": since.map { .string($0.description) } ?? .null, "blocks": .bytes(car), "ops": .array(ops),
             "blobs": [], "prevData": .link(result.prevData), "time": .string(timestamp(time)),
         ])
     }

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 extension PDS {
     /// Serves `com.atproto.sync.subscribeRepos` to one consumer: replays from
@@ -56,8 +57,11 @@ extension PDS {
                 try await outbound.write(.binary(ByteBuffer(bytes: FirehoseFrame.error("InvalidRequest", "cursor must be a non-negative integer"))))
                 return
             }
-            try await serveFirehose(cursor: cursor) { frame in
-                try await outbound.write(.binary(ByteBuffer(bytes: frame)))
+            // A subscription never ends by itself: it ends when the server shuts down.
+            try? await cancelWhenGracefulShutdown {
+                try await self.serveFirehose(cursor: cursor) { frame in
+                    try await outbound.write(.binary(ByteBuffer(bytes: frame)))
+                }
             }
         }
     }

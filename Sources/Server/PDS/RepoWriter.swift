@@ -127,9 +127,11 @@ actor RepoWriter {
             blobs.append((op.collection.description, op.rkey.description, op.record?.blobReferences ?? []))
         }
         let did = did, since = repo.commit.rev
+        let proof = try CommitProof.blocks(root: next.mst.rootCID, ops: result.ops, newBlocks: result.newBlocks, from: staging)
         let event = try store.apply(StoredCommit(
             did: did, commit: result.commitCID, rev: rev, newBlocks: result.newBlocks, removed: result.removedCIDs + [repo.commitCID],
-            records: records, blobs: blobs, event: { seq in FirehoseFrame.commit(seq: seq, did: did, result: result, since: since) }))
+            records: records, blobs: blobs,
+            event: { seq in FirehoseFrame.commit(seq: seq, did: did, result: result, blocks: proof, since: since) }))
         repo = Repository(trusting: next.commit, commitCID: next.commitCID, mst: next.mst, store: store.blocks(of: did))
         if let event { publish(event) }
         return WriteOutcome(results: results, commit: result.commitCID, rev: rev, result: result)

@@ -11,7 +11,7 @@ struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Repositories, blobs and crawling (com.atproto.sync).",
-        subcommands: [GetRepo.self, ListBlobs.self, NotifyOfUpdate.self, RequestCrawl.self]
+        subcommands: [GetRepo.self, ListBlobs.self, NotifyOfUpdate.self, RequestCrawl.self, Subscribe.self]
     )
 
     struct GetRepo: AsyncParsableCommand {
@@ -126,6 +126,57 @@ struct SyncCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension SyncCommand {
+    struct Subscribe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "subscribe", abstract: "Print a host's repo event stream (subscribeRepos) as JSON lines.")
+
+        @Option(help: "Start after this sequence number (default: live events only).") var cursor: Int64?
+        @Option(help: "Stop after this many events.") var count: Int?
+        @OptionGroup var client: ClientOptions
+
+        func validate() throws {
+            if let cursor, cursor < 0 { throw ValidationError("--cursor must not be negative") }
+            if let count, count < 1 { throw ValidationError("--count must be positive") }
+        }
+
+        func run() async throws {
+            var seen = 0
+            for try await event in try client.client().sync.subscribeRepos(cursor: cursor) {
+                try printJSON(Self.json(event))
+                seen += 1
+                if let count, seen >= count { return }
+            }
+        }
+
+        static func json(_ event: RepoEvent) -> [String: Any] {
+            switch event {
+            case .commit(let c):
+                return [
+                    "type": "#commit", "seq": c.seq, "repo": c.repo.description, "commit": c.commit.description, "rev": c.rev.description,
+                    "since": orNull(c.since?.description), "prevData": orNull(c.prevData?.description), "time": c.time, "blocks": c.blocks.count,
+                    "ops": c.ops.map { op -> [String: Any] in
+                        ["action": op.action.rawValue, "path": op.path.description, "cid": orNull(op.cid?.description), "prev": orNull(op.prev?.description)]
+                    },
+                ]
+            case .identity(let seq, let did, let handle, let time):
+                return ["type": "#identity", "seq": seq, "did": did.description, "handle": orNull(handle), "time": time]
+            case .account(let seq, let did, let active, let status, let time):
+                return ["type": "#account", "seq": seq, "did": did.description, "active": active, "status": orNull(status), "time": time]
+            case .sync(let seq, let did, let rev, let time):
+                return ["type": "#sync", "seq": seq, "did": did.description, "rev": rev, "time": time]
+            case .info(let name, let message):
+                return ["type": "#info", "name": name, "message": orNull(message)]
+            case .unknown(let type, let body):
+                return ["type": type, "body": String(decoding: body.jsonData(), as: UTF8.self)]
+            }
+        }
+    }
+}
+
+/// `value`, or JSON null.
+func orNull(_ value: String?) -> Any { value ?? NSNull() }
 
 /// Download progress on stderr: redrawn in place on a terminal, one summary
 /// line otherwise.

@@ -1,0 +1,80 @@
+import ATCrypto
+import ATData
+import ATSyntax
+
+extension MST {
+    /// The tree before `ops`: creates removed, updates and deletes put back
+    /// to their `prev`, in reverse order.
+    ///
+    /// - Throws: ``RepoError/Code/missingBlock`` (with the block's CID) when a
+    ///   subtree the inversion needs is not loaded; ``RepoError/Code/keyNotFound``
+    ///   when an op does not match the tree.
+    public func inverting(_ ops: [RecordOp]) throws(RepoError) -> MST {
+        var tree = self
+        for op in ops.reversed() {
+            let key = op.path.key
+            guard try tree.get(key) == op.cid else {
+                throw RepoError(.keyNotFound, "\(op.path) is not \(op.cid.map(\.description) ?? "absent") in the commit's tree")
+            }
+            switch op.action {
+            case .create:
+                tree = try tree.removing(key)
+            case .update, .delete:
+                guard let prev = op.prev else { throw RepoError(.malformedBlock, "the \(op.action.rawValue) of \(op.path) has no prev") }
+                tree = try tree.inserting(key, prev)
+            }
+        }
+        return tree
+    }
+}
+
+/// What a firehose commit carries so that a consumer can check it without
+/// the rest of the repository: the signed commit, its new blocks, and the
+/// MST nodes needed to invert its operations back to the previous root.
+public enum CommitProof {
+    /// The blocks to send with a commit: `newBlocks`, plus the unchanged MST
+    /// nodes (read from `store`) that inverting `ops` from `root` touches.
+    public static func blocks(
+        root: CID, ops: [RecordOp], newBlocks: [(cid: CID, bytes: [UInt8])], from store: some BlockStore
+    ) throws -> [(cid: CID, bytes: [UInt8])] {
+        var blocks = newBlocks
+        let slice = MemoryBlockStore(Dictionary(newBlocks.map { ($0.cid, $0.bytes) }, uniquingKeysWith: { a, _ in a }))
+        // Each missing node is fetched and the inversion retried; a tree is only so deep.
+        for _ in 0..<256 {
+            do {
+                _ = try MST.loadPartial(root: root, from: slice).inverting(ops)
+                return blocks
+            } catch let error as RepoError where error.code == .missingBlock {
+                guard let cid = error.cid, slice.get(cid) == nil else { throw error }
+                let bytes = try store.require(cid)
+                slice.put(cid, bytes)
+                blocks.append((cid, bytes))
+            }
+        }
+        throw RepoError(.missingBlock, "the inversion needs more blocks than a tree can have")
+    }
+
+    /// Verifies a firehose commit in one call: every block against its CID,
+    /// the commit's signature with `key`, its DID and revision, the ops
+    /// against the new tree, and the inversion of the ops back to `prevData`
+    /// (when given), using only the blocks in `car`.
+    ///
+    /// - Returns: the verified commit.
+    public static func verify(
+        car: [UInt8], commit commitCID: CID, repo: DID, rev: TID?, ops: [RecordOp], prevData: CID?, key: some PublicKey
+    ) throws -> Commit {
+        let store = try CARBlockStore(car: car)
+        let bytes = try store.require(commitCID)
+        guard CID.compute(bytes, codec: .dagCBOR) == commitCID else { throw RepoError(.commitHashMismatch, "commit \(commitCID) does not hash to its CID") }
+        let commit = try Commit(decoding: bytes)
+        try commit.verify(with: key)
+        guard commit.did == repo else { throw RepoError(.malformedBlock, "the commit is for \(commit.did), not \(repo)") }
+        if let rev, commit.rev != rev { throw RepoError(.malformedBlock, "the commit's rev is \(commit.rev?.description ?? "none"), not \(rev)") }
+        let after = try MST.loadPartial(root: commit.data, from: store)
+        let before = try after.inverting(ops)
+        if let prevData, before.rootCID != prevData {
+            throw RepoError(.nodeHashMismatch, "inverting the ops gives \(before.rootCID), not prevData \(prevData)")
+        }
+        return commit
+    }
+}
