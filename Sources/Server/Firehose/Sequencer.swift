@@ -27,18 +27,23 @@ final class Sequencer: Sendable {
 
     /// Publishes an event once every earlier one is out.
     func publish(_ event: SequencedEvent) {
-        state.withLock { state in
+        // Ending a stream runs its termination handler, which takes the lock:
+        // the dropped subscribers are finished after it is released.
+        let dropped = state.withLock { state in
+            var dropped = [AsyncThrowingStream<SequencedEvent, any Error>.Continuation]()
             state.held[event.seq] = event
             while let ready = state.held.removeValue(forKey: state.next) {
                 state.next += 1
                 for (id, subscriber) in state.subscribers {
                     if case .dropped = subscriber.yield(ready) {
-                        subscriber.finish(throwing: End.tooSlow)
                         state.subscribers[id] = nil
+                        dropped.append(subscriber)
                     }
                 }
             }
+            return dropped
         }
+        for subscriber in dropped { subscriber.finish(throwing: End.tooSlow) }
     }
 
     /// A live stream of events from now on, and the sequence number before it.
