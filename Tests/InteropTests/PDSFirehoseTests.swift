@@ -19,14 +19,31 @@ struct PDSFirehoseTests {
         ["$type": "app.bsky.feed.post", "text": .string(text), "createdAt": "2024-01-01T00:00:00.000Z"]
     }
 
-    /// The first `count` events from `cursor`.
-    func events(_ client: Bluesky, from cursor: Int64?, count: Int) async throws -> [RepoEvent] {
-        var out = [RepoEvent]()
-        for try await event in client.sync.subscribeRepos(cursor: cursor) {
-            out.append(event)
-            if out.count == count { break }
+    /// The first `count` events from `cursor`, within 30 seconds; `onEvent`
+    /// runs after each one (to write once the stream is caught up, say).
+    func events(
+        _ client: Bluesky, from cursor: Int64?, count: Int, onEvent: @escaping @Sendable (Int) async throws -> Void = { _ in }
+    ) async throws -> [RepoEvent] {
+        try await withThrowingTaskGroup(of: [RepoEvent]?.self) { group in
+            group.addTask {
+                var out = [RepoEvent]()
+                for try await event in client.sync.subscribeRepos(cursor: cursor) {
+                    out.append(event)
+                    if out.count == count { break }
+                    try await onEvent(out.count)
+                }
+                return out
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(30))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let events = first else {
+                throw ToolError("fewer than \(count) firehose events within 30 s")
+            }
+            return events
         }
-        return out
     }
 
     @Test func everyCommitVerifiesBackToPrevData() async throws {
@@ -106,14 +123,16 @@ struct PDSFirehoseTests {
         let info = try await base.server.createAccount(handle: try Handle("live\(UInt32.random(in: 0..<UInt32.max)).test"), password: "pw")
         var client = base
         client.bearer = .token(info.accessJwt)
-        // Live: subscribed before the write, without a cursor.
-        let live = Task { try await events(base, from: nil, count: 1) }
-        try await Task.sleep(for: .milliseconds(300))
-        let written = try await client.repo.createRecord(repo: .did(info.did), collection: post, record: record("live"))
-        let received = try await live.value
-        guard case .commit(let commit) = received.first else { Issue.record("no commit: \(received)"); return }
-        #expect(commit.commit == written.commit?.cid)
-        #expect(commit.ops.map(\.path.description) == ["app.bsky.feed.post/\(written.uri.recordKey!)"])
+        // Live: the commit is written only once the stream has replayed the
+        // account's two events, so it arrives on the live path.
+        let writer = client, did = info.did, post = self.post, value = record("live")
+        let received = try await events(base, from: 0, count: 3) { seen in
+            if seen == 2 { _ = try await writer.repo.createRecord(repo: .did(did), collection: post, record: value) }
+        }
+        guard case .commit(let commit) = received.last else { Issue.record("no commit: \(received)"); return }
+        let written = try await client.sync.getLatestCommit(did: info.did)
+        #expect(commit.commit == written.cid)
+        #expect(commit.ops.count == 1 && commit.ops[0].action == .create)
 
         let future = await #expect(throws: BlueskyError.self) { _ = try await events(base, from: 1_000_000_000, count: 1) }
         #expect(future?.kind == .xrpc("FutureCursor"))

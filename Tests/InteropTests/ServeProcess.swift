@@ -1,5 +1,15 @@
 import Foundation
+import Synchronization
 import TestSupport
+
+/// Servers this test process started, killed when it exits, so that none
+/// outlives the run (the suites' shared servers are never deinitialised).
+let startedServers = Mutex<Set<Int32>>([])
+let killServersAtExit: Void = {
+    atexit {
+        for pid in startedServers.withLock({ $0 }) { kill(pid, SIGKILL) }
+    }
+}()
 
 /// `bsky serve` as a child process on loopback, on its own data directory.
 final class ServeProcess: @unchecked Sendable {
@@ -20,6 +30,9 @@ final class ServeProcess: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
+        _ = killServersAtExit
+        let pid = process.processIdentifier
+        startedServers.withLock { _ = $0.insert(pid) }
         let line = try PeerServer.readLine(stdout.fileHandleForReading, timeout: 60)
         guard let range = line.range(of: "http://[^ ]+", options: .regularExpression), let url = URL(string: String(line[range])) else {
             throw ToolError("bsky serve printed \(line)")
