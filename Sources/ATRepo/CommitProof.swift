@@ -54,6 +54,22 @@ public enum CommitProof {
         throw RepoError(.missingBlock, "the inversion needs more blocks than a tree can have")
     }
 
+    /// Verifies the root commit of a CAR that need not hold the whole
+    /// repository (a `since` diff, say): the commit block against its CID,
+    /// its signature with `key`, and its DID.
+    ///
+    /// - Returns: the verified commit.
+    public static func verifyRoot(car: [UInt8], repo: DID, key: some PublicKey) throws -> Commit {
+        let store = try CARBlockStore(car: car)
+        guard let root = store.header.roots.first else { throw RepoError(.malformedBlock, "the CAR has no root") }
+        let bytes = try store.require(root)
+        guard CID.compute(bytes, codec: .dagCBOR) == root else { throw RepoError(.commitHashMismatch, "commit \(root) does not hash to its CID") }
+        let commit = try Commit(decoding: bytes)
+        try commit.verify(with: key)
+        guard commit.did == repo else { throw RepoError(.malformedBlock, "the commit is for \(commit.did), not \(repo)") }
+        return commit
+    }
+
     /// Verifies a firehose commit in one call: every block against its CID,
     /// the commit's signature with `key`, its DID and revision, the ops
     /// against the new tree, and the inversion of the ops back to `prevData`

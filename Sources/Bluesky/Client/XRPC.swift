@@ -64,11 +64,7 @@ extension Bluesky {
     /// Sends `call` and reads its output in the atproto JSON data model.
     func dataValue(_ call: XRPCCall, options: CallOptions) async throws(BlueskyError) -> DataValue {
         let (_, body) = try await data(call, options: options)
-        do {
-            return try DataValue(json: Data(body))
-        } catch {
-            throw BlueskyError(kind: .decoding, status: 200, rawBody: body, detail: "\(call.nsid): \(error.message)")
-        }
+        return try Repo.parse(body, call.nsid)
     }
 
     /// Sends `call` and ignores any output.

@@ -26,13 +26,6 @@ public struct DiskBlobStore: BlobStore {
         try Self.writeAtomically(Data(mimeType.utf8), to: dir.appendingPathComponent(cid.description + ".type"))
     }
 
-    public func get(did: DID, cid: CID) throws -> (bytes: [UInt8], mimeType: String)? {
-        let file = directory(did).appendingPathComponent(cid.description)
-        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
-        let type = FileManager.default.contents(atPath: file.path + ".type").map { String(decoding: $0, as: UTF8.self) }
-        return ([UInt8](data), type ?? "application/octet-stream")
-    }
-
     public func exists(did: DID, cid: CID) -> Bool {
         FileManager.default.fileExists(atPath: directory(did).appendingPathComponent(cid.description).path)
     }

@@ -140,8 +140,6 @@ public protocol RepoSnapshot: Sendable {
 public protocol BlobStore: Sendable {
     /// Stores a blob for `did`.
     func put(did: DID, cid: CID, bytes: [UInt8], mimeType: String) throws
-    /// A blob's bytes and MIME type.
-    func get(did: DID, cid: CID) throws -> (bytes: [UInt8], mimeType: String)?
     /// Whether `did` has the blob.
     func exists(did: DID, cid: CID) -> Bool
     /// A blob's size and MIME type, without its bytes.

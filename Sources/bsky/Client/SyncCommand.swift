@@ -49,13 +49,7 @@ struct SyncCommand: AsyncParsableCommand {
                     report["data"] = repo.commit.data.description
                 } else {
                     // A diff has only the new blocks: check the commit's signature.
-                    let reader = try CARReader(car)
-                    guard let root = reader.header.roots.first, let block = try reader.blocks().first(where: { $0.cid == root }) else {
-                        throw CLIFailure("\(output): the root commit is not in the CAR")
-                    }
-                    let commit = try Commit(decoding: Array(block.data))
-                    try commit.verify(with: publicKey)
-                    guard commit.did == did else { throw CLIFailure("the commit is for \(commit.did), not \(did)") }
+                    let commit = try CommitProof.verifyRoot(car: car, repo: did, key: publicKey)
                     report["rev"] = commit.rev?.description
                     report["data"] = commit.data.description
                 }
