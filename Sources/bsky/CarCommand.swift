@@ -14,7 +14,7 @@ struct CarCommand: AsyncParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Decode a CAR file and check every block against its CID; with --repo, verify it as a repository.")
+            abstract: "Decode a CAR file and check every block: its hash, an atproto CID, canonical DAG-CBOR; with --repo, verify it as a repository.")
 
         @Argument(help: "The CAR file.") var file: String
         @Flag(help: "Print {\"roots\":[…],\"blocks\":N,\"bytes\":N} on stdout (with --repo, also did, rev, data and records).")
@@ -26,13 +26,32 @@ struct CarCommand: AsyncParsableCommand {
             if key != nil, !repo { throw ValidationError("--key needs --repo") }
         }
 
+        /// Beyond its hash, a block of an atproto CAR must have a CIDv1 with
+        /// SHA-256 and the dag-cbor or raw codec, and dag-cbor blocks must be
+        /// canonical DAG-CBOR.
+        static func checkATProtoBlock(_ cid: CID, _ data: UnsafeRawBufferPointer, index: Int) throws(DataError) {
+            guard cid.isATProtoBlessed else {
+                throw DataError(.invalidCID, "\(cid) is not an atproto CID (CIDv1, sha-256, dag-cbor or raw; codec here: \(cid.codec))", blockIndex: index)
+            }
+            guard cid.codec == .dagCBOR else { return }
+            do { try DAGCBOR.validate(data) } catch {
+                var error = error
+                error.blockIndex = index
+                throw error
+            }
+        }
+
         func run() throws {
             let bytes = try readFile(file)
             let reader: CARReader
             let count: Int
             do {
                 reader = try CARReader(bytes)
-                count = try reader.forEachBlock { _, _ in }
+                var index = 0
+                count = try reader.forEachBlock { (cid, data) throws(DataError) in
+                    defer { index += 1 }
+                    try Self.checkATProtoBlock(cid, data, index: index)
+                }
             } catch {
                 throw CLIFailure("\(file): \(error)")
             }

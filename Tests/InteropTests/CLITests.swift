@@ -43,6 +43,35 @@ struct CLITests {
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
+    /// A flipped codec bit keeps the hash right, so only the CID form gives
+    /// it away: 0x71 (dag-cbor) becomes 0x70 (dag-pb), as a random bit flip
+    /// in a third-party CAR once did.
+    @Test func verifyRejectsNonATProtoCIDsAndNonCanonicalBlocks() throws {
+        let (url, bytes, _) = try Self.sampleCAR()
+        let reader = try CARReader(bytes)
+        let last = try reader.blocks().last!
+        let cidBytes = last.cid.bytes
+        // The section of the last block: varint length, CID, data.
+        let cidStart = bytes.count - last.data.count - cidBytes.count
+        #expect(Array(bytes[cidStart..<(cidStart + cidBytes.count)]) == cidBytes)
+        var dagPB = bytes
+        dagPB[cidStart + 1] ^= 0x01
+        try Data(dagPB).write(to: url)
+        let codec = try Tools.runBsky(["car", "verify", url.path])
+        #expect(codec.status == 1)
+        #expect(codec.stderr.contains("invalidCID"), "\(codec.stderr)")
+        #expect(codec.stderr.contains("block 19"), "\(codec.stderr)")
+
+        // A block whose bytes hash right but are not canonical: a float.
+        let float: [UInt8] = [0xA1, 0x61, 0x66, 0xFB, 0x3F, 0xF8, 0, 0, 0, 0, 0, 0]
+        let cid = CID.compute(float)
+        try Data(CARWriter.encode(roots: [cid], blocks: [(cid, float)])).write(to: url)
+        let nonCanonical = try Tools.runBsky(["car", "verify", url.path])
+        #expect(nonCanonical.status == 1)
+        #expect(nonCanonical.stderr.contains("floatNotAllowed"), "\(nonCanonical.stderr)")
+        #expect(nonCanonical.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test func missingFileAndUsageErrors() throws {
         let missing = try Tools.runBsky(["car", "verify", "/nonexistent/file.car"])
         #expect(missing.status == 1)
