@@ -79,6 +79,19 @@ public enum CommitProof {
     public static func verify(
         car: [UInt8], commit commitCID: CID, repo: DID, rev: TID?, ops: [RecordOp], prevData: CID?, key: some PublicKey
     ) throws -> Commit {
+        try verifiedChange(car: car, commit: commitCID, repo: repo, rev: rev, ops: ops, prevData: prevData, key: key).commit
+    }
+
+    /// Verifies a firehose commit like ``verify(car:commit:repo:rev:ops:prevData:key:)``,
+    /// and also works out what a mirror of the repository must store and drop
+    /// to follow it, from the slice alone: the new commit, MST nodes and
+    /// records, and the replaced nodes and records.
+    ///
+    /// - Throws: ``RepoError/Code/missingBlock`` when the slice lacks a block
+    ///   of a created or updated record, or a node the change needs.
+    public static func verifiedChange(
+        car: [UInt8], commit commitCID: CID, repo: DID, rev: TID?, ops: [RecordOp], prevData: CID?, key: some PublicKey
+    ) throws -> VerifiedCommit {
         let store = try CARBlockStore(car: car)
         let bytes = try store.require(commitCID)
         guard CID.compute(bytes, codec: .dagCBOR) == commitCID else { throw RepoError(.commitHashMismatch, "commit \(commitCID) does not hash to its CID") }
@@ -91,6 +104,36 @@ public enum CommitProof {
         if let prevData, before.rootCID != prevData {
             throw RepoError(.nodeHashMismatch, "inverting the ops gives \(before.rootCID), not prevData \(prevData)")
         }
-        return commit
+        let (newNodes, removedNodes) = try after.nodeChanges(from: before)
+        var newBlocks: [(cid: CID, bytes: [UInt8])] = [(commitCID, bytes)]
+        newBlocks += newNodes.map { ($0.cid, $0.bytes) }
+        var removed = removedNodes
+        for op in ops {
+            if let prev = op.prev { removed.append(prev) }
+            guard let cid = op.cid else { continue }
+            guard let record = store.get(cid) else { throw RepoError(.missingBlock, "the record block \(cid) of \(op.path) is missing", cid: cid) }
+            guard CID.compute(record, codec: cid.codec) == cid else { throw RepoError(.nodeHashMismatch, "record \(cid) does not hash to its CID") }
+            newBlocks.append((cid, record))
+        }
+        return VerifiedCommit(commit: commit, commitCID: commitCID, data: commit.data, prevData: before.rootCID, newBlocks: newBlocks, removed: removed)
     }
+}
+
+/// A firehose commit that verified, with what following it changes in a
+/// mirror of the repository.
+public struct VerifiedCommit: Sendable {
+    /// The signed commit.
+    public let commit: Commit
+    /// Its CID.
+    public let commitCID: CID
+    /// The MST root after the commit.
+    public let data: CID
+    /// The MST root before it, as the inversion computed it.
+    public let prevData: CID
+    /// The blocks to store: the commit, the new MST nodes and the records
+    /// the ops create or update.
+    public let newBlocks: [(cid: CID, bytes: [UInt8])]
+    /// The blocks the commit replaces: MST nodes, and the previous records of
+    /// updated and deleted paths (which other paths may still hold).
+    public let removed: [CID]
 }

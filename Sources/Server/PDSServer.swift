@@ -6,7 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// `bsky serve`: the PDS with its PLC directory role, on Hummingbird.
+/// `bsky serve`: the PDS with its PLC directory role, and the relay, on Hummingbird.
 public enum PDSServer {
     /// Builds the application for `config`. The URL it announces is
     /// `config.publicURL`, else `http://host:port` (a free port is chosen
@@ -16,15 +16,9 @@ public enum PDSServer {
     ) async throws -> some ApplicationProtocol {
         var config = config
         if config.port == 0 { config.port = try freePort(host: config.host) }
-        let publicURL = config.publicURL ?? URL(string: "http://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(config.port)")!
+        let publicURL = config.publicURL ?? baseURL(host: config.host, port: config.port)
         let pds = try await PDS.open(config: config, publicURL: publicURL, logger: logger)
-        let router = Router(context: PDSRequestContext.self)
-        router.middlewares.add(JSONErrorMiddleware())
-        router.middlewares.add(CORSMiddleware(
-            allowOrigin: .all,
-            allowHeaders: [.accept, .authorization, .contentType, .origin, HTTPField.Name("atproto-proxy")!, HTTPField.Name("atproto-accept-labelers")!],
-            allowMethods: [.get, .head, .post, .options],
-            exposedHeaders: ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After"]))
+        let router = makeRouter()
         var methods = XRPCMethods()
         pds.registerServerMethods(&methods)
         pds.registerRepoMethods(&methods)
@@ -32,17 +26,63 @@ public enum PDSServer {
         methods.register(on: router, limiter: RateLimiter(), logger: logger)
         pds.registerPLCRoutes(on: router)
         router.get("/") { _, _ in "This is an AT Protocol PDS (bluesky-swift), with a PLC directory at /did:plc:…\n" }
-        router.get("/xrpc/_health") { _, _ in Response.json(["version": "bluesky-swift 0.1"]) }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) { request, _, _ in pds.firehoseUpgrade(request) },
+            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) { request, _, _ in pds.firehose.upgrade(request) },
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "bsky"),
-            onServerRunning: { _ in await onReady(publicURL) },
+            onServerRunning: { _ in
+                await onReady(publicURL)
+                pds.announceToCrawlers()
+            },
             logger: logger)
     }
 
+    /// The relay role on its own port: crawl requests, mirrored repositories
+    /// and the combined firehose. Crawling resumes when the server runs and
+    /// stops when it shuts down.
+    public static func relayApplication(
+        config: RelayConfig, logger: Logger, onReady: @escaping @Sendable (URL) async -> Void = { _ in }
+    ) async throws -> some ApplicationProtocol {
+        var config = config
+        if config.port == 0 { config.port = try freePort(host: config.host) }
+        let publicURL = config.publicURL ?? baseURL(host: config.host, port: config.port)
+        let relay = try Relay.open(config: config, publicURL: publicURL, logger: logger)
+        let router = makeRouter()
+        var methods = XRPCMethods()
+        relay.registerMethods(&methods)
+        methods.register(on: router, limiter: RateLimiter(), logger: logger)
+        relay.registerAdminRoutes(on: router)
+        router.get("/") { _, _ in "This is an AT Protocol relay (bluesky-swift)\n" }
+        var app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) { request, _, _ in relay.firehose.upgrade(request) },
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "bsky-relay"),
+            onServerRunning: { _ in await onReady(publicURL) },
+            logger: logger)
+        app.addServices(relay)
+        return app
+    }
+
+    /// The router both roles start from: JSON errors, CORS and `/xrpc/_health`.
+    static func makeRouter() -> Router<PDSRequestContext> {
+        let router = Router(context: PDSRequestContext.self)
+        router.middlewares.add(JSONErrorMiddleware())
+        router.middlewares.add(CORSMiddleware(
+            allowOrigin: .all,
+            allowHeaders: [.accept, .authorization, .contentType, .origin, HTTPField.Name("atproto-proxy")!, HTTPField.Name("atproto-accept-labelers")!],
+            allowMethods: [.get, .head, .post, .options],
+            exposedHeaders: ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After"]))
+        router.get("/xrpc/_health") { _, _ in Response.json(["version": "bluesky-swift 0.1"]) }
+        return router
+    }
+
+    /// `http://host:port`, with IPv6 in brackets.
+    public static func baseURL(host: String, port: Int) -> URL {
+        URL(string: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")!
+    }
+
     /// A port that is free on `host` right now.
-    static func freePort(host: String) throws -> Int {
+    public static func freePort(host: String) throws -> Int {
         let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: host, port: 0).wait()
         defer { try? channel.close().wait() }
         guard let port = channel.localAddress?.port else { throw StorageError(.io, "no free port on \(host)") }

@@ -34,6 +34,11 @@ public struct ServerConfig: Sendable {
     public var synchronous: String
     /// How far back, in seconds, the firehose can be replayed from a cursor.
     public var firehoseWindow: TimeInterval = 72 * 3600
+    /// Relays to ask for a crawl (`requestCrawl`) at start-up.
+    public var crawlers: [URL] = []
+    /// When set, the crawlers also get `notifyOfUpdate` after writes, at most
+    /// once per this many seconds.
+    public var notifyInterval: TimeInterval?
 
     /// The defaults: `./bsky-data`, 127.0.0.1:2583, handles under `.test`,
     /// the embedded PLC, open sign-up, 1 MiB JSON, 50 MiB blobs, 5,000 writes

@@ -3,16 +3,23 @@ import Foundation
 import Hummingbird
 import Logging
 import Server
+import ServiceLifecycle
 
-/// `bsky serve`: the PDS, with its PLC directory, on embedded SQLite.
+/// `bsky serve`: the PDS with its PLC directory, and the relay, on embedded SQLite.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run a PDS (with a PLC directory for local identities) on embedded SQLite.",
+        abstract: "Run a PDS (with a PLC directory for local identities) and a relay, on embedded SQLite.",
         discussion: """
+            By default both roles run: the PDS on --port, the relay on --relay-port, and the PDS asks the relay to crawl it. \
+            --role pds or --role relay runs one of them. \
             Every option can also come from the environment variable named in its help. \
             SIGINT and SIGTERM stop the server after the requests in flight; every acknowledged write is on disk.
             """)
+
+    enum Role: String, ExpressibleByArgument, CaseIterable { case all, pds, relay }
+
+    @Option(help: "What to run: all, pds or relay ($BSKY_ROLE; default all).") var role: Role?
 
     @Option(help: "The data directory: database, blobs, keys ($BSKY_DATA; default ./bsky-data).") var data: String?
     @Option(help: "The address to listen on ($BSKY_HOST; default 127.0.0.1).") var host: String?
@@ -29,6 +36,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "bcrypt's cost, 4 to 31 ($BSKY_BCRYPT_COST; default 10).") var bcryptCost: Int?
     @Option(help: "SQLite synchronous mode: NORMAL survives a crash of the process, FULL also a power cut ($BSKY_SYNCHRONOUS).")
     var synchronous: String?
+    @Option(help: "A relay the PDS asks to crawl it at start-up; repeatable ($BSKY_CRAWLERS, comma-separated).") var crawler: [String] = []
+    @Option(help: "Also send the crawlers notifyOfUpdate after writes, at most once per this many seconds ($BSKY_NOTIFY_INTERVAL).")
+    var notifyInterval: Int?
+    @Option(help: "The relay's port, 0 for any free one ($BSKY_RELAY_PORT; default 2584).") var relayPort: Int?
+    @Option(help: "The URL clients reach the relay at ($BSKY_RELAY_PUBLIC_URL; default http://HOST:RELAY_PORT).") var relayPublicURL: String?
+    @Flag(help: "Let the relay crawl private, loopback and link-local hosts ($BSKY_RELAY_ALLOW_PRIVATE=1). Off: the SSRF guard.")
+    var relayAllowPrivate = false
+    @Option(help: "A host the relay never crawls; repeatable ($BSKY_RELAY_BANNED, comma-separated).") var relayBan: [String] = []
+    @Option(help: "Events per host the relay takes: N/SECONDS or off ($BSKY_RELAY_HOST_LIMIT; default 1000/1).") var relayHostLimit: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -70,11 +86,58 @@ struct ServeCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "bsky")
         logger.logLevel = env["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
-        let dataPath = config.dataDirectory.path
-        let app = try await PDSServer.application(config: config, logger: logger) { url in
-            writeLine("bsky serve: PDS and PLC directory listening on \(url.absoluteString) (data in \(dataPath))")
+        let role = try role ?? value(nil, "BSKY_ROLE").map { text in
+            guard let role = Role(rawValue: text) else { throw ValidationError("$BSKY_ROLE must be all, pds or relay") }
+            return role
+        } ?? .all
+        if config.port == 0, role != .relay { config.port = try PDSServer.freePort(host: config.host) }
+        let pdsURL = config.publicURL ?? PDSServer.baseURL(host: config.host, port: config.port)
+
+        var relay = RelayConfig(
+            dataDirectory: config.dataDirectory.appendingPathComponent("relay"), host: config.host,
+            plcURL: config.plcURL ?? (role == .relay ? URL(string: "https://plc.directory")! : pdsURL))
+        relay.port = try number(relayPort, "BSKY_RELAY_PORT") ?? relay.port
+        guard (0...65535).contains(relay.port) else { throw ValidationError("--relay-port must be 0 to 65535") }
+        if relay.port == 0, role != .pds { relay.port = try PDSServer.freePort(host: config.host) }
+        relay.publicURL = try url(value(relayPublicURL, "BSKY_RELAY_PUBLIC_URL"), "--relay-public-url")
+        relay.allowPrivateHosts = relayAllowPrivate || ["1", "true", "yes"].contains(env["BSKY_RELAY_ALLOW_PRIVATE"]?.lowercased() ?? "")
+        relay.bannedHosts = Set(relayBan + Self.list(env["BSKY_RELAY_BANNED"]))
+        if let text = value(relayHostLimit, "BSKY_RELAY_HOST_LIMIT") { relay.hostEventLimit = try Self.rule(text, "--relay-host-limit") }
+        relay.adminPassword = config.adminPassword
+        relay.synchronous = config.synchronous
+        let relayURL = relay.publicURL ?? PDSServer.baseURL(host: relay.host, port: relay.port)
+
+        for text in crawler + Self.list(env["BSKY_CRAWLERS"]) {
+            guard let crawlerURL = try url(text, "--crawler") else { continue }
+            config.crawlers.append(crawlerURL)
         }
-        try await app.runService()
+        if let seconds = try number(notifyInterval, "BSKY_NOTIFY_INTERVAL") { config.notifyInterval = TimeInterval(seconds) }
+        if role == .all {
+            // The relay next to the PDS crawls it, though it is on loopback.
+            config.crawlers.append(relayURL)
+            if let host = try? CrawlHost(pdsURL.absoluteString) { relay.trustedHosts.insert(host.description) }
+        }
+
+        let dataPath = config.dataDirectory.path
+        var services = [any Service]()
+        if role != .relay {
+            services.append(try await PDSServer.application(config: config, logger: logger) { url in
+                writeLine("bsky serve: PDS and PLC directory listening on \(url.absoluteString) (data in \(dataPath))")
+            })
+        }
+        if role != .pds {
+            let plc = relay.plcURL.absoluteString
+            services.append(try await PDSServer.relayApplication(config: relay, logger: logger) { url in
+                writeLine("bsky serve: relay listening on \(url.absoluteString) (resolving DIDs with \(plc))")
+            })
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// A comma-separated list from the environment.
+    static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// `N/SECONDS`, or `off`.

@@ -15,17 +15,24 @@ let killServersAtExit: Void = {
 final class ServeProcess: @unchecked Sendable {
     let process: Process
     let data: URL
+    /// The PDS's URL (the relay's for `--role relay`).
     let url: URL
+    /// The relay's URL, when the relay runs.
+    let relayURL: URL?
     private let arguments: [String]
+    private let role: String
 
     /// Starts `bsky serve --port 0` on `data` (a new directory by default) and
-    /// waits for its ready line.
-    init(data: URL? = nil, arguments: [String] = [], port: Int = 0) throws {
+    /// waits for its ready lines. `role` is `pds` (the default: the tests'
+    /// servers run side by side, and a relay each would be noise), `relay` or `all`.
+    init(data: URL? = nil, arguments: [String] = [], port: Int = 0, role: String = "pds") throws {
         self.data = try data ?? Tools.temporaryDirectory()
         self.arguments = arguments
+        self.role = role
         process = Process()
         process.executableURL = Tools.bsky
-        process.arguments = ["serve", "--port", String(port), "--data", self.data.path, "--bcrypt-cost", "4"] + arguments
+        let portOption = role == "relay" ? "--relay-port" : "--port"
+        process.arguments = ["serve", "--role", role, portOption, String(port), "--data", self.data.path, "--bcrypt-cost", "4"] + arguments
         let stdout = Pipe()
         process.standardOutput = stdout
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -33,11 +40,16 @@ final class ServeProcess: @unchecked Sendable {
         _ = killServersAtExit
         let pid = process.processIdentifier
         startedServers.withLock { _ = $0.insert(pid) }
-        let line = try PeerServer.readLine(stdout.fileHandleForReading, timeout: 60)
-        guard let range = line.range(of: "http://[^ ]+", options: .regularExpression), let url = URL(string: String(line[range])) else {
-            throw ToolError("bsky serve printed \(line)")
+        var urls = [URL]()
+        for _ in 0..<(role == "all" ? 2 : 1) {
+            let line = try PeerServer.readLine(stdout.fileHandleForReading, timeout: 60)
+            guard let range = line.range(of: "http://[^ ]+", options: .regularExpression), let url = URL(string: String(line[range])) else {
+                throw ToolError("bsky serve printed \(line)")
+            }
+            urls.append(url)
         }
-        self.url = url
+        self.url = urls[0]
+        self.relayURL = role == "pds" ? nil : urls.last
     }
 
     /// Stops the server with SIGTERM and waits for it.
@@ -56,7 +68,7 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Starts it again on the same data directory and port.
     func restart() throws -> ServeProcess {
-        try ServeProcess(data: data, arguments: arguments, port: url.port ?? 0)
+        try ServeProcess(data: data, arguments: arguments, port: url.port ?? 0, role: role)
     }
 
     deinit { kill() }

@@ -58,6 +58,24 @@ enum FirehoseFrame {
         return message("#account", .map(body))
     }
 
+    /// `#sync`: the repository is now at this commit; earlier state is to be
+    /// dropped. `blocks` is a CAR with the commit block only.
+    static func sync(seq: Int64, did: DID, commit: CID, commitBlock: [UInt8], rev: TID, time: Date = Date()) -> [UInt8] {
+        message("#sync", [
+            "seq": .int(seq), "did": .string(did.description), "rev": .string(rev.description),
+            "blocks": .bytes(CARWriter.encode(roots: [commit], blocks: [(commit, commitBlock)])), "time": .string(timestamp(time)),
+        ])
+    }
+
+    /// A message frame from another host with its `seq` replaced by ours
+    /// (a relay re-sequences the events it mirrors); `nil` when it does not decode.
+    static func resequenced(_ frame: [UInt8], seq: Int64) -> [UInt8]? {
+        guard let (header, length) = try? DAGCBOR.decodePrefix(frame), case .map(var body)? = try? DAGCBOR.decode(Array(frame[length...]))
+        else { return nil }
+        body["seq"] = .int(seq)
+        return DAGCBOR.encode(header) + DAGCBOR.encode(.map(body))
+    }
+
     /// An RFC 3339 time with milliseconds, in UTC.
     static func timestamp(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeZone(separator: .omitted))

@@ -14,13 +14,7 @@ extension PDS {
             guard try account(did) != nil, let snapshot = try repos.snapshot(of: did) else {
                 throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)")
             }
-            // Blocks stream from a snapshot in batches: constant memory, and
-            // commits landing meanwhile do not change what is sent.
-            return .car(roots: [snapshot.root.commit]) { car in
-                try await snapshot.forEachSectionChunk(since: since, batchSize: 2048) { chunk in
-                    try await car.write(framedSections: chunk)
-                }
-            }
+            return .repoExport(snapshot, since: since)
         }
         methods.query("com.atproto.sync.listBlobs") { [self] call in
             let did = try requireRepo(call)

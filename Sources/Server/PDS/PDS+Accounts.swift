@@ -66,8 +66,8 @@ extension PDS {
         }
         let writer = try RepoWriter.create(did: did, key: signingKey, store: repos, publish: publisher)
         cache(writer)
-        sequencer.publish(try events.appendEvent(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: handle) })
-        sequencer.publish(try events.appendEvent(did: did) { FirehoseFrame.account(seq: $0, did: did, active: true) })
+        try firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: handle) }
+        try firehose.append(did: did) { FirehoseFrame.account(seq: $0, did: did, active: true) }
         logger.info("created account \(handle) \(did)")
         var out = try await session(for: account)
         if case .map(var map) = out {

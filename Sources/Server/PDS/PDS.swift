@@ -21,8 +21,7 @@ public final class PDS: Sendable {
     let repos: any RepoStore
     let blobs: any BlobStore
     let plc: PLCDirectory
-    let events: any EventStore
-    let sequencer: Sequencer
+    let firehose: Firehose
     let tokens: TokenIssuer
     let passwords: PasswordHasher
     let secrets: Secrets
@@ -32,6 +31,8 @@ public final class PDS: Sendable {
     let writers = Mutex<[DID: RepoWriter]>([:])
     /// Accounts looked up so far (accounts are never removed or renamed).
     private let knownAccounts = Mutex<[DID: AccountRecord]>([:])
+    /// When the crawlers were last sent `notifyOfUpdate`.
+    let lastNotify = Mutex(Date.distantPast)
     /// Record keys the server picks, for createRecord.
     let recordKeyClock = TIDClock()
 
@@ -60,8 +61,7 @@ public final class PDS: Sendable {
         self.repos = repos
         self.blobs = blobs
         self.plc = PLCDirectory(store: plcStore)
-        self.events = events
-        self.sequencer = Sequencer(latest: try events.eventBounds()?.latest ?? 0)
+        self.firehose = try Firehose(events: events)
         self.secrets = secrets
         self.tokens = await TokenIssuer(secret: try secrets.jwtSecret(), audience: serviceDID)
         self.passwords = PasswordHasher(cost: config.bcryptCost)
@@ -92,7 +92,10 @@ public final class PDS: Sendable {
 
     /// What writers call with their durable events.
     var publisher: @Sendable (SequencedEvent) -> Void {
-        { [sequencer] in sequencer.publish($0) }
+        { [self] in
+            firehose.publish($0)
+            notifyCrawlersIfDue()
+        }
     }
 
     /// The DID of a repo parameter: a DID, or a handle of this server.
@@ -131,10 +134,7 @@ public final class PDS: Sendable {
 
     /// Whether the request carries the admin password (HTTP Basic, user `admin`).
     func isAdmin(_ call: XRPCRequest) -> Bool {
-        guard let password = config.adminPassword, let header = call.request.headers[.authorization],
-            header.lowercased().hasPrefix("basic "),
-            let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) })
-        else { return false }
-        return decoded == "admin:" + password
+        guard let password = config.adminPassword else { return false }
+        return call.isBasicAuth(user: "admin", password: password)
     }
 }

@@ -9,7 +9,7 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
 
     /// The schema version this build writes.
-    public static let schemaVersion = "v2"
+    public static let schemaVersion = "v3"
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -100,6 +100,25 @@ public final class SQLiteStore: Sendable {
                     frame BLOB NOT NULL,
                     time REAL NOT NULL
                 );
+                """)
+        }
+        migrator.registerMigration("v3") { db in
+            // The relay role: hosts it crawls, and the sync state of each mirrored repository.
+            try db.execute(sql: """
+                CREATE TABLE relay_host (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    hostname TEXT NOT NULL UNIQUE,
+                    cursor INTEGER NOT NULL DEFAULT 0,
+                    status TEXT NOT NULL,
+                    first_seen REAL NOT NULL
+                );
+                CREATE TABLE relay_repo (
+                    did TEXT PRIMARY KEY NOT NULL,
+                    host TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    data_cid BLOB
+                );
+                CREATE INDEX relay_repo_host ON relay_repo(host);
                 """)
         }
         return migrator

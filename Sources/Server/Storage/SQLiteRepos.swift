@@ -19,8 +19,13 @@ extension SQLiteStore: RepoStore {
 
     @discardableResult
     public func apply(_ commit: StoredCommit) throws -> SequencedEvent? {
+        try write { db in try Self.apply(commit, in: db) }
+    }
+
+    /// Writes a commit in the current transaction.
+    static func apply(_ commit: StoredCommit, in db: Database) throws -> SequencedEvent? {
         let did = commit.did.description, rev = commit.rev.description
-        return try write { db -> SequencedEvent? in
+        do {
             let putBlock = try db.cachedStatement(sql: """
                 INSERT INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)
                 ON CONFLICT (did, cid) DO UPDATE SET rev = excluded.rev

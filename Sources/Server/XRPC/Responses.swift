@@ -1,3 +1,4 @@
+import ATSyntax
 import ATData
 import Foundation
 import Hummingbird
@@ -30,9 +31,22 @@ extension Response {
             body: ResponseBody { writer in
                 var car = CARWriter(roots: roots, sink: ResponseSink(writer: writer))
                 try await produce(&car)
-                var sink = try await car.finish()
+                let sink = try await car.finish()
                 try await sink.writer.finish(nil)
             })
+    }
+}
+
+extension Response {
+    /// A repository export (`getRepo`): the blocks stream from a snapshot in
+    /// batches, so memory stays flat and commits landing meanwhile do not
+    /// change what is sent. All blocks, or those written after `since`.
+    static func repoExport(_ snapshot: any RepoSnapshot, since: TID?) -> Response {
+        .car(roots: [snapshot.root.commit]) { car in
+            try await snapshot.forEachSectionChunk(since: since, batchSize: 2048) { chunk in
+                try await car.write(framedSections: chunk)
+            }
+        }
     }
 }
 

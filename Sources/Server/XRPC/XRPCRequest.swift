@@ -76,6 +76,14 @@ public struct XRPCRequest: Sendable {
     }
 
     /// The bearer token, or 401 `AuthMissing`.
+    /// Whether the request carries HTTP Basic credentials for `user` with `password`.
+    public func isBasicAuth(user: String, password: String) -> Bool {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
+            let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) })
+        else { return false }
+        return decoded == user + ":" + password
+    }
+
     public func bearer() throws -> String {
         guard let header = request.headers[.authorization], header.count > 7,
             header.prefix(7).lowercased() == "bearer "

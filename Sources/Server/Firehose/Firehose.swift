@@ -1,3 +1,4 @@
+import ATSyntax
 import Foundation
 import HTTPTypes
 import HummingbirdWebSocket
@@ -5,7 +6,32 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-extension PDS {
+/// A `com.atproto.sync.subscribeRepos` stream: persisted events, replayed
+/// from a cursor, then handed out live by a ``Sequencer``. The PDS and the
+/// relay each have one.
+final class Firehose: Sendable {
+    /// The persisted events.
+    let events: any EventStore
+    /// The live events, in order.
+    let sequencer: Sequencer
+
+    /// The firehose over `events`, continuing after the latest one.
+    init(events: any EventStore, queueLimit: Int = 2000) throws {
+        self.events = events
+        self.sequencer = Sequencer(latest: try events.eventBounds()?.latest ?? 0, queueLimit: queueLimit)
+    }
+
+    /// Persists an event (built from its sequence number) and publishes it.
+    @discardableResult
+    func append(did: DID, _ make: (Int64) -> [UInt8]) throws -> SequencedEvent {
+        let event = try events.appendEvent(did: did, make)
+        sequencer.publish(event)
+        return event
+    }
+
+    /// Publishes an event that is already durable.
+    func publish(_ event: SequencedEvent) { sequencer.publish(event) }
+
     /// Serves `com.atproto.sync.subscribeRepos` to one consumer: replays from
     /// `cursor` (within the backfill window), then streams live events.
     ///
@@ -13,7 +39,7 @@ extension PDS {
     /// - A cursor older than the window gets `#info OutdatedCursor`, then the
     ///   oldest events kept.
     /// - A consumer too slow for its queue gets `ConsumerTooSlow` and is dropped.
-    func serveFirehose(cursor: Int64?, send: (_ frame: [UInt8]) async throws -> Void) async throws {
+    func serve(cursor: Int64?, send: (_ frame: [UInt8]) async throws -> Void) async throws {
         let (after, live) = sequencer.subscribe()
         var last = after
         if let cursor {
@@ -47,7 +73,7 @@ extension PDS {
     }
 
     /// The WebSocket upgrade for `subscribeRepos`; other paths stay HTTP.
-    func firehoseUpgrade(_ request: HTTPRequest) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+    func upgrade(_ request: HTTPRequest) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         guard let path = request.path, path.hasPrefix("/xrpc/com.atproto.sync.subscribeRepos") else { return .dontUpgrade }
         let query = URLComponents(string: path)?.queryItems ?? []
         let cursorText = query.first { $0.name == "cursor" }?.value
@@ -59,7 +85,7 @@ extension PDS {
             }
             // A subscription never ends by itself: it ends when the server shuts down.
             try? await cancelWhenGracefulShutdown {
-                try await self.serveFirehose(cursor: cursor) { frame in
+                try await self.serve(cursor: cursor) { frame in
                     try await outbound.write(.binary(ByteBuffer(bytes: frame)))
                 }
             }

@@ -1,0 +1,164 @@
+import ATSyntax
+import Bluesky
+import Foundation
+import Logging
+import Synchronization
+
+extension Relay {
+    /// Follows one host's firehose until the task is cancelled or the host
+    /// is banned, reconnecting with backoff from the stored cursor.
+    func crawl(_ host: CrawlHost, secure: Bool) async {
+        let key = host.description
+        let client = Bluesky(serverURL: host.url(secure: secure), retryConfig: RetryConfig.backoff(maxElapsedTime: .seconds(20)), timeout: .seconds(60))
+        var delay = Duration.seconds(1)
+        while !Task.isCancelled {
+            guard let record = try? hosts.host(key), record.status != .banned else { break }
+            let session = HostSession(host: key, cursor: record.cursor)
+            do {
+                stats.withLock { _ = $0.offline.remove(key) }
+                try await client.sync.subscribeRepoFrames(cursor: record.cursor) { [self] frame in
+                    try await ingest(frame, session: session, client: client)
+                }
+                logger.info("relay: \(key) closed its firehose")
+            } catch let error as BlueskyError where error.name == "FutureCursor" {
+                // The host's sequence went back (it was reset): start over from its beginning.
+                logger.warning("relay: \(key) says cursor \(record.cursor) is in the future; starting from 0")
+                try? hosts.setCursor(0, ofHost: key)
+            } catch {
+                if Task.isCancelled { break }
+                logger.info("relay: \(key) firehose: \(error)")
+            }
+            stats.withLock { _ = $0.offline.insert(key) }
+            if session.received > 0 { delay = .seconds(1) }
+            if session.received == 0 { try? hosts.setStatus(.offline, ofHost: key) }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(60))
+        }
+        stats.withLock { _ = $0.offline.remove(key) }
+    }
+
+    /// Handles one frame of `session`'s host.
+    func ingest(_ frame: [UInt8], session: HostSession, client: Bluesky) async throws {
+        let event = try RepoEvent(frame: frame)
+        if let seq = event.seq {
+            let last = session.last
+            if seq <= last { return }  // replayed again
+            if session.received == 0 { try? hosts.setStatus(.active, ofHost: session.host) }
+            session.received += 1
+            session.last = seq
+            if last > 0, seq != last + 1 {
+                logger.notice("relay: \(session.host) jumped from seq \(last) to \(seq); checking its repositories")
+                await reconcile(session.host, client: client)
+            }
+        }
+        try await throttle(session)
+        switch event {
+        case .commit(let commit):
+            try await mirror(commit, frame: frame, host: session.host, client: client)
+        case .sync(let seq, let did, let rev, _):
+            if let identity = await authorizedIdentity(did, host: session.host), let rev = try? TID(rev) {
+                let mirrored = try hosts.mirroredRepo(did)
+                if mirrored?.rev.map({ $0 < rev }) ?? true {
+                    await resync(did, host: session.host, client: client, identity: identity, reason: "#sync to \(rev)")
+                }
+            }
+            try hosts.setCursor(seq, ofHost: session.host)
+        case .identity(let seq, let did, _, _), .account(let seq, let did, _, _, _):
+            identities.forget(did)
+            if await authorizedIdentity(did, host: session.host) != nil {
+                try firehose.append(did: did) { FirehoseFrame.resequenced(frame, seq: $0) ?? frame }
+            }
+            try hosts.setCursor(seq, ofHost: session.host)
+        case .info(let name, let message):
+            logger.notice("relay: \(session.host) says \(name): \(message ?? "")")
+            if name == "OutdatedCursor" { await reconcile(session.host, client: client) }
+        case .unknown:
+            if let seq = event.seq { try hosts.setCursor(seq, ofHost: session.host) }
+        }
+    }
+
+    /// The per-host event limit: past it, the host is `throttled` until the window ends.
+    private func throttle(_ session: HostSession) async throws {
+        guard let rule = config.hostEventLimit else { return }
+        let now = Date().timeIntervalSince1970
+        let window = now - now.truncatingRemainder(dividingBy: Double(rule.window))
+        if session.windowStart != window {
+            session.windowStart = window
+            session.windowCount = 0
+        }
+        session.windowCount += 1
+        guard session.windowCount > rule.limit else { return }
+        try? hosts.setStatus(.throttled, ofHost: session.host)
+        try await Task.sleep(for: .seconds(window + Double(rule.window) - now))
+        try? hosts.setStatus(.active, ofHost: session.host)
+        session.windowStart = window + Double(rule.window)
+        session.windowCount = 1
+    }
+
+    /// After a gap in a host's sequence: lists its repositories and resyncs
+    /// each mirrored one whose revision differs.
+    func reconcile(_ host: String, client: Bluesky) async {
+        do {
+            var mine = [DID: MirroredRepo]()
+            for repo in try hosts.mirroredRepos(ofHost: host) { mine[repo.did] = repo }
+            for try await page in client.sync.listRepos(limit: 1000) {
+                for listing in page.repos {
+                    let did = listing.did
+                    guard let mirrored = mine[did], mirrored.rev != listing.rev else { continue }
+                    guard let identity = await authorizedIdentity(did, host: host) else { continue }
+                    await resync(did, host: host, client: client, identity: identity, reason: "the host's sequence has a gap")
+                }
+            }
+        } catch {
+            logger.warning("relay: could not list the repositories of \(host): \(error)")
+        }
+    }
+
+    /// The identity of `did` when its PDS is `host`: a host only speaks for
+    /// the accounts it hosts. Re-resolved once on a mismatch (the account
+    /// may have moved).
+    func authorizedIdentity(_ did: DID, host: String) async -> Identity? {
+        if let identity = try? await identities.identity(of: did), identity.host == host { return identity }
+        guard let fresh = try? await identities.identity(of: did, refresh: true), fresh.host == host else {
+            logger.info("relay: \(host) sent an event for \(did), which it does not host")
+            return nil
+        }
+        return fresh
+    }
+}
+
+/// The state of one connection to a host's firehose.
+final class HostSession: Sendable {
+    private struct State {
+        var last: Int64
+        var received = 0
+        var windowStart = 0.0
+        var windowCount = 0
+    }
+    let host: String
+    private let state: Mutex<State>
+
+    init(host: String, cursor: Int64) {
+        self.host = host
+        self.state = Mutex(State(last: cursor))
+    }
+
+    /// The last sequence number handled.
+    var last: Int64 {
+        get { state.withLock { $0.last } }
+        set { state.withLock { $0.last = newValue } }
+    }
+    /// Events received on this connection.
+    var received: Int {
+        get { state.withLock { $0.received } }
+        set { state.withLock { $0.received = newValue } }
+    }
+    var windowStart: Double {
+        get { state.withLock { $0.windowStart } }
+        set { state.withLock { $0.windowStart = newValue } }
+    }
+    var windowCount: Int {
+        get { state.withLock { $0.windowCount } }
+        set { state.withLock { $0.windowCount = newValue } }
+    }
+}

@@ -1,0 +1,141 @@
+import ATData
+import ATSyntax
+import Foundation
+import GRDB
+
+extension SQLiteStore: RelayStore {
+    public func host(_ hostname: String) throws -> HostRecord? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM relay_host WHERE hostname = ?", arguments: [hostname]) }.map(Self.host)
+    }
+
+    public func addHost(_ hostname: String) throws -> HostRecord {
+        try write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO relay_host (hostname, status, first_seen) VALUES (?, ?, ?)",
+                arguments: [hostname, HostStatus.active.rawValue, Date().timeIntervalSince1970])
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM relay_host WHERE hostname = ?", arguments: [hostname]) else {
+                throw StorageError(.corrupt, "the host \(hostname) was not stored")
+            }
+            return try Self.host(row)
+        }
+    }
+
+    public func setStatus(_ status: HostStatus, ofHost hostname: String) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO relay_host (hostname, status, first_seen) VALUES (?, ?, ?)
+                    ON CONFLICT (hostname) DO UPDATE SET status = excluded.status
+                    """,
+                arguments: [hostname, status.rawValue, Date().timeIntervalSince1970])
+        }
+    }
+
+    public func hosts(after cursor: String?, limit: Int) throws -> [HostRecord] {
+        try read { db in
+            let after = try cursor.flatMap { try Int64.fetchOne(db, sql: "SELECT id FROM relay_host WHERE hostname = ?", arguments: [$0]) } ?? 0
+            return try Row.fetchAll(db, sql: "SELECT * FROM relay_host WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
+        }.map(Self.host)
+    }
+
+    public func setCursor(_ seq: Int64, ofHost hostname: String) throws {
+        try write { db in try db.execute(sql: "UPDATE relay_host SET cursor = ? WHERE hostname = ?", arguments: [seq, hostname]) }
+    }
+
+    public func accountCount(ofHost hostname: String) throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM relay_repo WHERE host = ?", arguments: [hostname]) ?? 0 }
+    }
+
+    public func mirroredRepo(_ did: DID) throws -> MirroredRepo? {
+        try read { db in
+            try Row.fetchOne(
+                db, sql: """
+                    SELECT m.did, m.host, m.status, m.data_cid, r.commit_cid, r.rev FROM relay_repo m
+                    LEFT JOIN repo_root r ON r.did = m.did WHERE m.did = ?
+                    """,
+                arguments: [did.description])
+        }.map(Self.mirrored)
+    }
+
+    public func mirroredRepos(ofHost hostname: String) throws -> [MirroredRepo] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: """
+                    SELECT m.did, m.host, m.status, m.data_cid, r.commit_cid, r.rev FROM relay_repo m
+                    LEFT JOIN repo_root r ON r.did = m.did WHERE m.host = ? ORDER BY m.did
+                    """,
+                arguments: [hostname])
+        }.map(Self.mirrored)
+    }
+
+    public func setStatus(_ status: MirrorStatus, of did: DID, host: String) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO relay_repo (did, host, status) VALUES (?, ?, ?)
+                    ON CONFLICT (did) DO UPDATE SET host = excluded.host, status = excluded.status
+                    """,
+                arguments: [did.description, host, status.rawValue])
+        }
+    }
+
+    public func apply(_ commits: [MirroredCommit], host: String, cursor: Int64?) throws -> [SequencedEvent] {
+        try write { db in
+            var events = [SequencedEvent]()
+            let state = try db.cachedStatement(sql: """
+                INSERT INTO relay_repo (did, host, status, data_cid) VALUES (?, ?, 'active', ?)
+                ON CONFLICT (did) DO UPDATE SET host = excluded.host, status = 'active', data_cid = excluded.data_cid
+                """)
+            for commit in commits {
+                if let event = try Self.apply(commit.stored, in: db) { events.append(event) }
+                try state.execute(arguments: [commit.stored.did.description, host, Data(commit.data.bytes)])
+            }
+            if let cursor { try db.execute(sql: "UPDATE relay_host SET cursor = ? WHERE hostname = ?", arguments: [cursor, host]) }
+            return events
+        }
+    }
+
+    public func replace(with snapshot: MirroredSnapshot, host: String) throws -> SequencedEvent {
+        let did = snapshot.did.description, rev = snapshot.rev.description
+        return try write { db in
+            for table in ["block", "record", "record_blob"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did])
+            }
+            let putBlock = try db.cachedStatement(sql: "INSERT OR IGNORE INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)")
+            for block in snapshot.blocks { try putBlock.execute(arguments: [did, Data(block.cid.bytes), rev, Data(block.bytes)]) }
+            let putRecord = try db.cachedStatement(sql: "INSERT OR REPLACE INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
+            for record in snapshot.records { try putRecord.execute(arguments: [did, record.collection, record.rkey, Data(record.cid.bytes)]) }
+            let addBlob = try db.cachedStatement(sql: "INSERT OR REPLACE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
+            for entry in snapshot.blobs {
+                for cid in entry.cids { try addBlob.execute(arguments: [did, entry.collection, entry.rkey, cid.description, rev]) }
+            }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)", arguments: [did, Data(snapshot.commit.bytes), rev])
+            try db.execute(
+                sql: """
+                    INSERT INTO relay_repo (did, host, status, data_cid) VALUES (?, ?, 'active', ?)
+                    ON CONFLICT (did) DO UPDATE SET host = excluded.host, status = 'active', data_cid = excluded.data_cid
+                    """,
+                arguments: [did, host, Data(snapshot.data.bytes)])
+            return try Self.insertEvent(db, did: did, snapshot.event)
+        }
+    }
+
+    private static func host(_ row: Row) throws -> HostRecord {
+        guard let status = HostStatus(rawValue: row["status"]) else { throw StorageError(.corrupt, "a host has an unknown status") }
+        return HostRecord(hostname: row["hostname"], cursor: row["cursor"], status: status, firstSeen: Date(timeIntervalSince1970: row["first_seen"]))
+    }
+
+    private static func mirrored(_ row: Row) throws -> MirroredRepo {
+        guard let did = try? DID(row["did"] as String), let status = MirrorStatus(rawValue: row["status"]) else {
+            throw StorageError(.corrupt, "a relay_repo row is invalid")
+        }
+        var repo = MirroredRepo(did: did, host: row["host"], status: status)
+        if let commit = row["commit_cid"] as Data?, let rev = row["rev"] as String?, let data = row["data_cid"] as Data? {
+            repo.commit = try cid(commit)
+            repo.rev = try tid(rev)
+            repo.data = try cid(data)
+        }
+        return repo
+    }
+}
