@@ -107,7 +107,13 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: ["Server", "ATRepo", "ATData", "ATCrypto", "ATSyntax", "TestSupport"]),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["ATData", "ATCrypto", "ATRepo", "ATSyntax", "Bluesky", "Server", "TestSupport", "bsky"]
+            dependencies: [
+                "ATData", "ATCrypto", "ATRepo", "ATSyntax", "Bluesky", "Server", "TestSupport", "bsky",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

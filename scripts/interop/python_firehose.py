@@ -6,7 +6,8 @@ Usage:
 
 Connects to WS_BASE (ws://host:port/xrpc) from CURSOR, parses COUNT messages
 with parse_subscribe_repos_message (commits' blocks with the SDK's CAR parser),
-and prints one JSON line per message: {"type", "seq", "repo", "ops", "blocks"}.
+and prints one JSON line per message: {"type", "seq", "repo", "ops", "blocks"};
+for #commit and #sync, whether the CAR's root is the commit (of that rev and DID).
 Exits 1 if COUNT messages do not arrive within 30 seconds.
 """
 import json
@@ -28,6 +29,11 @@ def main(base, cursor, count):
             car = CAR.from_bytes(parsed.blocks)
             row.update(repo=parsed.repo, ops=[f"{op.action} {op.path}" for op in parsed.ops], blocks=len(car.blocks),
                        root_is_commit=str(car.root) == str(parsed.commit))
+        elif message.type == "#sync":
+            car = CAR.from_bytes(parsed.blocks)
+            commit = car.blocks.get(car.root)
+            row.update(repo=parsed.did, rev=parsed.rev, blocks=len(car.blocks),
+                       root_is_commit=commit is not None and commit.get("rev") == parsed.rev and commit.get("did") == parsed.did)
         elif hasattr(parsed, "did"):
             row["repo"] = parsed.did
         seen.append(row)

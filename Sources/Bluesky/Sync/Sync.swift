@@ -99,6 +99,25 @@ extension Bluesky {
             }
         }
 
+        /// `com.atproto.sync.listHosts` (a relay), one page.
+        public func listHosts(limit: Int? = nil, cursor: String?, options: CallOptions = .init()) async throws(BlueskyError) -> HostPage {
+            try await client.json(
+                .query("com.atproto.sync.listHosts", [("limit", limit.map(String.init)), ("cursor", cursor)]), options: options)
+        }
+
+        /// `com.atproto.sync.listHosts` (a relay), every page in turn.
+        public func listHosts(limit: Int? = nil, options: CallOptions = .init()) -> Pages<HostPage> {
+            Pages { cursor throws(BlueskyError) in
+                let page = try await listHosts(limit: limit, cursor: cursor, options: options)
+                return (page, page.cursor)
+            }
+        }
+
+        /// `com.atproto.sync.getHostStatus` (a relay): what it knows of one host.
+        public func getHostStatus(hostname: String, options: CallOptions = .init()) async throws(BlueskyError) -> HostInfo {
+            try await client.json(.query("com.atproto.sync.getHostStatus", [("hostname", hostname)]), options: options)
+        }
+
         /// `com.atproto.sync.getRecord`: a CAR with the commit, the MST nodes
         /// on the record's path, and the record: a proof of it (or of its absence).
         public func getRecord(did: DID, collection: NSID, rkey: RecordKey, options: CallOptions = .init()) async throws(BlueskyError) -> [UInt8] {

@@ -71,3 +71,23 @@ public struct BlobData: Sendable, Hashable {
         self.mimeType = mimeType
     }
 }
+
+/// One page of `com.atproto.sync.listHosts`.
+public struct HostPage: Sendable, Hashable, Codable {
+    /// The hosts.
+    public var hosts: [HostInfo]
+    /// Where the next page starts, if there is one.
+    public var cursor: String?
+}
+
+/// A host a relay crawls (`com.atproto.sync.listHosts#host`, `getHostStatus`).
+public struct HostInfo: Sendable, Hashable, Codable {
+    /// The hostname, with a port when it has one.
+    public var hostname: String
+    /// The last sequence number the relay processed from it.
+    public var seq: Int64?
+    /// The accounts the relay mirrors from it.
+    public var accountCount: Int?
+    /// `active`, `idle`, `offline`, `throttled` or `banned`.
+    public var status: String?
+}

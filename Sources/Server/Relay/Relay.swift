@@ -84,11 +84,14 @@ public final class Relay: Service, Sendable {
     /// reconnect).
     func requestCrawl(_ hostname: String) async throws(XRPCError) {
         let host = try CrawlHost(hostname)
+        let banned: Bool
+        do { banned = try hosts.host(host.description)?.status == .banned } catch {
+            logger.error("requestCrawl \(host): \(error)")
+            throw XRPCError.internalError()
+        }
+        if banned { throw XRPCError.named("HostBanned", "\(host) is banned from this relay") }
         let isPrivate = try await policy.check(host)
         do {
-            if try hosts.host(host.description)?.status == .banned {
-                throw XRPCError.named("HostBanned", "\(host) is banned from this relay")
-            }
             let record = try hosts.addHost(host.description)
             if record.status != .active { try hosts.setStatus(.active, ofHost: host.description) }
         } catch let error as XRPCError {
