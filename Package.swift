@@ -93,6 +93,11 @@ let package = Package(
             dependencies: ["ATData", "ATSyntax", "Bluesky"],
             path: "Benchmarks/PDSBench"
         ),
+        .executableTarget(
+            name: "RelayBench",
+            dependencies: ["ATData", "ATSyntax", "Bluesky"],
+            path: "Benchmarks/RelayBench"
+        ),
         // libFuzzer targets; see Fuzz/README.md. A plain build replays inputs instead.
         .target(name: "FuzzSupport"),
         .executableTarget(name: "FuzzDAGCBOR", dependencies: ["ATData", "FuzzSupport"]),

@@ -63,6 +63,29 @@ enum RepoBench {
             }
         }
 
+        // What a relay does with each firehose commit: verify it from its
+        // slice alone (CIDs, signature, inversion to prevData) and work out
+        // the blocks to store and drop.
+        for (name, signer) in [("relay.verify.k256", key), ("relay.verify.p256", p256)] as [(String, any PrivateKey)] {
+            var repo = base
+            var events = [(car: [UInt8], commit: CID, rev: TID?, ops: [RecordOp], prevData: CID)]()
+            for (path, value) in extra {
+                let prevData = repo.mst.rootCID
+                let (next, result) = try repo.applying([.create(path, value)], key: signer, rev: clock.next(), store: store)
+                let slice = try CommitProof.blocks(root: next.mst.rootCID, ops: result.ops, newBlocks: result.newBlocks, from: store)
+                events.append((CARWriter<[UInt8]>.encode(roots: [result.commitCID], blocks: slice.map { ($0.cid, $0.bytes) }),
+                               result.commitCID, next.commit.rev, result.ops, prevData))
+                repo = next
+            }
+            let did = base.did, publicKey = signer.publicKey
+            try measure(name, commits, events.reduce(0) { $0 + $1.car.count }) {
+                for event in events {
+                    _ = try CommitProof.verifiedChange(
+                        car: event.car, commit: event.commit, repo: did, rev: event.rev, ops: event.ops, prevData: event.prevData, key: publicKey)
+                }
+            }
+        }
+
         // Full verification of an n-record repository CAR.
         let built = try Repository.build(did: try DID("did:plc:bench"), key: key, rev: clock.next(), records: recs)
         let car = try built.exportCAR()

@@ -110,7 +110,7 @@ func startServe(data: URL) throws -> (Process, URL) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: bsky)
     process.arguments = [
-        "serve", "--port", "0", "--data", data.path, "--write-limit", "off", "--get-repo-limit", "off", "--synchronous", synchronous,
+        "serve", "--role", "pds", "--port", "0", "--data", data.path, "--write-limit", "off", "--get-repo-limit", "off", "--synchronous", synchronous,
         "--bcrypt-cost", "4",
     ]
     let pipe = Pipe()
