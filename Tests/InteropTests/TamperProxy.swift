@@ -48,7 +48,7 @@ final class TamperProxy: Sendable {
                 return .upgrade([:]) { _, outbound, _ in
                     var configuration = WebSocketClientConfiguration()
                     configuration.maxFrameSize = 16 << 20
-                    try await WebSocketClient.connect(url: wsUpstream + path, configuration: configuration, logger: Logger(label: "proxy")) {
+                    try await WebSocketClient.connect(url: wsUpstream + path, configuration: configuration, logger: { var l = Logger(label: "proxy"); l.logLevel = .critical; return l }()) {
                         inbound, _, _ in
                         for try await message in inbound.messages(maxSize: 16 << 20) {
                             guard case .binary(let buffer) = message else { continue }
@@ -69,7 +69,7 @@ final class TamperProxy: Sendable {
             },
             configuration: .init(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { _ in readyContinuation.finish() },
-            logger: Logger(label: "proxy"))
+            logger: { var l = Logger(label: "proxy"); l.logLevel = .critical; return l }())
         task = Task { try await app.runService() }
         for await _ in ready {}
     }

@@ -14,18 +14,24 @@ extension Relay {
         while !Task.isCancelled {
             guard let record = try? hosts.host(key), record.status != .banned else { break }
             let session = HostSession(host: key, cursor: record.cursor)
+            let pipeline = IngestPipeline(relay: self, session: session, client: client)
             do {
                 stats.withLock { _ = $0.offline.remove(key) }
-                try await client.sync.subscribeRepoFrames(cursor: record.cursor) { [self] frame in
-                    try await ingest(frame, session: session, client: client)
-                }
+                try await client.sync.subscribeRepoFrames(cursor: record.cursor) { frame in try await pipeline.push(frame) }
+                try await pipeline.finish()
                 logger.info("relay: \(key) closed its firehose")
             } catch let error as BlueskyError where error.name == "FutureCursor" {
                 // The host's sequence went back (it was reset): start over from its beginning.
+                try? await pipeline.finish()
                 logger.warning("relay: \(key) says cursor \(record.cursor) is in the future; starting from 0")
                 try? hosts.setCursor(0, ofHost: key)
             } catch {
-                if Task.isCancelled { break }
+                if Task.isCancelled {
+                    pipeline.cancel()
+                    break
+                }
+                // What was read before the failure is still applied.
+                try? await pipeline.finish()
                 logger.info("relay: \(key) firehose: \(error)")
             }
             stats.withLock { _ = $0.offline.insert(key) }
@@ -37,28 +43,34 @@ extension Relay {
         stats.withLock { _ = $0.offline.remove(key) }
     }
 
-    /// Handles one frame of `session`'s host.
-    func ingest(_ frame: [UInt8], session: HostSession, client: Bluesky) async throws {
-        let event = try RepoEvent(frame: frame)
-        if let seq = event.seq {
+    /// Applies one event of `pipeline`'s host, in order: commits through
+    /// ``applyCommit(_:frame:verification:batch:pipeline:)``, the others after
+    /// the batch so far is stored.
+    func apply(_ slot: IngestPipeline.Slot, batch: inout MirrorBatch, pipeline: IngestPipeline) async throws {
+        let (session, client) = (pipeline.session, pipeline.client)
+        if let seq = slot.event.seq {
             let last = session.last
             if seq <= last { return }  // replayed again
             if session.received == 0 { try? hosts.setStatus(.active, ofHost: session.host) }
             session.received += 1
             session.last = seq
             if last > 0, seq != last + 1 {
+                try flush(&batch, host: session.host)
                 logger.notice("relay: \(session.host) jumped from seq \(last) to \(seq); checking its repositories")
                 await reconcile(session.host, client: client)
             }
         }
-        try await throttle(session)
-        switch event {
-        case .commit(let commit):
-            try await mirror(commit, frame: frame, host: session.host, client: client)
+        if case .commit(let commit) = slot.event, let verification = slot.verification {
+            try await applyCommit(commit, frame: slot.frame, verification: await verification.value, batch: &batch, pipeline: pipeline)
+            return
+        }
+        try flush(&batch, host: session.host)
+        switch slot.event {
+        case .commit:
+            break
         case .sync(let seq, let did, let rev, _):
             if let identity = await authorizedIdentity(did, host: session.host), let rev = try? TID(rev) {
-                let mirrored = try hosts.mirroredRepo(did)
-                if mirrored?.rev.map({ $0 < rev }) ?? true {
+                if try head(of: did)?.rev.map({ $0 < rev }) ?? true {
                     await resync(did, host: session.host, client: client, identity: identity, reason: "#sync to \(rev)")
                 }
             }
@@ -66,6 +78,7 @@ extension Relay {
         case .identity(let seq, let did, _, _), .account(let seq, let did, _, _, _):
             identities.forget(did)
             if await authorizedIdentity(did, host: session.host) != nil {
+                let frame = slot.frame
                 try firehose.append(did: did) { FirehoseFrame.resequenced(frame, seq: $0) ?? frame }
             }
             try hosts.setCursor(seq, ofHost: session.host)
@@ -73,12 +86,12 @@ extension Relay {
             logger.notice("relay: \(session.host) says \(name): \(message ?? "")")
             if name == "OutdatedCursor" { await reconcile(session.host, client: client) }
         case .unknown:
-            if let seq = event.seq { try hosts.setCursor(seq, ofHost: session.host) }
+            if let seq = slot.event.seq { try hosts.setCursor(seq, ofHost: session.host) }
         }
     }
 
     /// The per-host event limit: past it, the host is `throttled` until the window ends.
-    private func throttle(_ session: HostSession) async throws {
+    func throttle(_ session: HostSession) async throws {
         guard let rule = config.hostEventLimit else { return }
         let now = Date().timeIntervalSince1970
         let window = now - now.truncatingRemainder(dividingBy: Double(rule.window))

@@ -4,51 +4,71 @@ import ATSyntax
 import Bluesky
 import Foundation
 import Logging
+import ATCrypto
 
 extension Relay {
-    /// Applies a `#commit` when it verifies and continues the mirrored
-    /// repository; resyncs the repository otherwise.
-    func mirror(_ event: CommitEvent, frame: [UInt8], host: String, client: Bluesky) async throws {
-        let did = event.repo
-        guard var identity = await authorizedIdentity(did, host: host) else {
-            stats.withLock { $0.rejected += 1 }
-            try hosts.setCursor(event.seq, ofHost: host)
-            return
+    /// Checks a `#commit` on its own (any order, any thread): the host must
+    /// be the account's PDS, and the commit must verify from its slice with
+    /// the account's key — resolved once more when it does not, in case the
+    /// key was rotated.
+    func verify(_ event: CommitEvent, host: String) async -> IngestPipeline.Verification {
+        guard let identity = await authorizedIdentity(event.repo, host: host) else { return .unauthorized }
+        if event.tooBig { return .failed("the commit is marked tooBig; its blocks are not all there", identity) }
+        func check(_ key: some PublicKey) throws -> VerifiedCommit {
+            try CommitProof.verifiedChange(
+                car: event.blocks, commit: event.commit, repo: event.repo, rev: event.rev, ops: event.ops, prevData: event.prevData, key: key)
         }
-        guard let mirrored = try hosts.mirroredRepo(did), mirrored.status == .active, let rev = mirrored.rev, let data = mirrored.data,
-            let head = mirrored.commit
-        else {
-            await resync(did, host: host, client: client, identity: identity, reason: "first sight, or desynchronized")
+        do {
+            return .verified(try check(identity.key), identity)
+        } catch {
+            guard let fresh = try? await identities.identity(of: event.repo, refresh: true), fresh.host == host,
+                let verified = try? check(fresh.key)
+            else { return .failed("\(error)", identity) }
+            return .verified(verified, fresh)
+        }
+    }
+
+    /// Applies a checked `#commit` in order: into `batch` when it continues
+    /// the mirrored repository exactly (its inversion gives the mirrored
+    /// root); otherwise, after storing the batch, the repository is resynced.
+    func applyCommit(
+        _ event: CommitEvent, frame: [UInt8], verification: IngestPipeline.Verification, batch: inout MirrorBatch, pipeline: IngestPipeline
+    ) async throws {
+        let did = event.repo, host = pipeline.session.host
+        let head = try batch.heads[did] ?? self.head(of: did)
+        func resync(_ identity: Identity, _ reason: String) async throws {
+            try flush(&batch, host: host)
+            await self.resync(did, host: host, client: pipeline.client, identity: identity, reason: reason)
             try hosts.setCursor(event.seq, ofHost: host)
+        }
+        let identity: Identity, verified: VerifiedCommit
+        switch verification {
+        case .unauthorized:
+            stats.withLock { $0.rejected += 1 }
+            batch.cursor = event.seq
+            return
+        case .failed(let why, let who):
+            if let rev = head?.rev, event.rev <= rev {
+                batch.cursor = event.seq  // an old commit: nothing to lose
+                return
+            }
+            stats.withLock { $0.rejected += 1 }
+            logger.warning("relay: rejected commit \(event.commit) of \(did) from \(host): \(why)")
+            try await resync(who, "a commit failed verification")
+            return
+        case .verified(let commit, let who):
+            (verified, identity) = (commit, who)
+        }
+        guard let head, head.status == .active, let rev = head.rev, let data = head.data, let previous = head.commit else {
+            try await resync(identity, "first sight, or desynchronized")
             return
         }
         guard event.rev > rev else {
-            try hosts.setCursor(event.seq, ofHost: host)  // already mirrored
-            return
-        }
-        var verified: VerifiedCommit?
-        var failure: (any Error)?
-        for attempt in 0..<2 where verified == nil {
-            do {
-                verified = try CommitProof.verifiedChange(
-                    car: event.blocks, commit: event.commit, repo: did, rev: event.rev, ops: event.ops, prevData: event.prevData, key: identity.key)
-            } catch {
-                failure = error
-                // The key may have been rotated: resolve once more.
-                guard attempt == 0, let fresh = try? await identities.identity(of: did, refresh: true), fresh.host == host else { break }
-                identity = fresh
-            }
-        }
-        guard let verified else {
-            stats.withLock { $0.rejected += 1 }
-            logger.warning("relay: rejected commit \(event.commit) of \(did) from \(host): \(failure.map { "\($0)" } ?? "")")
-            await resync(did, host: host, client: client, identity: identity, reason: "a commit failed verification")
-            try hosts.setCursor(event.seq, ofHost: host)
+            batch.cursor = event.seq  // already mirrored
             return
         }
         guard verified.prevData == data else {
-            await resync(did, host: host, client: client, identity: identity, reason: "commit \(event.rev) does not follow \(rev)")
-            try hosts.setCursor(event.seq, ofHost: host)
+            try await resync(identity, "commit \(event.rev) does not follow \(rev)")
             return
         }
         var records = [(collection: String, rkey: String, cid: CID?)]()
@@ -61,11 +81,40 @@ extension Relay {
             blobs.append((collection, rkey, record?.blobReferences ?? []))
         }
         let stored = StoredCommit(
-            did: did, commit: verified.commitCID, rev: event.rev, newBlocks: verified.newBlocks, removed: verified.removed + [head],
+            did: did, commit: verified.commitCID, rev: event.rev, newBlocks: verified.newBlocks, removed: verified.removed + [previous],
             records: records, blobs: blobs, event: { seq in FirehoseFrame.resequenced(frame, seq: seq) ?? frame })
-        let events = try hosts.apply([MirroredCommit(stored: stored, data: verified.data)], host: host, cursor: event.seq)
+        batch.commits.append(MirroredCommit(stored: stored, data: verified.data))
+        var next = head
+        (next.commit, next.rev, next.data) = (verified.commitCID, event.rev, verified.data)
+        batch.heads[did] = next
+        batch.cursor = event.seq
+    }
+
+    /// Stores `batch` in one transaction with the host's cursor, and
+    /// publishes its events.
+    func flush(_ batch: inout MirrorBatch, host: String) throws {
+        guard !batch.isEmpty else { return }
+        let events = try hosts.apply(batch.commits, host: host, cursor: batch.cursor)
+        heads.withLock { heads in
+            if heads.count > 200_000 { heads.removeAll() }
+            heads.merge(batch.heads) { _, new in new }
+        }
         events.forEach(firehose.publish)
-        stats.withLock { $0.commits += 1 }
+        stats.withLock { $0.commits += batch.commits.count }
+        batch = MirrorBatch()
+    }
+
+    /// The mirrored state of `did`, from memory after the first read.
+    func head(of did: DID) throws -> MirroredRepo? {
+        if let known = heads.withLock({ $0[did] }) { return known }
+        guard let stored = try hosts.mirroredRepo(did) else { return nil }
+        heads.withLock { $0[did] = stored }
+        return stored
+    }
+
+    /// Drops what `batch` would have changed from memory (it was not stored).
+    func forgetHeads(_ batch: MirrorBatch) {
+        heads.withLock { heads in for did in batch.heads.keys { heads[did] = nil } }
     }
 
     /// Fetches `did`'s repository from `host` again: the blocks since the
@@ -74,6 +123,8 @@ extension Relay {
     /// its next event tries again.
     func resync(_ did: DID, host: String, client: Bluesky, identity: Identity, reason: String) async {
         logger.notice("relay: resyncing \(did) from \(host): \(reason)")
+        heads.withLock { $0[did] = nil }
+        defer { heads.withLock { $0[did] = nil } }
         do {
             let mirrored = try hosts.mirroredRepo(did)
             try hosts.setStatus(.desynchronized, of: did, host: host)

@@ -27,6 +27,8 @@ public final class Relay: Service, Sendable {
     let logger: Logger
     /// The crawler task of each host being crawled.
     let crawlers = Mutex<[String: Task<Void, Never>]>([:])
+    /// The mirrored state of repositories, as last stored (see ``head(of:)``).
+    let heads = Mutex<[DID: MirroredRepo]>([:])
     /// Counters, for `getHostStatus` and the benchmark.
     let stats = Mutex(RelayStats())
 

@@ -7,13 +7,15 @@ extension SQLiteStore: EventStore {
         try write { db in try Self.insertEvent(db, did: did.description, make) }
     }
 
-    /// Inserts an event in the current transaction: the row first, for its
-    /// sequence number, then the frame that carries it.
+    /// Inserts an event in the current transaction. Its sequence number is
+    /// the next one AUTOINCREMENT would give (writes are serialised), so the
+    /// frame that carries it is written once.
     static func insertEvent(_ db: Database, did: String, _ make: (Int64) -> [UInt8]) throws -> SequencedEvent {
-        try db.execute(sql: "INSERT INTO repo_event (did, frame, time) VALUES (?, x'', ?)", arguments: [did, Date().timeIntervalSince1970])
-        let seq = db.lastInsertedRowID
+        let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'repo_event'")) ?? 0
+        let seq = last + 1
         let frame = make(seq)
-        try db.execute(sql: "UPDATE repo_event SET frame = ? WHERE seq = ?", arguments: [Data(frame), seq])
+        try db.cachedStatement(sql: "INSERT INTO repo_event (seq, did, frame, time) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [seq, did, Data(frame), Date().timeIntervalSince1970])
         return SequencedEvent(seq: seq, frame: frame)
     }
 
