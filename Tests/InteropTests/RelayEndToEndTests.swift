@@ -22,10 +22,9 @@ struct RelayEndToEndTests {
     }
 
     /// A relay resolving DIDs with the PLC directory of the PDS at `plcPort`.
-    func relay(plcPort: Int, arguments: [String] = []) throws -> ServeProcess {
+    func relay(plcPort: Int, hostLimit: String = "off") throws -> ServeProcess {
         try ServeProcess(
-            arguments: ["--relay-allow-private", "--plc-url", "http://127.0.0.1:\(plcPort)", "--relay-host-limit", "off"] + arguments,
-            role: "relay")
+            arguments: ["--relay-allow-private", "--plc-url", "http://127.0.0.1:\(plcPort)", "--relay-host-limit", hostLimit], role: "relay")
     }
 
     /// An account on `pds`, with a client that writes as it.
@@ -250,6 +249,30 @@ struct RelayEndToEndTests {
         _ = try await busy.client.repo.createRecord(repo: .did(busy.did), collection: post, record: record("seen"))
         try await waitInSync([quiet.did, busy.did], pds: pds.url, relay: relayURL)
         try await expectSameRepository(quiet.did, pds: pds.url, relay: relayURL)
+    }
+
+    @Test func aHostOverItsEventLimitIsThrottledNotDropped() async throws {
+        let pdsPort = try PDSServer.freePort(host: "127.0.0.1")
+        let relay = try relay(plcPort: pdsPort, hostLimit: "10/1")
+        let relayURL = try #require(relay.relayURL)
+        let pds = try ServeProcess(arguments: ["--write-limit", "off", "--crawler", relayURL.absoluteString], port: pdsPort)
+        defer { pds.stop(); relay.stop() }
+        let writer = try await account(on: pds.url, "throttled")
+        let started = Date()
+        for i in 0..<40 { _ = try await writer.client.repo.createRecord(repo: .did(writer.did), collection: post, record: record("burst \(i)")) }
+        // 42 events at 10 a second: the relay needs at least four windows, and says so while it waits.
+        let b = Bluesky(serverURL: relayURL, retryConfig: .none)
+        var sawThrottled = false
+        let a = Bluesky(serverURL: pds.url, retryConfig: .none)
+        let target = try await a.sync.getLatestCommit(did: writer.did).cid
+        while Date().timeIntervalSince(started) < 30 {
+            if try await b.sync.getHostStatus(hostname: "127.0.0.1:\(pdsPort)").status == "throttled" { sawThrottled = true }
+            if (try? await b.sync.getLatestCommit(did: writer.did))?.cid == target { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(sawThrottled)
+        #expect(Date().timeIntervalSince(started) >= 3)
+        try await expectSameRepository(writer.did, pds: pds.url, relay: relayURL)
     }
 
     @Test func theSSRFGuardAndBans() async throws {
