@@ -27,6 +27,18 @@ struct RelayEndToEndTests {
             arguments: ["--relay-allow-private", "--plc-url", "http://127.0.0.1:\(plcPort)", "--relay-host-limit", hostLimit], role: "relay")
     }
 
+    /// A relay and a PDS with a ``TamperProxy`` between them. The PDS says it
+    /// lives at the proxy: its DID documents and its crawl request name it.
+    func proxiedPair() async throws -> (pds: ServeProcess, relay: ServeProcess, proxy: TamperProxy) {
+        let pdsPort = try PDSServer.freePort(host: "127.0.0.1"), proxyPort = try PDSServer.freePort(host: "127.0.0.1")
+        let relay = try relay(plcPort: pdsPort)
+        let proxy = try await TamperProxy(port: proxyPort, upstream: URL(string: "http://127.0.0.1:\(pdsPort)")!)
+        let pds = try ServeProcess(
+            arguments: ["--write-limit", "off", "--crawler", try #require(relay.relayURL).absoluteString, "--public-url", proxy.url.absoluteString],
+            port: pdsPort)
+        return (pds, relay, proxy)
+    }
+
     /// An account on `pds`, with a client that writes as it.
     func account(on pds: URL, _ name: String) async throws -> (did: DID, client: Bluesky) {
         var client = Bluesky(serverURL: pds, retryConfig: .none)
@@ -175,13 +187,8 @@ struct RelayEndToEndTests {
     }
 
     @Test func aTamperedCommitIsRejectedTheRepositoryDesynchronizedThenResynced() async throws {
-        let pdsPort = try PDSServer.freePort(host: "127.0.0.1"), proxyPort = try PDSServer.freePort(host: "127.0.0.1")
-        let relay = try relay(plcPort: pdsPort)
+        let (pds, relay, proxy) = try await proxiedPair()
         let relayURL = try #require(relay.relayURL)
-        let proxy = try await TamperProxy(port: proxyPort, upstream: URL(string: "http://127.0.0.1:\(pdsPort)")!)
-        // The PDS says it lives at the proxy: its DID documents and its crawl request name the proxy.
-        let pds = try ServeProcess(
-            arguments: ["--write-limit", "off", "--crawler", relayURL.absoluteString, "--public-url", proxy.url.absoluteString], port: pdsPort)
         defer { pds.stop(); relay.stop(); proxy.stop() }
         let writer = try await account(on: pds.url, "tamper")
         try await write(5, as: writer, tag: "before")
@@ -231,12 +238,8 @@ struct RelayEndToEndTests {
     }
 
     @Test func aGapInTheHostsSequenceResyncsTheRepositoriesThatMissedEvents() async throws {
-        let pdsPort = try PDSServer.freePort(host: "127.0.0.1"), proxyPort = try PDSServer.freePort(host: "127.0.0.1")
-        let relay = try relay(plcPort: pdsPort)
+        let (pds, relay, proxy) = try await proxiedPair()
         let relayURL = try #require(relay.relayURL)
-        let proxy = try await TamperProxy(port: proxyPort, upstream: URL(string: "http://127.0.0.1:\(pdsPort)")!)
-        let pds = try ServeProcess(
-            arguments: ["--write-limit", "off", "--crawler", relayURL.absoluteString, "--public-url", proxy.url.absoluteString], port: pdsPort)
         defer { pds.stop(); relay.stop(); proxy.stop() }
         let quiet = try await account(on: pds.url, "quiet"), busy = try await account(on: pds.url, "busy")
         try await write(3, as: quiet, tag: "before")

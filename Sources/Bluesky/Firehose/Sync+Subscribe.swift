@@ -21,7 +21,13 @@ extension Bluesky.Sync {
             let task = Task {
                 do {
                     try await subscribeRepoFrames(cursor: cursor, maxFrameSize: maxFrameSize) { frame in
-                        continuation.yield(try RepoEvent(frame: frame))
+                        do {
+                            continuation.yield(try RepoEvent(frame: frame))
+                        } catch {
+                            // An error frame ends the sequence now, not once the socket has closed.
+                            continuation.finish(throwing: error)
+                            throw error
+                        }
                     }
                     continuation.finish()
                 } catch {

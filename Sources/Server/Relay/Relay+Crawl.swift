@@ -35,8 +35,7 @@ extension Relay {
                 logger.info("relay: \(key) firehose: \(error)")
             }
             stats.withLock { _ = $0.offline.insert(key) }
-            if session.received > 0 { delay = .seconds(1) }
-            if session.received == 0 { try? hosts.setStatus(.offline, ofHost: key) }
+            if session.with({ $0.received }) > 0 { delay = .seconds(1) } else { try? hosts.setStatus(.offline, ofHost: key) }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(60))
         }
@@ -49,11 +48,12 @@ extension Relay {
     func apply(_ slot: IngestPipeline.Slot, batch: inout MirrorBatch, pipeline: IngestPipeline) async throws {
         let (session, client) = (pipeline.session, pipeline.client)
         if let seq = slot.event.seq {
-            let last = session.last
+            let (last, first) = session.with { state in
+                defer { if seq > state.last { state.last = seq; state.received += 1 } }
+                return (state.last, state.received == 0)
+            }
             if seq <= last { return }  // replayed again
-            if session.received == 0 { try? hosts.setStatus(.active, ofHost: session.host) }
-            session.received += 1
-            session.last = seq
+            if first { try? hosts.setStatus(.active, ofHost: session.host) }
             if last > 0, seq != last + 1 {
                 try flush(&batch, host: session.host)
                 logger.notice("relay: \(session.host) jumped from seq \(last) to \(seq); checking its repositories")
@@ -95,17 +95,16 @@ extension Relay {
         guard let rule = config.hostEventLimit else { return }
         let now = Date().timeIntervalSince1970
         let window = now - now.truncatingRemainder(dividingBy: Double(rule.window))
-        if session.windowStart != window {
-            session.windowStart = window
-            session.windowCount = 0
+        let over = session.with { state in
+            if state.windowStart != window { (state.windowStart, state.windowCount) = (window, 0) }
+            state.windowCount += 1
+            return state.windowCount > rule.limit
         }
-        session.windowCount += 1
-        guard session.windowCount > rule.limit else { return }
+        guard over else { return }
         try? hosts.setStatus(.throttled, ofHost: session.host)
         try await Task.sleep(for: .seconds(window + Double(rule.window) - now))
         try? hosts.setStatus(.active, ofHost: session.host)
-        session.windowStart = window + Double(rule.window)
-        session.windowCount = 1
+        session.with { (state: inout HostSession.State) in (state.windowStart, state.windowCount) = (window + Double(rule.window), 1) }
     }
 
     /// After a gap in a host's sequence: lists its repositories and resyncs
@@ -142,9 +141,12 @@ extension Relay {
 
 /// The state of one connection to a host's firehose.
 final class HostSession: Sendable {
-    private struct State {
+    struct State {
+        /// The last sequence number handled.
         var last: Int64
+        /// Events received on this connection.
         var received = 0
+        /// The current rate-limit window and the events in it.
         var windowStart = 0.0
         var windowCount = 0
     }
@@ -156,22 +158,6 @@ final class HostSession: Sendable {
         self.state = Mutex(State(last: cursor))
     }
 
-    /// The last sequence number handled.
-    var last: Int64 {
-        get { state.withLock { $0.last } }
-        set { state.withLock { $0.last = newValue } }
-    }
-    /// Events received on this connection.
-    var received: Int {
-        get { state.withLock { $0.received } }
-        set { state.withLock { $0.received = newValue } }
-    }
-    var windowStart: Double {
-        get { state.withLock { $0.windowStart } }
-        set { state.withLock { $0.windowStart = newValue } }
-    }
-    var windowCount: Int {
-        get { state.withLock { $0.windowCount } }
-        set { state.withLock { $0.windowCount = newValue } }
-    }
+    /// Reads or changes the state.
+    func with<T>(_ body: (inout State) -> T) -> T { state.withLock { body(&$0) } }
 }
