@@ -16,7 +16,7 @@ import Foundation
 // (parsing only, no verification).
 // scripts/bench-relay builds this and runs it; it prints JSON lines, then a summary.
 //
-//   RelayBench --bsky PATH --python PATH --firehose SCRIPT [--commits 20000] [--accounts 50] [--latency 300]
+//   RelayBench --bsky PATH --python PATH --firehose SCRIPT [--commits 20000] [--accounts 50] [--latency 300] [--curve k256|p256]
 
 var arguments = [String: String]()
 var list = CommandLine.arguments.dropFirst()
@@ -34,6 +34,8 @@ guard let bsky = arguments["bsky"], let python = arguments["python"], let fireho
 let commits = Int(arguments["commits"] ?? "") ?? 20_000
 let accountCount = Int(arguments["accounts"] ?? "") ?? 50
 let latencySamples = Int(arguments["latency"] ?? "") ?? 300
+/// The curve of the accounts' signing keys: k256 (as the network) or p256.
+let curve = arguments["curve"] ?? "k256"
 
 func report(_ fields: [String: Any]) {
     let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
@@ -94,7 +96,7 @@ let relayArguments = [
 var (relay, relayURL) = try serve(relayArguments)
 let (pds, _) = try serve([
     "--role", "pds", "--port", String(pdsPort), "--data", root.appendingPathComponent("pds").path, "--write-limit", "off",
-    "--bcrypt-cost", "4", "--crawler", relayURL.absoluteString,
+    "--bcrypt-cost", "4", "--crawler", relayURL.absoluteString, "--signing-curve", curve,
 ])
 let base = Bluesky(serverURL: pdsURL, retryConfig: .none, timeout: .seconds(120))
 let relayClient = Bluesky(serverURL: relayURL, retryConfig: .none, timeout: .seconds(120))
@@ -137,7 +139,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     try await group.waitForAll()
 }
 let writeSeconds = (ContinuousClock.now - writeStart).seconds
-report(["name": "pds.writes", "commits": commits, "seconds": writeSeconds, "per_second": Double(commits) / writeSeconds])
+report(["name": "pds.writes", "curve": curve, "commits": commits, "seconds": writeSeconds, "per_second": Double(commits) / writeSeconds])
 let target = Int64(3 * accountCount + commits)
 
 (relay, relayURL) = try serve(relayArguments)
@@ -145,7 +147,7 @@ let cpuBefore = cpuSeconds(relay.processIdentifier)
 let caughtUp = try await waitForRelay(seq: target)
 let cpu = cpuSeconds(relay.processIdentifier) - cpuBefore
 report([
-    "name": "relay.catchup", "commits": commits, "seconds": caughtUp.seconds, "per_second": Double(commits) / caughtUp.seconds,
+    "name": "relay.catchup", "curve": curve, "commits": commits, "seconds": caughtUp.seconds, "per_second": Double(commits) / caughtUp.seconds,
     "cpu_seconds": cpu, "cpu_us_per_commit": cpu / Double(commits) * 1e6,
 ])
 

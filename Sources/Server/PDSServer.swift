@@ -28,7 +28,7 @@ public enum PDSServer {
         router.get("/") { _, _ in "This is an AT Protocol PDS (bluesky-swift), with a PLC directory at /did:plc:…\n" }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) { request, _, _ in pds.firehose.upgrade(request) },
+            server: .http1WebSocketUpgrade(configuration: firehoseSockets) { request, _, _ in pds.firehose.upgrade(request) },
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "bsky"),
             onServerRunning: { _ in
                 await onReady(publicURL)
@@ -55,13 +55,18 @@ public enum PDSServer {
         router.get("/") { _, _ in "This is an AT Protocol relay (bluesky-swift)\n" }
         var app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) { request, _, _ in relay.firehose.upgrade(request) },
+            server: .http1WebSocketUpgrade(configuration: firehoseSockets) { request, _, _ in relay.firehose.upgrade(request) },
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "bsky-relay"),
             onServerRunning: { _ in await onReady(publicURL) },
             logger: logger)
         app.addServices(relay)
         return app
     }
+
+    /// The firehose's WebSockets: frames up to 1 MiB; a peer that does not
+    /// answer a close within 3 s (rather than 15) is dropped, so that a stuck
+    /// subscriber cannot hold up a shutdown.
+    static let firehoseSockets = WebSocketServerConfiguration(maxFrameSize: 1 << 20, closeTimeout: .seconds(3))
 
     /// The router both roles start from: JSON errors, CORS and `/xrpc/_health`.
     static func makeRouter() -> Router<PDSRequestContext> {

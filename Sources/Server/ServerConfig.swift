@@ -1,3 +1,4 @@
+import ATCrypto
 import Foundation
 
 /// How `bsky serve` runs: where it listens and keeps its data, who may sign
@@ -34,6 +35,9 @@ public struct ServerConfig: Sendable {
     public var synchronous: String
     /// How far back, in seconds, the firehose can be replayed from a cursor.
     public var firehoseWindow: TimeInterval = 72 * 3600
+    /// The curve of new accounts' repository signing keys (K-256, as most
+    /// of the network uses, or P-256).
+    public var signingCurve: Curve = .k256
     /// Relays to ask for a crawl (`requestCrawl`) at start-up.
     public var crawlers: [URL] = []
     /// When set, the crawlers also get `notifyOfUpdate` after writes, at most

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ATCrypto
 import Foundation
 import Hummingbird
 import Logging
@@ -36,6 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "bcrypt's cost, 4 to 31 ($BSKY_BCRYPT_COST; default 10).") var bcryptCost: Int?
     @Option(help: "SQLite synchronous mode: NORMAL survives a crash of the process, FULL also a power cut ($BSKY_SYNCHRONOUS).")
     var synchronous: String?
+    @Option(help: "The curve of new accounts' signing keys: k256 or p256 ($BSKY_SIGNING_CURVE; default k256).") var signingCurve: String?
     @Option(help: "A relay the PDS asks to crawl it at start-up; repeatable ($BSKY_CRAWLERS, comma-separated).") var crawler: [String] = []
     @Option(help: "Also send the crawlers notifyOfUpdate after writes, at most once per this many seconds ($BSKY_NOTIFY_INTERVAL).")
     var notifyInterval: Int?
@@ -110,6 +112,10 @@ struct ServeCommand: AsyncParsableCommand {
         for text in crawler + Self.list(env["BSKY_CRAWLERS"]) {
             guard let crawlerURL = try url(text, "--crawler") else { continue }
             config.crawlers.append(crawlerURL)
+        }
+        if let text = value(signingCurve, "BSKY_SIGNING_CURVE") {
+            guard let curve = Curve(rawValue: text.lowercased()) else { throw ValidationError("--signing-curve must be k256 or p256") }
+            config.signingCurve = curve
         }
         if let seconds = try number(notifyInterval, "BSKY_NOTIFY_INTERVAL") { config.notifyInterval = TimeInterval(seconds) }
         if role == .all {

@@ -62,9 +62,12 @@ struct PDSCrashAndPeerTests {
         client.bearer = .token(info.accessJwt)
         let out = try await client.repo.createRecord(
             repo: .did(info.did), collection: post, record: ["$type": "app.bsky.feed.post", "text": "kept", "createdAt": "2024-01-01T00:00:00.000Z"])
-        // A firehose subscriber does not hold the shutdown up.
-        let subscriber = Task { for try await _ in base.sync.subscribeRepos(cursor: 0) {} }
-        try await Task.sleep(for: .milliseconds(300))
+        // A connected firehose subscriber (it has had an event) does not hold the shutdown up.
+        let (connected, signal) = AsyncStream<Void>.makeStream()
+        let subscriber = Task {
+            for try await _ in base.sync.subscribeRepos(cursor: 0) { signal.finish() }
+        }
+        for await _ in connected {}
         let started = ContinuousClock.now
         serve.stop()
         subscriber.cancel()

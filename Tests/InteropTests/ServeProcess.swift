@@ -52,18 +52,30 @@ final class ServeProcess: @unchecked Sendable {
         self.relayURL = role == "pds" ? nil : urls.last
     }
 
-    /// Stops the server with SIGTERM and waits for it.
+    /// Stops the server with SIGTERM and waits for it; after 20 s it is
+    /// killed, so that a shutdown that hangs cannot hang the tests (the
+    /// SIGTERM test checks how it exited).
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        process.waitUntilExit()
+        waitForExit(killAfter: 20)
     }
 
     /// Kills the server with SIGKILL.
     func kill() {
         guard process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        waitForExit(killAfter: 20)
+    }
+
+    /// Polls rather than `waitUntilExit`, which blocks a thread of the
+    /// concurrency pool on a run loop.
+    private func waitForExit(killAfter seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning {
+            if Date() > deadline { Foundation.kill(process.processIdentifier, SIGKILL) }
+            usleep(10_000)
+        }
     }
 
     /// Starts it again on the same data directory and port.

@@ -48,7 +48,7 @@ extension PDS {
                 throw XRPCError.named("InvalidInviteCode", "Provided invite code not available")
             }
         }
-        let signingKey = try Keys.generate(.k256)
+        let signingKey = try Keys.generate(config.signingCurve)
         let operation = try PLCOperation.sign(
             .init(
                 rotationKeys: [rotationKey.publicKey.didKey], signingKey: signingKey.publicKey.didKey,

@@ -11,30 +11,16 @@ import Synchronization
 /// on every core, up to ``window`` ahead of the oldest. A single consumer
 /// takes the events back in order and applies them: consecutive commits that
 /// verified and follow their repository go to the store in one transaction,
-/// closed as soon as the next event is not verified yet (so a quiet stream
-/// adds no delay). Anything else — a gap, a failed verification, another
+/// closed when no more events are queued (so a quiet stream adds no delay)
+/// or at ``batchLimit``. Anything else — a gap, a failed verification, another
 /// kind of event — is handled on its own, in order.
 final class IngestPipeline: Sendable {
-    /// One event on its way through.
-    final class Slot: Sendable {
+    /// One event on its way through: decoded, and for a commit, being verified.
+    struct Slot: Sendable {
         let event: RepoEvent
         let frame: [UInt8]
         let verification: Task<Verification, Never>?
-        let flag: DoneFlag
-
-        init(event: RepoEvent, frame: [UInt8], verification: Task<Verification, Never>?, flag: DoneFlag) {
-            self.event = event
-            self.frame = frame
-            self.verification = verification
-            self.flag = flag
-        }
-
-        /// Whether it can be applied without waiting.
-        var isReady: Bool { verification == nil || flag.done.load(ordering: .acquiring) }
     }
-
-    /// Set when a verification finishes.
-    final class DoneFlag: Sendable { let done = Atomic(false) }
 
     /// What checking a commit found.
     enum Verification: Sendable {
@@ -47,7 +33,7 @@ final class IngestPipeline: Sendable {
     /// The most events decoded ahead of the one being applied.
     static let window = 64
     /// The most commits in one transaction.
-    static let batchLimit = 256
+    static let batchLimit = 128
 
     let relay: Relay
     let session: HostSession
@@ -76,18 +62,13 @@ final class IngestPipeline: Sendable {
         if let failure = counts.withLock({ $0.failure }) { throw StorageError(.io, failure) }
         try await relay.throttle(session)
         let event = try RepoEvent(frame: frame)
-        let flag = DoneFlag()
         var verification: Task<Verification, Never>?
         if case .commit(let commit) = event {
             let (relay, host) = (relay, session.host)
-            verification = Task {
-                let result = await relay.verify(commit, host: host)
-                flag.done.store(true, ordering: .releasing)
-                return result
-            }
+            verification = Task { await relay.verify(commit, host: host) }
         }
         await credits.acquire()
-        input.yield(Slot(event: event, frame: frame, verification: verification, flag: flag))
+        input.yield(Slot(event: event, frame: frame, verification: verification))
         counts.withLock { $0.sent += 1 }
     }
 
@@ -122,11 +103,13 @@ final class IngestPipeline: Sendable {
                 try await relay.apply(slot, batch: &batch, pipeline: self)
                 await credits.release()
                 guard !batch.isEmpty else { continue }
-                // Keep the transaction open only while the next event is already verified.
+                // Keep the transaction open while more events are queued (a
+                // backlog): it closes when the queue runs dry, so a quiet
+                // stream adds no delay.
                 if batch.count < Self.batchLimit, counts.withLock({ $0.sent }) > taken, let next = await iterator.next() {
                     taken += 1
                     lookahead = next
-                    if next.isReady { continue }
+                    continue
                 }
                 try relay.flush(&batch, host: session.host)
             }

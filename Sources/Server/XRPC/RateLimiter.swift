@@ -17,23 +17,24 @@ public struct RateLimitRule: Sendable, Hashable {
     }
 }
 
-/// Fixed-window rate limits per bucket and client, announced with the
+/// Fixed-window rate limits per bucket and client (a window opens with a client's first call), announced with the
 /// `RateLimit-*` headers; an exhausted window answers 429 with `Retry-After`.
 final class RateLimiter: Sendable {
     private struct Window { var start: Int; var count: Int }
     private let windows = Mutex<[String: Window]>([:])
 
     /// Counts one call of `key` against `rule`; returns the headers to send.
+    /// A client's window opens with its first call (not on a clock boundary,
+    /// which would let a burst straddle two windows).
     func take(_ bucket: String, rule: RateLimitRule, key: String, now: Date = Date()) throws(XRPCError) -> HTTPFields {
         let seconds = Int(now.timeIntervalSince1970)
-        let start = seconds - seconds % rule.window
-        let count = windows.withLock { windows -> Int in
+        let (start, count) = windows.withLock { windows -> (Int, Int) in
             if windows.count > 50_000 { windows = windows.filter { $0.value.start + rule.window > seconds } }
             let id = bucket + "|" + key
-            var window = windows[id].flatMap { $0.start == start ? $0 : nil } ?? Window(start: start, count: 0)
+            var window = windows[id].flatMap { $0.start + rule.window > seconds ? $0 : nil } ?? Window(start: seconds, count: 0)
             window.count += 1
             windows[id] = window
-            return window.count
+            return (window.start, window.count)
         }
         let reset = start + rule.window
         var headers = HTTPFields()
