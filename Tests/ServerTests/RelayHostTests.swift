@@ -62,8 +62,10 @@ struct RelayHostTests {
         _ = try db.addHost("b.example.com")
         try db.setStatus(.banned, ofHost: "b.example.com")
         try db.setStatus(.banned, ofHost: "c.example.com")  // a ban can precede any request
+        try db.setStatus(.offline, ofHost: "b.example.com")  // and is final
+        try db.setStatus(.active, ofHost: "c.example.com")
         #expect(try db.hosts(after: nil, limit: 10).map(\.hostname) == ["a.example.com", "b.example.com", "c.example.com"])
-        #expect(try db.hosts(after: "a.example.com", limit: 1).map(\.status) == [.banned])
+        #expect(try db.hosts(after: "a.example.com", limit: 2).map(\.status) == [.banned, .banned])
         #expect(try db.host("nope.example.com") == nil)
     }
 

@@ -94,7 +94,8 @@ public protocol RelayStore: Sendable {
     func host(_ hostname: String) throws -> HostRecord?
     /// Adds a host (as `active`, cursor 0) unless it is known; returns it.
     func addHost(_ hostname: String) throws -> HostRecord
-    /// Sets a host's status.
+    /// Sets a host's status; a ban is final (a crawler finishing its last
+    /// round cannot mark a banned host `offline` or `active` again).
     func setStatus(_ status: HostStatus, ofHost hostname: String) throws
     /// Hosts in the order they were first seen, after `cursor` (a hostname).
     func hosts(after cursor: String?, limit: Int) throws -> [HostRecord]

@@ -26,6 +26,7 @@ extension SQLiteStore: RelayStore {
                 sql: """
                     INSERT INTO relay_host (hostname, status, first_seen) VALUES (?, ?, ?)
                     ON CONFLICT (hostname) DO UPDATE SET status = excluded.status
+                    WHERE relay_host.status != 'banned' OR excluded.status = 'banned'
                     """,
                 arguments: [hostname, status.rawValue, Date().timeIntervalSince1970])
         }
