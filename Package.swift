@@ -88,14 +88,15 @@ let package = Package(
             dependencies: ["ATData", "ATCrypto", "ATRepo", "ATSyntax", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/ATBench"
         ),
+        .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
         .executableTarget(
             name: "PDSBench",
-            dependencies: ["ATData", "ATSyntax", "Bluesky"],
+            dependencies: ["ATData", "ATSyntax", "Bluesky", "BenchSupport"],
             path: "Benchmarks/PDSBench"
         ),
         .executableTarget(
             name: "RelayBench",
-            dependencies: ["ATData", "ATSyntax", "Bluesky"],
+            dependencies: ["ATData", "ATSyntax", "Bluesky", "BenchSupport"],
             path: "Benchmarks/RelayBench"
         ),
         // libFuzzer targets; see Fuzz/README.md. A plain build replays inputs instead.

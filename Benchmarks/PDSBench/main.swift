@@ -1,5 +1,6 @@
 import ATData
 import ATSyntax
+import BenchSupport
 import Bluesky
 import Foundation
 
@@ -12,29 +13,15 @@ import Foundation
 //   PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients 16] [--seconds 5] [--records 100000]
 //            [--synchronous FULL|NORMAL] [--only put]
 
-var arguments = [String: String]()
-var list = CommandLine.arguments.dropFirst()
-while let flag = list.popFirst() {
-    guard flag.hasPrefix("--"), let value = list.popFirst() else {
-        FileHandle.standardError.write(Data("usage: PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients N] [--seconds N] [--records N]\n".utf8))
-        exit(2)
-    }
-    arguments[String(flag.dropFirst(2))] = value
-}
-guard let bsky = arguments["bsky"], let python = arguments["python"], let arrobaScript = arguments["arroba"] else {
-    FileHandle.standardError.write(Data("PDSBench needs --bsky, --python and --arroba\n".utf8))
-    exit(2)
-}
+let arguments = Bench.arguments(
+    usage: "PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients N] [--seconds N] [--records N] [--synchronous FULL|NORMAL] [--only put]",
+    required: ["bsky", "python", "arroba"])
+let (bsky, python, arrobaScript) = (arguments["bsky"]!, arguments["python"]!, arguments["arroba"]!)
 let clients = Int(arguments["clients"] ?? "") ?? 16
 let seconds = Double(arguments["seconds"] ?? "") ?? 5
 let bigRepo = Int(arguments["records"] ?? "") ?? 100_000
 /// SQLite's durability: FULL (fsync at every commit, the default here) or NORMAL.
 let synchronous = arguments["synchronous"] ?? "FULL"
-
-func report(_ fields: [String: Any]) {
-    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
-}
 
 let post = try NSID("app.bsky.feed.post")
 func record(_ i: Int) -> DataValue {
@@ -68,12 +55,12 @@ func putLoad(label: String, targets: [(client: Bluesky, did: DID)]) async throws
     }
     let latencies = results.0.sorted()
     guard !latencies.isEmpty else {
-        report(["name": "\(label).putRecord", "errors": results.1.count, "first_error": results.1.first ?? ""])
+        Bench.report(["name": "\(label).putRecord", "errors": results.1.count, "first_error": results.1.first ?? ""])
         return
     }
     let elapsed = (ContinuousClock.now - started).seconds
     func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-    report([
+    Bench.report([
         "name": "\(label).putRecord", "clients": targets.count, "writes": latencies.count, "seconds": elapsed,
         "per_second": Double(latencies.count) / elapsed, "p50_ms": percentile(0.5), "p99_ms": percentile(0.99),
         "errors": results.1.count, "first_error": results.1.first ?? "",
@@ -93,7 +80,7 @@ func export(label: String, client: Bluesky, did: DID, pid: Int32?) async throws 
         "mb_per_second": Double(reader.byteCount) / elapsed / 1e6,
     ]
     if let pid { fields["server_peak_rss_mb"] = peakRSS(pid) }
-    report(fields)
+    Bench.report(fields)
 }
 
 /// The high-water mark of a process's resident memory, in MB.
@@ -107,45 +94,16 @@ func peakRSS(_ pid: Int32) -> Double {
 // MARK: Servers
 
 func startServe(data: URL) throws -> (Process, URL) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: bsky)
-    process.arguments = [
+    let (process, line) = try Bench.start(bsky, [
         "serve", "--role", "pds", "--port", "0", "--data", data.path, "--write-limit", "off", "--get-repo-limit", "off", "--synchronous", synchronous,
         "--bcrypt-cost", "4",
-    ]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let line = try readLine(pipe)
-    let url = URL(string: String(line[line.range(of: "http://[^ ]+", options: .regularExpression)!]))!
-    return (process, url)
+    ])
+    return (process, try Bench.url(in: line))
 }
 
 func startArroba(records: Int) throws -> (Process, [String: String]) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [arrobaScript, "--records", String(records)]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardInput = Pipe()
-    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-    try process.run()
-    let info = try JSONSerialization.jsonObject(with: Data(try readLine(pipe).utf8)) as! [String: String]
-    return (process, info)
-}
-
-func readLine(_ pipe: Pipe) throws -> String {
-    var buffer = Data()
-    while !buffer.contains(UInt8(ascii: "\n")) {
-        let chunk = pipe.fileHandleForReading.availableData
-        if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
-        buffer += chunk
-    }
-    return String(decoding: buffer.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    let (process, line) = try Bench.start(python, [arrobaScript, "--records", String(records)], stdin: true)
+    return (process, try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: String])
 }
 
 // MARK: Run
@@ -186,7 +144,7 @@ serve.terminate()
 serve.waitUntilExit()
 (serve, url) = try startServe(data: data)
 let reader = Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(600))
-report(["name": "bsky.idle", "server_peak_rss_mb": peakRSS(serve.processIdentifier)])
+Bench.report(["name": "bsky.idle", "server_peak_rss_mb": peakRSS(serve.processIdentifier)])
 for (did, size) in exports {
     try await export(label: "bsky.\(size)", client: reader, did: did, pid: serve.processIdentifier)
 }

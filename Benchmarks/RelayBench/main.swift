@@ -1,5 +1,6 @@
 import ATData
 import ATSyntax
+import BenchSupport
 import Bluesky
 import Foundation
 
@@ -18,33 +19,15 @@ import Foundation
 //
 //   RelayBench --bsky PATH --python PATH --firehose SCRIPT [--commits 20000] [--accounts 50] [--latency 300] [--curve k256|p256]
 
-var arguments = [String: String]()
-var list = CommandLine.arguments.dropFirst()
-while let flag = list.popFirst() {
-    guard flag.hasPrefix("--"), let value = list.popFirst() else {
-        FileHandle.standardError.write(Data("usage: RelayBench --bsky PATH --python PATH --firehose SCRIPT [--commits N] [--accounts N]\n".utf8))
-        exit(2)
-    }
-    arguments[String(flag.dropFirst(2))] = value
-}
-guard let bsky = arguments["bsky"], let python = arguments["python"], let firehoseScript = arguments["firehose"] else {
-    FileHandle.standardError.write(Data("RelayBench needs --bsky, --python and --firehose\n".utf8))
-    exit(2)
-}
+let arguments = Bench.arguments(
+    usage: "RelayBench --bsky PATH --python PATH --firehose SCRIPT [--commits N] [--accounts N] [--latency N] [--curve k256|p256]",
+    required: ["bsky", "python", "firehose"])
+let (bsky, python, firehoseScript) = (arguments["bsky"]!, arguments["python"]!, arguments["firehose"]!)
 let commits = Int(arguments["commits"] ?? "") ?? 20_000
 let accountCount = Int(arguments["accounts"] ?? "") ?? 50
 let latencySamples = Int(arguments["latency"] ?? "") ?? 300
 /// The curve of the accounts' signing keys: k256 (as the network) or p256.
 let curve = arguments["curve"] ?? "k256"
-
-func report(_ fields: [String: Any]) {
-    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
 
 let post = try NSID("app.bsky.feed.post")
 func record(_ i: Int) -> DataValue {
@@ -53,21 +36,8 @@ func record(_ i: Int) -> DataValue {
 
 /// `bsky serve` with `arguments`; returns the process and the URL of its ready line.
 func serve(_ arguments: [String]) throws -> (Process, URL) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: bsky)
-    process.arguments = ["serve"] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-    try process.run()
-    var buffer = Data()
-    while !buffer.contains(UInt8(ascii: "\n")) {
-        let chunk = pipe.fileHandleForReading.availableData
-        if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
-        buffer += chunk
-    }
-    let line = String(decoding: buffer.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-    return (process, URL(string: String(line[line.range(of: "http://[^ ]+", options: .regularExpression)!]))!)
+    let (process, line) = try Bench.start(bsky, ["serve"] + arguments)
+    return (process, try Bench.url(in: line))
 }
 
 /// User plus system CPU seconds of a process so far.
@@ -139,14 +109,14 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     try await group.waitForAll()
 }
 let writeSeconds = (ContinuousClock.now - writeStart).seconds
-report(["name": "pds.writes", "curve": curve, "commits": commits, "seconds": writeSeconds, "per_second": Double(commits) / writeSeconds])
+Bench.report(["name": "pds.writes", "curve": curve, "commits": commits, "seconds": writeSeconds, "per_second": Double(commits) / writeSeconds])
 let target = Int64(3 * accountCount + commits)
 
 (relay, relayURL) = try serve(relayArguments)
 let cpuBefore = cpuSeconds(relay.processIdentifier)
 let caughtUp = try await waitForRelay(seq: target)
 let cpu = cpuSeconds(relay.processIdentifier) - cpuBefore
-report([
+Bench.report([
     "name": "relay.catchup", "curve": curve, "commits": commits, "seconds": caughtUp.seconds, "per_second": Double(commits) / caughtUp.seconds,
     "cpu_seconds": cpu, "cpu_us_per_commit": cpu / Double(commits) * 1e6,
 ])
@@ -157,7 +127,7 @@ for account in accounts {
     let a = try await base.sync.getLatestCommit(did: account.did), b = try await relayClient.sync.getLatestCommit(did: account.did)
     if a.cid != b.cid { mismatched += 1 }
 }
-report(["name": "relay.agreement", "accounts": accounts.count, "mismatched": mismatched])
+Bench.report(["name": "relay.agreement", "accounts": accounts.count, "mismatched": mismatched])
 
 // MARK: Anchor: the Python SDK's firehose client parsing the same backlog
 
@@ -171,7 +141,7 @@ let pythonStart = ContinuousClock.now
 try pythonRun.run()
 pythonRun.waitUntilExit()
 let pythonSeconds = (ContinuousClock.now - pythonStart).seconds
-report([
+Bench.report([
     "name": "python.atproto.parse", "commits": commits, "seconds": pythonSeconds, "per_second": Double(commits) / pythonSeconds,
     "status": Int(pythonRun.terminationStatus),
 ])
@@ -203,7 +173,7 @@ for i in 0..<latencySamples {
 listener.cancel()
 let sorted = latencies.sorted()
 func percentile(_ values: [Double], _ p: Double) -> Double { values.isEmpty ? -1 : values[min(values.count - 1, Int(Double(values.count) * p))] }
-report([
+Bench.report([
     "name": "relay.latency", "samples": sorted.count, "p50_ms": percentile(sorted, 0.5), "p99_ms": percentile(sorted, 0.99),
     "max_ms": sorted.last ?? -1,
 ])

@@ -78,9 +78,10 @@ final class Firehose: Sendable {
         let query = URLComponents(string: path)?.queryItems ?? []
         let cursorText = query.first { $0.name == "cursor" }?.value
         let cursor = cursorText.flatMap { Int64($0) }
-        return .upgrade([:]) { [self] _, outbound, _ in
+        return .upgrade([:]) { [self] inbound, outbound, _ in
             if cursorText != nil && (cursor == nil || cursor! < 0) {
                 try await outbound.write(.binary(ByteBuffer(bytes: FirehoseFrame.error("InvalidRequest", "cursor must be a non-negative integer"))))
+                try await Self.awaitClientClose(inbound)
                 return
             }
             // A subscription never ends by itself: it ends when the server shuts down.
@@ -88,7 +89,22 @@ final class Firehose: Sendable {
                 try await self.serve(cursor: cursor) { frame in
                     try await outbound.write(.binary(ByteBuffer(bytes: frame)))
                 }
+                // Ended by an error frame: the client closes once it has read it.
+                try await Self.awaitClientClose(inbound)
             }
+        }
+    }
+
+    /// Waits (at most 5 s) for the client to close after an error frame.
+    /// Closing first, right after the upgrade, could leave the client
+    /// (hummingbird-websocket's) waiting forever: seen under load, 6 of 60
+    /// `FutureCursor` subscriptions hung.
+    static func awaitClientClose(_ inbound: WebSocketInboundStream) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { for try await _ in inbound {} }
+            group.addTask { try await Task.sleep(for: .seconds(5)) }
+            try await group.next()
+            group.cancelAll()
         }
     }
 }

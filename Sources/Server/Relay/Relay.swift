@@ -35,7 +35,8 @@ public final class Relay: Service, Sendable {
     /// A relay over SQLite in `config.dataDirectory`.
     public static func open(config: RelayConfig, publicURL: URL, logger: Logger) throws -> Relay {
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
-        let database = try SQLiteStore(path: config.dataDirectory.appendingPathComponent("relay.sqlite").path, synchronous: config.synchronous)
+        let database = try SQLiteStore(
+            path: config.dataDirectory.appendingPathComponent("relay.sqlite").path, synchronous: config.synchronous, checkpointPages: 8192)
         try database.pruneEvents(before: Date(timeIntervalSinceNow: -config.firehoseWindow))
         return try Relay(config: config, publicURL: publicURL, hosts: database, repos: database, events: database, logger: logger)
     }

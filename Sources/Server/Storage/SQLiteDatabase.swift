@@ -13,9 +13,14 @@ public final class SQLiteStore: Sendable {
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
-    /// - Parameter synchronous: SQLite's `synchronous` pragma. `NORMAL` (the
-    ///   default) survives a crash of the process; `FULL` also a power cut.
-    public init(path: String, synchronous: String = "NORMAL") throws {
+    /// - Parameters:
+    ///   - synchronous: SQLite's `synchronous` pragma. `NORMAL` (the default)
+    ///     survives a crash of the process; `FULL` also a power cut.
+    ///   - checkpointPages: the WAL size, in pages, that triggers a checkpoint
+    ///     (SQLite's default, 1,000, when `nil`). Larger suits a store that
+    ///     takes long write bursts, like the relay's; smaller keeps each
+    ///     checkpoint's pause short, for the PDS's request latency.
+    public init(path: String, synchronous: String = "NORMAL", checkpointPages: Int? = nil) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         let pragma = synchronous == "FULL" ? "FULL" : "NORMAL"
@@ -23,7 +28,7 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(pragma)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             try db.execute(sql: "PRAGMA cache_size = -16384")
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192")
+            if let checkpointPages { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(checkpointPages)") }
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
