@@ -66,7 +66,7 @@ public enum PDSServer {
     /// The firehose's WebSockets: frames up to 1 MiB; a peer that does not
     /// answer a close within 3 s (rather than 15) is dropped, so that a stuck
     /// subscriber cannot hold up a shutdown.
-    static let firehoseSockets = WebSocketServerConfiguration(maxFrameSize: 1 << 20, closeTimeout: .seconds(3))
+    static let firehoseSockets = HTTP1WebSocketUpgradeChannel.Configuration(ws: .init(maxFrameSize: 1 << 20, closeTimeout: .seconds(3)))
 
     /// The router both roles start from: JSON errors, CORS and `/xrpc/_health`.
     static func makeRouter() -> Router<PDSRequestContext> {
