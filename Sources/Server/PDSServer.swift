@@ -15,8 +15,7 @@ public enum PDSServer {
         config: ServerConfig, logger: Logger, onReady: @escaping @Sendable (URL) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
         var config = config
-        if config.port == 0 { config.port = try freePort(host: config.host) }
-        let publicURL = config.publicURL ?? baseURL(host: config.host, port: config.port)
+        let publicURL = try resolve(host: config.host, port: &config.port, publicURL: config.publicURL)
         let pds = try await PDS.open(config: config, publicURL: publicURL, logger: logger)
         let router = makeRouter()
         var methods = XRPCMethods()
@@ -44,8 +43,7 @@ public enum PDSServer {
         config: RelayConfig, logger: Logger, onReady: @escaping @Sendable (URL) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
         var config = config
-        if config.port == 0 { config.port = try freePort(host: config.host) }
-        let publicURL = config.publicURL ?? baseURL(host: config.host, port: config.port)
+        let publicURL = try resolve(host: config.host, port: &config.port, publicURL: config.publicURL)
         let relay = try Relay.open(config: config, publicURL: publicURL, logger: logger)
         let router = makeRouter()
         var methods = XRPCMethods()
@@ -79,6 +77,22 @@ public enum PDSServer {
             exposedHeaders: ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After"]))
         router.get("/xrpc/_health") { _, _ in Response.json(["version": "bluesky-swift 0.1"]) }
         return router
+    }
+
+    /// Picks a free port when `port` is 0; returns the URL a role announces:
+    /// `publicURL`, else `http://host:port`.
+    public static func resolve(host: String, port: inout Int, publicURL: URL?) throws -> URL {
+        if port == 0 { port = try freePort(host: host) }
+        return publicURL ?? baseURL(host: host, port: port)
+    }
+
+    /// Runs a PDS and a relay side by side: the PDS asks the relay to crawl
+    /// it, and the relay trusts the PDS though it is on a private address.
+    /// Ports of 0 are resolved first.
+    public static func pair(pds: inout ServerConfig, relay: inout RelayConfig) throws {
+        let pdsURL = try resolve(host: pds.host, port: &pds.port, publicURL: pds.publicURL)
+        pds.crawlers.append(try resolve(host: relay.host, port: &relay.port, publicURL: relay.publicURL))
+        if let host = try? CrawlHost(pdsURL.absoluteString) { relay.trustedHosts.insert(host.description) }
     }
 
     /// `http://host:port`, with IPv6 in brackets.

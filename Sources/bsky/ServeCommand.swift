@@ -92,22 +92,19 @@ struct ServeCommand: AsyncParsableCommand {
             guard let role = Role(rawValue: text) else { throw ValidationError("$BSKY_ROLE must be all, pds or relay") }
             return role
         } ?? .all
-        if config.port == 0, role != .relay { config.port = try PDSServer.freePort(host: config.host) }
-        let pdsURL = config.publicURL ?? PDSServer.baseURL(host: config.host, port: config.port)
+        let pdsURL = role == .relay ? nil : try PDSServer.resolve(host: config.host, port: &config.port, publicURL: config.publicURL)
 
         var relay = RelayConfig(
             dataDirectory: config.dataDirectory.appendingPathComponent("relay"), host: config.host,
-            plcURL: config.plcURL ?? (role == .relay ? URL(string: "https://plc.directory")! : pdsURL))
+            plcURL: config.plcURL ?? pdsURL ?? URL(string: "https://plc.directory")!)
         relay.port = try number(relayPort, "BSKY_RELAY_PORT") ?? relay.port
         guard (0...65535).contains(relay.port) else { throw ValidationError("--relay-port must be 0 to 65535") }
-        if relay.port == 0, role != .pds { relay.port = try PDSServer.freePort(host: config.host) }
         relay.publicURL = try url(value(relayPublicURL, "BSKY_RELAY_PUBLIC_URL"), "--relay-public-url")
         relay.allowPrivateHosts = relayAllowPrivate || ["1", "true", "yes"].contains(env["BSKY_RELAY_ALLOW_PRIVATE"]?.lowercased() ?? "")
         relay.bannedHosts = Set(relayBan + Self.list(env["BSKY_RELAY_BANNED"]))
         if let text = value(relayHostLimit, "BSKY_RELAY_HOST_LIMIT") { relay.hostEventLimit = try Self.rule(text, "--relay-host-limit") }
         relay.adminPassword = config.adminPassword
         relay.synchronous = config.synchronous
-        let relayURL = relay.publicURL ?? PDSServer.baseURL(host: relay.host, port: relay.port)
 
         for text in crawler + Self.list(env["BSKY_CRAWLERS"]) {
             guard let crawlerURL = try url(text, "--crawler") else { continue }
@@ -118,11 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
             config.signingCurve = curve
         }
         if let seconds = try number(notifyInterval, "BSKY_NOTIFY_INTERVAL") { config.notifyInterval = TimeInterval(seconds) }
-        if role == .all {
-            // The relay next to the PDS crawls it, though it is on loopback.
-            config.crawlers.append(relayURL)
-            if let host = try? CrawlHost(pdsURL.absoluteString) { relay.trustedHosts.insert(host.description) }
-        }
+        if role == .all { try PDSServer.pair(pds: &config, relay: &relay) }
 
         let dataPath = config.dataDirectory.path
         var services = [any Service]()

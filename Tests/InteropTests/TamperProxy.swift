@@ -53,7 +53,7 @@ final class TamperProxy: Sendable {
                         for try await message in inbound.messages(maxSize: 16 << 20) {
                             guard case .binary(let buffer) = message else { continue }
                             var frame = Array(buffer.readableBytesView)
-                            if switches.dropNextCommit.load(ordering: .relaxed), Self.breakSignature(frame) != nil {
+                            if switches.dropNextCommit.load(ordering: .relaxed), Self.isCommit(frame) {
                                 switches.dropNextCommit.store(false, ordering: .relaxed)
                                 continue
                             }
@@ -88,6 +88,11 @@ final class TamperProxy: Sendable {
         var headers = HTTPFields()
         if let type = response.headers.first(name: "content-type") { headers[.contentType] = type }
         return Response(status: .init(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// Whether `frame` is a `#commit`.
+    static func isCommit(_ frame: [UInt8]) -> Bool {
+        (try? DAGCBOR.decodePrefix(frame))?.value["t"]?.stringValue == "#commit"
     }
 
     /// The frame with its commit's signature changed, and the new commit CID;

@@ -80,9 +80,11 @@ struct RelayHostTests {
         try db.setStatus(.desynchronized, of: did, host: "h.example.com")
         #expect(try db.mirroredRepo(did)?.commit == nil)
         let sync = try db.replace(
-            with: MirroredSnapshot(
-                did: did, commit: commit1.cid, rev: rev1, data: data1.cid, blocks: [commit1, data1, record],
-                records: [("x.y.z", "one", record.cid)], blobs: [], event: { seq in [UInt8(seq)] }),
+            with: MirroredCommit(
+                stored: StoredCommit(
+                    did: did, commit: commit1.cid, rev: rev1, newBlocks: [commit1, data1, record], removed: [],
+                    records: [("x.y.z", "one", record.cid)], blobs: [], event: { seq in [UInt8(seq)] }),
+                data: data1.cid),
             host: "h.example.com")
         #expect(sync.frame == [UInt8(sync.seq)])
         var mirrored = try #require(try db.mirroredRepo(did))
@@ -102,8 +104,11 @@ struct RelayHostTests {
         #expect(try db.blocks(of: did).get(record.cid) == nil)
         // A fresh copy replaces every block.
         _ = try db.replace(
-            with: MirroredSnapshot(
-                did: did, commit: commit1.cid, rev: rev1, data: data1.cid, blocks: [commit1, data1], records: [], blobs: [], event: { _ in [] }),
+            with: MirroredCommit(
+                stored: StoredCommit(
+                    did: did, commit: commit1.cid, rev: rev1, newBlocks: [commit1, data1], removed: [], records: [], blobs: [],
+                    event: { _ in [] }),
+                data: data1.cid),
             host: "h.example.com")
         #expect(try db.blocks(of: did).get(commit2.cid) == nil)
         #expect(try db.mirroredRepos(ofHost: "h.example.com").map(\.rev) == [rev1])

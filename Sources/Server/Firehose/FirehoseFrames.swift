@@ -67,13 +67,30 @@ enum FirehoseFrame {
         ])
     }
 
-    /// A message frame from another host with its `seq` replaced by ours
-    /// (a relay re-sequences the events it mirrors); `nil` when it does not decode.
-    static func resequenced(_ frame: [UInt8], seq: Int64) -> [UInt8]? {
-        guard let (header, length) = try? DAGCBOR.decodePrefix(frame), case .map(var body)? = try? DAGCBOR.decode(Array(frame[length...]))
-        else { return nil }
-        body["seq"] = .int(seq)
-        return DAGCBOR.encode(header) + DAGCBOR.encode(.map(body))
+    /// The builder of a stored `#sync` event, given its sequence number.
+    static func syncEvent(did: DID, commit: CID, commitBlock: [UInt8], rev: TID) -> @Sendable (Int64) -> [UInt8] {
+        { seq in sync(seq: seq, did: did, commit: commit, commitBlock: commitBlock, rev: rev) }
+    }
+
+    /// A message frame from another host, decoded once, to be sent again
+    /// under our own `seq` (a relay re-sequences the events it mirrors).
+    struct Message: Sendable {
+        let header: DataValue
+        let body: DataMap
+
+        /// `nil` when `frame` does not decode.
+        init?(_ frame: [UInt8]) {
+            guard let (header, length) = try? DAGCBOR.decodePrefix(frame), case .map(let body)? = try? DAGCBOR.decode(Array(frame[length...]))
+            else { return nil }
+            (self.header, self.body) = (header, body)
+        }
+
+        /// The frame with `seq` in place of the host's.
+        func frame(seq: Int64) -> [UInt8] {
+            var body = body
+            body["seq"] = .int(seq)
+            return DAGCBOR.encode(header) + DAGCBOR.encode(.map(body))
+        }
     }
 
     /// An RFC 3339 time with milliseconds, in UTC.

@@ -16,7 +16,7 @@ extension Relay {
             let session = HostSession(host: key, cursor: record.cursor)
             let pipeline = IngestPipeline(relay: self, session: session, client: client)
             do {
-                stats.withLock { _ = $0.offline.remove(key) }
+                reconnecting.withLock { _ = $0.remove(key) }
                 try await client.sync.subscribeRepoFrames(cursor: record.cursor) { frame in try await pipeline.push(frame) }
                 try await pipeline.finish()
                 logger.info("relay: \(key) closed its firehose")
@@ -34,12 +34,12 @@ extension Relay {
                 try? await pipeline.finish()
                 logger.info("relay: \(key) firehose: \(error)")
             }
-            stats.withLock { _ = $0.offline.insert(key) }
+            reconnecting.withLock { _ = $0.insert(key) }
             if session.with({ $0.received }) > 0 { delay = .seconds(1) } else { try? hosts.setStatus(.offline, ofHost: key) }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(60))
         }
-        stats.withLock { _ = $0.offline.remove(key) }
+        reconnecting.withLock { _ = $0.remove(key) }
     }
 
     /// Applies one event of `pipeline`'s host, in order: commits through
@@ -49,8 +49,9 @@ extension Relay {
         let (session, client) = (pipeline.session, pipeline.client)
         if let seq = slot.event.seq {
             let (last, first) = session.with { state in
-                defer { if seq > state.last { state.last = seq; state.received += 1 } }
-                return (state.last, state.received == 0)
+                let seen = (state.last, state.received == 0)
+                if seq > state.last { (state.last, state.received) = (seq, state.received + 1) }
+                return seen
             }
             if seq <= last { return }  // replayed again
             if first { try? hosts.setStatus(.active, ofHost: session.host) }
@@ -78,8 +79,8 @@ extension Relay {
         case .identity(let seq, let did, _, _), .account(let seq, let did, _, _, _):
             identities.forget(did)
             if await authorizedIdentity(did, host: session.host) != nil {
-                let frame = slot.frame
-                try firehose.append(did: did) { FirehoseFrame.resequenced(frame, seq: $0) ?? frame }
+                let frame = slot.frame, message = FirehoseFrame.Message(frame)
+                try firehose.append(did: did) { message?.frame(seq: $0) ?? frame }
             }
             try hosts.setCursor(seq, ofHost: session.host)
         case .info(let name, let message):

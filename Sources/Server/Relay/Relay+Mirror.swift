@@ -44,7 +44,6 @@ extension Relay {
         let identity: Identity, verified: VerifiedCommit
         switch verification {
         case .unauthorized:
-            stats.withLock { $0.rejected += 1 }
             batch.cursor = event.seq
             return
         case .failed(let why, let who):
@@ -52,7 +51,6 @@ extension Relay {
                 batch.cursor = event.seq  // an old commit: nothing to lose
                 return
             }
-            stats.withLock { $0.rejected += 1 }
             logger.warning("relay: rejected commit \(event.commit) of \(did) from \(host): \(why)")
             try await resync(who, "a commit failed verification")
             return
@@ -71,18 +69,14 @@ extension Relay {
             try await resync(identity, "commit \(event.rev) does not follow \(rev)")
             return
         }
-        var records = [(collection: String, rkey: String, cid: CID?)]()
-        var blobs = [(collection: String, rkey: String, cids: [CID])]()
+        var index = RecordIndexChanges()
         let written = Dictionary(verified.newBlocks.map { ($0.cid, $0.bytes) }, uniquingKeysWith: { a, _ in a })
-        for op in event.ops {
-            let collection = op.path.collection.description, rkey = op.path.recordKey.description
-            records.append((collection, rkey, op.cid))
-            let record = op.cid.flatMap { written[$0] }.flatMap { try? DAGCBOR.decode($0) }
-            blobs.append((collection, rkey, record?.blobReferences ?? []))
-        }
+        for op in event.ops { index.set(op.path, to: op.cid, record: op.cid.flatMap { written[$0] }) }
+        // Decoded here, so that the write transaction only sets the relay's seq.
+        let message = FirehoseFrame.Message(frame)
         let stored = StoredCommit(
             did: did, commit: verified.commitCID, rev: event.rev, newBlocks: verified.newBlocks, removed: verified.removed + [previous],
-            records: records, blobs: blobs, event: { seq in FirehoseFrame.resequenced(frame, seq: seq) ?? frame })
+            records: index.records, blobs: index.blobs, event: { seq in message?.frame(seq: seq) ?? frame })
         batch.commits.append(MirroredCommit(stored: stored, data: verified.data))
         var next = head
         (next.commit, next.rev, next.data) = (verified.commitCID, event.rev, verified.data)
@@ -100,7 +94,6 @@ extension Relay {
             heads.merge(batch.heads) { _, new in new }
         }
         events.forEach(firehose.publish)
-        stats.withLock { $0.commits += batch.commits.count }
         batch = MirrorBatch()
     }
 
@@ -138,22 +131,20 @@ extension Relay {
             let car = try await client.sync.getRepo(did: did)
             let repository = try Repository.open(car: car, key: identity.key)
             guard repository.did == did else { throw RepoError(.malformedBlock, "the repository of \(did) is signed for \(repository.did)") }
-            let records = try repository.recordCIDs()
-            var blocks: [(cid: CID, bytes: [UInt8])] = [(repository.commitCID, try repository.store.require(repository.commitCID))]
+            let commitBlock = try repository.store.require(repository.commitCID)
+            var blocks: [(cid: CID, bytes: [UInt8])] = [(repository.commitCID, commitBlock)]
             blocks += repository.mst.nodes().map { ($0.cid, $0.bytes) }
-            var rows = [(collection: String, rkey: String, cid: CID)](), blobs = [(collection: String, rkey: String, cids: [CID])]()
-            for (path, cid) in records {
+            var index = RecordIndexChanges()
+            for (path, cid) in try repository.recordCIDs() {
                 let bytes = try repository.store.require(cid)
                 blocks.append((cid, bytes))
-                rows.append((path.collection.description, path.recordKey.description, cid))
-                let references = (try? DAGCBOR.decode(bytes))?.blobReferences ?? []
-                if !references.isEmpty { blobs.append((path.collection.description, path.recordKey.description, references)) }
+                index.set(path, to: cid, record: bytes)
             }
-            try finishResync(
-                MirroredSnapshot(
-                    did: did, commit: repository.commitCID, rev: try revision(of: repository), data: repository.commit.data, blocks: blocks,
-                    records: rows, blobs: blobs, event: { _ in [] }),
-                host: host)
+            let rev = try revision(of: repository)
+            let stored = StoredCommit(
+                did: did, commit: repository.commitCID, rev: rev, newBlocks: blocks, removed: [], records: index.records, blobs: index.blobs,
+                event: FirehoseFrame.syncEvent(did: did, commit: repository.commitCID, commitBlock: commitBlock, rev: rev))
+            firehose.publish(try hosts.replace(with: MirroredCommit(stored: stored, data: repository.commit.data), host: host))
         } catch {
             logger.warning("relay: resync of \(did) from \(host) failed; it stays desynchronized: \(error)")
         }
@@ -178,38 +169,23 @@ extension Relay {
         var blocks: [(cid: CID, bytes: [UInt8])] = [(root, try repository.store.require(root))]
         blocks += change.newNodes.map { ($0.cid, $0.bytes) }
         var removed = change.removedNodes + [head]
-        var records = [(collection: String, rkey: String, cid: CID?)](), blobs = [(collection: String, rkey: String, cids: [CID])]()
+        var index = RecordIndexChanges()
         for (key, value) in change.adds + change.updates.map({ ($0.key, $0.new) }) {
-            let path = try RepoPath(key), bytes = try repository.store.require(value)
+            let bytes = try repository.store.require(value)
             blocks.append((value, bytes))
-            records.append((path.collection.description, path.recordKey.description, value))
-            blobs.append((path.collection.description, path.recordKey.description, (try? DAGCBOR.decode(bytes))?.blobReferences ?? []))
+            index.set(try RepoPath(key), to: value, record: bytes)
         }
         removed += change.updates.map(\.old)
         for (key, value) in change.deletes {
-            let path = try RepoPath(key)
             removed.append(value)
-            records.append((path.collection.description, path.recordKey.description, nil))
-            blobs.append((path.collection.description, path.recordKey.description, []))
+            index.set(try RepoPath(key), to: nil, record: nil)
         }
-        let commitBlock = blocks[0].bytes
         let stored = StoredCommit(
-            did: did, commit: root, rev: newRev, newBlocks: blocks, removed: removed, records: records, blobs: blobs,
-            event: { seq in FirehoseFrame.sync(seq: seq, did: did, commit: root, commitBlock: commitBlock, rev: newRev) })
+            did: did, commit: root, rev: newRev, newBlocks: blocks, removed: removed, records: index.records, blobs: index.blobs,
+            event: FirehoseFrame.syncEvent(did: did, commit: root, commitBlock: blocks[0].bytes, rev: newRev))
         let events = try hosts.apply([MirroredCommit(stored: stored, data: repository.commit.data)], host: host, cursor: nil)
         events.forEach(firehose.publish)
-        stats.withLock { $0.resyncs += 1 }
         return true
-    }
-
-    /// Stores a whole fetched repository and announces it with `#sync`.
-    private func finishResync(_ snapshot: MirroredSnapshot, host: String) throws {
-        var snapshot = snapshot
-        let (did, commit, rev) = (snapshot.did, snapshot.commit, snapshot.rev)
-        let commitBlock = snapshot.blocks[0].bytes
-        snapshot.event = { seq in FirehoseFrame.sync(seq: seq, did: did, commit: commit, commitBlock: commitBlock, rev: rev) }
-        firehose.publish(try hosts.replace(with: snapshot, host: host))
-        stats.withLock { $0.resyncs += 1 }
     }
 
     private func revision(of repository: Repository) throws -> TID {
@@ -230,5 +206,18 @@ struct OverlayBlockStore: BlockStore {
 
     func put(_ cid: CID, _ bytes: [UInt8]) throws {
         throw RepoError(.malformedBlock, "an overlay block store is read-only")
+    }
+}
+
+/// The record-index side of a change: each path's new CID (`nil` for a
+/// delete) and the blobs its record references.
+struct RecordIndexChanges {
+    var records = [(collection: String, rkey: String, cid: CID?)]()
+    var blobs = [(collection: String, rkey: String, cids: [CID])]()
+
+    mutating func set(_ path: RepoPath, to cid: CID?, record bytes: [UInt8]?) {
+        let (collection, rkey) = (path.collection.description, path.recordKey.description)
+        records.append((collection, rkey, cid))
+        blobs.append((collection, rkey, bytes.flatMap { try? DAGCBOR.decode($0) }?.blobReferences ?? []))
     }
 }

@@ -29,8 +29,8 @@ public final class Relay: Service, Sendable {
     let crawlers = Mutex<[String: Task<Void, Never>]>([:])
     /// The mirrored state of repositories, as last stored (see ``head(of:)``).
     let heads = Mutex<[DID: MirroredRepo]>([:])
-    /// Counters, for `getHostStatus` and the benchmark.
-    let stats = Mutex(RelayStats())
+    /// Hosts whose crawler is waiting to reconnect (a crawl request restarts it at once).
+    let reconnecting = Mutex<Set<String>>([])
 
     /// A relay over SQLite in `config.dataDirectory`.
     public static func open(config: RelayConfig, publicURL: URL, logger: Logger) throws -> Relay {
@@ -119,22 +119,10 @@ public final class Relay: Service, Sendable {
         let key = host.description
         crawlers.withLock { crawlers in
             if let running = crawlers[key] {
-                guard restart, stats.withLock({ $0.offline.contains(key) }) else { return }
+                guard restart, reconnecting.withLock({ $0.contains(key) }) else { return }
                 running.cancel()
             }
             crawlers[key] = Task { [self] in await crawl(host, secure: secure) }
         }
     }
-}
-
-/// What the relay has done since it started.
-struct RelayStats: Sendable {
-    /// Commits verified and applied.
-    var commits = 0
-    /// Commits rejected (verification failed, or not from the account's host).
-    var rejected = 0
-    /// Repositories resynced.
-    var resyncs = 0
-    /// Hosts whose firehose is not connected.
-    var offline = Set<String>()
 }

@@ -69,24 +69,6 @@ public struct MirroredCommit: Sendable {
     public var data: CID
 }
 
-/// A whole repository fetched from its host, replacing what the relay had.
-public struct MirroredSnapshot: Sendable {
-    /// The account.
-    public var did: DID
-    /// The commit, its revision and MST root.
-    public var commit: CID
-    public var rev: TID
-    public var data: CID
-    /// Every block of the repository.
-    public var blocks: [(cid: CID, bytes: [UInt8])]
-    /// Every record.
-    public var records: [(collection: String, rkey: String, cid: CID)]
-    /// The blobs each record references.
-    public var blobs: [(collection: String, rkey: String, cids: [CID])]
-    /// The `#sync` event announcing it, given its sequence number.
-    public var event: @Sendable (Int64) -> [UInt8]
-}
-
 /// What the relay keeps besides the repositories: the hosts with their
 /// cursors, and the sync state of each mirrored repository.
 public protocol RelayStore: Sendable {
@@ -112,7 +94,8 @@ public protocol RelayStore: Sendable {
     /// Stores commits from `hostname` in one transaction, with the host's
     /// cursor (when given); returns their re-sequenced events.
     func apply(_ commits: [MirroredCommit], host: String, cursor: Int64?) throws -> [SequencedEvent]
-    /// Replaces a repository with a fresh copy and marks it `active`, in one
-    /// transaction; returns its `#sync` event.
-    func replace(with snapshot: MirroredSnapshot, host: String) throws -> SequencedEvent
+    /// Replaces a repository with a fresh copy — `repository.stored` holds
+    /// every block, record and blob reference, and the `#sync` event — and
+    /// marks it `active`, in one transaction; returns the event.
+    func replace(with repository: MirroredCommit, host: String) throws -> SequencedEvent
 }

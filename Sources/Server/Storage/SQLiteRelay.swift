@@ -83,43 +83,32 @@ extension SQLiteStore: RelayStore {
     public func apply(_ commits: [MirroredCommit], host: String, cursor: Int64?) throws -> [SequencedEvent] {
         try write { db in
             var events = [SequencedEvent]()
-            let state = try db.cachedStatement(sql: """
-                INSERT INTO relay_repo (did, host, status, data_cid) VALUES (?, ?, 'active', ?)
-                ON CONFLICT (did) DO UPDATE SET host = excluded.host, status = 'active', data_cid = excluded.data_cid
-                """)
             for commit in commits {
                 if let event = try Self.apply(commit.stored, in: db) { events.append(event) }
-                try state.execute(arguments: [commit.stored.did.description, host, Data(commit.data.bytes)])
+                try Self.markActive(commit, host: host, in: db)
             }
             if let cursor { try db.execute(sql: "UPDATE relay_host SET cursor = ? WHERE hostname = ?", arguments: [cursor, host]) }
             return events
         }
     }
 
-    public func replace(with snapshot: MirroredSnapshot, host: String) throws -> SequencedEvent {
-        let did = snapshot.did.description, rev = snapshot.rev.description
-        return try write { db in
+    public func replace(with repository: MirroredCommit, host: String) throws -> SequencedEvent {
+        try write { db in
             for table in ["block", "record", "record_blob"] {
-                try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did])
+                try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [repository.stored.did.description])
             }
-            let putBlock = try db.cachedStatement(sql: "INSERT OR IGNORE INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)")
-            for block in snapshot.blocks { try putBlock.execute(arguments: [did, Data(block.cid.bytes), rev, Data(block.bytes)]) }
-            let putRecord = try db.cachedStatement(sql: "INSERT OR REPLACE INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
-            for record in snapshot.records { try putRecord.execute(arguments: [did, record.collection, record.rkey, Data(record.cid.bytes)]) }
-            let addBlob = try db.cachedStatement(sql: "INSERT OR REPLACE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
-            for entry in snapshot.blobs {
-                for cid in entry.cids { try addBlob.execute(arguments: [did, entry.collection, entry.rkey, cid.description, rev]) }
-            }
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)", arguments: [did, Data(snapshot.commit.bytes), rev])
-            try db.execute(
-                sql: """
-                    INSERT INTO relay_repo (did, host, status, data_cid) VALUES (?, ?, 'active', ?)
-                    ON CONFLICT (did) DO UPDATE SET host = excluded.host, status = 'active', data_cid = excluded.data_cid
-                    """,
-                arguments: [did, host, Data(snapshot.data.bytes)])
-            return try Self.insertEvent(db, did: did, snapshot.event)
+            guard let event = try Self.apply(repository.stored, in: db) else { throw StorageError(.corrupt, "a replaced repository needs its #sync event") }
+            try Self.markActive(repository, host: host, in: db)
+            return event
         }
+    }
+
+    /// Records that a mirrored repository is at `commit`'s MST root, in sync with `host`.
+    private static func markActive(_ commit: MirroredCommit, host: String, in db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO relay_repo (did, host, status, data_cid) VALUES (?, ?, 'active', ?)
+            ON CONFLICT (did) DO UPDATE SET host = excluded.host, status = 'active', data_cid = excluded.data_cid
+            """).execute(arguments: [commit.stored.did.description, host, Data(commit.data.bytes)])
     }
 
     private static func host(_ row: Row) throws -> HostRecord {
