@@ -45,6 +45,12 @@ enum RepoBench {
             try measure("crypto.verify.\(curve)", 1000, 0) {
                 for _ in 0..<1000 { try signer.publicKey.verify(signature: signature, for: message) }
             }
+            // The anchor: the same K-256 check through OpenSSL's libcrypto.
+            if let k256 = signer.publicKey as? K256PublicKey {
+                try measure("crypto.verify.k256.openssl", 1000, 0) {
+                    for _ in 0..<1000 { try k256.verifyWithOpenSSL(signature: signature, for: message) }
+                }
+            }
         }
 
         // One record per commit, each signed, into a repository of n records.

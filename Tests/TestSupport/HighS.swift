@@ -4,9 +4,9 @@
 /// with its own arithmetic.
 public enum HighS {
     /// secp256k1's group order n, big-endian.
-    public static let k256Order = bytes("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
+    public static let k256Order = hexBytes("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
     /// P-256's group order n, big-endian.
-    public static let p256Order = bytes("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
+    public static let p256Order = hexBytes("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
 
     /// `(r, n - s)`: the same signature in its high-S form.
     public static func twin(of signature: [UInt8], order n: [UInt8]) -> [UInt8] {
@@ -19,10 +19,5 @@ public enum HighS {
             s[i] = UInt8(d)
         }
         return Array(signature[0..<32]) + s
-    }
-
-    private static func bytes(_ hex: String) -> [UInt8] {
-        let digits = Array(hex.utf8)
-        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0...$0 + 1], as: UTF8.self), radix: 16)! }
     }
 }
