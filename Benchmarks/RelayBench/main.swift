@@ -113,12 +113,12 @@ Bench.report(["name": "pds.writes", "curve": curve, "commits": commits, "seconds
 let target = Int64(3 * accountCount + commits)
 
 (relay, relayURL) = try serve(relayArguments)
-let cpuBefore = cpuSeconds(relay.processIdentifier)
+let (cpuBefore, pdsCPUBefore) = (cpuSeconds(relay.processIdentifier), cpuSeconds(pds.processIdentifier))
 let caughtUp = try await waitForRelay(seq: target)
-let cpu = cpuSeconds(relay.processIdentifier) - cpuBefore
+let cpu = cpuSeconds(relay.processIdentifier) - cpuBefore, pdsCPU = cpuSeconds(pds.processIdentifier) - pdsCPUBefore
 Bench.report([
     "name": "relay.catchup", "curve": curve, "commits": commits, "seconds": caughtUp.seconds, "per_second": Double(commits) / caughtUp.seconds,
-    "cpu_seconds": cpu, "cpu_us_per_commit": cpu / Double(commits) * 1e6,
+    "cpu_seconds": cpu, "cpu_us_per_commit": cpu / Double(commits) * 1e6, "pds_cpu_seconds": pdsCPU,
 ])
 
 // The mirrors agree with the PDS.

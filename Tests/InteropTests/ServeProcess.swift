@@ -35,7 +35,7 @@ final class ServeProcess: @unchecked Sendable {
         process.arguments = ["serve", "--role", role, portOption, String(port), "--data", self.data.path, "--bcrypt-cost", "4"] + arguments
         let stdout = Pipe()
         process.standardOutput = stdout
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: ProcessInfo.processInfo.environment["SERVE_STDERR"] ?? "/dev/null")
         try process.run()
         _ = killServersAtExit
         let pid = process.processIdentifier

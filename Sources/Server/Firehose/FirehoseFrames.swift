@@ -74,22 +74,41 @@ enum FirehoseFrame {
 
     /// A message frame from another host, decoded once, to be sent again
     /// under our own `seq` (a relay re-sequences the events it mirrors).
+    /// The frame is encoded here, in two parts around the `seq` value, so
+    /// that giving it a number (inside the store's write) is a copy.
     struct Message: Sendable {
-        let header: DataValue
-        let body: DataMap
+        /// The canonical frame up to the body's `seq` value, and after it.
+        let head: [UInt8], tail: [UInt8]
 
         /// `nil` when `frame` does not decode.
         init?(_ frame: [UInt8]) {
-            guard let (header, length) = try? DAGCBOR.decodePrefix(frame), case .map(let body)? = try? DAGCBOR.decode(Array(frame[length...]))
+            guard let (header, length) = try? DAGCBOR.decodePrefix(frame), case .map(var body)? = try? DAGCBOR.decode(Array(frame[length...]))
             else { return nil }
-            (self.header, self.body) = (header, body)
+            if body["seq"] == nil { body["seq"] = .int(0) }
+            var writer = DAGCBORWriter(capacity: frame.count + 16)
+            writer.write(header)
+            writer.writeMapHeader(body.count)
+            var head = [UInt8]()
+            // The entries are in canonical key order.
+            for entry in body.entries {
+                writer.writeString(entry.key)
+                if entry.key == "seq" {
+                    head = writer.bytes
+                    writer = DAGCBORWriter(capacity: frame.count - head.count + 16)
+                } else {
+                    writer.write(entry.value)
+                }
+            }
+            (self.head, self.tail) = (head, writer.bytes)
         }
 
         /// The frame with `seq` in place of the host's.
         func frame(seq: Int64) -> [UInt8] {
-            var body = body
-            body["seq"] = .int(seq)
-            return DAGCBOR.encode(header) + DAGCBOR.encode(.map(body))
+            var writer = DAGCBORWriter(capacity: head.count + tail.count + 9)
+            writer.bytes.append(contentsOf: head)
+            writer.writeInt(seq)
+            writer.bytes.append(contentsOf: tail)
+            return writer.bytes
         }
     }
 

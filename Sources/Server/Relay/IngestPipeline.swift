@@ -10,16 +10,25 @@ import Synchronization
 /// verification starts at once on its own task, so that commits are checked
 /// on every core, up to ``window`` ahead of the oldest. A single consumer
 /// takes the events back in order and applies them: consecutive commits that
-/// verified and follow their repository go to the store in one transaction,
-/// closed when no more events are queued (so a quiet stream adds no delay)
-/// or at ``batchLimit``. Anything else — a gap, a failed verification, another
-/// kind of event — is handled on its own, in order.
+/// verified and follow their repository go to the store in one transaction
+/// (a group commit), written by ``writer`` on its own thread while the
+/// consumer goes on. A batch is handed over as soon as the writer is free
+/// and nothing more is queued, so a quiet stream adds no delay, and during a
+/// backlog it grows, up to ``batchLimit``, while the one before is written.
+/// Anything else — a gap, a failed verification, another kind of event — is
+/// handled on its own, in order, after everything before it is stored.
 final class IngestPipeline: Sendable {
     /// One event on its way through: decoded, and for a commit, being verified.
     struct Slot: Sendable {
         let event: RepoEvent
         let frame: [UInt8]
         let verification: Task<Verification, Never>?
+    }
+
+    /// What the consumer takes: the next event, or word that a write is done.
+    enum Item: Sendable {
+        case event(Slot)
+        case written
     }
 
     /// What checking a commit found.
@@ -31,15 +40,17 @@ final class IngestPipeline: Sendable {
     }
 
     /// The most events decoded ahead of the one being applied.
-    static let window = 64
+    static let window = 256
     /// The most commits in one transaction.
-    static let batchLimit = 128
+    static let batchLimit = 1024
 
     let relay: Relay
     let session: HostSession
     let client: Bluesky
-    private let slots: AsyncStream<Slot>
-    private let input: AsyncStream<Slot>.Continuation
+    /// Stores the batches while the consumer assembles the next.
+    let writer: WriteBehind
+    private let items: AsyncStream<Item>
+    private let input: AsyncStream<Item>.Continuation
     private let credits: Credits
     private let counts = Mutex((sent: 0, failure: String?.none))
     private let consumer = Mutex<Task<Void, any Error>?>(nil)
@@ -48,7 +59,8 @@ final class IngestPipeline: Sendable {
         self.relay = relay
         self.session = session
         self.client = client
-        (slots, input) = AsyncStream.makeStream(of: Slot.self)
+        (items, input) = AsyncStream.makeStream(of: Item.self)
+        writer = WriteBehind(label: "relay.ingest.\(session.host)") { [input] in input.yield(.written) }
         credits = Credits(Self.window)
         consumer.withLock { $0 = Task { [self] in try await consume() } }
     }
@@ -68,7 +80,7 @@ final class IngestPipeline: Sendable {
             verification = Task { await relay.verify(commit, host: host) }
         }
         await credits.acquire()
-        input.yield(Slot(event: event, frame: frame, verification: verification))
+        input.yield(.event(Slot(event: event, frame: frame, verification: verification)))
         counts.withLock { $0.sent += 1 }
     }
 
@@ -85,37 +97,37 @@ final class IngestPipeline: Sendable {
     }
 
     private func consume() async throws {
-        var iterator = slots.makeAsyncIterator()
-        var taken = 0
-        var lookahead: Slot?
         var batch = MirrorBatch()
+        var taken = 0
+        // Whether a batch is with the writer (its `.written` has not come back).
+        var writing = false
         do {
-            while true {
-                let slot: Slot
-                if let next = lookahead {
-                    slot = next
-                    lookahead = nil
-                } else {
-                    guard let next = await iterator.next() else { break }
-                    slot = next
+            for await item in items {
+                switch item {
+                case .event(let slot):
                     taken += 1
+                    try await relay.apply(slot, batch: &batch, pipeline: self)
+                    await credits.release()
+                case .written:
+                    try await writer.drain()  // a failed write throws here
+                    writing = false
                 }
-                try await relay.apply(slot, batch: &batch, pipeline: self)
-                await credits.release()
                 guard !batch.isEmpty else { continue }
-                // Keep the transaction open while more events are queued (a
-                // backlog): it closes when the queue runs dry, so a quiet
-                // stream adds no delay.
-                if batch.count < Self.batchLimit, counts.withLock({ $0.sent }) > taken, let next = await iterator.next() {
-                    taken += 1
-                    lookahead = next
-                    continue
+                // A batch goes to the writer as soon as the writer is free and
+                // nothing more is queued (a quiet stream waits for nothing);
+                // during a backlog it grows while the batch before is written.
+                let queued = counts.withLock { $0.sent } > taken
+                if batch.count >= Self.batchLimit, writing {
+                    try await writer.drain()
+                    writing = false
                 }
-                try relay.flush(&batch, host: session.host)
+                if !writing, !queued || batch.count >= Self.batchLimit {
+                    try await relay.store(&batch, pipeline: self)
+                    writing = true
+                }
             }
-            try relay.flush(&batch, host: session.host)
+            try await relay.flush(&batch, pipeline: self)
         } catch {
-            relay.forgetHeads(batch)
             counts.withLock { $0.failure = "the ingest of \(session.host) stopped: \(error)" }
             await credits.open()
             throw error

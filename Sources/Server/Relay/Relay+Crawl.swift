@@ -56,7 +56,7 @@ extension Relay {
             if seq <= last { return }  // replayed again
             if first { try? hosts.setStatus(.active, ofHost: session.host) }
             if last > 0, seq != last + 1 {
-                try flush(&batch, host: session.host)
+                try await flush(&batch, pipeline: pipeline)
                 logger.notice("relay: \(session.host) jumped from seq \(last) to \(seq); checking its repositories")
                 await reconcile(session.host, client: client)
             }
@@ -65,7 +65,7 @@ extension Relay {
             try await applyCommit(commit, frame: slot.frame, verification: await verification.value, batch: &batch, pipeline: pipeline)
             return
         }
-        try flush(&batch, host: session.host)
+        try await flush(&batch, pipeline: pipeline)
         switch slot.event {
         case .commit:
             break

@@ -35,9 +35,9 @@ extension Relay {
         _ event: CommitEvent, frame: [UInt8], verification: IngestPipeline.Verification, batch: inout MirrorBatch, pipeline: IngestPipeline
     ) async throws {
         let did = event.repo, host = pipeline.session.host
-        let head = try batch.heads[did] ?? self.head(of: did)
+        let head = try batch.heads[did] ?? pipeline.writer.head(of: did) ?? self.head(of: did)
         func resync(_ identity: Identity, _ reason: String) async throws {
-            try flush(&batch, host: host)
+            try await flush(&batch, pipeline: pipeline)
             await self.resync(did, host: host, client: pipeline.client, identity: identity, reason: reason)
             try hosts.setCursor(event.seq, ofHost: host)
         }
@@ -84,17 +84,27 @@ extension Relay {
         batch.cursor = event.seq
     }
 
-    /// Stores `batch` in one transaction with the host's cursor, and
-    /// publishes its events.
-    func flush(_ batch: inout MirrorBatch, host: String) throws {
+    /// Stores `batch`, and waits until it and every batch before it are stored.
+    func flush(_ batch: inout MirrorBatch, pipeline: IngestPipeline) async throws {
+        try await store(&batch, pipeline: pipeline)
+        try await pipeline.writer.drain()
+    }
+
+    /// Hands `batch` to the pipeline's writer, which stores it in one
+    /// transaction with the host's cursor and then publishes its events;
+    /// returns once the batch before it is stored.
+    func store(_ batch: inout MirrorBatch, pipeline: IngestPipeline) async throws {
         guard !batch.isEmpty else { return }
-        let events = try hosts.apply(batch.commits, host: host, cursor: batch.cursor)
-        heads.withLock { heads in
-            if heads.count > 200_000 { heads.removeAll() }
-            heads.merge(batch.heads) { _, new in new }
-        }
-        events.forEach(firehose.publish)
+        let taken = batch, host = pipeline.session.host
         batch = MirrorBatch()
+        try await pipeline.writer.submit(heads: taken.heads) { [self] in
+            let events = try hosts.apply(taken.commits, host: host, cursor: taken.cursor)
+            heads.withLock { heads in
+                if heads.count > 200_000 { heads.removeAll() }
+                heads.merge(taken.heads) { _, new in new }
+            }
+            events.forEach(firehose.publish)
+        }
     }
 
     /// The mirrored state of `did`, from memory after the first read.
@@ -103,11 +113,6 @@ extension Relay {
         guard let stored = try hosts.mirroredRepo(did) else { return nil }
         heads.withLock { $0[did] = stored }
         return stored
-    }
-
-    /// Drops what `batch` would have changed from memory (it was not stored).
-    func forgetHeads(_ batch: MirrorBatch) {
-        heads.withLock { heads in for did in batch.heads.keys { heads[did] = nil } }
     }
 
     /// Fetches `did`'s repository from `host` again: the blocks since the

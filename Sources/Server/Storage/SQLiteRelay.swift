@@ -83,11 +83,15 @@ extension SQLiteStore: RelayStore {
     public func apply(_ commits: [MirroredCommit], host: String, cursor: Int64?) throws -> [SequencedEvent] {
         try write { db in
             var events = [SequencedEvent]()
-            for commit in commits {
-                if let event = try Self.apply(commit.stored, in: db) { events.append(event) }
-                try Self.markActive(commit, host: host, in: db)
+            // Each repository's root and sync state are written once, from its last commit here.
+            var last = [DID: Int]()
+            for (i, commit) in commits.enumerated() { last[commit.stored.did] = i }
+            for (i, commit) in commits.enumerated() {
+                let isLast = last[commit.stored.did] == i
+                if let event = try Self.apply(commit.stored, in: db, updatingRoot: isLast) { events.append(event) }
+                if isLast { try Self.markActive(commit, host: host, in: db) }
             }
-            if let cursor { try db.execute(sql: "UPDATE relay_host SET cursor = ? WHERE hostname = ?", arguments: [cursor, host]) }
+            if let cursor { try db.cachedStatement(sql: "UPDATE relay_host SET cursor = ? WHERE hostname = ?").execute(arguments: [cursor, host]) }
             return events
         }
     }

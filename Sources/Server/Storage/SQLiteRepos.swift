@@ -23,7 +23,11 @@ extension SQLiteStore: RepoStore {
     }
 
     /// Writes a commit in the current transaction.
-    static func apply(_ commit: StoredCommit, in db: Database) throws -> SequencedEvent? {
+    ///
+    /// - Parameter updatingRoot: `false` when a later commit of the same
+    ///   repository in this transaction sets the root (readers only ever see
+    ///   the last).
+    static func apply(_ commit: StoredCommit, in db: Database, updatingRoot: Bool = true) throws -> SequencedEvent? {
         let did = commit.did.description, rev = commit.rev.description
         do {
             let putBlock = try db.cachedStatement(sql: """
@@ -57,9 +61,10 @@ extension SQLiteStore: RepoStore {
                 if try Bool.fetchOne(stillUsed, arguments: [did, key]) == true { continue }
                 try dropBlock.execute(arguments: [did, key])
             }
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)",
-                arguments: [did, Data(commit.commit.bytes), rev])
+            if updatingRoot {
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)")
+                    .execute(arguments: [did, Data(commit.commit.bytes), rev])
+            }
             return try commit.event.map { try Self.insertEvent(db, did: did, $0) }
         }
     }
