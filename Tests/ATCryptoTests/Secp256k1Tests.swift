@@ -113,8 +113,9 @@ struct Secp256k1Tests {
         }
     }
 
-    @Test func publicKeysParseLikeOpenSSL() throws {
-        for _ in 0..<50 {
+    @Test func publicKeysParseLikeOpenSSL() async throws {
+        for _ in 0..<20 {
+            await Task.yield()
             let key = try Keys.generate(.k256)
             let point = try #require(Secp256k1.AffinePoint(sec1: key.publicKey.compressedBytes))
             #expect(point.compressed == key.publicKey.compressedBytes)
@@ -135,17 +136,20 @@ struct Secp256k1Tests {
         }
     }
 
-    @Test func verdictsAgreeWithOpenSSL() throws {
+    /// Long-running in a debug build, so it yields between signatures: the
+    /// cooperative threads are shared with the suites that keep time.
+    @Test func verdictsAgreeWithOpenSSL() async throws {
         var rng = SystemRandomNumberGenerator()
         var accepted = 0, rejected = 0
         // Small keys (1, 2, n − 1: Q = G, 2G, −G) make the sums hit the
         // doubling and cancelling branches of point addition.
         var keys: [any PrivateKey] = try [1, 2].map { try K256PrivateKey(rawBytes: [UInt8](repeating: 0, count: 31) + [$0]) }
         keys.append(try K256PrivateKey(rawBytes: hexBytes("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140")))
-        for _ in 0..<17 { keys.append(try Keys.generate(.k256)) }
+        for _ in 0..<12 { keys.append(try Keys.generate(.k256)) }
         for key in keys {
             let publicKey = try #require(key.publicKey as? K256PublicKey)
-            for _ in 0..<10 {
+            for _ in 0..<8 {
+                await Task.yield()
                 let message = (0..<Int.random(in: 0...100, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
                 let signature = try key.sign(message)
                 #expect(publicKey.isValidSignature(signature, for: message))
@@ -165,7 +169,7 @@ struct Secp256k1Tests {
                 }
             }
         }
-        #expect(accepted == 200 && rejected == 400)
+        #expect(accepted == 120 && rejected == 240)
     }
 
     @Test func signaturesMadeNativelyCoverDigestEdgeCases() throws {
