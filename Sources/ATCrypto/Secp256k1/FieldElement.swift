@@ -34,7 +34,7 @@ extension Secp256k1 {
         }
 
         /// 32 big-endian bytes.
-        var bytes: [UInt8] { Limbs.write((l0, l1, l2, l3)) }
+        var bytes: [UInt8] { Limbs.write(limbs) }
         var isZero: Bool { (l0 | l1 | l2 | l3) == 0 }
         var isOdd: Bool { l0 & 1 == 1 }
 
@@ -43,43 +43,31 @@ extension Secp256k1 {
             (l3 & l2 & l1) == .max && l0 >= 0xFFFF_FFFE_FFFF_FC2F
         }
 
+        @inline(__always)
+        init(_ l: Limbs.Word4) { self.init(l0: l.0, l1: l.1, l2: l.2, l3: l.3) }
+
+        var limbs: Limbs.Word4 { (l0, l1, l2, l3) }
+
         /// `l + c` modulo 2²⁵⁶: subtracts p from a value in p..<2²⁵⁶, or
         /// reduces a sum that carried out of 256 bits.
         @inline(__always)
         static func addC(_ l0: UInt64, _ l1: UInt64, _ l2: UInt64, _ l3: UInt64) -> FieldElement {
-            var r0, r1, r2, r3, k: UInt64
-            (r0, k) = Limbs.adc(l0, c, 0)
-            (r1, k) = Limbs.adc(l1, 0, k)
-            (r2, k) = Limbs.adc(l2, 0, k)
-            (r3, _) = Limbs.adc(l3, 0, k)
-            return FieldElement(l0: r0, l1: r1, l2: r2, l3: r3)
+            FieldElement(Limbs.add((l0, l1, l2, l3), (c, 0, 0, 0)).0)
         }
 
         @inline(__always)
         static func + (a: FieldElement, b: FieldElement) -> FieldElement {
-            var r0, r1, r2, r3, k: UInt64
-            (r0, k) = Limbs.adc(a.l0, b.l0, 0)
-            (r1, k) = Limbs.adc(a.l1, b.l1, k)
-            (r2, k) = Limbs.adc(a.l2, b.l2, k)
-            (r3, k) = Limbs.adc(a.l3, b.l3, k)
-            if k != 0 || atLeastP(r0, r1, r2, r3) { return addC(r0, r1, r2, r3) }
-            return FieldElement(l0: r0, l1: r1, l2: r2, l3: r3)
+            let (r, k) = Limbs.add(a.limbs, b.limbs)
+            if k != 0 || atLeastP(r.0, r.1, r.2, r.3) { return addC(r.0, r.1, r.2, r.3) }
+            return FieldElement(r)
         }
 
         @inline(__always)
         static func - (a: FieldElement, b: FieldElement) -> FieldElement {
-            var r0, r1, r2, r3, k: UInt64
-            (r0, k) = Limbs.sbb(a.l0, b.l0, 0)
-            (r1, k) = Limbs.sbb(a.l1, b.l1, k)
-            (r2, k) = Limbs.sbb(a.l2, b.l2, k)
-            (r3, k) = Limbs.sbb(a.l3, b.l3, k)
-            guard k != 0 else { return FieldElement(l0: r0, l1: r1, l2: r2, l3: r3) }
+            let (r, k) = Limbs.subtract(a.limbs, b.limbs)
+            guard k != 0 else { return FieldElement(r) }
             // a - b + 2²⁵⁶ is more than c, so adding p (subtracting c) cannot borrow out.
-            (r0, k) = Limbs.sbb(r0, c, 0)
-            (r1, k) = Limbs.sbb(r1, 0, k)
-            (r2, k) = Limbs.sbb(r2, 0, k)
-            (r3, _) = Limbs.sbb(r3, 0, k)
-            return FieldElement(l0: r0, l1: r1, l2: r2, l3: r3)
+            return FieldElement(Limbs.subtract(r, (c, 0, 0, 0)).0)
         }
 
         @inline(__always)
@@ -87,12 +75,12 @@ extension Secp256k1 {
 
         @inline(__always)
         static func * (a: FieldElement, b: FieldElement) -> FieldElement {
-            reduce(Limbs.multiply((a.l0, a.l1, a.l2, a.l3), (b.l0, b.l1, b.l2, b.l3)))
+            reduce(Limbs.multiply(a.limbs, b.limbs))
         }
 
         /// `self²`.
         @inline(__always)
-        var squared: FieldElement { Self.reduce(Limbs.square((l0, l1, l2, l3))) }
+        var squared: FieldElement { Self.reduce(Limbs.square(limbs)) }
 
         /// `self · k` for a small k.
         @inline(__always)

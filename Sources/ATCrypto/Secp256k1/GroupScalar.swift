@@ -46,21 +46,13 @@ extension Secp256k1 {
 
         /// `a - b` for a ≥ b as plain 256-bit numbers.
         static func subtract(_ a: GroupScalar, _ b: GroupScalar) -> GroupScalar {
-            var r0, r1, r2, r3, k: UInt64
-            (r0, k) = Limbs.sbb(a.l0, b.l0, 0)
-            (r1, k) = Limbs.sbb(a.l1, b.l1, k)
-            (r2, k) = Limbs.sbb(a.l2, b.l2, k)
-            (r3, _) = Limbs.sbb(a.l3, b.l3, k)
-            return GroupScalar(l0: r0, l1: r1, l2: r2, l3: r3)
+            let r = Limbs.subtract(a.limbs, b.limbs).0
+            return GroupScalar(l0: r.0, l1: r.1, l2: r.2, l3: r.3)
         }
 
         static func + (a: GroupScalar, b: GroupScalar) -> GroupScalar {
-            var r0, r1, r2, r3, k: UInt64
-            (r0, k) = Limbs.adc(a.l0, b.l0, 0)
-            (r1, k) = Limbs.adc(a.l1, b.l1, k)
-            (r2, k) = Limbs.adc(a.l2, b.l2, k)
-            (r3, k) = Limbs.adc(a.l3, b.l3, k)
-            let sum = GroupScalar(l0: r0, l1: r1, l2: r2, l3: r3)
+            let (r, k) = Limbs.add(a.limbs, b.limbs)
+            let sum = GroupScalar(l0: r.0, l1: r.1, l2: r.2, l3: r.3)
             // With a carry, the wrapped difference is the right residue.
             return k != 0 || !Limbs.less(sum.limbs, n.limbs) ? subtract(sum, n) : sum
         }

@@ -1,6 +1,30 @@
 /// Word arithmetic shared by the secp256k1 field and scalar code: 256-bit
 /// numbers are four little-endian 64-bit limbs.
 enum Limbs {
+    /// A 256-bit number, least significant limb first.
+    typealias Word4 = (UInt64, UInt64, UInt64, UInt64)
+
+    /// `a + b`, with the carry out of 256 bits.
+    @inline(__always)
+    static func add(_ a: Word4, _ b: Word4) -> (Word4, UInt64) {
+        var r0, r1, r2, r3, k: UInt64
+        (r0, k) = adc(a.0, b.0, 0)
+        (r1, k) = adc(a.1, b.1, k)
+        (r2, k) = adc(a.2, b.2, k)
+        (r3, k) = adc(a.3, b.3, k)
+        return ((r0, r1, r2, r3), k)
+    }
+
+    /// `a - b` modulo 2²⁵⁶, with the borrow out.
+    @inline(__always)
+    static func subtract(_ a: Word4, _ b: Word4) -> (Word4, UInt64) {
+        var r0, r1, r2, r3, k: UInt64
+        (r0, k) = sbb(a.0, b.0, 0)
+        (r1, k) = sbb(a.1, b.1, k)
+        (r2, k) = sbb(a.2, b.2, k)
+        (r3, k) = sbb(a.3, b.3, k)
+        return ((r0, r1, r2, r3), k)
+    }
     /// `a * b + acc + carry` as (low, high); it cannot overflow 128 bits.
     @inline(__always)
     static func mac(_ a: UInt64, _ b: UInt64, _ acc: UInt64, _ carry: UInt64) -> (UInt64, UInt64) {
