@@ -96,7 +96,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RelayBench",
-            dependencies: ["ATData", "ATSyntax", "Bluesky", "BenchSupport"],
+            dependencies: ["ATData", "ATSyntax", "Bluesky", "BenchSupport", "Server"],
             path: "Benchmarks/RelayBench"
         ),
         // libFuzzer targets; see Fuzz/README.md. A plain build replays inputs instead.

@@ -3,6 +3,7 @@ import ATSyntax
 import BenchSupport
 import Bluesky
 import Foundation
+import Server
 
 // Release-mode relay ingest, two `bsky serve` processes on loopback:
 //   (1) catch-up: the relay is stopped while the PDS takes N commits from K
@@ -47,17 +48,10 @@ func cpuSeconds(_ pid: Int32) -> Double {
     return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
-func freePort() throws -> Int {
-    let (probe, url) = try serve(["--role", "relay", "--relay-port", "0", "--data", NSTemporaryDirectory() + "relaybench-probe-\(UUID())"])
-    probe.terminate()
-    probe.waitUntilExit()
-    return url.port!
-}
-
 // MARK: Set-up: a PDS, a relay, K accounts mirrored
 
 let root = FileManager.default.temporaryDirectory.appendingPathComponent("relaybench-\(UUID())")
-let pdsPort = try freePort(), relayPort = try freePort()
+let pdsPort = try PDSServer.freePort(host: "127.0.0.1"), relayPort = try PDSServer.freePort(host: "127.0.0.1")
 let pdsURL = URL(string: "http://127.0.0.1:\(pdsPort)")!
 let relayArguments = [
     "--role", "relay", "--relay-port", String(relayPort), "--data", root.appendingPathComponent("relay").path, "--plc-url", pdsURL.absoluteString,

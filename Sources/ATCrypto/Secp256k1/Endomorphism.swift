@@ -13,8 +13,8 @@ extension Secp256k1 {
         static let minusB1 = GroupScalar(l0: 0x6F54_7FA9_0ABF_E4C3, l1: 0xE443_7ED6_010E_8828, l2: 0, l3: 0)
         static let minusB2 = -GroupScalar(l0: 0xE86C_90E4_9284_EB15, l1: 0x3086_D221_A7D4_6BCD, l2: 0, l3: 0)
         /// round(2³⁸⁴ · b₂ / n) and round(2³⁸⁴ · (−b₁) / n).
-        static let g1: (UInt64, UInt64, UInt64, UInt64) = (0xE893_209A_45DB_B031, 0x3DAA_8A14_71E8_CA7F, 0xE86C_90E4_9284_EB15, 0x3086_D221_A7D4_6BCD)
-        static let g2: (UInt64, UInt64, UInt64, UInt64) = (0x1571_B4AE_8AC4_7F71, 0x2212_08AC_9DF5_06C6, 0x6F54_7FA9_0ABF_E4C4, 0xE443_7ED6_010E_8828)
+        static let g1: Limbs.Word4 = (0xE893_209A_45DB_B031, 0x3DAA_8A14_71E8_CA7F, 0xE86C_90E4_9284_EB15, 0x3086_D221_A7D4_6BCD)
+        static let g2: Limbs.Word4 = (0x1571_B4AE_8AC4_7F71, 0x2212_08AC_9DF5_06C6, 0x6F54_7FA9_0ABF_E4C4, 0xE443_7ED6_010E_8828)
 
         /// λ·p.
         static func apply(_ p: AffinePoint) -> AffinePoint { AffinePoint(x: p.x * beta, y: p.y) }
@@ -29,7 +29,7 @@ extension Secp256k1 {
         }
 
         /// ⌊t / 2³⁸⁴⌉ of a 512-bit number: at most 128 bits.
-        private static func roundedShift384(_ t: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)) -> GroupScalar {
+        private static func roundedShift384(_ t: Limbs.Word8) -> GroupScalar {
             let (low, carry) = Limbs.adc(t.6, t.5 >> 63, 0)
             let (high, _) = Limbs.adc(t.7, 0, carry)
             return GroupScalar(l0: low, l1: high, l2: 0, l3: 0)

@@ -96,7 +96,7 @@ extension Secp256k1 {
         /// Reduces a 512-bit product: high · c + low, twice, then a final
         /// subtraction of p.
         @inline(__always)
-        static func reduce(_ t: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)) -> FieldElement {
+        static func reduce(_ t: Limbs.Word8) -> FieldElement {
             var r0, r1, r2, r3, hi: UInt64
             (r0, hi) = Limbs.mac(t.4, c, t.0, 0)
             (r1, hi) = Limbs.mac(t.5, c, t.1, hi)

@@ -20,11 +20,12 @@ extension Secp256k1 {
             self.l3 = l3
         }
 
+        init(_ l: Limbs.Word4) { self.init(l0: l.0, l1: l.1, l2: l.2, l3: l.3) }
+
         /// A scalar from 32 big-endian bytes, reduced modulo n (a SHA-256
         /// digest may exceed n; at most one subtraction is needed).
         init(reducing bytes: some Sequence<UInt8>) {
-            let l = Limbs.read(bytes)
-            self.init(l0: l.0, l1: l.1, l2: l.2, l3: l.3)
+            self.init(Limbs.read(bytes))
             if !Limbs.less(limbs, Self.n.limbs) { self = Self.subtract(self, Self.n) }
         }
 
@@ -33,10 +34,10 @@ extension Secp256k1 {
             guard bytes.count == 32 else { return nil }
             let l = Limbs.read(bytes)
             guard Limbs.less(l, Self.n.limbs) else { return nil }
-            self.init(l0: l.0, l1: l.1, l2: l.2, l3: l.3)
+            self.init(l)
         }
 
-        var limbs: (UInt64, UInt64, UInt64, UInt64) { (l0, l1, l2, l3) }
+        var limbs: Limbs.Word4 { (l0, l1, l2, l3) }
         var isZero: Bool { (l0 | l1 | l2 | l3) == 0 }
         var bytes: [UInt8] { Limbs.write(limbs) }
 
@@ -46,13 +47,12 @@ extension Secp256k1 {
 
         /// `a - b` for a ≥ b as plain 256-bit numbers.
         static func subtract(_ a: GroupScalar, _ b: GroupScalar) -> GroupScalar {
-            let r = Limbs.subtract(a.limbs, b.limbs).0
-            return GroupScalar(l0: r.0, l1: r.1, l2: r.2, l3: r.3)
+            GroupScalar(Limbs.subtract(a.limbs, b.limbs).0)
         }
 
         static func + (a: GroupScalar, b: GroupScalar) -> GroupScalar {
             let (r, k) = Limbs.add(a.limbs, b.limbs)
-            let sum = GroupScalar(l0: r.0, l1: r.1, l2: r.2, l3: r.3)
+            let sum = GroupScalar(r)
             // With a carry, the wrapped difference is the right residue.
             return k != 0 || !Limbs.less(sum.limbs, n.limbs) ? subtract(sum, n) : sum
         }
@@ -69,7 +69,7 @@ extension Secp256k1 {
             round(t1, &t2, &t3, &t4, &t5, &carry)
             round(t2, &t3, &t4, &t5, &t6, &carry)
             round(t3, &t4, &t5, &t6, &t7, &carry)
-            let r = GroupScalar(l0: t4, l1: t5, l2: t6, l3: t7)
+            let r = GroupScalar((t4, t5, t6, t7))
             return carry != 0 || !Limbs.less(r.limbs, n.limbs) ? subtract(r, n) : r
         }
 
@@ -101,20 +101,22 @@ extension Secp256k1 {
             var table = [Self.montgomery(Self.one, Self.r2)]
             for i in 1..<16 { table.append(Self.montgomery(table[i - 1], base)) }
             var result = table[0]
+            func step(_ nibble: UInt8) {
+                for _ in 0..<4 { result = Self.montgomery(result, result) }
+                if nibble != 0 { result = Self.montgomery(result, table[Int(nibble)]) }
+            }
             for byte in Self.nMinus2 {
-                for nibble in [byte >> 4, byte & 0xF] {
-                    for _ in 0..<4 { result = Self.montgomery(result, result) }
-                    if nibble != 0 { result = Self.montgomery(result, table[Int(nibble)]) }
-                }
+                step(byte >> 4)
+                step(byte & 0xF)
             }
             return Self.montgomery(result, Self.one)
         }
 
         static let nMinus2 = Limbs.write((0xBFD2_5E8C_D036_413F, 0xBAAE_DCE6_AF48_A03B, 0xFFFF_FFFF_FFFF_FFFE, .max))
 
-        /// The low and high 128 bits.
-        var halves: (low: UInt128, high: UInt128) {
-            (UInt128(l1) << 64 | UInt128(l0), UInt128(l3) << 64 | UInt128(l2))
+        /// The low and high 128 bits, each as a scalar.
+        var halves: (low: GroupScalar, high: GroupScalar) {
+            (GroupScalar(l0: l0, l1: l1, l2: 0, l3: 0), GroupScalar(l0: l2, l1: l3, l2: 0, l3: 0))
         }
     }
 }

@@ -3,6 +3,8 @@
 enum Limbs {
     /// A 256-bit number, least significant limb first.
     typealias Word4 = (UInt64, UInt64, UInt64, UInt64)
+    /// A 512-bit product, least significant limb first.
+    typealias Word8 = (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
 
     /// `a + b`, with the carry out of 256 bits.
     @inline(__always)
@@ -49,8 +51,8 @@ enum Limbs {
     /// The full 512-bit product of two 256-bit numbers, as eight limbs.
     @inline(__always)
     static func multiply(
-        _ a: (UInt64, UInt64, UInt64, UInt64), _ b: (UInt64, UInt64, UInt64, UInt64)
-    ) -> (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) {
+        _ a: Word4, _ b: Word4
+    ) -> Word8 {
         var r0, r1, r2, r3, r4, r5, r6, r7, c: UInt64
         (r0, c) = mac(a.0, b.0, 0, 0)
         (r1, c) = mac(a.0, b.1, 0, c)
@@ -74,7 +76,7 @@ enum Limbs {
     /// The 512-bit square of a 256-bit number: the six cross products once,
     /// doubled, plus the four squares.
     @inline(__always)
-    static func square(_ a: (UInt64, UInt64, UInt64, UInt64)) -> (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) {
+    static func square(_ a: Word4) -> Word8 {
         var r1, r2, r3, r4, r5, r6, c: UInt64
         (r1, c) = mac(a.0, a.1, 0, 0)
         (r2, c) = mac(a.0, a.2, 0, c)
@@ -105,7 +107,7 @@ enum Limbs {
     }
 
     /// Reads 32 big-endian bytes.
-    static func read(_ bytes: some Sequence<UInt8>) -> (UInt64, UInt64, UInt64, UInt64) {
+    static func read(_ bytes: some Sequence<UInt8>) -> Word4 {
         var words: [UInt64] = [0, 0, 0, 0]
         for (i, byte) in bytes.enumerated() {
             let limb = 3 - i / 8
@@ -115,7 +117,7 @@ enum Limbs {
     }
 
     /// Writes 32 big-endian bytes.
-    static func write(_ l: (UInt64, UInt64, UInt64, UInt64)) -> [UInt8] {
+    static func write(_ l: Word4) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         let words = [l.3, l.2, l.1, l.0]
         for (w, word) in words.enumerated() {
@@ -126,7 +128,7 @@ enum Limbs {
 
     /// Whether `a < b`.
     @inline(__always)
-    static func less(_ a: (UInt64, UInt64, UInt64, UInt64), _ b: (UInt64, UInt64, UInt64, UInt64)) -> Bool {
+    static func less(_ a: Word4, _ b: Word4) -> Bool {
         if a.3 != b.3 { return a.3 < b.3 }
         if a.2 != b.2 { return a.2 < b.2 }
         if a.1 != b.1 { return a.1 < b.1 }

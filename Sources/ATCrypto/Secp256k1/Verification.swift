@@ -24,12 +24,10 @@ extension Secp256k1 {
     /// A public key made ready for verification: the odd multiples of Q and
     /// of λ·Q, computed once per key.
     struct VerificationKey: Sendable {
-        let point: AffinePoint
         let multiples: [AffinePoint]
         let lambdaMultiples: [AffinePoint]
 
         init(_ point: AffinePoint) {
-            self.point = point
             multiples = Secp256k1.oddMultiples(of: point, window: Secp256k1.keyWindow)
             lambdaMultiples = multiples.map(Endomorphism.apply)
         }
@@ -48,23 +46,22 @@ extension Secp256k1 {
         let terms = [
             Term(digits: NAF(k1.magnitude, window: keyWindow), table: key.multiples, negate: k1.negative),
             Term(digits: NAF(k2.magnitude, window: keyWindow), table: key.lambdaMultiples, negate: k2.negative),
-            Term(digits: NAF(GroupScalar(l0: UInt64(truncatingIfNeeded: g1), l1: UInt64(truncatingIfNeeded: g1 >> 64), l2: 0, l3: 0), window: generatorWindow), table: tables.low, negate: false),
-            Term(digits: NAF(GroupScalar(l0: UInt64(truncatingIfNeeded: g2), l1: UInt64(truncatingIfNeeded: g2 >> 64), l2: 0, l3: 0), window: generatorWindow), table: tables.high, negate: false),
+            Term(digits: NAF(g1, window: generatorWindow), table: tables.low, negate: false),
+            Term(digits: NAF(g2, window: generatorWindow), table: tables.high, negate: false),
         ]
         let point = multiplyAndAdd(terms)
         guard !point.isInfinity else { return false }
         // x = X / Z²; compare X with r·Z² rather than invert. x is below p,
         // so x mod n = r also when x = r + n (possible while r + n < p).
         let zz = point.z.squared
-        let rField = FieldElement(l0: r.l0, l1: r.l1, l2: r.l2, l3: r.l3)
+        let rField = FieldElement(r.limbs)
         if point.x == rField * zz { return true }
         guard Limbs.less(r.limbs, pMinusN) else { return false }
-        let rPlusN = rField + FieldElement(l0: GroupScalar.n.l0, l1: GroupScalar.n.l1, l2: GroupScalar.n.l2, l3: GroupScalar.n.l3)
-        return point.x == rPlusN * zz
+        return point.x == (rField + FieldElement(GroupScalar.n.limbs)) * zz
     }
 
     /// p − n: r + n is a field element only for r below it.
-    static let pMinusN: (UInt64, UInt64, UInt64, UInt64) = (0x402D_A172_2FC9_BAEE, 0x4551_2319_50B7_5FC4, 1, 0)
+    static let pMinusN: Limbs.Word4 = (0x402D_A172_2FC9_BAEE, 0x4551_2319_50B7_5FC4, 1, 0)
 
     /// One k·P of a sum: k's signed digits and P's odd multiples.
     struct Term {

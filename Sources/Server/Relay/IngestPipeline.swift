@@ -33,7 +33,7 @@ final class IngestPipeline: Sendable {
 
     /// What checking a commit found.
     enum Verification: Sendable {
-        case verified(VerifiedCommit, Identity)
+        case verified(CheckedCommit, Identity)
         case failed(String, Identity)
         /// The host does not host the account.
         case unauthorized
@@ -77,7 +77,7 @@ final class IngestPipeline: Sendable {
         var verification: Task<Verification, Never>?
         if case .commit(let commit) = event {
             let (relay, host) = (relay, session.host)
-            verification = Task { await relay.verify(commit, host: host) }
+            verification = Task { await relay.verify(commit, frame: frame, host: host) }
         }
         await credits.acquire()
         input.yield(.event(Slot(event: event, frame: frame, verification: verification)))

@@ -1,30 +1,35 @@
+import ATCrypto
 import ATData
 import ATRepo
 import ATSyntax
 import Bluesky
 import Foundation
 import Logging
-import ATCrypto
 
 extension Relay {
     /// Checks a `#commit` on its own (any order, any thread): the host must
     /// be the account's PDS, and the commit must verify from its slice with
     /// the account's key — resolved once more when it does not, in case the
-    /// key was rotated.
-    func verify(_ event: CommitEvent, host: String) async -> IngestPipeline.Verification {
+    /// key was rotated. What storing it needs (record index changes, the
+    /// frame to re-number) is prepared here too, off the ordered path.
+    func verify(_ event: CommitEvent, frame: [UInt8], host: String) async -> IngestPipeline.Verification {
         guard let identity = await authorizedIdentity(event.repo, host: host) else { return .unauthorized }
         if event.tooBig { return .failed("the commit is marked tooBig; its blocks are not all there", identity) }
-        func check(_ key: some PublicKey) throws -> VerifiedCommit {
-            try CommitProof.verifiedChange(
+        func check(_ key: some PublicKey) throws -> CheckedCommit {
+            let change = try CommitProof.verifiedChange(
                 car: event.blocks, commit: event.commit, repo: event.repo, rev: event.rev, ops: event.ops, prevData: event.prevData, key: key)
+            var index = RecordIndexChanges()
+            let written = Dictionary(change.newBlocks.map { ($0.cid, $0.bytes) }, uniquingKeysWith: { a, _ in a })
+            for op in event.ops { index.set(op.path, to: op.cid, record: op.cid.flatMap { written[$0] }) }
+            return CheckedCommit(change: change, index: index, message: FirehoseFrame.Message(frame))
         }
         do {
             return .verified(try check(identity.key), identity)
         } catch {
             guard let fresh = try? await identities.identity(of: event.repo, refresh: true), fresh.host == host,
-                let verified = try? check(fresh.key)
+                let checked = try? check(fresh.key)
             else { return .failed("\(error)", identity) }
-            return .verified(verified, fresh)
+            return .verified(checked, fresh)
         }
     }
 
@@ -41,7 +46,7 @@ extension Relay {
             await self.resync(did, host: host, client: pipeline.client, identity: identity, reason: reason)
             try hosts.setCursor(event.seq, ofHost: host)
         }
-        let identity: Identity, verified: VerifiedCommit
+        let identity: Identity, checked: CheckedCommit
         switch verification {
         case .unauthorized:
             batch.cursor = event.seq
@@ -55,8 +60,9 @@ extension Relay {
             try await resync(who, "a commit failed verification")
             return
         case .verified(let commit, let who):
-            (verified, identity) = (commit, who)
+            (checked, identity) = (commit, who)
         }
+        let verified = checked.change
         guard let head, head.status == .active, let rev = head.rev, let data = head.data, let previous = head.commit else {
             try await resync(identity, "first sight, or desynchronized")
             return
@@ -69,14 +75,10 @@ extension Relay {
             try await resync(identity, "commit \(event.rev) does not follow \(rev)")
             return
         }
-        var index = RecordIndexChanges()
-        let written = Dictionary(verified.newBlocks.map { ($0.cid, $0.bytes) }, uniquingKeysWith: { a, _ in a })
-        for op in event.ops { index.set(op.path, to: op.cid, record: op.cid.flatMap { written[$0] }) }
-        // Decoded here, so that the write transaction only sets the relay's seq.
-        let message = FirehoseFrame.Message(frame)
+        let message = checked.message
         let stored = StoredCommit(
             did: did, commit: verified.commitCID, rev: event.rev, newBlocks: verified.newBlocks, removed: verified.removed + [previous],
-            records: index.records, blobs: index.blobs, event: { seq in message?.frame(seq: seq) ?? frame })
+            records: checked.index.records, blobs: checked.index.blobs, event: { seq in message?.frame(seq: seq) ?? frame })
         batch.commits.append(MirroredCommit(stored: stored, data: verified.data))
         var next = head
         (next.commit, next.rev, next.data) = (verified.commitCID, event.rev, verified.data)
@@ -212,6 +214,16 @@ struct OverlayBlockStore: BlockStore {
     func put(_ cid: CID, _ bytes: [UInt8]) throws {
         throw RepoError(.malformedBlock, "an overlay block store is read-only")
     }
+}
+
+/// A commit that verified, with what storing it needs.
+struct CheckedCommit: Sendable {
+    /// What the commit adds and drops.
+    let change: VerifiedCommit
+    /// Its record index changes.
+    let index: RecordIndexChanges
+    /// Its frame, ready to be given the relay's `seq` (`nil` if it does not decode).
+    let message: FirehoseFrame.Message?
 }
 
 /// The record-index side of a change: each path's new CID (`nil` for a
