@@ -62,7 +62,9 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "ATSyntax", "ATData", "ATCrypto", "ATRepo", "ATLexicon", "Bluesky",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -103,6 +105,14 @@ let package = Package(
         .target(name: "FuzzSupport"),
         .executableTarget(name: "FuzzDAGCBOR", dependencies: ["ATData", "FuzzSupport"]),
         .executableTarget(name: "FuzzCAR", dependencies: ["ATData", "FuzzSupport"]),
+        .executableTarget(
+            name: "FuzzXRPC",
+            dependencies: [
+                "ATData", "ATSyntax", "FuzzSupport",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(name: "FuzzFrame", dependencies: ["ATData", "ATCrypto", "ATRepo", "Bluesky", "FuzzSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ATSyntaxTests", dependencies: ["ATSyntax", "TestSupport"]),
         .testTarget(name: "ATDataTests", dependencies: ["ATData", "TestSupport"]),
@@ -110,7 +120,15 @@ let package = Package(
         .testTarget(name: "ATRepoTests", dependencies: ["ATRepo", "ATData", "TestSupport"]),
         .testTarget(name: "ATLexiconTests", dependencies: ["ATLexicon", "ATData", "ATSyntax", "TestSupport"]),
         .testTarget(name: "BlueskyTests", dependencies: ["Bluesky", "ATData", "ATRepo", "ATCrypto", "ATSyntax", "TestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "ATRepo", "ATData", "ATCrypto", "ATSyntax", "TestSupport"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "ATRepo", "ATData", "ATCrypto", "ATSyntax", "Bluesky", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "InteropTests",
             dependencies: [

@@ -22,12 +22,14 @@ public enum PDSServer {
         pds.registerServerMethods(&methods)
         pds.registerRepoMethods(&methods)
         pds.registerSyncMethods(&methods)
-        methods.register(on: router, limiter: RateLimiter(), logger: logger)
+        methods.register(on: router, limiter: pds.limiter, logger: logger)
         pds.registerPLCRoutes(on: router)
         router.get("/") { _, _ in "This is an AT Protocol PDS (bluesky-swift), with a PLC directory at /did:plc:…\n" }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: firehoseSockets) { request, _, _ in pds.firehose.upgrade(request) },
+            server: .guarded(limits: config.connections, maxFrameSize: 1 << 20) { request, channel, _ in
+                pds.firehose.upgrade(request, from: channel.remoteAddress?.ipAddress ?? "unknown")
+            },
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "bsky"),
             onServerRunning: { _ in
                 await onReady(publicURL)
@@ -48,23 +50,20 @@ public enum PDSServer {
         let router = makeRouter()
         var methods = XRPCMethods()
         relay.registerMethods(&methods)
-        methods.register(on: router, limiter: RateLimiter(), logger: logger)
+        methods.register(on: router, limiter: relay.limiter, logger: logger)
         relay.registerAdminRoutes(on: router)
         router.get("/") { _, _ in "This is an AT Protocol relay (bluesky-swift)\n" }
         var app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: firehoseSockets) { request, _, _ in relay.firehose.upgrade(request) },
+            server: .guarded(limits: config.connections, maxFrameSize: 1 << 20) { request, channel, _ in
+                relay.firehose.upgrade(request, from: channel.remoteAddress?.ipAddress ?? "unknown")
+            },
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "bsky-relay"),
             onServerRunning: { _ in await onReady(publicURL) },
             logger: logger)
         app.addServices(relay)
         return app
     }
-
-    /// The firehose's WebSockets: frames up to 1 MiB; a peer that does not
-    /// answer a close within 3 s (rather than 15) is dropped, so that a stuck
-    /// subscriber cannot hold up a shutdown.
-    static let firehoseSockets = HTTP1WebSocketUpgradeChannel.Configuration(ws: .init(maxFrameSize: 1 << 20, closeTimeout: .seconds(3)))
 
     /// The router both roles start from: JSON errors, CORS and `/xrpc/_health`.
     static func makeRouter() -> Router<PDSRequestContext> {
@@ -83,7 +82,7 @@ public enum PDSServer {
     /// `publicURL`, else `http://host:port`.
     public static func resolve(host: String, port: inout Int, publicURL: URL?) throws -> URL {
         if port == 0 { port = try freePort(host: host) }
-        return publicURL ?? baseURL(host: host, port: port)
+        return try publicURL ?? baseURL(host: host, port: port)
     }
 
     /// Runs a PDS and a relay side by side: the PDS asks the relay to crawl
@@ -96,8 +95,13 @@ public enum PDSServer {
     }
 
     /// `http://host:port`, with IPv6 in brackets.
-    public static func baseURL(host: String, port: Int) -> URL {
-        URL(string: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")!
+    ///
+    /// - Throws: ``XRPCError`` when that is not a URL (a host with spaces, say).
+    public static func baseURL(host: String, port: Int) throws(XRPCError) -> URL {
+        guard let url = URL(string: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)") else {
+            throw XRPCError.invalidRequest("http://\(host):\(port) is not a URL")
+        }
+        return url
     }
 
     /// A port that is free on `host` right now.

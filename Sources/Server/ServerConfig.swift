@@ -43,6 +43,21 @@ public struct ServerConfig: Sendable {
     /// When set, the crawlers also get `notifyOfUpdate` after writes, at most
     /// once per this many seconds.
     public var notifyInterval: TimeInterval?
+    /// Connections, timeouts and firehose subscribers.
+    public var connections = ConnectionLimits()
+    /// The most bytes of blobs an account may have uploaded that no record
+    /// references yet; an upload past it gets 400 `BlobQuotaExceeded`.
+    public var unreferencedBlobQuota: Int = 256 << 20
+    /// How long, in seconds, an uploaded blob may stay unreferenced before
+    /// it is deleted.
+    public var orphanBlobLifetime: TimeInterval = 6 * 3600
+    /// Login attempts per account (handle, DID or email), as the reference
+    /// PDS has them: 30 per 5 minutes.
+    public var loginLimit: RateLimitRule? = RateLimitRule(limit: 30, window: 300)
+    /// Operations posted to the embedded PLC directory per client.
+    public var plcWriteLimit: RateLimitRule? = RateLimitRule(limit: 100, window: 3600)
+    /// Failed admin-password attempts per client before it is refused (429).
+    public var adminAttemptLimit = RateLimitRule(limit: 20, window: 300)
 
     /// The defaults: `./bsky-data`, 127.0.0.1:2583, handles under `.test`,
     /// the embedded PLC, open sign-up, 1 MiB JSON, 50 MiB blobs, 5,000 writes

@@ -47,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     var relayAllowPrivate = false
     @Option(help: "A host the relay never crawls; repeatable ($BSKY_RELAY_BANNED, comma-separated).") var relayBan: [String] = []
     @Option(help: "Events per host the relay takes: N/SECONDS or off ($BSKY_RELAY_HOST_LIMIT; default 1000/1).") var relayHostLimit: String?
+    @OptionGroup(title: "Limits") var limits: ServeLimits
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -96,7 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         var relay = RelayConfig(
             dataDirectory: config.dataDirectory.appendingPathComponent("relay"), host: config.host,
-            plcURL: config.plcURL ?? pdsURL ?? URL(string: "https://plc.directory")!)
+            plcURL: config.plcURL ?? pdsURL ?? Self.publicPLC)
         relay.port = try number(relayPort, "BSKY_RELAY_PORT") ?? relay.port
         guard (0...65535).contains(relay.port) else { throw ValidationError("--relay-port must be 0 to 65535") }
         relay.publicURL = try url(value(relayPublicURL, "BSKY_RELAY_PUBLIC_URL"), "--relay-public-url")
@@ -115,6 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
             config.signingCurve = curve
         }
         if let seconds = try number(notifyInterval, "BSKY_NOTIFY_INTERVAL") { config.notifyInterval = TimeInterval(seconds) }
+        try limits.apply(to: &config, relay: &relay)
         if role == .all { try PDSServer.pair(pds: &config, relay: &relay) }
 
         let dataPath = config.dataDirectory.path
@@ -133,6 +135,9 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
+
+    /// The network's PLC directory (a constant, so the unwrap cannot fail).
+    static let publicPLC = URL(string: "https://plc.directory")!
 
     /// A comma-separated list from the environment.
     static func list(_ text: String?) -> [String] {

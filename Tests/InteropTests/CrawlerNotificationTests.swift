@@ -49,7 +49,7 @@ struct CrawlerNotificationTests {
 
     @Test func requestCrawlAtStartUpThenNotifyOfUpdateAtMostOncePerInterval() async throws {
         let relay = try await RecordingRelay()
-        let pds = try ServeProcess(arguments: ["--crawler", relay.url.absoluteString, "--notify-interval", "2"])
+        let pds = try ServeProcess(arguments: ["--crawler", relay.url.absoluteString, "--notify-interval", "5"])
         defer { pds.stop(); relay.stop() }
         let deadline = Date().addingTimeInterval(30)
         while relay.names.isEmpty, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
@@ -64,13 +64,18 @@ struct CrawlerNotificationTests {
             _ = try await client.repo.createRecord(
                 repo: .did(info.did), collection: post, record: ["$type": "app.bsky.feed.post", "text": "x", "createdAt": "2024-01-01T00:00:00Z"])
         }
+        let started = Date()
         for _ in 0..<5 { try await write() }  // within one interval: one notification
         try await Task.sleep(for: .milliseconds(500))
-        #expect(relay.names == ["com.atproto.sync.requestCrawl", "com.atproto.sync.notifyOfUpdate"])
-        try await Task.sleep(for: .seconds(2))
+        // (Unless a loaded machine took longer than the interval for the five writes.)
+        if Date().timeIntervalSince(started) < 5 {
+            #expect(relay.names == ["com.atproto.sync.requestCrawl", "com.atproto.sync.notifyOfUpdate"])
+        }
+        try await Task.sleep(for: .seconds(5))
         try await write()
         try await Task.sleep(for: .milliseconds(500))
-        #expect(relay.names.filter { $0 == "com.atproto.sync.notifyOfUpdate" }.count == 2)
+        let notifications = relay.names.filter { $0 == "com.atproto.sync.notifyOfUpdate" }.count
+        #expect(notifications >= 2 && notifications <= 1 + Int(Date().timeIntervalSince(started) / 5) + 1)
         #expect(relay.hostnames.allSatisfy { $0 == "127.0.0.1:\(pds.url.port ?? 0)" })
     }
 }

@@ -26,7 +26,7 @@ struct FirehoseMessageTests {
             FirehoseFrame.account(seq: 123_456, did: did, active: false, status: "takendown"),
             FirehoseFrame.sync(seq: 1, did: did, commit: CID.compute([1, 2, 3]), commitBlock: [0xA0], rev: try TID("3jzfcijpj2z2a")),
             // A body without seq gets one.
-            FirehoseFrame.info("OutdatedCursor", "too old"),
+            FirehoseFrame.message("#identity", ["did": .string(did.description), "time": "2024-01-01T00:00:00.000Z"]),
         ]
         for frame in frames {
             let message = try #require(FirehoseFrame.Message(frame))
@@ -36,5 +36,40 @@ struct FirehoseMessageTests {
             }
         }
         #expect(FirehoseFrame.Message([0xFF, 0x00]) == nil)
+    }
+
+    /// M6: what a relay passes on is re-encoded from the lexicon's fields of
+    /// the message type: anything else a host adds is dropped, a handle that
+    /// is not one is dropped, and types a relay does not forward (`#info`),
+    /// ops past 200 and blocks past the lexicon's size give no message.
+    @Test func m6OnlyTheLexiconsFieldsArePassedOn() throws {
+        let did = try DID("did:plc:ewvi7nxzyoun6zhxrhs64oiz")
+        let junk = DataValue.bytes([UInt8](repeating: 7, count: 4 << 20))
+        let identity = FirehoseFrame.message("#identity", [
+            "seq": 5, "did": .string(did.description), "time": "2024-01-01T00:00:00.000Z", "handle": "alice.test", "junk": junk,
+        ])
+        let message = try #require(FirehoseFrame.Message(identity))
+        let clean = message.frame(seq: 9)
+        #expect(clean.count < 200)
+        #expect(clean == FirehoseFrame.identity(seq: 9, did: did, handle: try Handle("alice.test"), time: Date(timeIntervalSince1970: 1_704_067_200)))
+        let badHandle = FirehoseFrame.message("#identity", ["seq": 5, "did": .string(did.description), "time": "t", "handle": .string("no handle")])
+        let (_, length) = try DAGCBOR.decodePrefix(try #require(FirehoseFrame.Message(badHandle)).frame(seq: 1))
+        #expect(try DAGCBOR.decode(Array(try #require(FirehoseFrame.Message(badHandle)).frame(seq: 1)[length...]))["handle"] == nil)
+
+        let op: DataValue = ["action": "create", "path": "app.bsky.feed.post/3jzfcijpj2z2a", "cid": .link(CID.compute([1])), "extra": junk]
+        let commit = FirehoseFrame.message("#commit", [
+            "seq": 1, "repo": .string(did.description), "ops": [op], "blocks": .bytes([1, 2, 3]), "mine": "x", "time": "t",
+        ])
+        let reencoded = try #require(FirehoseFrame.Message(commit)).frame(seq: 2)
+        let (_, start) = try DAGCBOR.decodePrefix(reencoded)
+        let body = try DAGCBOR.decode(Array(reencoded[start...]))
+        #expect(body["mine"] == nil && body["ops"]?.arrayValue?.first?["extra"] == nil)
+        #expect(body["ops"]?.arrayValue?.first?["path"] == "app.bsky.feed.post/3jzfcijpj2z2a")
+
+        #expect(FirehoseFrame.Message(FirehoseFrame.info("OutdatedCursor", "too old")) == nil)
+        let tooMany = FirehoseFrame.message("#commit", ["seq": 1, "ops": .array(Array(repeating: op, count: 201)), "blocks": .bytes([])])
+        #expect(FirehoseFrame.Message(tooMany) == nil)
+        let tooBig = FirehoseFrame.message("#commit", ["seq": 1, "ops": [], "blocks": .bytes([UInt8](repeating: 0, count: 2_000_001))])
+        #expect(FirehoseFrame.Message(tooBig) == nil)
     }
 }

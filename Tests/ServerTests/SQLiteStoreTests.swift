@@ -48,12 +48,18 @@ struct SQLiteStoreTests {
         // A snapshot sees exactly the blocks written after a revision.
         let snapshot = try #require(try db.snapshot(of: did))
         var framed = [UInt8]()
-        try await snapshot.forEachSectionChunk(since: rev1, batchSize: 1) { framed += $0 }
+        try await snapshot.forEachSectionChunk(since: rev1, batchSize: 1, maxBytes: 1 << 20) { framed += $0 }
         let since = try CARReader(CARWriter<[UInt8]>.encode(roots: [], blocks: []) + framed).blocks().map(\.cid)
         #expect(Set(since) == [b.cid, commit2.cid])
         var all = [UInt8]()
-        try await snapshot.forEachSectionChunk(since: nil, batchSize: 2) { all += $0 }
+        try await snapshot.forEachSectionChunk(since: nil, batchSize: 2, maxBytes: 1 << 20) { all += $0 }
         #expect(Set(try CARReader(CARWriter<[UInt8]>.encode(roots: [], blocks: []) + all).blocks().map(\.cid)) == [a.cid, b.cid, commit2.cid])
+        // H5: a batch also ends at its byte limit; every block still comes, once.
+        var chunks = [[UInt8]]()
+        try await snapshot.forEachSectionChunk(since: nil, batchSize: 100, maxBytes: 1) { chunks.append($0) }
+        #expect(chunks.count == 3)
+        let cids = try CARReader(CARWriter<[UInt8]>.encode(roots: [], blocks: []) + chunks.flatMap { $0 }).blocks().map(\.cid)
+        #expect(cids.count == 3 && Set(cids) == [a.cid, b.cid, commit2.cid])
     }
 
     @Test func blobsAreListedOncePerCIDInOrder() throws {

@@ -10,16 +10,9 @@ extension DataValue {
     /// The top level must be an object. Numbers must be integers (`123.0` is
     /// read as 123); `$type`, when present, must be a non-empty string.
     public init(json: Data) throws(DataError) {
-        let parsed: JSONValue
-        do {
-            parsed = try JSONDecoder().decode(JSONValue.self, from: json)
-        } catch let error as DataError {
-            throw error
-        } catch {
-            throw DataError(.invalidJSON, "not valid JSON: \(error)")
-        }
+        let parsed = try JSONScanner.parse([UInt8](json), maxDepth: Self.maxJSONDepth)
         guard case .object = parsed else { throw DataError(.invalidJSON, "the top level must be an object") }
-        self = try DataValue(parsed, path: "$", depth: 0)
+        self = try DataValue(parsed, path: .root, depth: 0)
     }
 
     /// Parses a JSON string in the atproto JSON form; see ``init(json:)``.
@@ -27,7 +20,7 @@ extension DataValue {
         try self.init(json: Data(jsonString.utf8))
     }
 
-    private init(_ json: JSONValue, path: String, depth: Int) throws(DataError) {
+    private init(_ json: JSONValue, path: JSONPath, depth: Int) throws(DataError) {
         guard depth <= Self.maxJSONDepth else {
             throw DataError(.depthExceeded, "JSON nested deeper than \(Self.maxJSONDepth) levels at \(path)")
         }
@@ -45,7 +38,7 @@ extension DataValue {
             var values = [DataValue]()
             values.reserveCapacity(elements.count)
             for (i, element) in elements.enumerated() {
-                values.append(try DataValue(element, path: "\(path)[\(i)]", depth: depth + 1))
+                values.append(try DataValue(element, path: .index(i, path), depth: depth + 1))
             }
             self = .array(values)
         case .object(let object):
@@ -53,7 +46,7 @@ extension DataValue {
         }
     }
 
-    private static func fromJSONObject(_ object: [String: JSONValue], path: String, depth: Int) throws(DataError) -> DataValue {
+    private static func fromJSONObject(_ object: [String: JSONValue], path: JSONPath, depth: Int) throws(DataError) -> DataValue {
         if let link = object["$link"] {
             guard object.count == 1, case .string(let text) = link else {
                 throw DataError(.invalidJSON, "$link at \(path) must be the only key and hold a string")
@@ -73,7 +66,7 @@ extension DataValue {
         }
         var map = DataMap()
         for (key, value) in object {
-            map[key] = try DataValue(value, path: "\(path).\(key)", depth: depth + 1)
+            map[key] = try DataValue(value, path: .key(key, path), depth: depth + 1)
         }
         if let type = map["$type"] {
             guard case .string(let name) = type, !name.isEmpty else {
@@ -84,7 +77,7 @@ extension DataValue {
         return .map(map)
     }
 
-    private static func checkBlob(_ map: DataMap, path: String) throws(DataError) {
+    private static func checkBlob(_ map: DataMap, path: JSONPath) throws(DataError) {
         guard case .link? = map["ref"] else { throw DataError(.invalidJSON, "blob at \(path) needs a 'ref' link") }
         guard case .string? = map["mimeType"] else { throw DataError(.invalidJSON, "blob at \(path) needs a 'mimeType' string") }
         guard case .int(let size)? = map["size"], size >= 0 else {
@@ -106,27 +99,17 @@ extension DataValue {
     }
 }
 
-/// Raw JSON as Foundation's decoder reads it.
-private enum JSONValue: Decodable {
-    case null, bool(Bool), int(Int64), double(Double), string(String)
-    case array([JSONValue]), object([String: JSONValue])
+/// Where a value is in a JSON document (`$.a[2]`), spelled out only for an error.
+private indirect enum JSONPath: CustomStringConvertible {
+    case root
+    case index(Int, JSONPath)
+    case key(String, JSONPath)
 
-    init(from decoder: any Decoder) throws {
-        if let keyed = try? decoder.container(keyedBy: AnyKey.self) {
-            var object = [String: JSONValue]()
-            for key in keyed.allKeys { object[key.stringValue] = try keyed.decode(JSONValue.self, forKey: key) }
-            self = .object(object)
-        } else if var unkeyed = try? decoder.unkeyedContainer() {
-            var array = [JSONValue]()
-            while !unkeyed.isAtEnd { array.append(try unkeyed.decode(JSONValue.self)) }
-            self = .array(array)
-        } else {
-            let single = try decoder.singleValueContainer()
-            if single.decodeNil() { self = .null }
-            else if let b = try? single.decode(Bool.self) { self = .bool(b) }
-            else if let i = try? single.decode(Int64.self) { self = .int(i) }
-            else if let d = try? single.decode(Double.self) { self = .double(d) }
-            else { self = .string(try single.decode(String.self)) }
+    var description: String {
+        switch self {
+        case .root: "$"
+        case .index(let i, let parent): "\(parent)[\(i)]"
+        case .key(let key, let parent): "\(parent).\(key)"
         }
     }
 }

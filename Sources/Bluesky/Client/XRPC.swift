@@ -112,7 +112,10 @@ extension Bluesky {
         }
         let response = try await transport.send(request, body: call.body, timeout: options.timeout ?? timeout)
         let status = response.head.status.code
-        guard status >= 400 else { return response }
+        if (200..<300).contains(status) {
+            guard let cap = options.maxResponseBytes else { return response }
+            return TransportResponse(head: response.head, body: response.body.limited(to: cap))
+        }
         // Keep what the body says; a broken body still leaves the status.
         let raw = (try? await response.body.collect(upTo: maxErrorBody)) ?? []
         throw BlueskyError(status: status, headers: response.head.headerFields, rawBody: raw)

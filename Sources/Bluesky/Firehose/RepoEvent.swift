@@ -139,3 +139,23 @@ public struct CommitEvent: Sendable {
         try CommitProof.verify(car: blocks, commit: commit, repo: repo, rev: rev, ops: ops, prevData: prevData, key: key)
     }
 }
+
+extension RepoEvent {
+    /// The fields `com.atproto.sync.subscribeRepos` defines for each message
+    /// type that hosts pass on (`#commit`, `#identity`, `#account`, `#sync`),
+    /// and those of a `#commit`'s ops. A relay re-encodes what it forwards
+    /// from these alone, so that nothing a host adds travels further.
+    public static let lexiconFields: [String: Set<String>] = [
+        "#commit": ["seq", "rebase", "tooBig", "repo", "commit", "rev", "since", "blocks", "ops", "blobs", "prevData", "time"],
+        "#identity": ["seq", "did", "time", "handle"],
+        "#account": ["seq", "did", "time", "active", "status"],
+        "#sync": ["seq", "did", "blocks", "rev", "time"],
+    ]
+
+    /// The fields of a `#commit`'s op (`repoOp`).
+    public static let opFields: Set<String> = ["action", "path", "cid", "prev"]
+
+    /// The lexicon's size limits: bytes of a `#commit`'s and a `#sync`'s
+    /// blocks, and ops in a `#commit`.
+    public static let maxCommitBlocks = 2_000_000, maxSyncBlocks = 10_000, maxOps = 200
+}

@@ -68,6 +68,22 @@ public struct ResponseBody: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> Iterator { makeIterator() }
 
+    /// The same body, failing with ``BlueskyError/Kind/decoding`` once more
+    /// than `limit` bytes have come.
+    public func limited(to limit: Int) -> ResponseBody {
+        let source = self
+        return ResponseBody {
+            var iterator = source.makeAsyncIterator()
+            var count = 0
+            return { () throws(BlueskyError) -> [UInt8]? in
+                guard let chunk = try await iterator.next() else { return nil }
+                count += chunk.count
+                guard count <= limit else { throw BlueskyError(kind: .decoding, detail: "the response body is larger than \(limit) bytes") }
+                return chunk
+            }
+        }
+    }
+
     /// The whole body, or an error once it passes `limit` bytes.
     public func collect(upTo limit: Int) async throws(BlueskyError) -> [UInt8] {
         var out = [UInt8]()

@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// A `com.atproto.sync.subscribeRepos` stream: persisted events, replayed
 /// from a cursor, then handed out live by a ``Sequencer``. The PDS and the
@@ -14,11 +15,17 @@ final class Firehose: Sendable {
     let events: any EventStore
     /// The live events, in order.
     let sequencer: Sequencer
+    /// The most subscriptions from one address.
+    let subscribersPerIP: Int
+    /// Open subscriptions per address.
+    private let subscribers = Mutex<[String: Int]>([:])
 
     /// The firehose over `events`, continuing after the latest one.
-    init(events: any EventStore, queueLimit: Int = 2000) throws {
+    init(events: any EventStore, queueLimit: Int = 2000, limits: ConnectionLimits = ConnectionLimits()) throws {
         self.events = events
-        self.sequencer = Sequencer(latest: try events.eventBounds()?.latest ?? 0, queueLimit: queueLimit)
+        self.sequencer = Sequencer(
+            latest: try events.eventBounds()?.latest ?? 0, queueLimit: queueLimit, queueBytes: limits.subscriberQueueBytes)
+        self.subscribersPerIP = limits.subscribersPerIP
     }
 
     /// Persists an event (built from its sequence number) and publishes it.
@@ -40,7 +47,8 @@ final class Firehose: Sendable {
     ///   oldest events kept.
     /// - A consumer too slow for its queue gets `ConsumerTooSlow` and is dropped.
     func serve(cursor: Int64?, send: (_ frame: [UInt8]) async throws -> Void) async throws {
-        let (after, live) = sequencer.subscribe()
+        let subscription = sequencer.subscribe()
+        let (after, live) = (subscription.after, subscription.events)
         var last = after
         if let cursor {
             let bounds = try events.eventBounds()
@@ -63,7 +71,9 @@ final class Firehose: Sendable {
             }
         }
         do {
-            for try await event in live where event.seq > last {
+            for try await event in live {
+                sequencer.taken(event, from: subscription.id)
+                guard event.seq > last else { continue }
                 try await send(event.frame)
                 last = event.seq
             }
@@ -72,18 +82,26 @@ final class Firehose: Sendable {
         }
     }
 
-    /// The WebSocket upgrade for `subscribeRepos`; other paths stay HTTP.
-    func upgrade(_ request: HTTPRequest) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+    /// The WebSocket upgrade for `subscribeRepos` from `address`; other
+    /// paths stay HTTP. An address past its subscriptions gets the error
+    /// `RateLimitExceeded`.
+    func upgrade(_ request: HTTPRequest, from address: String) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         guard let path = request.path, path.hasPrefix("/xrpc/com.atproto.sync.subscribeRepos") else { return .dontUpgrade }
         let query = URLComponents(string: path)?.queryItems ?? []
         let cursorText = query.first { $0.name == "cursor" }?.value
         let cursor = cursorText.flatMap { Int64($0) }
         return .upgrade([:]) { [self] inbound, outbound, _ in
-            if cursorText != nil && (cursor == nil || cursor! < 0) {
-                try await outbound.write(.binary(ByteBuffer(bytes: FirehoseFrame.error("InvalidRequest", "cursor must be a non-negative integer"))))
+            func refuse(_ frame: [UInt8]) async throws {
+                try await outbound.write(.binary(ByteBuffer(bytes: frame)))
                 try await Self.awaitClientClose(inbound)
-                return
             }
+            if cursorText != nil, cursor.map({ $0 < 0 }) ?? true {
+                return try await refuse(FirehoseFrame.error("InvalidRequest", "cursor must be a non-negative integer"))
+            }
+            guard admit(address) else {
+                return try await refuse(FirehoseFrame.error("RateLimitExceeded", "too many subscriptions from \(address); at most \(subscribersPerIP)"))
+            }
+            defer { release(address) }
             // A subscription never ends by itself: it ends when the server shuts down.
             try? await cancelWhenGracefulShutdown {
                 try await self.serve(cursor: cursor) { frame in
@@ -92,6 +110,21 @@ final class Firehose: Sendable {
                 // Ended by an error frame: the client closes once it has read it.
                 try await Self.awaitClientClose(inbound)
             }
+        }
+    }
+
+    private func admit(_ address: String) -> Bool {
+        subscribers.withLock { open in
+            guard open[address, default: 0] < subscribersPerIP else { return false }
+            open[address, default: 0] += 1
+            return true
+        }
+    }
+
+    private func release(_ address: String) {
+        subscribers.withLock { open in
+            let count = open[address, default: 1] - 1
+            open[address] = count > 0 ? count : nil
         }
     }
 

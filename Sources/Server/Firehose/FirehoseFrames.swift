@@ -1,6 +1,7 @@
 import ATData
 import ATRepo
 import ATSyntax
+import Bluesky
 import Foundation
 
 /// The frames of `com.atproto.sync.subscribeRepos`: a DAG-CBOR header
@@ -74,19 +75,39 @@ enum FirehoseFrame {
 
     /// A message frame from another host, decoded once, to be sent again
     /// under our own `seq` (a relay re-sequences the events it mirrors).
+    /// Only the lexicon's fields of the message type are kept (see
+    /// `RepoEvent.lexiconFields`): whatever else a host adds is dropped.
     /// The frame is encoded here, in two parts around the `seq` value, so
     /// that giving it a number (inside the store's write) is a copy.
     struct Message: Sendable {
         /// The canonical frame up to the body's `seq` value, and after it.
         let head: [UInt8], tail: [UInt8]
 
-        /// `nil` when `frame` does not decode.
+        /// `nil` when `frame` does not decode, is not a message type a relay
+        /// passes on, or is past the lexicon's limits.
         init?(_ frame: [UInt8]) {
-            guard let (header, length) = try? DAGCBOR.decodePrefix(frame), case .map(var body)? = try? DAGCBOR.decode(Array(frame[length...]))
+            guard let (header, length) = try? DAGCBOR.decodePrefix(frame), header["op"]?.intValue == 1,
+                let type = header["t"]?.stringValue, let fields = RepoEvent.lexiconFields[type],
+                case .map(let sent)? = try? DAGCBOR.decode(Array(frame[length...]))
             else { return nil }
+            var body = DataMap()
+            for entry in sent.entries where fields.contains(entry.key) { body[entry.key] = entry.value }
+            if let ops = body["ops"]?.arrayValue {
+                guard ops.count <= RepoEvent.maxOps else { return nil }
+                body["ops"] = .array(ops.map { op in
+                    guard case .map(let map) = op else { return op }
+                    var kept = DataMap()
+                    for entry in map.entries where RepoEvent.opFields.contains(entry.key) { kept[entry.key] = entry.value }
+                    return .map(kept)
+                })
+            }
+            let maxBlocks = type == "#sync" ? RepoEvent.maxSyncBlocks : RepoEvent.maxCommitBlocks
+            guard (body["blocks"]?.bytesValue?.count ?? 0) <= maxBlocks else { return nil }
+            if let handle = body["handle"]?.stringValue, (try? Handle(handle)) == nil { body["handle"] = nil }
+            for name in ["time", "status", "rev", "since"] where (body[name]?.stringValue?.utf8.count ?? 0) > 64 { body[name] = nil }
             if body["seq"] == nil { body["seq"] = .int(0) }
             var writer = DAGCBORWriter(capacity: frame.count + 16)
-            writer.write(header)
+            writer.write(DataValue.map(DataMap(["op": 1, "t": .string(type)])))
             writer.writeMapHeader(body.count)
             var head = [UInt8]()
             // The entries are in canonical key order.

@@ -10,9 +10,10 @@ extension PDS {
     func registerRepoMethods(_ methods: inout XRPCMethods) {
         let writes = config.writeLimit.map { ("writes", $0) }
         methods.procedure("com.atproto.repo.putRecord", limit: writes) { [self] call in
+            // The token first: no body is read for a caller who may not write.
+            let caller = try await authenticate(call)
             let input = try await call.input(limit: config.maxJSONBody)
-            let repo: ATIdentifier = try input.field("repo") { try ATIdentifier($0) }
-            let did = try await authorizeWrite(call, repo: repo)
+            let did = try authorize(caller, toWrite: try input.field("repo") { try ATIdentifier($0) })
             let collection: NSID = try input.field("collection") { try NSID($0) }
             let rkey: RecordKey = try input.field("rkey") { try RecordKey($0) }
             let record = try input["record"] ?? { throw XRPCError.invalidRequest("Input must have the property \"record\"") }()
@@ -27,9 +28,10 @@ extension PDS {
             return .json(writeOutput(did: did, op: op, cid: outcome.results[0].cid!, outcome: outcome, status: status))
         }
         methods.procedure("com.atproto.repo.createRecord", limit: writes) { [self] call in
+            // The token first: no body is read for a caller who may not write.
+            let caller = try await authenticate(call)
             let input = try await call.input(limit: config.maxJSONBody)
-            let repo: ATIdentifier = try input.field("repo") { try ATIdentifier($0) }
-            let did = try await authorizeWrite(call, repo: repo)
+            let did = try authorize(caller, toWrite: try input.field("repo") { try ATIdentifier($0) })
             let collection: NSID = try input.field("collection") { try NSID($0) }
             let rkey = try input.optionalField("rkey") { try RecordKey($0) } ?? RecordKey(recordKeyClock.next().description)
             let record = try input["record"] ?? { throw XRPCError.invalidRequest("Input must have the property \"record\"") }()
@@ -40,9 +42,10 @@ extension PDS {
             return .json(writeOutput(did: did, op: op, cid: outcome.results[0].cid!, outcome: outcome, status: status))
         }
         methods.procedure("com.atproto.repo.deleteRecord", limit: writes) { [self] call in
+            // The token first: no body is read for a caller who may not write.
+            let caller = try await authenticate(call)
             let input = try await call.input(limit: config.maxJSONBody)
-            let repo: ATIdentifier = try input.field("repo") { try ATIdentifier($0) }
-            let did = try await authorizeWrite(call, repo: repo)
+            let did = try authorize(caller, toWrite: try input.field("repo") { try ATIdentifier($0) })
             let collection: NSID = try input.field("collection") { try NSID($0) }
             let rkey: RecordKey = try input.field("rkey") { try RecordKey($0) }
             let swap = try input.optionalField("swapRecord") { WriteOp.Swap.cid(try CID($0)) }
@@ -52,9 +55,10 @@ extension PDS {
             return .json(["commit": ["cid": .string(outcome.commit.description), "rev": .string(outcome.rev.description)]])
         }
         methods.procedure("com.atproto.repo.applyWrites", limit: writes) { [self] call in
+            // The token first: no body is read for a caller who may not write.
+            let caller = try await authenticate(call)
             let input = try await call.input(limit: config.maxJSONBody)
-            let repo: ATIdentifier = try input.field("repo") { try ATIdentifier($0) }
-            let did = try await authorizeWrite(call, repo: repo)
+            let did = try authorize(caller, toWrite: try input.field("repo") { try ATIdentifier($0) })
             guard let list = input["writes"]?.arrayValue, !list.isEmpty, list.count <= 200 else {
                 throw XRPCError.invalidRequest("writes must have 1 to 200 items")
             }
@@ -140,11 +144,11 @@ extension PDS {
         }
         methods.procedure("com.atproto.repo.uploadBlob", limit: writes) { [self] call in
             let did = try await authenticate(call)
-            let bytes = try await call.body(limit: config.maxBlob)
             let mime = call.request.headers[.contentType] ?? "application/octet-stream"
-            let cid = CID.compute(bytes, codec: .raw)
-            try blobs.put(did: did, cid: cid, bytes: bytes, mimeType: mime)
-            return .json(["blob": ["$type": "blob", "ref": .link(cid), "mimeType": .string(mime), "size": .int(Int64(bytes.count))]])
+            let upload = try await uploadBlob(did: did, mimeType: mime, declared: call.request.headers[.contentLength].flatMap(Int.init), body: call.request.body)
+            return .json([
+                "blob": ["$type": "blob", "ref": .link(upload.cid), "mimeType": .string(mime), "size": .int(Int64(upload.size))]
+            ])
         }
     }
 
@@ -156,7 +160,7 @@ extension PDS {
         if let type = map["$type"], type.stringValue != collection.description {
             throw XRPCError.invalidRequest("Invalid $type: expected \(collection), got \(type.stringValue ?? type.kindName)")
         }
-        for blob in record.blobReferences where !blobs.exists(did: did, cid: blob) {
+        for blob in record.blobReferences where !(try blobs.claim(did: did, cid: blob)) {
             throw XRPCError.named("BlobNotFound", "Could not find blob: \(blob)")
         }
         if validate == false { return "unknown" }

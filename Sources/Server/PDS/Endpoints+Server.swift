@@ -16,7 +16,7 @@ extension PDS {
             return .json(.map(out))
         }
         methods.procedure("com.atproto.server.createAccount", limit: writes) { [self] call in
-            let admin = isAdmin(call)
+            let admin = try isAdmin(call)
             let input = try await call.input(limit: config.maxJSONBody)
             return .json(try await createAccount(input, admin: admin))
         }
@@ -40,7 +40,7 @@ extension PDS {
             return .json(.map(out))
         }
         methods.procedure("com.atproto.server.createInviteCode") { [self] call in
-            guard isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
+            guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
             let input = try await call.input(limit: config.maxJSONBody)
             guard let uses = input["useCount"]?.intValue, uses > 0 else { throw XRPCError.invalidRequest("useCount must be a positive integer") }
             let code = config.handleDomain.replacingOccurrences(of: ".", with: "-") + "-" + UUID().uuidString.prefix(13).lowercased()

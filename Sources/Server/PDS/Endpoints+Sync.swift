@@ -14,7 +14,7 @@ extension PDS {
             guard try account(did) != nil, let snapshot = try repos.snapshot(of: did) else {
                 throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)")
             }
-            return .repoExport(snapshot, since: since)
+            return try .repoExport(snapshot, since: since, gate: exports, address: call.context.remoteAddress?.ipAddress ?? "unknown")
         }
         methods.query("com.atproto.sync.listBlobs") { [self] call in
             let did = try requireRepo(call)
@@ -73,24 +73,28 @@ extension PDS {
                 for (cid, bytes) in proof.blocks { try await car.write(cid: cid, data: bytes) }
             }
         }
-        methods.query("com.atproto.sync.getBlocks") { [self] call in
+        methods.query("com.atproto.sync.getBlocks", limit: config.getRepoLimit.map { ("getBlocks", $0) }) { [self] call in
             let did = try requireRepo(call)
             let texts = call.parameters("cids")
             guard !texts.isEmpty, texts.count <= 1000 else { throw XRPCError.invalidRequest("cids must have 1 to 1000 items") }
-            var cids = [CID]()
+            var cids = [CID](), seen = Set<CID>()
             for text in texts {
                 guard let cid = try? CID(text) else { throw XRPCError.invalidRequest("invalid CID: \(text)") }
+                guard seen.insert(cid).inserted else { throw XRPCError.invalidRequest("cids has \(text) more than once") }
                 cids.append(cid)
             }
+            // Every block must be there before the answer starts; they are
+            // looked up again while it is written, so that at most one is held.
             let store = repos.blocks(of: did)
-            var blocks = [(CID, [UInt8])](), missing = [String]()
-            for cid in cids {
-                if let bytes = try store.get(cid) { blocks.append((cid, bytes)) } else { missing.append(cid.description) }
-            }
+            var missing = [String]()
+            for cid in cids where try store.get(cid) == nil { missing.append(cid.description) }
             guard missing.isEmpty else { throw XRPCError.named("BlockNotFound", "Could not find cids: \(missing.joined(separator: ", "))") }
-            let found = blocks
+            let wanted = cids
             return .car(roots: []) { car in
-                for (cid, bytes) in found { try await car.write(cid: cid, data: bytes) }
+                for cid in wanted {
+                    guard let bytes = try store.get(cid) else { throw StorageError(.corrupt, "block \(cid) went missing during getBlocks") }
+                    try await car.write(cid: cid, data: bytes)
+                }
             }
         }
     }

@@ -32,10 +32,13 @@ extension PDS {
         guard !name.isEmpty, !name.contains("."), (3...30).contains(name.count) else {
             throw XRPCError.named("InvalidHandle", "Handle must be a name of 3 to 30 characters under \(suffix)")
         }
+        guard !AccountRules.isReserved(name) else { throw XRPCError.named("HandleNotAvailable", "Reserved handle: \(handle)") }
         guard let password = input["password"]?.stringValue, !password.isEmpty else {
             throw XRPCError.invalidRequest("Input must have the property \"password\"")
         }
+        if let problem = PasswordHasher.validate(password) { throw XRPCError.named("InvalidPassword", "Invalid password: \(problem)") }
         let email = input["email"]?.stringValue
+        if let email, let problem = AccountRules.emailProblem(email) { throw XRPCError.named("InvalidEmail", "Invalid email: \(problem)") }
         if input["did"] != nil && input["did"] != .null {
             throw XRPCError.invalidRequest("Bringing an existing DID is not supported")
         }
@@ -58,7 +61,7 @@ extension PDS {
         try await submitToPLC(operation, did: did)
         try secrets.storeSigningKey(signingKey, for: did)
         let account = AccountRecord(
-            did: did, handle: handle, email: email, passwordHash: passwords.hash(password), createdAt: Date())
+            did: did, handle: handle, email: email, passwordHash: try await passwords.hash(password), createdAt: Date())
         do {
             try accounts.createAccount(account)
         } catch let error as StorageError where error.code == .conflict {
@@ -83,20 +86,25 @@ extension PDS {
             try plc.submit(operation, for: did)
             return
         }
-        let url = URL(string: external.absoluteString.trimmingTrailingSlash + "/" + did.description)!
+        guard let url = URL(string: external.absoluteString.trimmingTrailingSlash + "/" + did.description) else {
+            throw XRPCError.internalError("the PLC directory's URL is invalid")
+        }
         var request = HTTPRequest(method: .post, url: url)
         request.headerFields[.contentType] = "application/json"
-        let response = try await AsyncHTTPClientTransport().send(request, body: [UInt8](operation.value.jsonData()), timeout: .seconds(15))
+        let response = try await outbound.send(request, body: [UInt8](operation.value.jsonData()), timeout: .seconds(15))
         let body = try await response.body.collect(upTo: 1 << 16)
         guard response.head.status.code < 300 else {
             throw XRPCError.internalError("the PLC directory refused the operation: \(String(decoding: body, as: UTF8.self))")
         }
     }
 
-    /// `com.atproto.server.createSession`.
+    /// `com.atproto.server.createSession`. Attempts are limited per account
+    /// (``ServerConfig/loginLimit``) as well as per client, and a login
+    /// takes as long whether the account exists or not.
     func createSession(_ input: DataValue) async throws -> DataValue {
         let identifier = try input.field("identifier")
         let password = try input.field("password")
+        if let rule = config.loginLimit { _ = try limiter.take("login", rule: rule, key: identifier.lowercased()) }
         let account: AccountRecord?
         if let did = try? DID(identifier) {
             account = try accounts.account(did: did)
@@ -105,7 +113,7 @@ extension PDS {
         } else {
             account = try (try? Handle(identifier)).flatMap { try accounts.account(handle: $0) }
         }
-        guard let account, passwords.verify(password, hash: account.passwordHash) else {
+        guard await passwords.verify(password, hash: account?.passwordHash), let account else {
             throw XRPCError(.unauthorized, "AuthenticationRequired", "Invalid identifier or password")
         }
         return try await session(for: account)

@@ -12,9 +12,9 @@ extension PDS {
     /// retrying for a while when a relay is not up yet.
     func announceToCrawlers() {
         for relay in config.crawlers {
-            let hostname = crawlHostname, logger = logger
+            let hostname = crawlHostname, logger = logger, outbound = outbound
             Task {
-                let client = Bluesky(serverURL: relay, retryConfig: .backoff(maxElapsedTime: .seconds(60)), timeout: .seconds(10))
+                let client = Bluesky(serverURL: relay, retryConfig: .backoff(maxElapsedTime: .seconds(60)), timeout: .seconds(10), transport: outbound)
                 do {
                     try await client.sync.requestCrawl(hostname: hostname)
                     logger.info("asked \(relay) to crawl \(hostname)")
@@ -37,10 +37,10 @@ extension PDS {
         }
         guard due else { return }
         for relay in config.crawlers {
-            let hostname = crawlHostname, logger = logger
+            let hostname = crawlHostname, logger = logger, outbound = outbound
             Task {
                 do {
-                    try await Bluesky(serverURL: relay, retryConfig: .none, timeout: .seconds(10)).sync.notifyOfUpdate(hostname: hostname)
+                    try await Bluesky(serverURL: relay, retryConfig: .none, timeout: .seconds(10), transport: outbound).sync.notifyOfUpdate(hostname: hostname)
                 } catch {
                     logger.info("notifyOfUpdate on \(relay) failed: \(error)")
                 }

@@ -27,6 +27,10 @@ public final class PDS: Sendable {
     let secrets: Secrets
     let rotationKey: any PrivateKey
     let lexicons: LexiconCatalog
+    /// Outbound HTTP (the PLC directory, crawler notifications): the
+    /// operator's own URLs, so private addresses are allowed, but redirects
+    /// are not followed and connections go to the checked address.
+    let outbound = GuardedTransport(policy: HostPolicy(allowPrivate: true))
     let logger: Logger
     let writers = Mutex<[DID: RepoWriter]>([:])
     /// Accounts looked up so far (accounts are never removed or renamed).
@@ -35,6 +39,14 @@ public final class PDS: Sendable {
     let lastNotify = Mutex(Date.distantPast)
     /// Record keys the server picks, for createRecord.
     let recordKeyClock = TIDClock()
+    /// Bytes of uploads in flight per account, counted against its blob quota.
+    let uploading = Mutex<[DID: Int]>([:])
+    /// When unreferenced blobs were last collected.
+    let lastOrphanSweep = Mutex(Date.distantPast)
+    /// Rate limits: the XRPC methods', logins', the PLC directory's and admin attempts'.
+    let limiter = RateLimiter()
+    /// Repository exports running at once.
+    let exports = ExportGate()
 
     /// A PDS over SQLite and disk under `config.dataDirectory`.
     public static func open(config: ServerConfig, publicURL: URL, logger: Logger) async throws -> PDS {
@@ -43,9 +55,11 @@ public final class PDS: Sendable {
         let database = try SQLiteStore(path: data.appendingPathComponent("pds.sqlite").path, synchronous: config.synchronous)
         let blobs = try DiskBlobStore(root: data.appendingPathComponent("blobs"))
         try database.pruneEvents(before: Date(timeIntervalSinceNow: -config.firehoseWindow))
-        return try await PDS(
+        let pds = try await PDS(
             config: config, publicURL: publicURL, accounts: database, repos: database, blobs: blobs, plcStore: database, events: database,
             secrets: Secrets(directory: data.appendingPathComponent("secrets")), logger: logger)
+        pds.collectOrphanBlobsIfDue()
+        return pds
     }
 
     /// A PDS over the given stores.
@@ -61,7 +75,7 @@ public final class PDS: Sendable {
         self.repos = repos
         self.blobs = blobs
         self.plc = PLCDirectory(store: plcStore)
-        self.firehose = try Firehose(events: events)
+        self.firehose = try Firehose(events: events, limits: config.connections)
         self.secrets = secrets
         self.tokens = await TokenIssuer(secret: try secrets.jwtSecret(), audience: serviceDID)
         self.passwords = PasswordHasher(cost: config.bcryptCost)
@@ -124,17 +138,17 @@ public final class PDS: Sendable {
         }
     }
 
-    /// The DID of the authenticated caller, who must own `repo`.
-    func authorizeWrite(_ call: XRPCRequest, repo: ATIdentifier) async throws -> DID {
-        let caller = try await authenticate(call)
+    /// The DID of `repo`, which the authenticated `caller` must own.
+    func authorize(_ caller: DID, toWrite repo: ATIdentifier) throws -> DID {
         let target = try resolveRepo(repo)
         guard caller == target else { throw XRPCError.notYourRepo("Not authorized to write to \(target)") }
         return target
     }
 
-    /// Whether the request carries the admin password (HTTP Basic, user `admin`).
-    func isAdmin(_ call: XRPCRequest) -> Bool {
+    /// Whether the request carries the admin password (HTTP Basic, user
+    /// `admin`); 429 for a client that failed too often.
+    func isAdmin(_ call: XRPCRequest) throws -> Bool {
         guard let password = config.adminPassword else { return false }
-        return call.isBasicAuth(user: "admin", password: password)
+        return try call.isBasicAuth(user: "admin", password: password, limiter: limiter, attempts: config.adminAttemptLimit)
     }
 }

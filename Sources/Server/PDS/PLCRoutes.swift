@@ -24,6 +24,9 @@ extension PDS {
         }
         router.post("/:did") { [self] request, context -> Response in
             let did = try plcDID(context)
+            if let rule = config.plcWriteLimit {
+                _ = try limiter.take("plc", rule: rule, key: context.remoteAddress?.ipAddress ?? "unknown")
+            }
             var call = XRPCRequest(request: request, context: context, nsid: "plc")
             let body = try await call.body(limit: 64 << 10)
             do {

@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// Frames are decoded in the order they arrive, and each commit's
 /// verification starts at once on its own task, so that commits are checked
-/// on every core, up to ``window`` ahead of the oldest. A single consumer
+/// on every core, while the events ahead of the oldest fit the byte budget
+/// (a frame counts twice: it is kept, and so are its decoded blocks). A single consumer
 /// takes the events back in order and applies them: consecutive commits that
 /// verified and follow their repository go to the store in one transaction
 /// (a group commit), written by ``writer`` on its own thread while the
@@ -23,6 +24,8 @@ final class IngestPipeline: Sendable {
         let event: RepoEvent
         let frame: [UInt8]
         let verification: Task<Verification, Never>?
+        /// What it holds of the budget.
+        let cost: Int
     }
 
     /// What the consumer takes: the next event, or word that a write is done.
@@ -39,8 +42,9 @@ final class IngestPipeline: Sendable {
         case unauthorized
     }
 
-    /// The most events decoded ahead of the one being applied.
-    static let window = 256
+    /// What an event costs of the budget at least (so that small events
+    /// still stop at 256 within the default 32 MiB).
+    static let minimumCost = 128 << 10
     /// The most commits in one transaction.
     static let batchLimit = 1024
 
@@ -55,32 +59,40 @@ final class IngestPipeline: Sendable {
     private let counts = Mutex((sent: 0, failure: String?.none))
     private let consumer = Mutex<Task<Void, any Error>?>(nil)
 
-    init(relay: Relay, session: HostSession, client: Bluesky) {
+    /// A pipeline for one connection, holding at most `budget` bytes of events ahead.
+    init(relay: Relay, session: HostSession, client: Bluesky, budget: Int) {
         self.relay = relay
         self.session = session
         self.client = client
         (items, input) = AsyncStream.makeStream(of: Item.self)
         writer = WriteBehind(label: "relay.ingest.\(session.host)") { [input] in input.yield(.written) }
-        credits = Credits(Self.window)
+        credits = Credits(max(budget, 2 * Self.minimumCost))
         consumer.withLock { $0 = Task { [self] in try await consume() } }
     }
 
     /// Takes the next frame: decodes it, starts verifying it, and queues it;
-    /// waits while the window is full.
+    /// waits while the budget is spent.
     ///
     /// - Throws: what stopped the consumer, or `BlueskyError` for a frame
     ///   that does not decode (an error frame, say).
     func push(_ frame: [UInt8]) async throws {
         if let failure = counts.withLock({ $0.failure }) { throw StorageError(.io, failure) }
         try await relay.throttle(session)
-        let event = try RepoEvent(frame: frame)
+        let cost = max(2 * frame.count, Self.minimumCost)
+        await credits.acquire(cost)
+        let event: RepoEvent
+        do {
+            event = try RepoEvent(frame: frame)
+        } catch {
+            await credits.release(cost)
+            throw error
+        }
         var verification: Task<Verification, Never>?
         if case .commit(let commit) = event {
             let (relay, host) = (relay, session.host)
             verification = Task { await relay.verify(commit, frame: frame, host: host) }
         }
-        await credits.acquire()
-        input.yield(.event(Slot(event: event, frame: frame, verification: verification)))
+        input.yield(.event(Slot(event: event, frame: frame, verification: verification, cost: cost)))
         counts.withLock { $0.sent += 1 }
     }
 
@@ -107,7 +119,7 @@ final class IngestPipeline: Sendable {
                 case .event(let slot):
                     taken += 1
                     try await relay.apply(slot, batch: &batch, pipeline: self)
-                    await credits.release()
+                    await credits.release(slot.cost)
                 case .written:
                     try await writer.drain()  // a failed write throws here
                     writing = false
@@ -135,29 +147,40 @@ final class IngestPipeline: Sendable {
     }
 }
 
-/// A counting semaphore for the window.
+/// A byte budget: takers wait, in order, until what they ask for is free.
+/// One that asks for more than the whole budget waits until all of it is
+/// free, then takes it.
 actor Credits {
+    private let total: Int
     private var available: Int
-    private var waiting = [CheckedContinuation<Void, Never>]()
+    private var waiting = [(amount: Int, continuation: CheckedContinuation<Void, Never>)]()
 
-    init(_ count: Int) { available = count }
-
-    func acquire() async {
-        if available > 0 {
-            available -= 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
+    init(_ total: Int) {
+        self.total = total
+        available = total
     }
 
-    func release() {
-        if waiting.isEmpty { available += 1 } else { waiting.removeFirst().resume() }
+    func acquire(_ amount: Int) async {
+        let amount = min(amount, total)
+        if waiting.isEmpty, available >= amount {
+            available -= amount
+            return
+        }
+        await withCheckedContinuation { waiting.append((amount, $0)) }
+    }
+
+    func release(_ amount: Int) {
+        available = min(available + min(amount, total), total)
+        while let first = waiting.first, available >= first.amount {
+            available -= first.amount
+            waiting.removeFirst().continuation.resume()
+        }
     }
 
     /// Lets every waiter and later caller through (the consumer is gone).
     func open() {
         available = .max / 2
-        waiting.forEach { $0.resume() }
+        waiting.forEach { $0.continuation.resume() }
         waiting.removeAll()
     }
 }

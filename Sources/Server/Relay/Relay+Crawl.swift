@@ -9,15 +9,20 @@ extension Relay {
     /// is banned, reconnecting with backoff from the stored cursor.
     func crawl(_ host: CrawlHost, secure: Bool) async {
         let key = host.description
-        let client = Bluesky(serverURL: host.url(secure: secure), retryConfig: RetryConfig.backoff(maxElapsedTime: .seconds(20)), timeout: .seconds(60))
+        guard let base = try? host.url(secure: secure) else { return }
+        let client = Bluesky(
+            serverURL: base, retryConfig: RetryConfig.backoff(maxElapsedTime: .seconds(20)), timeout: .seconds(60), transport: outbound)
         var delay = Duration.seconds(1)
         while !Task.isCancelled {
             guard let record = try? hosts.host(key), record.status != .banned else { break }
             let session = HostSession(host: key, cursor: record.cursor)
-            let pipeline = IngestPipeline(relay: self, session: session, client: client)
+            let pipeline = IngestPipeline(relay: self, session: session, client: client, budget: config.ingestBytes)
             do {
                 reconnecting.withLock { _ = $0.remove(key) }
-                try await client.sync.subscribeRepoFrames(cursor: record.cursor) { frame in try await pipeline.push(frame) }
+                let firehose = try await firehoseClient(client, host: host, secure: secure)
+                try await firehose.sync.subscribeRepoFrames(cursor: record.cursor, maxFrameSize: config.maxFrameBytes) { frame in
+                    try await pipeline.push(frame)
+                }
                 try await pipeline.finish()
                 logger.info("relay: \(key) closed its firehose")
             } catch let error as BlueskyError where error.name == "FutureCursor" {
@@ -40,6 +45,19 @@ extension Relay {
             delay = min(delay * 2, .seconds(60))
         }
         reconnecting.withLock { _ = $0.remove(key) }
+    }
+
+    /// The client the firehose connection is made with. The host is vetted
+    /// again at every connection (its name may resolve elsewhere by now); a
+    /// plain-HTTP (private, operator-allowed) host is reached at the address
+    /// that was checked. A TLS host is reached by name: its certificate must
+    /// match the name, which an address it was rebound to cannot show.
+    private func firehoseClient(_ client: Bluesky, host: CrawlHost, secure: Bool) async throws -> Bluesky {
+        let vetted = try await policy.vet(host)
+        guard !secure, let address = vetted.address, IPAddress(v4: host.host) == nil, IPAddress(v6: host.host) == nil else { return client }
+        var pinned = client
+        pinned.serverURL = try PDSServer.baseURL(host: address.description, port: host.port ?? 80)
+        return pinned
     }
 
     /// Applies one event of `pipeline`'s host, in order: commits through
@@ -78,9 +96,9 @@ extension Relay {
             try hosts.setCursor(seq, ofHost: session.host)
         case .identity(let seq, let did, _, _), .account(let seq, let did, _, _, _):
             identities.forget(did)
-            if await authorizedIdentity(did, host: session.host) != nil {
-                let frame = slot.frame, message = FirehoseFrame.Message(frame)
-                try firehose.append(did: did) { message?.frame(seq: $0) ?? frame }
+            // Passed on re-encoded from the lexicon's fields, or not at all.
+            if await authorizedIdentity(did, host: session.host) != nil, let message = FirehoseFrame.Message(slot.frame) {
+                try firehose.append(did: did) { message.frame(seq: $0) }
             }
             try hosts.setCursor(seq, ofHost: session.host)
         case .info(let name, let message):

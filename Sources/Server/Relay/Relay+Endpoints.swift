@@ -18,11 +18,11 @@ extension Relay {
                 return .empty
             }
         }
-        methods.query("com.atproto.sync.getRepo") { [self] call in
+        methods.query("com.atproto.sync.getRepo", limit: config.getRepoLimit.map { ("getRepo", $0) }) { [self] call in
             let did = try call.require("did") { try DID($0) }
             let since = try call.optional("since") { try TID($0) }
             guard let snapshot = try repos.snapshot(of: did) else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
-            return .repoExport(snapshot, since: since)
+            return try .repoExport(snapshot, since: since, gate: exports, address: call.context.remoteAddress?.ipAddress ?? "unknown")
         }
         methods.query("com.atproto.sync.getLatestCommit") { [self] call in
             let did = try call.require("did") { try DID($0) }
@@ -80,7 +80,9 @@ extension Relay {
     func registerAdminRoutes(on router: Router<PDSRequestContext>) {
         router.post("/admin/banHost") { [self] request, context in
             var call = XRPCRequest(request: request, context: context, nsid: "admin.banHost")
-            guard let password = config.adminPassword, call.isBasicAuth(user: "admin", password: password) else {
+            guard let password = config.adminPassword,
+                try call.isBasicAuth(user: "admin", password: password, limiter: limiter, attempts: RateLimitRule(limit: 20, window: 300))
+            else {
                 throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required")
             }
             guard case .string(let hostname)? = try await call.input(limit: 4096)["hostname"] else {

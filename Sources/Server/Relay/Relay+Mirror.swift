@@ -15,13 +15,20 @@ extension Relay {
     func verify(_ event: CommitEvent, frame: [UInt8], host: String) async -> IngestPipeline.Verification {
         guard let identity = await authorizedIdentity(event.repo, host: host) else { return .unauthorized }
         if event.tooBig { return .failed("the commit is marked tooBig; its blocks are not all there", identity) }
+        // The lexicon's limits (subscribeRepos#commit): more is not a commit a relay takes.
+        if event.ops.count > 200 || event.blocks.count > 2_000_000 {
+            return .failed("the commit has \(event.ops.count) ops and \(event.blocks.count) bytes of blocks, past the lexicon's limits", identity)
+        }
         func check(_ key: some PublicKey) throws -> CheckedCommit {
             let change = try CommitProof.verifiedChange(
                 car: event.blocks, commit: event.commit, repo: event.repo, rev: event.rev, ops: event.ops, prevData: event.prevData, key: key)
             var index = RecordIndexChanges()
             let written = Dictionary(change.newBlocks.map { ($0.cid, $0.bytes) }, uniquingKeysWith: { a, _ in a })
             for op in event.ops { index.set(op.path, to: op.cid, record: op.cid.flatMap { written[$0] }) }
-            return CheckedCommit(change: change, index: index, message: FirehoseFrame.Message(frame))
+            guard let message = FirehoseFrame.Message(frame) else {
+                throw RepoError(.malformedBlock, "the #commit frame is past the lexicon's limits")
+            }
+            return CheckedCommit(change: change, index: index, message: message)
         }
         do {
             return .verified(try check(identity.key), identity)
@@ -78,7 +85,7 @@ extension Relay {
         let message = checked.message
         let stored = StoredCommit(
             did: did, commit: verified.commitCID, rev: event.rev, newBlocks: verified.newBlocks, removed: verified.removed + [previous],
-            records: checked.index.records, blobs: checked.index.blobs, event: { seq in message?.frame(seq: seq) ?? frame })
+            records: checked.index.records, blobs: checked.index.blobs, event: { seq in message.frame(seq: seq) })
         batch.commits.append(MirroredCommit(stored: stored, data: verified.data))
         var next = head
         (next.commit, next.rev, next.data) = (verified.commitCID, event.rev, verified.data)
@@ -135,9 +142,8 @@ extension Relay {
                     logger.notice("relay: the since-diff of \(did) did not apply (\(error)); fetching all of it")
                 }
             }
-            let car = try await client.sync.getRepo(did: did)
-            let repository = try Repository.open(car: car, key: identity.key)
-            guard repository.did == did else { throw RepoError(.malformedBlock, "the repository of \(did) is signed for \(repository.did)") }
+            // Streamed and verified as it comes, and never more than the cap.
+            let repository = try await client.sync.repository(did: did, key: identity.key, options: CallOptions(maxResponseBytes: config.maxRepoBytes))
             let commitBlock = try repository.store.require(repository.commitCID)
             var blocks: [(cid: CID, bytes: [UInt8])] = [(repository.commitCID, commitBlock)]
             blocks += repository.mst.nodes().map { ($0.cid, $0.bytes) }
@@ -162,7 +168,7 @@ extension Relay {
     private func resyncSince(_ mirrored: MirroredRepo, host: String, client: Bluesky, identity: Identity) async throws -> Bool {
         guard let rev = mirrored.rev, let data = mirrored.data, let head = mirrored.commit else { return false }
         let did = mirrored.did
-        let diff = try CARBlockStore(car: try await client.sync.getRepo(did: did, since: rev))
+        let diff = try CARBlockStore(car: try await client.sync.getRepo(did: did, since: rev, options: CallOptions(maxResponseBytes: config.maxRepoBytes)))
         guard let root = diff.header.roots.first else { throw RepoError(.malformedBlock, "the diff has no root") }
         let base = repos.blocks(of: did)
         let repository = try Repository.open(commit: root, store: OverlayBlockStore(top: diff, base: base), key: identity.key)
@@ -222,8 +228,8 @@ struct CheckedCommit: Sendable {
     let change: VerifiedCommit
     /// Its record index changes.
     let index: RecordIndexChanges
-    /// Its frame, ready to be given the relay's `seq` (`nil` if it does not decode).
-    let message: FirehoseFrame.Message?
+    /// Its frame, re-encoded from the lexicon's fields, ready to be given the relay's `seq`.
+    let message: FirehoseFrame.Message
 }
 
 /// The record-index side of a change: each path's new CID (`nil` for a

@@ -24,11 +24,17 @@ public final class Relay: Service, Sendable {
     let firehose: Firehose
     let identities: IdentityCache
     let policy: HostPolicy
+    /// Every outbound HTTP request goes through it (see ``GuardedTransport``).
+    let outbound: GuardedTransport
     let logger: Logger
     /// The crawler task of each host being crawled.
     let crawlers = Mutex<[String: Task<Void, Never>]>([:])
     /// The mirrored state of repositories, as last stored (see ``head(of:)``).
     let heads = Mutex<[DID: MirroredRepo]>([:])
+    /// Rate limits of the relay's methods and admin attempts.
+    let limiter = RateLimiter()
+    /// Repository exports running at once.
+    let exports = ExportGate()
     /// Hosts whose crawler is waiting to reconnect (a crawl request restarts it at once).
     let reconnecting = Mutex<Set<String>>([])
 
@@ -46,9 +52,13 @@ public final class Relay: Service, Sendable {
         self.publicURL = publicURL
         self.hosts = hosts
         self.repos = repos
-        self.firehose = try Firehose(events: events, queueLimit: 10_000)
-        self.identities = IdentityCache(resolver: DIDResolver(plcURL: config.plcURL, insecureWeb: config.allowPrivateHosts))
-        self.policy = HostPolicy(allowPrivate: config.allowPrivateHosts, trusted: config.trustedHosts)
+        self.firehose = try Firehose(events: events, queueLimit: 10_000, limits: config.connections)
+        var trusted = config.trustedHosts
+        // The operator's PLC directory may be on a private address (the PDS next door).
+        if let plc = try? CrawlHost(url: config.plcURL) { trusted.insert(plc.description) }
+        self.policy = HostPolicy(allowPrivate: config.allowPrivateHosts, trusted: trusted)
+        self.outbound = GuardedTransport(policy: policy)
+        self.identities = IdentityCache(resolver: DIDResolver(plcURL: config.plcURL, insecureWeb: config.allowPrivateHosts, transport: outbound))
         self.logger = logger
         for banned in config.bannedHosts { try hosts.setStatus(.banned, ofHost: banned) }
     }
@@ -70,6 +80,7 @@ public final class Relay: Service, Sendable {
         await start()
         try? await gracefulShutdown()
         stop()
+        await outbound.shutdown()
     }
 
     /// Stops every crawler.

@@ -31,6 +31,18 @@ public struct RelayConfig: Sendable {
     public var firehoseWindow: TimeInterval
     /// SQLite's `synchronous` pragma.
     public var synchronous: String
+    /// The largest repository (CAR bytes) a resync fetches; a host that
+    /// sends more is cut off and the repository stays desynchronized.
+    public var maxRepoBytes: Int = 128 << 20
+    /// The largest firehose frame taken from a host (the lexicon allows
+    /// 2,000,000 bytes of blocks in a `#commit`).
+    public var maxFrameBytes: Int = 5 << 20
+    /// The most bytes of a host's events held between reading and storing.
+    public var ingestBytes: Int = 32 << 20
+    /// How often one client may call `getRepo` on the relay (`nil`: no limit).
+    public var getRepoLimit: RateLimitRule? = RateLimitRule(limit: 300, window: 3600)
+    /// Connections, timeouts and firehose subscribers.
+    public var connections = ConnectionLimits()
 
     /// The defaults: `./bsky-data/relay`, 127.0.0.1:2584, the PLC directory
     /// at `plcURL`, public hosts only, 1,000 events per second per host and

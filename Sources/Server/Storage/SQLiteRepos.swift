@@ -3,6 +3,7 @@ import ATRepo
 import ATSyntax
 import Foundation
 import GRDB
+import Synchronization
 
 extension SQLiteStore: RepoStore {
     public func root(of did: DID) throws -> RepoRoot? {
@@ -132,6 +133,9 @@ extension SQLiteStore: RepoStore {
             try Row.fetchOne(db, sql: "SELECT commit_cid, rev FROM repo_root WHERE did = ?", arguments: [did.description])
         }
         guard let row else { return nil }
+        // An export reads each page once: a small cache per snapshot, so that
+        // many exports at once do not each cache the whole repository.
+        try? snapshot.read { db in try db.execute(sql: "PRAGMA cache_size = -1024") }
         let root = RepoRoot(did: did, commit: try Self.cid(row["commit_cid"]), rev: try Self.tid(row["rev"]))
         return SQLiteRepoSnapshot(snapshot: snapshot, root: root)
     }
@@ -173,28 +177,42 @@ struct SQLiteBlockStore: BlockStore {
 }
 
 /// A repository in a WAL snapshot of the database.
-struct SQLiteRepoSnapshot: RepoSnapshot {
-    let snapshot: DatabaseSnapshot
+final class SQLiteRepoSnapshot: RepoSnapshot, Sendable {
+    /// The snapshot's connection, until ``close()``.
+    private let connection: Mutex<DatabaseSnapshot?>
     let root: RepoRoot
+
+    init(snapshot: DatabaseSnapshot, root: RepoRoot) {
+        connection = Mutex(snapshot)
+        self.root = root
+    }
+
+    /// Releases the snapshot's connection (and its read transaction) now,
+    /// whoever still holds this value.
+    func close() {
+        try? connection.withLock { $0.take() }?.close()
+    }
 
     /// Keyset pagination, so that each batch is an index range and costs the
     /// same however far the export has got: by CID for a full export, by
     /// (rev, CID) on the rev index for a `since` diff. Sections are framed
     /// straight from SQLite's buffers.
-    func forEachSectionChunk(since: TID?, batchSize: Int, _ body: ([UInt8]) async throws -> Void) async throws {
+    func forEachSectionChunk(since: TID?, batchSize: Int, maxBytes: Int, _ body: ([UInt8]) async throws -> Void) async throws {
+        guard let snapshot = connection.withLock({ $0 }) else { throw StorageError(.io, "the snapshot of \(root.did) is closed") }
         let did = root.did.description
         // Past every CID of revision `since`, so that the diff starts strictly after it.
         var lastCID = since == nil ? Data() : Data(repeating: 0xFF, count: 64), lastRev = since?.description ?? ""
         while true {
             let arguments: StatementArguments = since == nil ? [did, lastCID, batchSize] : [did, lastRev, lastCID, batchSize]
-            let (chunk, count, cid, rev) = try await snapshot.read { (db: Database) throws -> ([UInt8], Int, Data, String) in
+            let (chunk, count, cid, rev, full) = try await snapshot.read { (db: Database) throws -> ([UInt8], Int, Data, String, Bool) in
                 let statement = since == nil
                     ? try db.cachedStatement(sql: "SELECT cid, bytes, rev FROM block WHERE did = ? AND cid > ? ORDER BY cid LIMIT ?")
                     : try db.cachedStatement(sql: "SELECT cid, bytes, rev FROM block WHERE did = ? AND (rev, cid) > (?, ?) ORDER BY rev, cid LIMIT ?")
                 let rows = try Row.fetchCursor(statement, arguments: arguments)
                 var chunk = [UInt8](), count = 0, lastCID = Data(), lastRev = ""
-                chunk.reserveCapacity(batchSize * 200)
-                while let row = try rows.next() {
+                chunk.reserveCapacity(min(batchSize * 200, maxBytes))
+                // A batch ends at `batchSize` rows or once it holds `maxBytes`, whichever comes first.
+                while chunk.count < maxBytes, let row = try rows.next() {
                     try row.withUnsafeData(atIndex: 0) { cid in
                         try row.withUnsafeData(atIndex: 1) { bytes in
                             (cid ?? Data()).withUnsafeBytes { c in
@@ -203,14 +221,14 @@ struct SQLiteRepoSnapshot: RepoSnapshot {
                         }
                         count += 1
                         // A copy: the no-copy Data is only valid inside this closure.
-                        if count == batchSize { lastCID = Data([UInt8](cid ?? Data())) }
+                        if count == batchSize || chunk.count >= maxBytes { lastCID = Data([UInt8](cid ?? Data())) }
                     }
-                    if count == batchSize { lastRev = row[2] }
+                    if count == batchSize || chunk.count >= maxBytes { lastRev = row[2] }
                 }
-                return (chunk, count, lastCID, lastRev)
+                return (chunk, count, lastCID, lastRev, count == batchSize || chunk.count >= maxBytes)
             }
             if count > 0 { try await body(chunk) }
-            if count < batchSize { return }
+            if !full { return }
             lastCID = cid
             lastRev = rev
         }

@@ -131,21 +131,49 @@ public protocol RepoSnapshot: Sendable {
     /// The commit the snapshot is at.
     var root: RepoRoot { get }
     /// Calls `body` with the repository's blocks — all, or those written
-    /// after `since` — as framed CAR sections, a chunk of `batchSize` blocks at
-    /// a time, never holding them all.
-    func forEachSectionChunk(since: TID?, batchSize: Int, _ body: ([UInt8]) async throws -> Void) async throws
+    /// after `since` — as framed CAR sections, a chunk of at most `batchSize`
+    /// blocks at a time, which ends early once it holds `maxBytes`; never all of them.
+    func forEachSectionChunk(since: TID?, batchSize: Int, maxBytes: Int, _ body: ([UInt8]) async throws -> Void) async throws
+    /// Releases what the snapshot holds; reading it afterwards fails.
+    func close()
 }
 
 /// Uploaded blobs.
 public protocol BlobStore: Sendable {
-    /// Stores a blob for `did`.
-    func put(did: DID, cid: CID, bytes: [UInt8], mimeType: String) throws
-    /// Whether `did` has the blob.
+    /// Stores an upload for `did` as it streams in, hashing it on the way;
+    /// it is pending (unreferenced) until a record claims it.
+    ///
+    /// - Throws: ``BlobUploadError/tooLarge(_:)`` past `maxBytes`, what
+    ///   `chunks` throws (a body that ends early), or ``StorageError``. Nothing
+    ///   of a failed upload is kept.
+    func put<Chunks: AsyncSequence>(did: DID, mimeType: String, maxBytes: Int, chunks: Chunks) async throws -> BlobUpload
+    where Chunks.Element == [UInt8]
+    /// Whether `did` has the blob, pending or claimed.
     func exists(did: DID, cid: CID) -> Bool
+    /// Marks the blob as referenced by a record; `false` when there is no such blob.
+    func claim(did: DID, cid: CID) throws -> Bool
+    /// Bytes of `did`'s pending blobs.
+    func unreferencedBytes(did: DID) -> Int
+    /// Deletes the pending blobs of every account uploaded before `cutoff`; returns how many.
+    func collectOrphans(olderThan cutoff: Date) -> Int
     /// A blob's size and MIME type, without its bytes.
     func metadata(did: DID, cid: CID) throws -> (size: Int, mimeType: String)?
     /// Calls `body` with the blob's bytes, `chunkSize` at a time.
     func read(did: DID, cid: CID, chunkSize: Int, _ body: ([UInt8]) async throws -> Void) async throws
+}
+
+/// A stored upload.
+public struct BlobUpload: Sendable, Hashable {
+    /// Its CID (raw codec).
+    public var cid: CID
+    /// Its size in bytes.
+    public var size: Int
+}
+
+/// Why an upload was refused.
+public enum BlobUploadError: Error, Sendable {
+    /// The body is larger than the limit.
+    case tooLarge(Int)
 }
 
 /// The operation log of the PLC directory role.

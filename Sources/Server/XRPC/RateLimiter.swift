@@ -19,14 +19,26 @@ public struct RateLimitRule: Sendable, Hashable {
 
 /// Fixed-window rate limits per bucket and client (a window opens with a client's first call), announced with the
 /// `RateLimit-*` headers; an exhausted window answers 429 with `Retry-After`.
-final class RateLimiter: Sendable {
+public final class RateLimiter: Sendable {
     private struct Window { var start: Int; var count: Int }
     private let windows = Mutex<[String: Window]>([:])
+
+    /// A limiter with no calls counted yet.
+    public init() {}
+
+    /// Whether `key` has used up its window of `bucket` (without counting a call).
+    public func isExhausted(_ bucket: String, rule: RateLimitRule, key: String, now: Date = Date()) -> Bool {
+        let seconds = Int(now.timeIntervalSince1970)
+        return windows.withLock { windows in
+            guard let window = windows[bucket + "|" + key], window.start + rule.window > seconds else { return false }
+            return window.count >= rule.limit
+        }
+    }
 
     /// Counts one call of `key` against `rule`; returns the headers to send.
     /// A client's window opens with its first call (not on a clock boundary,
     /// which would let a burst straddle two windows).
-    func take(_ bucket: String, rule: RateLimitRule, key: String, now: Date = Date()) throws(XRPCError) -> HTTPFields {
+    public func take(_ bucket: String, rule: RateLimitRule, key: String, now: Date = Date()) throws(XRPCError) -> HTTPFields {
         let seconds = Int(now.timeIntervalSince1970)
         let (start, count) = windows.withLock { windows -> (Int, Int) in
             if windows.count > 50_000 { windows = windows.filter { $0.value.start + rule.window > seconds } }

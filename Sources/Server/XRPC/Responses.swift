@@ -40,10 +40,23 @@ extension Response {
 extension Response {
     /// A repository export (`getRepo`): the blocks stream from a snapshot in
     /// batches, so memory stays flat and commits landing meanwhile do not
-    /// change what is sent. All blocks, or those written after `since`.
-    static func repoExport(_ snapshot: any RepoSnapshot, since: TID?) -> Response {
-        .car(roots: [snapshot.root.commit]) { car in
-            try await snapshot.forEachSectionChunk(since: since, batchSize: 2048) { chunk in
+    /// change what is sent. All blocks, or those written after `since`. The
+    /// export takes a permit of `gate` for the caller's address, returned
+    /// with the snapshot when the export ends, sent or not.
+    static func repoExport(_ snapshot: any RepoSnapshot, since: TID?, gate: ExportGate, address: String) throws(XRPCError) -> Response {
+        do {
+            try gate.enter(address)
+        } catch {
+            snapshot.close()
+            throw error
+        }
+        return .car(roots: [snapshot.root.commit]) { car in
+            defer {
+                snapshot.close()
+                gate.release(address)
+            }
+            // Batches of at most 2,048 blocks and 64 KiB: what a connection holds while its peer reads.
+            try await snapshot.forEachSectionChunk(since: since, batchSize: 2048, maxBytes: 64 << 10) { chunk in
                 try await car.write(framedSections: chunk)
             }
         }

@@ -1,5 +1,6 @@
 import ATData
 import ATSyntax
+import Crypto
 import Foundation
 import Hummingbird
 import NIOCore
@@ -75,15 +76,25 @@ public struct XRPCRequest: Sendable {
         }
     }
 
-    /// The bearer token, or 401 `AuthMissing`.
-    /// Whether the request carries HTTP Basic credentials for `user` with `password`.
-    public func isBasicAuth(user: String, password: String) -> Bool {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
-            let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) })
-        else { return false }
-        return decoded == user + ":" + password
+    /// Whether the request carries HTTP Basic credentials for `user` with
+    /// `password`, compared in constant time. Failed attempts count against
+    /// the client's `attempts` limit; past it, every attempt is refused with
+    /// 429 before any comparison.
+    ///
+    /// - Throws: 429 `RateLimitExceeded` when the client has failed too often.
+    public func isBasicAuth(user: String, password: String, limiter: RateLimiter, attempts: RateLimitRule) throws -> Bool {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic ") else { return false }
+        let client = context.remoteAddress?.ipAddress ?? "unknown"
+        if limiter.isExhausted("admin-failures", rule: attempts, key: client) {
+            _ = try limiter.take("admin-failures", rule: attempts, key: client)
+        }
+        let decoded = Data(base64Encoded: String(header.dropFirst(6))) ?? Data()
+        let matches = SHA256.hash(data: decoded) == SHA256.hash(data: Data((user + ":" + password).utf8))
+        if !matches { _ = try? limiter.take("admin-failures", rule: attempts, key: client) }
+        return matches
     }
 
+    /// The bearer token, or 401 `AuthMissing`.
     public func bearer() throws -> String {
         guard let header = request.headers[.authorization], header.count > 7,
             header.prefix(7).lowercased() == "bearer "
