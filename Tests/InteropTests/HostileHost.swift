@@ -37,10 +37,22 @@ import Synchronization
 ///
 /// ```swift
 /// let host = try await HostileHost { me in
-///     .init(firehose: [{ try! HostileFrames.commit(seq: 1, by: me) }], getRepo: .endlessCAR(limit: 600 << 20))
+///     let commit = try HostileFrames.commit(seq: 1, by: me)  // first sight: the relay will call getRepo
+///     return .init(firehose: [{ commit }], getRepo: .endlessCAR(limit: 600 << 20))
 /// }
 /// defer { host.stop() }
+/// let relay = try ServeProcess(
+///     arguments: ["--relay-allow-private", "--plc-url", host.url.absoluteString, "--relay-host-limit", "off"], role: "relay")
+/// // POST {relay}/xrpc/com.atproto.sync.requestCrawl {"hostname": host.hostname}, then
+/// // wait on host.requests(HostileHost.getRepoPath), host.firehose, … with `eventually`.
 /// ```
+///
+/// ``HostileFrames`` builds the frames (valid commits, commits that decode
+/// but prove nothing, `#identity` with junk fields); ``CountingListener``
+/// is a second loopback listener that counts what reaches it (a redirect
+/// target, a `did:web` host); `ProcessProbe` and ``RSSSampler`` watch the
+/// relay process. The relay-side rows (C1, H1–H3, M3, M6) are in
+/// `HostileRelayTests`.
 final class HostileHost: Sendable {
     /// Who the host says it is, known before it starts (the frames need it).
     struct Identity: Sendable {
@@ -140,9 +152,10 @@ final class HostileHost: Sendable {
         }
         let frames = behaviour.firehose
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        let sockets = HTTP1WebSocketUpgradeChannel.Configuration(ws: .init(maxFrameSize: behaviour.webSocketFrameSize))
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: behaviour.webSocketFrameSize)) { [self] request, _, _ in
+            server: .http1WebSocketUpgrade(configuration: sockets) { [self] request, _, _ in
                 guard let path = request.path, path.hasPrefix(Self.subscribeReposPath) else { return .dontUpgrade }
                 count(Self.subscribeReposPath)
                 return .upgrade([:]) { [self] inbound, outbound, _ in
@@ -235,10 +248,19 @@ final class HostileHost: Sendable {
                     defer { bodies.withLock { $0[index].ended = true } }
                     try await writer.write(header)
                     var sent = header.readableBytes
+                    // In 64 KiB slices of the one block (shared storage): the
+                    // writer lets a few dozen writes through ahead of the
+                    // reader, so small ones keep the count close to what the
+                    // client took.
+                    let slices = stride(from: 0, to: block.readableBytes, by: 1 << 16).map { offset in
+                        block.getSlice(at: offset, length: min(1 << 16, block.readableBytes - offset))!
+                    }
                     while sent < limit, !stopped.load(ordering: .relaxed) {
-                        try await writer.write(block)
-                        sent += block.readableBytes
-                        bodies.withLock { $0[index].bytes = sent }
+                        for slice in slices {
+                            try await writer.write(slice)
+                            sent += slice.readableBytes
+                            bodies.withLock { $0[index].bytes = sent }
+                        }
                     }
                     try await writer.finish(nil)
                 })

@@ -68,6 +68,7 @@ struct HostilePDSTests {
             }
         }
         let summary = sampler.stop()
+        print("H4: PDS \(summary)")
         #expect(summary.peak < 300 * Self.megabyte, "H4: \(summary)")
         let once = try await client.sync.getBlocks(did: did, cids: [written.cid])
         #expect(try CARReader(once).blocks().map(\.cid) == [written.cid])
@@ -109,6 +110,7 @@ struct HostilePDSTests {
         let closed = await eventually(within: 30) { Self.socketCount(of: pid) <= baseline + 2 }
         let summary = sampler.stop()
         #expect(closed, "H5: sockets \(Self.socketCount(of: pid)), baseline \(baseline)")
+        print("H5: PDS \(summary)")
         #expect(summary.peak < 300 * Self.megabyte, "H5: \(summary)")
         sockets.forEach { $0.close() }
         try await Self.describeServerAnswers(serve)
@@ -252,6 +254,7 @@ struct HostilePDSTests {
             for try await outcome in group { outcomes.append(outcome) }
         }
         let summary = sampler.stop()
+        print("M8: PDS \(summary)")
         #expect(summary.peak < 300 * Self.megabyte, "M8: \(summary)")
         #expect(outcomes.filter { $0 == "ok" }.count == 2, "M8: \(outcomes)")
         #expect(outcomes.filter { $0 == "BlobQuotaExceeded" }.count == 6, "M8: \(outcomes)")

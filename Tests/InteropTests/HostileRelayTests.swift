@@ -12,7 +12,7 @@ import Testing
 /// and fails while the finding stands. The hostile peer is a
 /// ``HostileHost`` on loopback, which is the PLC directory the relay
 /// resolves with and the PDS it is asked to crawl; nothing leaves 127.0.0.1.
-@Suite("Hostile hosts against the relay (issue 11)", .serialized)
+@Suite("Hostile hosts against the relay (issue 11)", .serialized, .timeLimit(.minutes(1)))
 struct HostileRelayTests {
     static let mib = 1 << 20
 
@@ -22,8 +22,10 @@ struct HostileRelayTests {
     /// DNS name, a non-ASCII letter, a tab or a trailing newline, given to
     /// `requestCrawl` or `notifyOfUpdate`, gets `400 InvalidRequest`, and the
     /// relay is still running and answers `_health` afterwards. (Found: the
-    /// NUL after `203.0.113.9` was accepted with 200, then the relay died
-    /// with SIGILL building the host's URL.)
+    /// NUL after `203.0.113.9` passed the checks, and the relay died of
+    /// SIGILL force-unwrapping the host's URL, right after or even before
+    /// its 200 went out.) A relay that crashed is replaced for the next
+    /// hostname, so that each is judged on its own.
     @Test func c1HostnamesWithNULControlOrNonASCIICharactersAreRefusedAndTheRelayLives() async throws {
         let hostnames = ["203.0.113.9\u{0}", "pds.example.com\u{0}", "héllo.example.com", "a\tb.com", "1.2.3.4\n"]
         for nsid in ["com.atproto.sync.requestCrawl", "com.atproto.sync.notifyOfUpdate"] {
@@ -31,15 +33,20 @@ struct HostileRelayTests {
             for hostname in hostnames {
                 let url = try #require(relay.relayURL)
                 let shown = String(reflecting: hostname)
-                let answer = await Self.post(url, nsid, ["hostname": hostname])
+                let answer = await Self.post(url, nsid, ["hostname": hostname], timeout: 3)
                 #expect(answer.status == 400 && answer.error == "InvalidRequest", "C1 \(nsid) \(shown): \(answer)")
-                // A crash comes right after the answer: watch the process for a second.
-                let died = await eventually(within: 1) { !relay.process.isRunning }
+                // A crash comes right after the request: watch the process for
+                // a moment. Swift's crash handler keeps a crashed process
+                // around while it writes the backtrace; then it is gone.
+                let pid = relay.process.processIdentifier
+                let crashed = await eventually(within: 1.5) { !relay.process.isRunning || !ProcessProbe.children(of: pid).isEmpty }
+                if crashed { _ = await eventually(within: 20) { !relay.process.isRunning } }
                 var healthy = false
-                if !died { healthy = await Self.health(url) }
-                #expect(!died && healthy, "C1 \(nsid) \(shown): the relay \(died ? Self.exit(of: relay) : "does not answer _health")")
-                print("HostileRelayTests C1 \(nsid) \(shown): HTTP \(answer.status) \(answer.error ?? "-"), relay \(died ? Self.exit(of: relay) : "alive")")
-                if died || !healthy {
+                if !crashed { healthy = await Self.health(url) }
+                let state = crashed ? Self.exit(of: relay) : healthy ? "alive" : "does not answer _health"
+                #expect(!crashed && healthy, "C1 \(nsid) \(shown): the relay \(state)")
+                print("HostileRelayTests C1 \(nsid) \(shown): HTTP \(answer.status) \(answer.error ?? "-"), relay \(state)")
+                if crashed || !healthy {
                     Self.finish(relay)
                     relay = try ServeProcess(role: "relay")
                 }
@@ -53,9 +60,12 @@ struct HostileRelayTests {
     /// H1: a host answers the relay's `getRepo` (a first-sight resync) with
     /// a CAR that does not end: a valid header, then the same 1 MiB block,
     /// up to 600 MB. The relay stops reading at its cap (128 MiB by
-    /// default), so the host writes less than 200 MB of any one body; its
-    /// memory (RSS, sampled every 100 ms, and VmHWM) stays under 300 MB
-    /// until the body ends or 30 s; and it answers `_health` afterwards.
+    /// default): what it reads from sockets in the whole window (`rchar`)
+    /// stays under 200 MiB; its memory (RSS, sampled every 100 ms, and
+    /// VmHWM) stays under 300 MB until the body ends or 30 s; and it answers
+    /// `_health` afterwards. (What the host manages to write is printed, not
+    /// asserted: socket and writer buffers take some of it after the relay
+    /// has stopped.)
     @Test func h1AnEndlessGetRepoBodyIsCutOffAndTheRelayStaysSmall() async throws {
         let host = try await HostileHost { me in
             let commit = try HostileFrames.commit(seq: 1, by: me)
@@ -66,6 +76,7 @@ struct HostileRelayTests {
         let url = try #require(relay.relayURL)
         let sampler = RSSSampler(pid: relay.process.processIdentifier)
         defer { sampler.stop() }
+        let readBefore = try #require(ProcessProbe.bytesRead(by: relay.process.processIdentifier))
         try await Self.requestCrawl(relay, host)
         let asked = await eventually(within: 20) { host.requests(HostileHost.getRepoPath) > 0 }
         try #require(asked, "H1: the relay never asked for the repository: \(host.allRequests)")
@@ -75,13 +86,14 @@ struct HostileRelayTests {
             ended: { host.getRepoBodies.allSatisfy(\.ended) })
         let memory = sampler.stop()
         let bodies = host.getRepoBodies.map(\.bytes)
-        let largest = bodies.max() ?? 0
+        let read = (ProcessProbe.bytesRead(by: relay.process.processIdentifier) ?? .max) - readBefore
         let alive = relay.process.isRunning
         var healthy = false
         if alive { healthy = await Self.health(url) }
-        print("HostileRelayTests H1: relay \(memory); getRepo bodies written \(bodies.map(ProcessProbe.mib)); window \(why); \(alive ? "alive" : Self.exit(of: relay))")
+        let state = alive ? "alive" : Self.exit(of: relay)
+        print("HostileRelayTests H1: relay \(memory), read \(ProcessProbe.mib(read)); getRepo bodies written \(bodies.map(ProcessProbe.mib)); window \(why); \(state)")
         #expect(memory.peak < 300 * Self.mib, "H1: the relay's memory reached \(memory)")
-        #expect(largest < 200 * Self.mib, "H1: the relay read \(ProcessProbe.mib(largest)) of one getRepo body")
+        #expect(read < 200 * Self.mib, "H1: the relay read \(ProcessProbe.mib(read))")
         #expect(alive && healthy, "H1: the relay \(alive ? "does not answer _health" : Self.exit(of: relay))")
     }
 
@@ -102,6 +114,7 @@ struct HostileRelayTests {
         Flood(frameMiB: 8, frames: 40, webSocketFrame: 16 << 20),
         Flood(frameMiB: 8, frames: 40, webSocketFrame: 1 << 20),
         Flood(frameMiB: 4, frames: 40, webSocketFrame: 16 << 20),
+        Flood(frameMiB: 4, frames: 80, webSocketFrame: 16 << 20),
     ]
 
     /// H2: a host's firehose sends an `#identity` (seq 1), then seq 10 — a
@@ -111,7 +124,9 @@ struct HostileRelayTests {
     /// within a window counted in bytes (32 MiB a host), so the relay's RSS
     /// stays under 300 MB while the flood lasts (until the host has written
     /// it all, plus 3 s, or cannot write for 5 s, at most 25 s), and it
-    /// answers `_health`. (Found: ~811 MB for 40 × 8 MiB.)
+    /// answers `_health`. (Found: 430–450 MiB here for 40 × 8 MiB, ~811 MB
+    /// in the issue. Frames of 4 MiB, under the cap, were held by count, 256
+    /// a host: 40 of them stayed just under 300 MB, at 268 MiB; 80 do not.)
     @Test(arguments: floods)
     func h2AFloodOfBigFramesWhileTheRelayWaitsIsNotHeldInMemory(_ flood: Flood) async throws {
         let host = try await HostileHost { me in
@@ -139,9 +154,11 @@ struct HostileRelayTests {
         var healthy = false
         if alive { healthy = await Self.health(url) }
         let files = ProcessProbe.openFileCount(of: relay.process.processIdentifier).map(String.init) ?? "?"
+        let wrote = "\(log.frames) frames, \(ProcessProbe.mib(log.bytes))" + (log.failed ? ", then the relay closed" : "")
+        let listings = host.requests(HostileHost.listReposPath)
         print(
-            "HostileRelayTests H2 \(flood.testDescription): relay \(memory); host wrote \(log.frames) frames, \(ProcessProbe.mib(log.bytes))"
-                + "\(log.failed ? ", then the relay closed" : ""); listRepos calls \(host.requests(HostileHost.listReposPath)); window \(why); fds \(files)")
+            "HostileRelayTests H2 \(flood.testDescription): relay \(memory); host wrote \(wrote); listRepos calls \(listings); window \(why);"
+                + " fds \(files)")
         #expect(memory.peak < 300 * Self.mib, "H2 \(flood.testDescription): the relay's memory reached \(memory)")
         #expect(alive && healthy, "H2: the relay \(alive ? "does not answer _health" : Self.exit(of: relay))")
     }
@@ -169,7 +186,8 @@ struct HostileRelayTests {
 
         _ = await eventually(within: 3) { !other.requests.isEmpty }
         let status = try? await Bluesky(serverURL: url, retryConfig: .none).sync.getRepoStatus(did: host.did)
-        print("HostileRelayTests H3: getRepo at the host \(host.requests(HostileHost.getRepoPath)), at the redirect target \(other.requests); repo status \(status.map { "\($0.active) \($0.status ?? "")" } ?? "none")")
+        let shown = status.map { "active \($0.active) \($0.status ?? "")" } ?? "none"
+        print("HostileRelayTests H3: getRepo at the host \(host.requests(HostileHost.getRepoPath)), at the target \(other.requests); repo \(shown)")
         #expect(other.requests.isEmpty, "H3: the relay followed the redirect: \(other.requests)")
         #expect(status?.active != true, "H3: the repository came from the redirect target")
     }
@@ -193,7 +211,7 @@ struct HostileRelayTests {
         try await Self.requestCrawl(relay, host)
         let reached = await eventually(within: 20) { (try? await relayClient.sync.getHostStatus(hostname: host.hostname))?.seq == 50 }
         let gets = victim.requests.filter { $0.hasPrefix("GET") }
-        print("HostileRelayTests M3: host wrote \(host.firehose.frames) frames; cursor reached 50: \(reached); GETs at the did:web host: \(gets.count)")
+        print("HostileRelayTests M3: host wrote \(host.firehose.frames) frames; cursor at 50: \(reached); GETs at the did:web host: \(gets.count)")
         #expect(host.firehose.frames == 50, "M3: the relay did not take the 50 frames")
         #expect(gets.count <= 2, "M3: \(gets.count) GETs for one did:web: \(Set(gets))")
     }
@@ -222,17 +240,20 @@ struct HostileRelayTests {
         let growth = Self.databaseBytes(relay) - before
         print("HostileRelayTests M6: relay firehose frames \(frames.map(\.count)) bytes; relay.sqlite+wal grew \(ProcessProbe.mib(growth))")
         #expect(frames.count == 10, "M6: the relay's firehose carried \(frames.count) of the 10 events")
+        let sizes = frames.map(\.count)
+        #expect(sizes.allSatisfy { $0 < 4096 }, "M6: relayed #identity frames of \(sizes) bytes")
+        var notIdentity = 0, withJunk = 0
         for frame in frames {
-            #expect(frame.count < 4096, "M6: a relayed #identity frame is \(frame.count) bytes")
-            guard case .identity(_, let did, _, _)? = try? RepoEvent(frame: frame) else {
-                Issue.record("M6: a relayed frame is not an #identity")
+            guard case .identity(_, let did, _, _)? = try? RepoEvent(frame: frame), did == host.did else {
+                notIdentity += 1
                 continue
             }
-            #expect(did == host.did)
-            let body = try? DAGCBOR.decodePrefix(frame).length
-            let keys = body.flatMap { try? DAGCBOR.decode(Array(frame[$0...])).mapValue?.entries.map(\.key) } ?? []
-            #expect(!keys.contains("junk"), "M6: the relayed #identity has the fields \(keys)")
+            let length = try? DAGCBOR.decodePrefix(frame).length
+            let keys = length.flatMap { try? DAGCBOR.decode(Array(frame[$0...])).mapValue?.entries.map(\.key) } ?? []
+            if keys.contains("junk") { withJunk += 1 }
         }
+        #expect(notIdentity == 0, "M6: \(notIdentity) relayed frames are not #identity events of \(host.did)")
+        #expect(withJunk == 0, "M6: \(withJunk) of \(frames.count) relayed #identity events kept the junk field")
         #expect(growth < 10_000_000, "M6: relay.sqlite and its WAL grew by \(ProcessProbe.mib(growth))")
     }
 }
@@ -254,13 +275,13 @@ extension HostileRelayTests {
 
     /// POSTs `object` as JSON to the procedure `nsid`; the status (0 when
     /// there was no answer) and the error name.
-    static func post(_ base: URL, _ nsid: String, _ object: [String: String]) async -> (status: Int, error: String?) {
+    static func post(_ base: URL, _ nsid: String, _ object: [String: String], timeout: Int64 = 10) async -> (status: Int, error: String?) {
         do {
             var request = HTTPClientRequest(url: base.absoluteString + "/xrpc/" + nsid)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object)))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
             let body = try await response.body.collect(upTo: 1 << 20)
             let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
             return (Int(response.status.code), json?["error"] as? String)
@@ -279,14 +300,21 @@ extension HostileRelayTests {
 
     /// How the relay process ended.
     static func exit(of relay: ServeProcess) -> String {
-        guard !relay.process.isRunning else { return "is running" }
+        guard !relay.process.isRunning else {
+            let crashing = !ProcessProbe.children(of: relay.process.processIdentifier).isEmpty
+            return crashing ? "crashed (its crash handler is still writing the backtrace)" : "is running"
+        }
         let status = relay.process.terminationStatus
         return relay.process.terminationReason == .uncaughtSignal
             ? "died of signal \(status)\(status == SIGILL ? " (SIGILL)" : status == SIGTRAP ? " (SIGTRAP)" : "")" : "exited with status \(status)"
     }
 
-    /// Kills the relay (a graceful stop could wait on a stalled host) and removes its data.
+    /// Kills the relay (a graceful stop could wait on a stalled host) and
+    /// removes its data. A crashed relay's `swift-backtrace` child goes
+    /// first: while it lives, the relay's end is not reported to us, and
+    /// waiting for it would hang.
     static func finish(_ relay: ServeProcess) {
+        for child in ProcessProbe.children(of: relay.process.processIdentifier) { kill(child, SIGKILL) }
         relay.kill()
         try? FileManager.default.removeItem(at: relay.data)
     }

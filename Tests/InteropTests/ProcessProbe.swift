@@ -17,6 +17,22 @@ enum ProcessProbe {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count
     }
 
+    /// The processes whose parent is `pid` (from `/proc/*/stat`). A server
+    /// has none, but a Swift process that crashes runs `swift-backtrace` as
+    /// its child until the backtrace is written (seconds): that is how a
+    /// crash shows before the process is gone.
+    static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> Int32? in
+            guard let child = Int32(entry), let handle = FileHandle(forReadingAtPath: "/proc/\(entry)/stat") else { return nil }
+            defer { try? handle.close() }
+            // pid (comm) state ppid …; comm may hold spaces and parentheses.
+            guard let data = try? handle.readToEnd(), let close = data.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+            let fields = String(decoding: data[(close + 1)...], as: UTF8.self).split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid ? child : nil
+        }
+    }
+
     /// A `kB` field of `/proc/PID/status`, in bytes. The file is read to its
     /// end with `FileHandle`: `/proc` files report a size of 0.
     static func statusField(_ name: String, of pid: Int32) -> Int? {
@@ -30,6 +46,15 @@ enum ProcessProbe {
     }
 
     /// `bytes` in MiB, for messages.
+    /// Bytes the process has read with read(2) and its kind (sockets
+    /// included): `rchar` of `/proc/PID/io`.
+    static func bytesRead(by pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("rchar:") })
+        else { return nil }
+        return Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces))
+    }
+
     static func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
 }
 
@@ -47,7 +72,8 @@ final class RSSSampler: Sendable {
         /// The larger of the two peaks.
         var peak: Int { max(sampledPeak, highWaterMark) }
         var description: String {
-            "peak \(ProcessProbe.mib(peak)) (sampled \(ProcessProbe.mib(sampledPeak)) over \(samples) samples, VmHWM \(ProcessProbe.mib(highWaterMark)))"
+            let (top, sampled, mark) = (ProcessProbe.mib(peak), ProcessProbe.mib(sampledPeak), ProcessProbe.mib(highWaterMark))
+            return "peak \(top) (sampled \(sampled) over \(samples) samples, VmHWM \(mark))"
         }
     }
 
@@ -117,6 +143,7 @@ func waitOutAttack(
     let start = Date(), deadline = start.addingTimeInterval(limit)
     var last = progress(), lastMove = Date()
     while Date() < deadline {
+        if Task.isCancelled { return "cancelled" }
         if ended() {
             try? await Task.sleep(for: .seconds(max(0, min(grace, deadline.timeIntervalSinceNow))))
             return "ended after \(String(format: "%.1f", Date().timeIntervalSince(start))) s"

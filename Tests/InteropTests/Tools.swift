@@ -4,7 +4,10 @@ import TestSupport
 
 /// The built `bsky` executable and the third-party peers' virtualenv.
 enum Tools {
-    static let bsky = Processes.productsDirectory.appendingPathComponent("bsky")
+    /// `$BSKY_BINARY` when set (`scripts/hostile` runs the hostile suites
+    /// against a release build), else the one built with the tests.
+    static let bsky = ProcessInfo.processInfo.environment["BSKY_BINARY"].map { URL(fileURLWithPath: $0) }
+        ?? Processes.productsDirectory.appendingPathComponent("bsky")
 
     /// Runs `bsky` with `arguments`.
     static func runBsky(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
