@@ -6,6 +6,7 @@ import Foundation
 import NIOCore
 import Synchronization
 import Testing
+import TestSupport
 
 /// The relay (`bsky serve --role relay`, in its own process) against the
 /// hostile inputs of issue 11: each test is named after its row (C1, H1, …)
@@ -80,6 +81,7 @@ struct HostileRelayTests {
         try await Self.requestCrawl(relay, host)
         let asked = await eventually(within: 20) { host.requests(HostileHost.getRepoPath) > 0 }
         try #require(asked, "H1: the relay never asked for the repository: \(host.allRequests)")
+        print("HostileRelayTests H1: _health took \(await Self.healthLatency(url)) while the body streamed")
 
         let why = await waitOutAttack(
             limit: 30, grace: 2, stall: 4, progress: { host.getRepoBodies.reduce(0) { $0 + $1.bytes } },
@@ -146,6 +148,7 @@ struct HostileRelayTests {
         try await Self.requestCrawl(relay, host)
         let subscribed = await eventually(within: 20) { host.firehose.frames >= 2 }
         try #require(subscribed, "H2: the relay did not read the host's firehose: \(host.allRequests)")
+        print("HostileRelayTests H2 \(flood.testDescription): _health took \(await Self.healthLatency(url)) during the flood")
 
         let why = await waitOutAttack(limit: 25, grace: 3, stall: 5, progress: { host.firehose.frames }, ended: { host.firehose.finished })
         let memory = sampler.stop()
@@ -291,6 +294,23 @@ extension HostileRelayTests {
     }
 
     /// Whether `base` answers `GET /xrpc/_health` with 200 within 5 s.
+    /// How long `_health` takes to answer now (printed, never asserted).
+    /// Measured by `curl` in a process of its own where there is one: this
+    /// test process may itself be busy being the hostile host.
+    static func healthLatency(_ base: URL) async -> String {
+        let curl = URL(fileURLWithPath: "/usr/bin/curl")
+        if FileManager.default.isExecutableFile(atPath: curl.path),
+            let result = try? Processes.run(curl, ["-s", "-o", "/dev/null", "-m", "5", "-w", "%{http_code} %{time_total}", base.absoluteString + "/xrpc/_health"]),
+            case let parts = result.stdout.split(separator: " "), parts.count == 2, parts[0] == "200", let seconds = Double(parts[1])
+        {
+            return String(format: "%.1f ms (curl)", seconds * 1000)
+        }
+        let start = ContinuousClock.now
+        guard await health(base) else { return "no answer" }
+        let elapsed = ContinuousClock.now - start
+        return String(format: "%.1f ms", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+    }
+
     static func health(_ base: URL) async -> Bool {
         let request = HTTPClientRequest(url: base.absoluteString + "/xrpc/_health")
         guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)) else { return false }
