@@ -104,7 +104,6 @@ extension PDS {
     func createSession(_ input: DataValue) async throws -> DataValue {
         let identifier = try input.field("identifier")
         let password = try input.field("password")
-        if let rule = config.loginLimit { _ = try limiter.take("login", rule: rule, key: identifier.lowercased()) }
         let account: AccountRecord?
         if let did = try? DID(identifier) {
             account = try accounts.account(did: did)
@@ -112,6 +111,10 @@ extension PDS {
             account = try accounts.account(email: identifier)
         } else {
             account = try (try? Handle(identifier)).flatMap { try accounts.account(handle: $0) }
+        }
+        // Counted per account whichever identifier names it (handle, DID or email).
+        if let rule = config.loginLimit {
+            _ = try limiter.take("login", rule: rule, key: account?.did.description ?? identifier.lowercased())
         }
         guard await passwords.verify(password, hash: account?.passwordHash), let account else {
             throw XRPCError(.unauthorized, "AuthenticationRequired", "Invalid identifier or password")

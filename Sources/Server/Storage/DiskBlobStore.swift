@@ -23,6 +23,13 @@ public struct DiskBlobStore: BlobStore {
         self.root = root
         let fileManager = FileManager.default
         try? fileManager.removeItem(at: root.appendingPathComponent(".tmp"))
+        // Earlier versions staged beside the blob, as `<cid>.tmp-<uuid>`.
+        for account in (try? fileManager.contentsOfDirectory(atPath: root.path)) ?? [] {
+            let dir = root.appendingPathComponent(account)
+            for name in (try? fileManager.contentsOfDirectory(atPath: dir.path)) ?? [] where name.contains(".tmp-") {
+                try? fileManager.removeItem(at: dir.appendingPathComponent(name))
+            }
+        }
         try fileManager.createDirectory(at: root.appendingPathComponent(".tmp"), withIntermediateDirectories: true)
     }
 
