@@ -14,7 +14,7 @@ struct HostileAuthTests {
     /// every attempt gets 429, the right password included, until the window ends.
     @Test func l2AdminAttemptsAreLimited() async throws {
         let serve = try ServeProcess(arguments: ["--admin-password", "correct horse", "--invite-required", "--write-limit", "off"])
-        defer { serve.stop() }
+        defer { serve.kill() }
         let body = Array(#"{"useCount":1}"#.utf8)
         func attempt(_ password: String) async throws -> Int {
             let basic = Data("admin:\(password)".utf8).base64EncodedString()
@@ -43,7 +43,7 @@ struct HostileAuthTests {
         let short = try RawSocket(port: port)
         short.send(head + "0123456789")
         short.shutdownWrite()
-        let answer = String(decoding: short.receive(within: 10).bytes, as: UTF8.self)
+        let answer = String(decoding: await short.receive(within: 10, until: "\r\n\r\n").bytes, as: UTF8.self)
         #expect(answer.isEmpty || answer.hasPrefix("HTTP/1.1 400"), "L6: \(answer.prefix(120))")
         #expect(await eventually(within: 10) { HostilePDSTests.files(in: staging).isEmpty })
         try await HostilePDSTests.describeServerAnswers(serve)
@@ -55,7 +55,7 @@ struct HostileAuthTests {
         serve.kill()
         #expect(!HostilePDSTests.files(in: staging).isEmpty)
         let restarted = try ServeProcess(data: serve.data, arguments: ["--write-limit", "off"], port: port)
-        defer { restarted.stop() }
+        defer { restarted.kill() }
         #expect(HostilePDSTests.files(in: staging).isEmpty)
         try await HostilePDSTests.describeServerAnswers(restarted)
     }
@@ -63,7 +63,7 @@ struct HostileAuthTests {
     /// H5 (the relay's side): `getRepo` on the relay is rate limited per client.
     @Test func h5RelayGetRepoIsRateLimited() async throws {
         let relay = try ServeProcess(arguments: ["--relay-get-repo-limit", "5/3600"], role: "relay")
-        defer { relay.stop() }
+        defer { relay.kill() }
         var statuses = [Int]()
         for _ in 0..<8 {
             statuses.append(try await HostilePDSTests.call(relay.url, .get, "/xrpc/com.atproto.sync.getRepo?did=did:plc:aaaaaaaaaaaaaaaaaaaaaaaa").status)

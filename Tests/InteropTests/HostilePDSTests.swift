@@ -52,7 +52,7 @@ struct HostilePDSTests {
     /// one block once is served. Ten such requests at once leave RSS low.
     @Test func h4GetBlocksRefusesDuplicateCIDs() async throws {
         let serve = try ServeProcess(arguments: ["--write-limit", "off", "--get-repo-limit", "off"])
-        defer { serve.stop() }
+        defer { serve.kill() }
         let (did, client, _) = try await Self.account(on: serve, "hfour")
         let big: DataValue = ["$type": "com.example.big", "data": .string(String(repeating: "x", count: 900_000))]
         let written = try await client.repo.putRecord(repo: .did(did), collection: try NSID("com.example.big"), rkey: try RecordKey("one"), record: big)
@@ -80,7 +80,7 @@ struct HostilePDSTests {
     /// has been taken for the write timeout; descriptors return.
     @Test func h5SlowReadersOfGetRepoAreBoundedAndClosed() async throws {
         let serve = try ServeProcess(arguments: ["--write-limit", "off", "--get-repo-limit", "off", "--write-timeout", "2", "--idle-timeout", "3"])
-        defer { serve.stop() }
+        defer { serve.kill() }
         let (did, client, _) = try await Self.account(on: serve, "hfive")
         let collection = try NSID("com.example.bulk")
         for batch in 0..<14 {
@@ -104,7 +104,8 @@ struct HostilePDSTests {
         #expect(await eventually(within: 10) { Self.socketCount(of: pid) >= baseline + 55 })
         print("H5: describeServer took \(Self.ms(try await Self.describeServerAnswers(serve))) ms with 60 stalled getRepo readers")
         // Eight exports at once per address; the others are told to come back.
-        let refused = sockets.filter { String(decoding: $0.receive(within: 1, limit: 12).bytes.prefix(12), as: UTF8.self) == "HTTP/1.1 429" }.count
+        let heads = await RawSocket.receive(sockets, within: 1, limit: 12)
+        let refused = heads.filter { String(decoding: $0.bytes.prefix(12), as: UTF8.self) == "HTTP/1.1 429" }.count
         #expect(refused == 52, "H5: \(refused) of 60 refused")
         // Closed by the server (write timeout 2 s, idle 3 s) while the clients still hold them open.
         let closed = await eventually(within: 30) { Self.socketCount(of: pid) <= baseline + 2 }
@@ -130,11 +131,11 @@ struct HostilePDSTests {
     /// answer (401) comes while most of the declared megabyte is unsent.
     @Test func m1UnauthenticatedBodiesAreNotRead() async throws {
         let serve = try ServeProcess(arguments: ["--write-limit", "off"])
-        defer { serve.stop() }
+        defer { serve.kill() }
         let socket = try RawSocket(port: try #require(serve.url.port))
         socket.send("POST /xrpc/com.atproto.repo.putRecord HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n")
         socket.send("{\"repo\":\"did:plc:aaaaaaaaaaaaaaaaaaaaaaaa\",\"record\":[" + String(repeating: "1,", count: 500))
-        let answer = String(decoding: socket.receive(within: 10, until: "AuthMissing").bytes, as: UTF8.self)
+        let answer = String(decoding: await socket.receive(within: 10, until: "AuthMissing").bytes, as: UTF8.self)
         #expect(answer.hasPrefix("HTTP/1.1 401"), "M1: \(answer.prefix(200))")
         #expect(answer.contains("AuthMissing"))
         // Eight whole unauthenticated megabytes at once: each refused, and the server answers meanwhile.
@@ -152,7 +153,7 @@ struct HostilePDSTests {
     /// the server answers other requests meanwhile.
     @Test func m2LoginIsLimitedPerAccount() async throws {
         let serve = try ServeProcess(arguments: ["--write-limit", "off", "--bcrypt-cost", "10"])
-        defer { serve.stop() }
+        defer { serve.kill() }
         let victim = try await Self.account(on: serve, "victim")
         let body = Array(#"{"identifier":"\#(victim.did)","password":"wrong"}"#.utf8)
         var statuses = [Int: Int]()
@@ -173,7 +174,7 @@ struct HostilePDSTests {
         let serve = try ServeProcess(arguments: [
             "--max-connections-per-ip", "50", "--idle-timeout", "2", "--max-subscribers-per-ip", "4",
         ])
-        defer { serve.stop() }
+        defer { serve.kill() }
         let pid = serve.process.processIdentifier, port = try #require(serve.url.port)
         let baseline = try #require(ProcessProbe.openFileCount(of: pid))
         var sockets = [RawSocket]()
@@ -184,11 +185,11 @@ struct HostilePDSTests {
         }
         // The 30 over the cap are closed straight away; the others stay until the idle timeout.
         #expect(await eventually(within: 1.5) { (ProcessProbe.openFileCount(of: pid) ?? .max) <= baseline + 50 })
-        let refused = sockets.filter { $0.isClosedByPeer(within: 0.01) }.count
+        let refused = await RawSocket.receive(sockets, within: 0.01, limit: .max).filter(\.closed).count
         #expect(refused == 30, "M5: \(refused) of 80 closed at once")
         // The rest within the idle timeout (and a margin), though the clients hold them.
         #expect(await eventually(within: 15) { (ProcessProbe.openFileCount(of: pid) ?? .max) <= baseline + 2 }, "M5: idle connections still open")
-        #expect(sockets.allSatisfy { $0.isClosedByPeer(within: 1) })
+        #expect(await RawSocket.receive(sockets, within: 1, limit: .max).allSatisfy(\.closed))
         sockets.forEach { $0.close() }
 
         let bluesky = Bluesky(serverURL: serve.url, retryConfig: .none)
@@ -217,7 +218,7 @@ struct HostilePDSTests {
     /// M7: the embedded PLC directory takes at most its limit of operations per client.
     @Test func m7PLCWritesAreRateLimited() async throws {
         let serve = try ServeProcess(arguments: ["--plc-write-limit", "20/3600"])
-        defer { serve.stop() }
+        defer { serve.kill() }
         var statuses = [Int: Int]()
         for _ in 0..<60 {
             let (status, _) = try await Self.call(serve.url, .post, "/did:plc:aaaaaaaaaaaaaaaaaaaaaaaa", body: Array(#"{"type":"plc_operation"}"#.utf8))
@@ -264,9 +265,9 @@ struct HostilePDSTests {
             repo: .did(did), collection: try NSID("com.example.file"), record: ["$type": "com.example.file", "file": kept.dataValue])
         let pending = serve.data.appendingPathComponent("blobs/\(did.description.replacingOccurrences(of: ":", with: "_"))/pending")
         #expect(Self.files(in: pending).count == 2)
-        serve.stop()
+        serve.kill()
         let restarted = try ServeProcess(data: serve.data, arguments: ["--write-limit", "off", "--orphan-blob-lifetime", "0"], port: serve.url.port ?? 0)
-        defer { restarted.stop() }
+        defer { restarted.kill() }
         // Uploading runs the sweep (at most every ten minutes; the first time at once).
         var again = client
         again.serverURL = restarted.url

@@ -48,8 +48,16 @@ final class RawSocket: @unchecked Sendable {
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// What arrives within `seconds`, up to `limit` bytes; stops early at end
-    /// of file, or once what came contains `marker`.
-    func receive(within seconds: Double, limit: Int = 1 << 16, until marker: String? = nil) -> (bytes: [UInt8], closed: Bool) {
+    /// of file, or once what came contains `marker`. The wait (`poll`) runs
+    /// on a thread of its own, never on the concurrency pool, which the
+    /// suites running alongside need.
+    func receive(within seconds: Double, limit: Int = 1 << 16, until marker: String? = nil) async -> (bytes: [UInt8], closed: Bool) {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: self.receiveBlocking(within: seconds, limit: limit, until: marker)) }
+        }
+    }
+
+    private func receiveBlocking(within seconds: Double, limit: Int, until marker: String?) -> (bytes: [UInt8], closed: Bool) {
         var out = [UInt8]()
         let deadline = Date().addingTimeInterval(seconds)
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -67,7 +75,17 @@ final class RawSocket: @unchecked Sendable {
     }
 
     /// Whether the peer has closed the connection (reading whatever is waiting).
-    func isClosedByPeer(within seconds: Double) -> Bool { receive(within: seconds, limit: .max).closed }
+    func isClosedByPeer(within seconds: Double) async -> Bool { await receive(within: seconds, limit: .max).closed }
+
+    /// For each of `sockets`, in one pass on one thread of its own: what
+    /// arrives within `seconds` (each), up to `limit` bytes, and whether the peer closed.
+    static func receive(_ sockets: [RawSocket], within seconds: Double, limit: Int = 1 << 16) async -> [(bytes: [UInt8], closed: Bool)] {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(returning: sockets.map { $0.receiveBlocking(within: seconds, limit: limit, until: nil) })
+            }
+        }
+    }
 
     func close() {
         guard fd >= 0 else { return }
