@@ -74,8 +74,6 @@ final class RawSocket: @unchecked Sendable {
         return (out, false)
     }
 
-    /// Whether the peer has closed the connection (reading whatever is waiting).
-    func isClosedByPeer(within seconds: Double) async -> Bool { await receive(within: seconds, limit: .max).closed }
 
     /// For each of `sockets`, in one pass on one thread of its own: what
     /// arrives within `seconds` (each), up to `limit` bytes, and whether the peer closed.

@@ -53,9 +53,6 @@ final class ConnectionRegistry: Sendable {
             counts[address] = count > 0 ? count : nil
         }
     }
-
-    /// Connections open from `address`.
-    func count(_ address: String) -> Int { counts.withLock { $0[address, default: 0] } }
 }
 
 /// The first handler of every connection: counts it against its address's
