@@ -21,17 +21,6 @@ public enum StringFormat {
         }
     }
 
-    /// Generic URI syntax as lexicons use it: a scheme (a letter, then letters,
-    /// digits, `+`, `-` or `.`), a colon, then at least one character with no
-    /// whitespace; 8 KiB at most.
-    public static func isURI(_ value: String) -> Bool {
-        let bytes = Array(value.utf8)
-        guard bytes.count <= 8192, let colon = bytes.firstIndex(of: 0x3A), colon > 0, colon < bytes.count - 1 else { return false }
-        func isAlpha(_ c: UInt8) -> Bool { (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) }
-        guard isAlpha(bytes[0]) else { return false }
-        for c in bytes[1..<colon] where !(isAlpha(c) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2D || c == 0x2E) {
-            return false
-        }
-        return !bytes[(colon + 1)...].contains { $0 <= 0x20 || $0 == 0x7F }
-    }
+    /// Generic URI syntax as lexicons use it; see ``URI``.
+    public static func isURI(_ value: String) -> Bool { (try? URI(value)) != nil }
 }

@@ -9,7 +9,7 @@ struct CarCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "car",
         abstract: "Read, check and write CAR v1 files.",
-        subcommands: [Verify.self, Cat.self, List.self, Blocks.self, Export.self, Build.self, Demo.self]
+        subcommands: [Verify.self, Cat.self, List.self, Blocks.self, Export.self, Build.self, CheckRecords.self, Demo.self]
     )
 
     struct Verify: ParsableCommand {

@@ -1,0 +1,154 @@
+import ATData
+
+/// Reads lexicon values from canonical DAG-CBOR.
+public struct LexCBORDecoder: LexDecoder {
+    var reader: DAGCBORReader
+    public let validating: Bool
+
+    /// A decoder over `buffer`, which must outlive it.
+    public init(_ buffer: UnsafeRawBufferPointer, validating: Bool = true) {
+        reader = DAGCBORReader(buffer)
+        self.validating = validating
+    }
+
+    public struct MapState { var remaining: Int; var previous: Range<Int>? }
+    public struct ArrayState { var remaining: Int }
+
+    @inline(__always) private func wrap(_ error: DataError) -> LexError { LexError(error) }
+
+    public mutating func beginMap() throws(LexError) -> MapState {
+        do { return MapState(remaining: try reader.readMapHeader(), previous: nil) } catch { throw wrap(error) }
+    }
+
+    public mutating func nextKey(_ state: inout MapState) throws(LexError) -> String? {
+        guard state.remaining > 0 else { return nil }
+        state.remaining -= 1
+        do {
+            let (key, range) = try reader.readKey(after: state.previous)
+            state.previous = range
+            return key
+        } catch { throw wrap(error) }
+    }
+
+    public mutating func beginArray() throws(LexError) -> ArrayState {
+        do { return ArrayState(remaining: try reader.readArrayHeader()) } catch { throw wrap(error) }
+    }
+
+    public mutating func nextElement(_ state: inout ArrayState) throws(LexError) -> Bool {
+        guard state.remaining > 0 else { return false }
+        state.remaining -= 1
+        return true
+    }
+
+    public mutating func decodeNull() throws(LexError) -> Bool { reader.readNullIfPresent() }
+
+    public mutating func decodeString() throws(LexError) -> String {
+        do { return try reader.readString() } catch { throw wrap(error) }
+    }
+
+    public mutating func decodeInt() throws(LexError) -> Int64 {
+        do { return try reader.readInt() } catch { throw wrap(error) }
+    }
+
+    public mutating func decodeBool() throws(LexError) -> Bool {
+        guard reader.offset < reader.buffer.count else { throw LexError(.malformed, "expected a boolean") }
+        switch reader.buffer[reader.offset] {
+        case 0xF4: _ = try? reader.readHeader(); return false
+        case 0xF5: _ = try? reader.readHeader(); return true
+        default: throw LexError(.wrongType, "expected a boolean")
+        }
+    }
+
+    public mutating func decodeBytes() throws(LexError) -> [UInt8] {
+        do {
+            let range = try reader.readBytesRange()
+            return Array(UnsafeRawBufferPointer(rebasing: reader.buffer[range]))
+        } catch { throw wrap(error) }
+    }
+
+    public mutating func decodeLink() throws(LexError) -> CID {
+        do { return try reader.readLink() } catch { throw wrap(error) }
+    }
+
+    public mutating func decodeValue() throws(LexError) -> DataValue {
+        do { return try reader.readValue() } catch { throw wrap(error) }
+    }
+
+    public mutating func peekType() throws(LexError) -> String? {
+        var look = reader
+        do {
+            var remaining = try look.readMapHeader()
+            var previous: Range<Int>? = nil
+            while remaining > 0 {
+                remaining -= 1
+                let (key, range) = try look.readKey(after: previous)
+                previous = range
+                if key == "$type" { return try look.readString() }
+                // Keys sort by length first: past five bytes, no `$type` follows.
+                if range.count > 5 { return nil }
+                try look.skipValue()
+            }
+            return nil
+        } catch { throw wrap(error) }
+    }
+
+    /// Checks that nothing follows the value.
+    public func expectEnd() throws(LexError) {
+        do { try reader.expectEnd() } catch { throw wrap(error) }
+    }
+}
+
+/// Writes lexicon values as canonical DAG-CBOR.
+public struct LexCBOREncoder: LexEncoder {
+    var writer = DAGCBORWriter()
+
+    public init() {}
+
+    /// The bytes written.
+    public var bytes: [UInt8] { writer.bytes }
+
+    public struct MapState {
+        var extra: [DataMap.Entry]
+        var next = 0
+        let knownKeys: Set<String>
+    }
+
+    public mutating func beginMap(known: Int, extra: DataMap, knownKeys: Set<String>) -> MapState {
+        if extra.isEmpty {
+            writer.writeMapHeader(known)
+            return MapState(extra: [], knownKeys: knownKeys)
+        }
+        let kept = extra.filter { !knownKeys.contains($0.key) }
+        writer.writeMapHeader(known + kept.count)
+        return MapState(extra: kept, knownKeys: knownKeys)
+    }
+
+    @inline(__always)
+    public mutating func key(_ key: String, _ state: inout MapState) {
+        while state.next < state.extra.count, DataMap.precedes(state.extra[state.next].key, key) {
+            writer.writeString(state.extra[state.next].key)
+            writer.write(state.extra[state.next].value)
+            state.next += 1
+        }
+        writer.writeString(key)
+    }
+
+    public mutating func endMap(_ state: inout MapState) {
+        while state.next < state.extra.count {
+            writer.writeString(state.extra[state.next].key)
+            writer.write(state.extra[state.next].value)
+            state.next += 1
+        }
+    }
+
+    public mutating func beginArray(count: Int) { writer.writeArrayHeader(count) }
+    @inline(__always) public mutating func element(_ index: Int) {}
+    public mutating func endArray() {}
+    public mutating func encodeNull() { writer.writeNull() }
+    public mutating func encodeString(_ value: String) { writer.writeString(value) }
+    public mutating func encodeInt(_ value: Int64) { writer.writeInt(value) }
+    public mutating func encodeBool(_ value: Bool) { writer.writeBool(value) }
+    public mutating func encodeBytes(_ value: [UInt8]) { writer.writeBytes(value) }
+    public mutating func encodeLink(_ value: CID) { writer.writeLink(value) }
+    public mutating func encodeValue(_ value: DataValue) { writer.write(value) }
+}
