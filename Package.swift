@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "ATRepoTests", dependencies: ["ATRepo", "ATData", "TestSupport"]),
         .testTarget(name: "ATLexiconTests", dependencies: ["ATLexicon", "ATData", "ATSyntax", "TestSupport"]),
         .testTarget(name: "ATProtoAPITests", dependencies: ["ATProtoAPI", "ATData", "ATRepo", "ATSyntax", "TestSupport"]),
-        .testTarget(name: "BlueskyTests", dependencies: ["Bluesky", "ATData", "ATRepo", "ATCrypto", "ATSyntax", "TestSupport"]),
+        .testTarget(name: "BlueskyTests", dependencies: ["Bluesky", "ATProtoAPI", "ATLexicon", "ATData", "ATRepo", "ATCrypto", "ATSyntax", "TestSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
