@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "ATRepo", "ATData", "ATCrypto", "ATSyntax", "Bluesky", "TestSupport",
+                "Server", "ATProtoAPI", "ATRepo", "ATData", "ATCrypto", "ATSyntax", "Bluesky", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

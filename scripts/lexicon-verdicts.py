@@ -62,9 +62,25 @@ def verdict(record: object) -> dict:
     try:
         model.model_validate(record, context=_CONTEXT)
     except ValidationError as e:
-        first = e.errors()[0]
-        return {'valid': False, 'path': data_path(record, first['loc']), 'error': f"{first['type']}: {first['msg']}"}
+        return rejection(record, e)
+    except Exception as e:  # noqa: BLE001
+        # The SDK's format validators run before the type check, so a non-string in a format
+        # field (e.g. createdAt: 123) raises AttributeError instead of a ValidationError.
+        # The SDK still does not accept the record: report a rejection, and take the path from
+        # a second pass without format checks (which reports the type error properly).
+        crash = f'SDK raised {type(e).__name__}: {e}'
+        try:
+            model.model_validate(record)
+        except ValidationError as e2:
+            return dict(rejection(record, e2), error=crash)
+        return {'valid': False, 'path': None, 'error': crash}
     return {'valid': True, 'path': None, 'error': None}
+
+
+def rejection(record: dict, e: ValidationError) -> dict:
+    """The verdict for a pydantic ValidationError: its first error, with a data path."""
+    first = e.errors()[0]
+    return {'valid': False, 'path': data_path(record, first['loc']), 'error': f"{first['type']}: {first['msg']}"}
 
 
 def main() -> None:
@@ -74,7 +90,7 @@ def main() -> None:
         case = json.loads(line)
         out = {'name': case.get('name')}
         out.update(verdict(case.get('record')))
-        print(json.dumps(out, ensure_ascii=False), flush=False)
+        print(json.dumps(out, ensure_ascii=False))
 
 
 if __name__ == '__main__':

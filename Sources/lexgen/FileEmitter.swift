@@ -141,9 +141,7 @@ final class FileEmitter {
         } else {
             out += "\(i1)/// The definition's lexicon reference.\n\(i1)public static let lexiconID = \(Naming.literal(lexiconID))\n"
         }
-        var knownKeys = props.map(\.name)
-        if recordNSID != nil { knownKeys.append("$type") }
-        out += "\(i1)static let knownKeys: Swift.Set<String> = [\(knownKeys.map(Naming.literal).joined(separator: ", "))]\n\n"
+        out += "\n"
         // Stored properties.
         for p in props {
             out += Naming.docComment(p.description, indent: i1)
@@ -174,12 +172,19 @@ final class FileEmitter {
         for p in props { out += "\(i2)var v_\(p.name): \(p.valueType)? = nil\n" }
         out += "\(i2)var extra = DataMap()\n\(i2)var state = try d.beginMap()\n\(i2)var key = \"\"\n\(i2)do {\n"
         out += "\(i3)while let k = try d.nextKey(&state) {\n\(i4)key = k\n\(i4)switch k {\n"
-        for p in props { out += "\(i4)case \(Naming.literal(p.name)): v_\(p.name) = \(p.decode)\n" }
+        for p in props {
+            let guardNull = p.nullable ? "" : "if try d.lenientNull(k, &extra) { break }; "
+            out += "\(i4)case \(Naming.literal(p.name)): \(guardNull)v_\(p.name) = \(p.decode)\n"
+        }
         if let recordNSID, !props.contains(where: { $0.name == "$type" }) {
             out += "\(i4)case \"$type\": try d.recordType(\(Naming.literal(recordNSID)), extra: &extra)\n"
         }
         out += "\(i4)default: extra[k] = try d.decodeValue()\n\(i4)}\n\(i4)key = \"\"\n\(i3)}\n"
         out += "\(i2)} catch {\n\(i3)throw key.isEmpty ? error : error.at(key)\n\(i2)}\n"
+        for p in props where p.required && p.field.swift.hasPrefix("[") && !p.nullable {
+            // Without validation, a required array given as null reads as empty.
+            out += "\(i2)if v_\(p.name) == nil, !d.validating, extra[\(Naming.literal(p.name))] == .null { v_\(p.name) = [] }\n"
+        }
         for p in props where p.required {
             out += "\(i2)guard let v_\(p.name) else { throw LexError.missing(\(Naming.literal(p.name))) }\n"
         }
@@ -202,7 +207,7 @@ final class FileEmitter {
         }
         for p in props where !p.required { out += "\(i2)if \(p.isBoxed ? "_" + p.name : p.ident) != nil { n += 1 }\n" }
         if props.allSatisfy(\.required) { out += "\(i2)_ = n\n" }
-        out += "\(i2)var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)\n"
+        out += "\(i2)var m = e.beginMap(known: n, extra: extra)\n"
         var keys = props.map(\.name)
         if !keys.contains("$type") { keys.append("$type") }
         for key in keys.sorted(by: Naming.canonicalOrder) {

@@ -46,7 +46,7 @@ extension FileEmitter {
         }
         var out = "/// One of: \(refs.map { "`\(Lexicons.typeName($0, from: doc.id))`" }.joined(separator: ", "))"
         out += closed ? " (closed).\n" : "; other types are kept as ``unknown(_:)``.\n"
-        out += "public indirect enum \(name): LexValue {\n"
+        out += "public indirect enum \(name): \(frames ? "LexMessage" : "LexValue") {\n"
         for m in members { out += "    /// `\(m.typeName)`\n    case \(Naming.identifier(m.caseName))(\(m.swift))\n" }
         out += "    /// A member this version does not know, kept whole.\n    case unknown(DataValue)\n\n"
         out += "    public init<D: LexDecoder>(from d: inout D) throws(LexError) {\n"

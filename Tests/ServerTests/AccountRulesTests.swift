@@ -1,4 +1,5 @@
 import ATData
+import ATProtoAPI
 import ATSyntax
 import Foundation
 import Logging
@@ -79,5 +80,16 @@ struct AccountRulesTests {
         let pds = try await pds()
         let refused = await error { _ = try await pds.createAccount(["handle": "emily.test", "password": "pw", "email": "not-an-email"], admin: false) }
         #expect(refused?.name == "InvalidEmail")
+    }
+}
+
+/// The inputs as the tests write them: data model literals, read through the generated types.
+extension PDS {
+    func createAccount(_ input: DataValue, admin: Bool) async throws -> Com.Atproto.Server.CreateAccount.Output {
+        try await createAccount(try Com.Atproto.Server.CreateAccount.Input(input), admin: admin)
+    }
+
+    func createSession(_ input: DataValue) async throws -> Com.Atproto.Server.CreateSession.Output {
+        try await createSession(try Com.Atproto.Server.CreateSession.Input(input))
     }
 }

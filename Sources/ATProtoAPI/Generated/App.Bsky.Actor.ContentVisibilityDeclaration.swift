@@ -8,7 +8,6 @@ extension App.Bsky.Actor {
     public struct ContentVisibilityDeclaration: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.actor.contentVisibilityDeclaration"
-        static let knownKeys: Swift.Set<String> = ["hideFromAlgorithmicRecommendations", "$type"]
 
         /// Whether the account requests that its posts be hidden from algorithmic recommendations. Consumers must treat a missing record as false.
         public var hideFromAlgorithmicRecommendations: Bool
@@ -30,7 +29,7 @@ extension App.Bsky.Actor {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "hideFromAlgorithmicRecommendations": v_hideFromAlgorithmicRecommendations = try d.decodeBool()
+                    case "hideFromAlgorithmicRecommendations": if try d.lenientNull(k, &extra) { break }; v_hideFromAlgorithmicRecommendations = try d.decodeBool()
                     case "$type": try d.recordType("app.bsky.actor.contentVisibilityDeclaration", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -47,7 +46,7 @@ extension App.Bsky.Actor {
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             var n = 2
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("hideFromAlgorithmicRecommendations", &m); e.encodeBool(self.hideFromAlgorithmicRecommendations)
             e.endMap(&m)

@@ -11,7 +11,6 @@ extension App.Bsky.Actor {
         public struct ProfileViewBasic: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#profileViewBasic"
-            static let knownKeys: Swift.Set<String> = ["did", "handle", "displayName", "pronouns", "avatar", "associated", "viewer", "labels", "createdAt", "verification", "status", "debug"]
 
             public var did: DID
             public var handle: Handle
@@ -66,18 +65,18 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "displayName": v_displayName = try d.string(_R.r0)
-                        case "pronouns": v_pronouns = try d.decodeString()
-                        case "avatar": v_avatar = try d.format(URI.self)
-                        case "associated": v_associated = try App.Bsky.Actor.Defs.ProfileAssociated(from: &d)
-                        case "viewer": v_viewer = try App.Bsky.Actor.Defs.ViewerState(from: &d)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "verification": v_verification = try App.Bsky.Actor.Defs.VerificationState(from: &d)
-                        case "status": v_status = try App.Bsky.Actor.Defs.StatusView(from: &d)
-                        case "debug": v_debug = try d.decodeValue()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.string(_R.r0)
+                        case "pronouns": if try d.lenientNull(k, &extra) { break }; v_pronouns = try d.decodeString()
+                        case "avatar": if try d.lenientNull(k, &extra) { break }; v_avatar = try d.format(URI.self)
+                        case "associated": if try d.lenientNull(k, &extra) { break }; v_associated = try App.Bsky.Actor.Defs.ProfileAssociated(from: &d)
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try App.Bsky.Actor.Defs.ViewerState(from: &d)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "verification": if try d.lenientNull(k, &extra) { break }; v_verification = try App.Bsky.Actor.Defs.VerificationState(from: &d)
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try App.Bsky.Actor.Defs.StatusView(from: &d)
+                        case "debug": if try d.lenientNull(k, &extra) { break }; v_debug = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -115,7 +114,7 @@ extension App.Bsky.Actor {
                 if verification != nil { n += 1 }
                 if status != nil { n += 1 }
                 if debug != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.debug { e.key("debug", &m); e.encodeValue(v) }
@@ -136,7 +135,6 @@ extension App.Bsky.Actor {
         public struct ProfileView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#profileView"
-            static let knownKeys: Swift.Set<String> = ["did", "handle", "displayName", "pronouns", "description", "avatar", "associated", "indexedAt", "createdAt", "viewer", "labels", "verification", "status", "debug"]
 
             public var did: DID
             public var handle: Handle
@@ -197,20 +195,20 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "displayName": v_displayName = try d.string(_R.r0)
-                        case "pronouns": v_pronouns = try d.decodeString()
-                        case "description": v_description = try d.string(_R.r1)
-                        case "avatar": v_avatar = try d.format(URI.self)
-                        case "associated": v_associated = try App.Bsky.Actor.Defs.ProfileAssociated(from: &d)
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "viewer": v_viewer = try App.Bsky.Actor.Defs.ViewerState(from: &d)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "verification": v_verification = try App.Bsky.Actor.Defs.VerificationState(from: &d)
-                        case "status": v_status = try App.Bsky.Actor.Defs.StatusView(from: &d)
-                        case "debug": v_debug = try d.decodeValue()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.string(_R.r0)
+                        case "pronouns": if try d.lenientNull(k, &extra) { break }; v_pronouns = try d.decodeString()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r1)
+                        case "avatar": if try d.lenientNull(k, &extra) { break }; v_avatar = try d.format(URI.self)
+                        case "associated": if try d.lenientNull(k, &extra) { break }; v_associated = try App.Bsky.Actor.Defs.ProfileAssociated(from: &d)
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try App.Bsky.Actor.Defs.ViewerState(from: &d)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "verification": if try d.lenientNull(k, &extra) { break }; v_verification = try App.Bsky.Actor.Defs.VerificationState(from: &d)
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try App.Bsky.Actor.Defs.StatusView(from: &d)
+                        case "debug": if try d.lenientNull(k, &extra) { break }; v_debug = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -252,7 +250,7 @@ extension App.Bsky.Actor {
                 if verification != nil { n += 1 }
                 if status != nil { n += 1 }
                 if debug != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.debug { e.key("debug", &m); e.encodeValue(v) }
@@ -275,7 +273,6 @@ extension App.Bsky.Actor {
         public struct ProfileViewDetailed: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#profileViewDetailed"
-            static let knownKeys: Swift.Set<String> = ["did", "handle", "displayName", "description", "pronouns", "website", "avatar", "banner", "followersCount", "followsCount", "postsCount", "associated", "joinedViaStarterPack", "indexedAt", "createdAt", "viewer", "labels", "pinnedPost", "verification", "status", "debug"]
 
             public var did: DID
             public var handle: Handle
@@ -357,27 +354,27 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "displayName": v_displayName = try d.string(_R.r0)
-                        case "description": v_description = try d.string(_R.r1)
-                        case "pronouns": v_pronouns = try d.decodeString()
-                        case "website": v_website = try d.format(URI.self)
-                        case "avatar": v_avatar = try d.format(URI.self)
-                        case "banner": v_banner = try d.format(URI.self)
-                        case "followersCount": v_followersCount = try d.integer()
-                        case "followsCount": v_followsCount = try d.integer()
-                        case "postsCount": v_postsCount = try d.integer()
-                        case "associated": v_associated = try App.Bsky.Actor.Defs.ProfileAssociated(from: &d)
-                        case "joinedViaStarterPack": v_joinedViaStarterPack = try App.Bsky.Graph.Defs.StarterPackViewBasic(from: &d)
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "viewer": v_viewer = try App.Bsky.Actor.Defs.ViewerState(from: &d)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "pinnedPost": v_pinnedPost = try Com.Atproto.Repo.StrongRef(from: &d)
-                        case "verification": v_verification = try App.Bsky.Actor.Defs.VerificationState(from: &d)
-                        case "status": v_status = try App.Bsky.Actor.Defs.StatusView(from: &d)
-                        case "debug": v_debug = try d.decodeValue()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.string(_R.r0)
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r1)
+                        case "pronouns": if try d.lenientNull(k, &extra) { break }; v_pronouns = try d.decodeString()
+                        case "website": if try d.lenientNull(k, &extra) { break }; v_website = try d.format(URI.self)
+                        case "avatar": if try d.lenientNull(k, &extra) { break }; v_avatar = try d.format(URI.self)
+                        case "banner": if try d.lenientNull(k, &extra) { break }; v_banner = try d.format(URI.self)
+                        case "followersCount": if try d.lenientNull(k, &extra) { break }; v_followersCount = try d.integer()
+                        case "followsCount": if try d.lenientNull(k, &extra) { break }; v_followsCount = try d.integer()
+                        case "postsCount": if try d.lenientNull(k, &extra) { break }; v_postsCount = try d.integer()
+                        case "associated": if try d.lenientNull(k, &extra) { break }; v_associated = try App.Bsky.Actor.Defs.ProfileAssociated(from: &d)
+                        case "joinedViaStarterPack": if try d.lenientNull(k, &extra) { break }; v_joinedViaStarterPack = try App.Bsky.Graph.Defs.StarterPackViewBasic(from: &d)
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try App.Bsky.Actor.Defs.ViewerState(from: &d)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "pinnedPost": if try d.lenientNull(k, &extra) { break }; v_pinnedPost = try Com.Atproto.Repo.StrongRef(from: &d)
+                        case "verification": if try d.lenientNull(k, &extra) { break }; v_verification = try App.Bsky.Actor.Defs.VerificationState(from: &d)
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try App.Bsky.Actor.Defs.StatusView(from: &d)
+                        case "debug": if try d.lenientNull(k, &extra) { break }; v_debug = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -433,7 +430,7 @@ extension App.Bsky.Actor {
                 if verification != nil { n += 1 }
                 if status != nil { n += 1 }
                 if debug != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.debug { e.key("debug", &m); e.encodeValue(v) }
@@ -463,7 +460,6 @@ extension App.Bsky.Actor {
         public struct ProfileAssociated: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#profileAssociated"
-            static let knownKeys: Swift.Set<String> = ["lists", "feedgens", "starterPacks", "labeler", "chat", "activitySubscription", "germ"]
 
             public var lists: Int?
             public var feedgens: Int?
@@ -502,13 +498,13 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "lists": v_lists = try d.integer()
-                        case "feedgens": v_feedgens = try d.integer()
-                        case "starterPacks": v_starterPacks = try d.integer()
-                        case "labeler": v_labeler = try d.decodeBool()
-                        case "chat": v_chat = try App.Bsky.Actor.Defs.ProfileAssociatedChat(from: &d)
-                        case "activitySubscription": v_activitySubscription = try App.Bsky.Actor.Defs.ProfileAssociatedActivitySubscription(from: &d)
-                        case "germ": v_germ = try App.Bsky.Actor.Defs.ProfileAssociatedGerm(from: &d)
+                        case "lists": if try d.lenientNull(k, &extra) { break }; v_lists = try d.integer()
+                        case "feedgens": if try d.lenientNull(k, &extra) { break }; v_feedgens = try d.integer()
+                        case "starterPacks": if try d.lenientNull(k, &extra) { break }; v_starterPacks = try d.integer()
+                        case "labeler": if try d.lenientNull(k, &extra) { break }; v_labeler = try d.decodeBool()
+                        case "chat": if try d.lenientNull(k, &extra) { break }; v_chat = try App.Bsky.Actor.Defs.ProfileAssociatedChat(from: &d)
+                        case "activitySubscription": if try d.lenientNull(k, &extra) { break }; v_activitySubscription = try App.Bsky.Actor.Defs.ProfileAssociatedActivitySubscription(from: &d)
+                        case "germ": if try d.lenientNull(k, &extra) { break }; v_germ = try App.Bsky.Actor.Defs.ProfileAssociatedGerm(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -536,7 +532,7 @@ extension App.Bsky.Actor {
                 if chat != nil { n += 1 }
                 if activitySubscription != nil { n += 1 }
                 if germ != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.chat { e.key("chat", &m); v.encode(to: &e) }
                 if let v = self.germ { e.key("germ", &m); v.encode(to: &e) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -552,7 +548,6 @@ extension App.Bsky.Actor {
         public struct ProfileAssociatedChat: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#profileAssociatedChat"
-            static let knownKeys: Swift.Set<String> = ["allowIncoming", "allowGroupInvites"]
 
             public var allowIncoming: String
             public var allowGroupInvites: String?
@@ -576,8 +571,8 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "allowIncoming": v_allowIncoming = try d.decodeString()
-                        case "allowGroupInvites": v_allowGroupInvites = try d.decodeString()
+                        case "allowIncoming": if try d.lenientNull(k, &extra) { break }; v_allowIncoming = try d.decodeString()
+                        case "allowGroupInvites": if try d.lenientNull(k, &extra) { break }; v_allowGroupInvites = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -595,7 +590,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if allowGroupInvites != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("allowIncoming", &m); e.encodeString(self.allowIncoming)
                 if let v = self.allowGroupInvites { e.key("allowGroupInvites", &m); e.encodeString(v) }
@@ -606,7 +601,6 @@ extension App.Bsky.Actor {
         public struct ProfileAssociatedGerm: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#profileAssociatedGerm"
-            static let knownKeys: Swift.Set<String> = ["messageMeUrl", "showButtonTo"]
 
             public var messageMeUrl: URI
             public var showButtonTo: String
@@ -630,8 +624,8 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "messageMeUrl": v_messageMeUrl = try d.format(URI.self)
-                        case "showButtonTo": v_showButtonTo = try d.decodeString()
+                        case "messageMeUrl": if try d.lenientNull(k, &extra) { break }; v_messageMeUrl = try d.format(URI.self)
+                        case "showButtonTo": if try d.lenientNull(k, &extra) { break }; v_showButtonTo = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -650,7 +644,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("messageMeUrl", &m); e.encodeString(self.messageMeUrl.description)
                 e.key("showButtonTo", &m); e.encodeString(self.showButtonTo)
@@ -661,7 +655,6 @@ extension App.Bsky.Actor {
         public struct ProfileAssociatedActivitySubscription: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#profileAssociatedActivitySubscription"
-            static let knownKeys: Swift.Set<String> = ["allowSubscriptions"]
 
             public var allowSubscriptions: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -682,7 +675,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "allowSubscriptions": v_allowSubscriptions = try d.decodeString()
+                        case "allowSubscriptions": if try d.lenientNull(k, &extra) { break }; v_allowSubscriptions = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -699,7 +692,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("allowSubscriptions", &m); e.encodeString(self.allowSubscriptions)
                 e.endMap(&m)
@@ -710,7 +703,6 @@ extension App.Bsky.Actor {
         public struct ViewerState: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#viewerState"
-            static let knownKeys: Swift.Set<String> = ["muted", "mutedOnlyReposts", "mutedOnlyQuoteposts", "mutedByList", "blockedBy", "blocking", "blockingByList", "following", "followedBy", "knownFollowers", "activitySubscription"]
 
             /// Whether the account is fully muted, directly or via a mutelist. False when the mute is scoped to specific kinds; see mutedOnlyReposts and mutedOnlyQuoteposts.
             public var muted: Bool?
@@ -766,17 +758,17 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "muted": v_muted = try d.decodeBool()
-                        case "mutedOnlyReposts": v_mutedOnlyReposts = try d.decodeBool()
-                        case "mutedOnlyQuoteposts": v_mutedOnlyQuoteposts = try d.decodeBool()
-                        case "mutedByList": v_mutedByList = try App.Bsky.Graph.Defs.ListViewBasic(from: &d)
-                        case "blockedBy": v_blockedBy = try d.decodeBool()
-                        case "blocking": v_blocking = try d.format(ATURI.self)
-                        case "blockingByList": v_blockingByList = try App.Bsky.Graph.Defs.ListViewBasic(from: &d)
-                        case "following": v_following = try d.format(ATURI.self)
-                        case "followedBy": v_followedBy = try d.format(ATURI.self)
-                        case "knownFollowers": v_knownFollowers = try App.Bsky.Actor.Defs.KnownFollowers(from: &d)
-                        case "activitySubscription": v_activitySubscription = try App.Bsky.Notification.Defs.ActivitySubscription(from: &d)
+                        case "muted": if try d.lenientNull(k, &extra) { break }; v_muted = try d.decodeBool()
+                        case "mutedOnlyReposts": if try d.lenientNull(k, &extra) { break }; v_mutedOnlyReposts = try d.decodeBool()
+                        case "mutedOnlyQuoteposts": if try d.lenientNull(k, &extra) { break }; v_mutedOnlyQuoteposts = try d.decodeBool()
+                        case "mutedByList": if try d.lenientNull(k, &extra) { break }; v_mutedByList = try App.Bsky.Graph.Defs.ListViewBasic(from: &d)
+                        case "blockedBy": if try d.lenientNull(k, &extra) { break }; v_blockedBy = try d.decodeBool()
+                        case "blocking": if try d.lenientNull(k, &extra) { break }; v_blocking = try d.format(ATURI.self)
+                        case "blockingByList": if try d.lenientNull(k, &extra) { break }; v_blockingByList = try App.Bsky.Graph.Defs.ListViewBasic(from: &d)
+                        case "following": if try d.lenientNull(k, &extra) { break }; v_following = try d.format(ATURI.self)
+                        case "followedBy": if try d.lenientNull(k, &extra) { break }; v_followedBy = try d.format(ATURI.self)
+                        case "knownFollowers": if try d.lenientNull(k, &extra) { break }; v_knownFollowers = try App.Bsky.Actor.Defs.KnownFollowers(from: &d)
+                        case "activitySubscription": if try d.lenientNull(k, &extra) { break }; v_activitySubscription = try App.Bsky.Notification.Defs.ActivitySubscription(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -812,7 +804,7 @@ extension App.Bsky.Actor {
                 if followedBy != nil { n += 1 }
                 if knownFollowers != nil { n += 1 }
                 if activitySubscription != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.muted { e.key("muted", &m); e.encodeBool(v) }
                 if let v = self.blocking { e.key("blocking", &m); e.encodeString(v.description) }
@@ -833,7 +825,6 @@ extension App.Bsky.Actor {
         public struct KnownFollowers: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#knownFollowers"
-            static let knownKeys: Swift.Set<String> = ["count", "followers"]
 
             public var count: Int
             public var followers: [App.Bsky.Actor.Defs.ProfileViewBasic]
@@ -857,8 +848,8 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "count": v_count = try d.integer()
-                        case "followers": v_followers = try d.array(_R.r2) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "count": if try d.lenientNull(k, &extra) { break }; v_count = try d.integer()
+                        case "followers": if try d.lenientNull(k, &extra) { break }; v_followers = try d.array(_R.r2) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -866,6 +857,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_followers == nil, !d.validating, extra["followers"] == .null { v_followers = [] }
                 guard let v_count else { throw LexError.missing("count") }
                 guard let v_followers else { throw LexError.missing("followers") }
                 self.count = v_count
@@ -877,7 +869,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("count", &m); e.encodeInt(Int64(self.count))
                 e.key("followers", &m); e.array(self.followers) { e, x0 in x0.encode(to: &e) }
@@ -889,7 +881,6 @@ extension App.Bsky.Actor {
         public struct VerificationState: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#verificationState"
-            static let knownKeys: Swift.Set<String> = ["verifications", "verifiedStatus", "trustedVerifierStatus"]
 
             /// All verifications issued by trusted verifiers on behalf of this user. Verifications by untrusted verifiers are not included.
             public var verifications: [App.Bsky.Actor.Defs.VerificationView]
@@ -919,9 +910,9 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "verifications": v_verifications = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.VerificationView(from: &d) }
-                        case "verifiedStatus": v_verifiedStatus = try d.decodeString()
-                        case "trustedVerifierStatus": v_trustedVerifierStatus = try d.decodeString()
+                        case "verifications": if try d.lenientNull(k, &extra) { break }; v_verifications = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.VerificationView(from: &d) }
+                        case "verifiedStatus": if try d.lenientNull(k, &extra) { break }; v_verifiedStatus = try d.decodeString()
+                        case "trustedVerifierStatus": if try d.lenientNull(k, &extra) { break }; v_trustedVerifierStatus = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -929,6 +920,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_verifications == nil, !d.validating, extra["verifications"] == .null { v_verifications = [] }
                 guard let v_verifications else { throw LexError.missing("verifications") }
                 guard let v_verifiedStatus else { throw LexError.missing("verifiedStatus") }
                 guard let v_trustedVerifierStatus else { throw LexError.missing("trustedVerifierStatus") }
@@ -942,7 +934,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("verifications", &m); e.array(self.verifications) { e, x0 in x0.encode(to: &e) }
                 e.key("verifiedStatus", &m); e.encodeString(self.verifiedStatus)
@@ -955,7 +947,6 @@ extension App.Bsky.Actor {
         public struct VerificationView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#verificationView"
-            static let knownKeys: Swift.Set<String> = ["issuer", "issuerDisplayName", "issuerHandle", "uri", "isValid", "createdAt"]
 
             /// The user who issued this verification.
             public var issuer: DID
@@ -997,12 +988,12 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "issuer": v_issuer = try d.format(DID.self)
-                        case "issuerDisplayName": v_issuerDisplayName = try d.decodeString()
-                        case "issuerHandle": v_issuerHandle = try d.format(Handle.self)
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "isValid": v_isValid = try d.decodeBool()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
+                        case "issuer": if try d.lenientNull(k, &extra) { break }; v_issuer = try d.format(DID.self)
+                        case "issuerDisplayName": if try d.lenientNull(k, &extra) { break }; v_issuerDisplayName = try d.decodeString()
+                        case "issuerHandle": if try d.lenientNull(k, &extra) { break }; v_issuerHandle = try d.format(Handle.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "isValid": if try d.lenientNull(k, &extra) { break }; v_isValid = try d.decodeBool()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1028,7 +1019,7 @@ extension App.Bsky.Actor {
                 var n = 4 + (tag == nil ? 0 : 1)
                 if issuerDisplayName != nil { n += 1 }
                 if issuerHandle != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("issuer", &m); e.encodeString(self.issuer.description)
@@ -1155,7 +1146,6 @@ extension App.Bsky.Actor {
         public struct AdultContentPref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#adultContentPref"
-            static let knownKeys: Swift.Set<String> = ["enabled"]
 
             public var enabled: Bool
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -1176,7 +1166,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "enabled": v_enabled = try d.decodeBool()
+                        case "enabled": if try d.lenientNull(k, &extra) { break }; v_enabled = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1193,7 +1183,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("enabled", &m); e.encodeBool(self.enabled)
                 e.endMap(&m)
@@ -1203,7 +1193,6 @@ extension App.Bsky.Actor {
         public struct ContentLabelPref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#contentLabelPref"
-            static let knownKeys: Swift.Set<String> = ["labelerDid", "label", "visibility"]
 
             /// Which labeler does this preference apply to? If undefined, applies globally.
             public var labelerDid: DID?
@@ -1231,9 +1220,9 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "labelerDid": v_labelerDid = try d.format(DID.self)
-                        case "label": v_label = try d.decodeString()
-                        case "visibility": v_visibility = try d.decodeString()
+                        case "labelerDid": if try d.lenientNull(k, &extra) { break }; v_labelerDid = try d.format(DID.self)
+                        case "label": if try d.lenientNull(k, &extra) { break }; v_label = try d.decodeString()
+                        case "visibility": if try d.lenientNull(k, &extra) { break }; v_visibility = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1253,7 +1242,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if labelerDid != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("label", &m); e.encodeString(self.label)
                 if let v = self.labelerDid { e.key("labelerDid", &m); e.encodeString(v.description) }
@@ -1265,7 +1254,6 @@ extension App.Bsky.Actor {
         public struct SavedFeed: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#savedFeed"
-            static let knownKeys: Swift.Set<String> = ["id", "type", "value", "pinned"]
 
             public var id: String
             public var type: String
@@ -1295,10 +1283,10 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.decodeString()
-                        case "type": v_type = try d.decodeString()
-                        case "value": v_value = try d.decodeString()
-                        case "pinned": v_pinned = try d.decodeBool()
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.decodeString()
+                        case "type": if try d.lenientNull(k, &extra) { break }; v_type = try d.decodeString()
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeString()
+                        case "pinned": if try d.lenientNull(k, &extra) { break }; v_pinned = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1321,7 +1309,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id)
                 e.key("type", &m); e.encodeString(self.type)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -1334,7 +1322,6 @@ extension App.Bsky.Actor {
         public struct SavedFeedsPrefV2: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#savedFeedsPrefV2"
-            static let knownKeys: Swift.Set<String> = ["items"]
 
             public var items: [App.Bsky.Actor.Defs.SavedFeed]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -1355,7 +1342,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "items": v_items = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.SavedFeed(from: &d) }
+                        case "items": if try d.lenientNull(k, &extra) { break }; v_items = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.SavedFeed(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1363,6 +1350,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_items == nil, !d.validating, extra["items"] == .null { v_items = [] }
                 guard let v_items else { throw LexError.missing("items") }
                 self.items = v_items
                 self.extra = extra
@@ -1372,7 +1360,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("items", &m); e.array(self.items) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -1382,7 +1370,6 @@ extension App.Bsky.Actor {
         public struct SavedFeedsPref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#savedFeedsPref"
-            static let knownKeys: Swift.Set<String> = ["pinned", "saved", "timelineIndex"]
 
             public var pinned: [ATURI]
             public var saved: [ATURI]
@@ -1409,9 +1396,9 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "pinned": v_pinned = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
-                        case "saved": v_saved = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
-                        case "timelineIndex": v_timelineIndex = try d.integer()
+                        case "pinned": if try d.lenientNull(k, &extra) { break }; v_pinned = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
+                        case "saved": if try d.lenientNull(k, &extra) { break }; v_saved = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
+                        case "timelineIndex": if try d.lenientNull(k, &extra) { break }; v_timelineIndex = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1419,6 +1406,8 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_pinned == nil, !d.validating, extra["pinned"] == .null { v_pinned = [] }
+                if v_saved == nil, !d.validating, extra["saved"] == .null { v_saved = [] }
                 guard let v_pinned else { throw LexError.missing("pinned") }
                 guard let v_saved else { throw LexError.missing("saved") }
                 self.pinned = v_pinned
@@ -1431,7 +1420,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if timelineIndex != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("saved", &m); e.array(self.saved) { e, x0 in e.encodeString(x0.description) }
                 e.key("pinned", &m); e.array(self.pinned) { e, x0 in e.encodeString(x0.description) }
@@ -1443,7 +1432,6 @@ extension App.Bsky.Actor {
         public struct PersonalDetailsPref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#personalDetailsPref"
-            static let knownKeys: Swift.Set<String> = ["birthDate"]
 
             /// The birth date of account owner.
             public var birthDate: Datetime?
@@ -1465,7 +1453,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "birthDate": v_birthDate = try d.format(Datetime.self)
+                        case "birthDate": if try d.lenientNull(k, &extra) { break }; v_birthDate = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1481,7 +1469,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if birthDate != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.birthDate { e.key("birthDate", &m); e.encodeString(v.description) }
                 e.endMap(&m)
@@ -1492,7 +1480,6 @@ extension App.Bsky.Actor {
         public struct DeclaredAgePref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#declaredAgePref"
-            static let knownKeys: Swift.Set<String> = ["isOverAge13", "isOverAge16", "isOverAge18"]
 
             /// Indicates if the user has declared that they are over 13 years of age.
             public var isOverAge13: Bool?
@@ -1522,9 +1509,9 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "isOverAge13": v_isOverAge13 = try d.decodeBool()
-                        case "isOverAge16": v_isOverAge16 = try d.decodeBool()
-                        case "isOverAge18": v_isOverAge18 = try d.decodeBool()
+                        case "isOverAge13": if try d.lenientNull(k, &extra) { break }; v_isOverAge13 = try d.decodeBool()
+                        case "isOverAge16": if try d.lenientNull(k, &extra) { break }; v_isOverAge16 = try d.decodeBool()
+                        case "isOverAge18": if try d.lenientNull(k, &extra) { break }; v_isOverAge18 = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1544,7 +1531,7 @@ extension App.Bsky.Actor {
                 if isOverAge13 != nil { n += 1 }
                 if isOverAge16 != nil { n += 1 }
                 if isOverAge18 != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.isOverAge13 { e.key("isOverAge13", &m); e.encodeBool(v) }
                 if let v = self.isOverAge16 { e.key("isOverAge16", &m); e.encodeBool(v) }
@@ -1556,7 +1543,6 @@ extension App.Bsky.Actor {
         public struct FeedViewPref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#feedViewPref"
-            static let knownKeys: Swift.Set<String> = ["feed", "hideReplies", "hideRepliesByUnfollowed", "hideRepliesByLikeCount", "hideReposts", "hideQuotePosts"]
 
             /// The URI of the feed, or an identifier which describes the feed.
             public var feed: String
@@ -1598,12 +1584,12 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "feed": v_feed = try d.decodeString()
-                        case "hideReplies": v_hideReplies = try d.decodeBool()
-                        case "hideRepliesByUnfollowed": v_hideRepliesByUnfollowed = try d.decodeBool()
-                        case "hideRepliesByLikeCount": v_hideRepliesByLikeCount = try d.integer()
-                        case "hideReposts": v_hideReposts = try d.decodeBool()
-                        case "hideQuotePosts": v_hideQuotePosts = try d.decodeBool()
+                        case "feed": if try d.lenientNull(k, &extra) { break }; v_feed = try d.decodeString()
+                        case "hideReplies": if try d.lenientNull(k, &extra) { break }; v_hideReplies = try d.decodeBool()
+                        case "hideRepliesByUnfollowed": if try d.lenientNull(k, &extra) { break }; v_hideRepliesByUnfollowed = try d.decodeBool()
+                        case "hideRepliesByLikeCount": if try d.lenientNull(k, &extra) { break }; v_hideRepliesByLikeCount = try d.integer()
+                        case "hideReposts": if try d.lenientNull(k, &extra) { break }; v_hideReposts = try d.decodeBool()
+                        case "hideQuotePosts": if try d.lenientNull(k, &extra) { break }; v_hideQuotePosts = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1629,7 +1615,7 @@ extension App.Bsky.Actor {
                 if hideRepliesByLikeCount != nil { n += 1 }
                 if hideReposts != nil { n += 1 }
                 if hideQuotePosts != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("feed", &m); e.encodeString(self.feed)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.hideReplies { e.key("hideReplies", &m); e.encodeBool(v) }
@@ -1644,7 +1630,6 @@ extension App.Bsky.Actor {
         public struct ThreadViewPref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#threadViewPref"
-            static let knownKeys: Swift.Set<String> = ["sort"]
 
             /// Sorting mode for threads.
             public var sort: String?
@@ -1666,7 +1651,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "sort": v_sort = try d.decodeString()
+                        case "sort": if try d.lenientNull(k, &extra) { break }; v_sort = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1682,7 +1667,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if sort != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.sort { e.key("sort", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -1692,7 +1677,6 @@ extension App.Bsky.Actor {
         public struct InterestsPref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#interestsPref"
-            static let knownKeys: Swift.Set<String> = ["tags"]
 
             /// A list of tags which describe the account owner's interests gathered during onboarding.
             public var tags: [String]
@@ -1714,7 +1698,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "tags": v_tags = try d.array(_R.r3) { (d: inout D) throws(LexError) in try d.string(_R.r0) }
+                        case "tags": if try d.lenientNull(k, &extra) { break }; v_tags = try d.array(_R.r3) { (d: inout D) throws(LexError) in try d.string(_R.r0) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1722,6 +1706,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_tags == nil, !d.validating, extra["tags"] == .null { v_tags = [] }
                 guard let v_tags else { throw LexError.missing("tags") }
                 self.tags = v_tags
                 self.extra = extra
@@ -1731,7 +1716,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("tags", &m); e.array(self.tags) { e, x0 in e.encodeString(x0) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -1746,7 +1731,6 @@ extension App.Bsky.Actor {
         public struct MutedWord: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#mutedWord"
-            static let knownKeys: Swift.Set<String> = ["id", "value", "targets", "actorTarget", "expiresAt"]
 
             public var id: String?
             /// The muted word itself.
@@ -1783,11 +1767,11 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.decodeString()
-                        case "value": v_value = try d.string(_R.r4)
-                        case "targets": v_targets = try d.array(nil) { (d: inout D) throws(LexError) in try d.string(_R.r0) }
-                        case "actorTarget": v_actorTarget = try d.decodeString()
-                        case "expiresAt": v_expiresAt = try d.format(Datetime.self)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.decodeString()
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.string(_R.r4)
+                        case "targets": if try d.lenientNull(k, &extra) { break }; v_targets = try d.array(nil) { (d: inout D) throws(LexError) in try d.string(_R.r0) }
+                        case "actorTarget": if try d.lenientNull(k, &extra) { break }; v_actorTarget = try d.decodeString()
+                        case "expiresAt": if try d.lenientNull(k, &extra) { break }; v_expiresAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1795,6 +1779,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_targets == nil, !d.validating, extra["targets"] == .null { v_targets = [] }
                 guard let v_value else { throw LexError.missing("value") }
                 guard let v_targets else { throw LexError.missing("targets") }
                 self.id = v_id
@@ -1811,7 +1796,7 @@ extension App.Bsky.Actor {
                 if id != nil { n += 1 }
                 if actorTarget != nil { n += 1 }
                 if expiresAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.id { e.key("id", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("value", &m); e.encodeString(self.value)
@@ -1825,7 +1810,6 @@ extension App.Bsky.Actor {
         public struct MutedWordsPref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#mutedWordsPref"
-            static let knownKeys: Swift.Set<String> = ["items"]
 
             /// A list of words the account owner has muted.
             public var items: [App.Bsky.Actor.Defs.MutedWord]
@@ -1847,7 +1831,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "items": v_items = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.MutedWord(from: &d) }
+                        case "items": if try d.lenientNull(k, &extra) { break }; v_items = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.MutedWord(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1855,6 +1839,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_items == nil, !d.validating, extra["items"] == .null { v_items = [] }
                 guard let v_items else { throw LexError.missing("items") }
                 self.items = v_items
                 self.extra = extra
@@ -1864,7 +1849,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("items", &m); e.array(self.items) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -1874,7 +1859,6 @@ extension App.Bsky.Actor {
         public struct HiddenPostsPref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#hiddenPostsPref"
-            static let knownKeys: Swift.Set<String> = ["items"]
 
             /// A list of URIs of posts the account owner has hidden.
             public var items: [ATURI]
@@ -1896,7 +1880,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "items": v_items = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
+                        case "items": if try d.lenientNull(k, &extra) { break }; v_items = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1904,6 +1888,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_items == nil, !d.validating, extra["items"] == .null { v_items = [] }
                 guard let v_items else { throw LexError.missing("items") }
                 self.items = v_items
                 self.extra = extra
@@ -1913,7 +1898,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("items", &m); e.array(self.items) { e, x0 in e.encodeString(x0.description) }
                 e.endMap(&m)
@@ -1923,7 +1908,6 @@ extension App.Bsky.Actor {
         public struct LabelersPref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#labelersPref"
-            static let knownKeys: Swift.Set<String> = ["labelers"]
 
             public var labelers: [App.Bsky.Actor.Defs.LabelerPrefItem]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -1944,7 +1928,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "labelers": v_labelers = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.LabelerPrefItem(from: &d) }
+                        case "labelers": if try d.lenientNull(k, &extra) { break }; v_labelers = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.LabelerPrefItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1952,6 +1936,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_labelers == nil, !d.validating, extra["labelers"] == .null { v_labelers = [] }
                 guard let v_labelers else { throw LexError.missing("labelers") }
                 self.labelers = v_labelers
                 self.extra = extra
@@ -1961,7 +1946,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("labelers", &m); e.array(self.labelers) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -1971,7 +1956,6 @@ extension App.Bsky.Actor {
         public struct LabelerPrefItem: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#labelerPrefItem"
-            static let knownKeys: Swift.Set<String> = ["did"]
 
             public var did: DID
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -1992,7 +1976,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2009,7 +1993,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -2020,7 +2004,6 @@ extension App.Bsky.Actor {
         public struct BskyAppStatePref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#bskyAppStatePref"
-            static let knownKeys: Swift.Set<String> = ["activeProgressGuide", "isBetaUser", "queuedNudges", "nuxs"]
 
             public var activeProgressGuide: App.Bsky.Actor.Defs.BskyAppProgressGuide?
             /// Indicates if the user is participating in the beta features program.
@@ -2053,10 +2036,10 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "activeProgressGuide": v_activeProgressGuide = try App.Bsky.Actor.Defs.BskyAppProgressGuide(from: &d)
-                        case "isBetaUser": v_isBetaUser = try d.decodeBool()
-                        case "queuedNudges": v_queuedNudges = try d.array(_R.r6) { (d: inout D) throws(LexError) in try d.string(_R.r5) }
-                        case "nuxs": v_nuxs = try d.array(_R.r3) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.Nux(from: &d) }
+                        case "activeProgressGuide": if try d.lenientNull(k, &extra) { break }; v_activeProgressGuide = try App.Bsky.Actor.Defs.BskyAppProgressGuide(from: &d)
+                        case "isBetaUser": if try d.lenientNull(k, &extra) { break }; v_isBetaUser = try d.decodeBool()
+                        case "queuedNudges": if try d.lenientNull(k, &extra) { break }; v_queuedNudges = try d.array(_R.r6) { (d: inout D) throws(LexError) in try d.string(_R.r5) }
+                        case "nuxs": if try d.lenientNull(k, &extra) { break }; v_nuxs = try d.array(_R.r3) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.Nux(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2078,7 +2061,7 @@ extension App.Bsky.Actor {
                 if isBetaUser != nil { n += 1 }
                 if queuedNudges != nil { n += 1 }
                 if nuxs != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.nuxs { e.key("nuxs", &m); e.array(v) { e, x0 in x0.encode(to: &e) } }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.isBetaUser { e.key("isBetaUser", &m); e.encodeBool(v) }
@@ -2092,7 +2075,6 @@ extension App.Bsky.Actor {
         public struct BskyAppProgressGuide: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#bskyAppProgressGuide"
-            static let knownKeys: Swift.Set<String> = ["guide"]
 
             public var guide: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -2113,7 +2095,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "guide": v_guide = try d.string(_R.r5)
+                        case "guide": if try d.lenientNull(k, &extra) { break }; v_guide = try d.string(_R.r5)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2130,7 +2112,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("guide", &m); e.encodeString(self.guide)
                 e.endMap(&m)
@@ -2141,7 +2123,6 @@ extension App.Bsky.Actor {
         public struct Nux: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#nux"
-            static let knownKeys: Swift.Set<String> = ["id", "completed", "data", "expiresAt"]
 
             public var id: String
             public var completed: Bool
@@ -2173,10 +2154,10 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.string(_R.r5)
-                        case "completed": v_completed = try d.decodeBool()
-                        case "data": v_data = try d.string(_R.r7)
-                        case "expiresAt": v_expiresAt = try d.format(Datetime.self)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.string(_R.r5)
+                        case "completed": if try d.lenientNull(k, &extra) { break }; v_completed = try d.decodeBool()
+                        case "data": if try d.lenientNull(k, &extra) { break }; v_data = try d.string(_R.r7)
+                        case "expiresAt": if try d.lenientNull(k, &extra) { break }; v_expiresAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2198,7 +2179,7 @@ extension App.Bsky.Actor {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if data != nil { n += 1 }
                 if expiresAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id)
                 if let v = self.data { e.key("data", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -2212,7 +2193,6 @@ extension App.Bsky.Actor {
         public struct VerificationPrefs: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#verificationPrefs"
-            static let knownKeys: Swift.Set<String> = ["hideBadges"]
 
             /// Hide the blue check badges for verified accounts and trusted verifiers.
             public var hideBadges: Bool?
@@ -2234,7 +2214,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "hideBadges": v_hideBadges = try d.decodeBool()
+                        case "hideBadges": if try d.lenientNull(k, &extra) { break }; v_hideBadges = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2250,7 +2230,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if hideBadges != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.hideBadges { e.key("hideBadges", &m); e.encodeBool(v) }
                 e.endMap(&m)
@@ -2261,7 +2241,6 @@ extension App.Bsky.Actor {
         public struct LiveEventPreferences: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#liveEventPreferences"
-            static let knownKeys: Swift.Set<String> = ["hiddenFeedIds", "hideAllFeeds"]
 
             /// A list of feed IDs that the user has hidden from live events.
             public var hiddenFeedIds: [String]?
@@ -2287,8 +2266,8 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "hiddenFeedIds": v_hiddenFeedIds = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "hideAllFeeds": v_hideAllFeeds = try d.decodeBool()
+                        case "hiddenFeedIds": if try d.lenientNull(k, &extra) { break }; v_hiddenFeedIds = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "hideAllFeeds": if try d.lenientNull(k, &extra) { break }; v_hideAllFeeds = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2306,7 +2285,7 @@ extension App.Bsky.Actor {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if hiddenFeedIds != nil { n += 1 }
                 if hideAllFeeds != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.hideAllFeeds { e.key("hideAllFeeds", &m); e.encodeBool(v) }
                 if let v = self.hiddenFeedIds { e.key("hiddenFeedIds", &m); e.array(v) { e, x0 in e.encodeString(x0) } }
@@ -2318,7 +2297,6 @@ extension App.Bsky.Actor {
         public struct PostInteractionSettingsPref: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#postInteractionSettingsPref"
-            static let knownKeys: Swift.Set<String> = ["threadgateAllowRules", "postgateEmbeddingRules"]
 
             /// Matches threadgate record. List of rules defining who can reply to this users posts. If value is an empty array, no one can reply. If value is undefined, anyone can reply.
             public var threadgateAllowRules: [App.Bsky.Actor.Defs.PostInteractionSettingsPref.ThreadgateAllowRulesItem]?
@@ -2344,8 +2322,8 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "threadgateAllowRules": v_threadgateAllowRules = try d.array(_R.r8) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.PostInteractionSettingsPref.ThreadgateAllowRulesItem(from: &d) }
-                        case "postgateEmbeddingRules": v_postgateEmbeddingRules = try d.array(_R.r8) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.PostInteractionSettingsPref.PostgateEmbeddingRulesItem(from: &d) }
+                        case "threadgateAllowRules": if try d.lenientNull(k, &extra) { break }; v_threadgateAllowRules = try d.array(_R.r8) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.PostInteractionSettingsPref.ThreadgateAllowRulesItem(from: &d) }
+                        case "postgateEmbeddingRules": if try d.lenientNull(k, &extra) { break }; v_postgateEmbeddingRules = try d.array(_R.r8) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.PostInteractionSettingsPref.PostgateEmbeddingRulesItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2363,7 +2341,7 @@ extension App.Bsky.Actor {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if threadgateAllowRules != nil { n += 1 }
                 if postgateEmbeddingRules != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.threadgateAllowRules { e.key("threadgateAllowRules", &m); e.array(v) { e, x0 in x0.encode(to: &e) } }
                 if let v = self.postgateEmbeddingRules { e.key("postgateEmbeddingRules", &m); e.array(v) { e, x0 in x0.encode(to: &e) } }
@@ -2461,7 +2439,6 @@ extension App.Bsky.Actor {
         public struct StatusView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.defs#statusView"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "status", "record", "embed", "labels", "expiresAt", "isActive", "isDisabled"]
 
             public var uri: ATURI?
             public var cid: CID?
@@ -2511,15 +2488,15 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "status": v_status = try d.decodeString()
-                        case "record": v_record = try d.decodeValue()
-                        case "embed": v_embed = try App.Bsky.Actor.Defs.StatusView.Embed(from: &d)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "expiresAt": v_expiresAt = try d.format(Datetime.self)
-                        case "isActive": v_isActive = try d.decodeBool()
-                        case "isDisabled": v_isDisabled = try d.decodeBool()
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try d.decodeValue()
+                        case "embed": if try d.lenientNull(k, &extra) { break }; v_embed = try App.Bsky.Actor.Defs.StatusView.Embed(from: &d)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "expiresAt": if try d.lenientNull(k, &extra) { break }; v_expiresAt = try d.format(Datetime.self)
+                        case "isActive": if try d.lenientNull(k, &extra) { break }; v_isActive = try d.decodeBool()
+                        case "isDisabled": if try d.lenientNull(k, &extra) { break }; v_isDisabled = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2551,7 +2528,7 @@ extension App.Bsky.Actor {
                 if expiresAt != nil { n += 1 }
                 if isActive != nil { n += 1 }
                 if isDisabled != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.cid { e.key("cid", &m); e.encodeString(v.description) }
                 if let v = self.uri { e.key("uri", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -35,7 +35,6 @@ extension App.Bsky.Actor {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.getProfiles#output"
-            static let knownKeys: Swift.Set<String> = ["profiles"]
 
             public var profiles: [App.Bsky.Actor.Defs.ProfileViewDetailed]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "profiles": v_profiles = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewDetailed(from: &d) }
+                        case "profiles": if try d.lenientNull(k, &extra) { break }; v_profiles = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewDetailed(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_profiles == nil, !d.validating, extra["profiles"] == .null { v_profiles = [] }
                 guard let v_profiles else { throw LexError.missing("profiles") }
                 self.profiles = v_profiles
                 self.extra = extra
@@ -73,7 +73,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("profiles", &m); e.array(self.profiles) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

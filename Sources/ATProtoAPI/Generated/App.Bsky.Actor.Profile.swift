@@ -8,7 +8,6 @@ extension App.Bsky.Actor {
     public struct Profile: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.actor.profile"
-        static let knownKeys: Swift.Set<String> = ["displayName", "description", "pronouns", "website", "avatar", "banner", "labels", "joinedViaStarterPack", "pinnedPost", "createdAt", "$type"]
 
         public var displayName: String?
         /// Free-form profile description text.
@@ -61,16 +60,16 @@ extension App.Bsky.Actor {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "displayName": v_displayName = try d.string(_R.r0)
-                    case "description": v_description = try d.string(_R.r1)
-                    case "pronouns": v_pronouns = try d.string(_R.r2)
-                    case "website": v_website = try d.format(URI.self)
-                    case "avatar": v_avatar = try d.blob(_R.r3)
-                    case "banner": v_banner = try d.blob(_R.r3)
-                    case "labels": v_labels = try App.Bsky.Actor.Profile.Labels(from: &d)
-                    case "joinedViaStarterPack": v_joinedViaStarterPack = try Com.Atproto.Repo.StrongRef(from: &d)
-                    case "pinnedPost": v_pinnedPost = try Com.Atproto.Repo.StrongRef(from: &d)
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
+                    case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.string(_R.r0)
+                    case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r1)
+                    case "pronouns": if try d.lenientNull(k, &extra) { break }; v_pronouns = try d.string(_R.r2)
+                    case "website": if try d.lenientNull(k, &extra) { break }; v_website = try d.format(URI.self)
+                    case "avatar": if try d.lenientNull(k, &extra) { break }; v_avatar = try d.blob(_R.r3)
+                    case "banner": if try d.lenientNull(k, &extra) { break }; v_banner = try d.blob(_R.r3)
+                    case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try App.Bsky.Actor.Profile.Labels(from: &d)
+                    case "joinedViaStarterPack": if try d.lenientNull(k, &extra) { break }; v_joinedViaStarterPack = try Com.Atproto.Repo.StrongRef(from: &d)
+                    case "pinnedPost": if try d.lenientNull(k, &extra) { break }; v_pinnedPost = try Com.Atproto.Repo.StrongRef(from: &d)
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                     case "$type": try d.recordType("app.bsky.actor.profile", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -104,7 +103,7 @@ extension App.Bsky.Actor {
             if joinedViaStarterPack != nil { n += 1 }
             if pinnedPost != nil { n += 1 }
             if createdAt != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             if let v = self.avatar { e.key("avatar", &m); v.encode(to: &e) }
             if let v = self.banner { e.key("banner", &m); v.encode(to: &e) }

@@ -17,7 +17,6 @@ extension App.Bsky.Actor {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.putPreferences#input"
-            static let knownKeys: Swift.Set<String> = ["preferences"]
 
             public var preferences: [App.Bsky.Actor.PutPreferences.Input.PreferencesItem]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "preferences": v_preferences = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.PutPreferences.Input.PreferencesItem(from: &d) }
+                        case "preferences": if try d.lenientNull(k, &extra) { break }; v_preferences = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.PutPreferences.Input.PreferencesItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -46,6 +45,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_preferences == nil, !d.validating, extra["preferences"] == .null { v_preferences = [] }
                 guard let v_preferences else { throw LexError.missing("preferences") }
                 self.preferences = v_preferences
                 self.extra = extra
@@ -55,7 +55,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("preferences", &m); e.array(self.preferences) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

@@ -50,7 +50,6 @@ extension App.Bsky.Actor {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.searchActors#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "actors"]
 
             public var cursor: String?
             public var actors: [App.Bsky.Actor.Defs.ProfileView]
@@ -74,8 +73,8 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "actors": v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "actors": if try d.lenientNull(k, &extra) { break }; v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -83,6 +82,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_actors == nil, !d.validating, extra["actors"] == .null { v_actors = [] }
                 guard let v_actors else { throw LexError.missing("actors") }
                 self.cursor = v_cursor
                 self.actors = v_actors
@@ -93,7 +93,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("actors", &m); e.array(self.actors) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

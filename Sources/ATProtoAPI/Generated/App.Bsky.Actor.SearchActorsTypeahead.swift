@@ -46,7 +46,6 @@ extension App.Bsky.Actor {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.actor.searchActorsTypeahead#output"
-            static let knownKeys: Swift.Set<String> = ["actors"]
 
             public var actors: [App.Bsky.Actor.Defs.ProfileViewBasic]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -67,7 +66,7 @@ extension App.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actors": v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "actors": if try d.lenientNull(k, &extra) { break }; v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -75,6 +74,7 @@ extension App.Bsky.Actor {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_actors == nil, !d.validating, extra["actors"] == .null { v_actors = [] }
                 guard let v_actors else { throw LexError.missing("actors") }
                 self.actors = v_actors
                 self.extra = extra
@@ -84,7 +84,7 @@ extension App.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("actors", &m); e.array(self.actors) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

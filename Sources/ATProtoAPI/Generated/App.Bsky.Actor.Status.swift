@@ -8,7 +8,6 @@ extension App.Bsky.Actor {
     public struct Status: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.actor.status"
-        static let knownKeys: Swift.Set<String> = ["status", "embed", "durationMinutes", "createdAt", "$type"]
 
         /// The status for the account.
         public var status: String
@@ -41,10 +40,10 @@ extension App.Bsky.Actor {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "status": v_status = try d.decodeString()
-                    case "embed": v_embed = try App.Bsky.Actor.Status.Embed(from: &d)
-                    case "durationMinutes": v_durationMinutes = try d.integer(_R.r0)
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
+                    case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                    case "embed": if try d.lenientNull(k, &extra) { break }; v_embed = try App.Bsky.Actor.Status.Embed(from: &d)
+                    case "durationMinutes": if try d.lenientNull(k, &extra) { break }; v_durationMinutes = try d.integer(_R.r0)
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                     case "$type": try d.recordType("app.bsky.actor.status", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -66,7 +65,7 @@ extension App.Bsky.Actor {
             var n = 3
             if embed != nil { n += 1 }
             if durationMinutes != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             if let v = self.embed { e.key("embed", &m); v.encode(to: &e) }
             e.key("status", &m); e.encodeString(self.status)

@@ -17,7 +17,6 @@ extension App.Bsky.Ageassurance {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.begin#input"
-            static let knownKeys: Swift.Set<String> = ["email", "language", "countryCode", "regionCode"]
 
             /// The user's email address to receive Age Assurance instructions.
             public var email: String
@@ -51,10 +50,10 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "email": v_email = try d.decodeString()
-                        case "language": v_language = try d.decodeString()
-                        case "countryCode": v_countryCode = try d.decodeString()
-                        case "regionCode": v_regionCode = try d.decodeString()
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
+                        case "language": if try d.lenientNull(k, &extra) { break }; v_language = try d.decodeString()
+                        case "countryCode": if try d.lenientNull(k, &extra) { break }; v_countryCode = try d.decodeString()
+                        case "regionCode": if try d.lenientNull(k, &extra) { break }; v_regionCode = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -76,7 +75,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 if regionCode != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("email", &m); e.encodeString(self.email)
                 e.key("language", &m); e.encodeString(self.language)

@@ -22,7 +22,6 @@ extension App.Bsky.Ageassurance {
         public struct State: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#state"
-            static let knownKeys: Swift.Set<String> = ["lastInitiatedAt", "status", "access"]
 
             /// The timestamp when this state was last updated.
             public var lastInitiatedAt: Datetime?
@@ -50,9 +49,9 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "lastInitiatedAt": v_lastInitiatedAt = try d.format(Datetime.self)
-                        case "status": v_status = try d.decodeString()
-                        case "access": v_access = try d.decodeString()
+                        case "lastInitiatedAt": if try d.lenientNull(k, &extra) { break }; v_lastInitiatedAt = try d.format(Datetime.self)
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "access": if try d.lenientNull(k, &extra) { break }; v_access = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -72,7 +71,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if lastInitiatedAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("access", &m); e.encodeString(self.access)
                 e.key("status", &m); e.encodeString(self.status)
@@ -85,7 +84,6 @@ extension App.Bsky.Ageassurance {
         public struct StateMetadata: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#stateMetadata"
-            static let knownKeys: Swift.Set<String> = ["accountCreatedAt"]
 
             /// The account creation timestamp.
             public var accountCreatedAt: Datetime?
@@ -107,7 +105,7 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "accountCreatedAt": v_accountCreatedAt = try d.format(Datetime.self)
+                        case "accountCreatedAt": if try d.lenientNull(k, &extra) { break }; v_accountCreatedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -123,7 +121,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if accountCreatedAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.accountCreatedAt { e.key("accountCreatedAt", &m); e.encodeString(v.description) }
                 e.endMap(&m)
@@ -133,7 +131,6 @@ extension App.Bsky.Ageassurance {
         public struct Config: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#config"
-            static let knownKeys: Swift.Set<String> = ["regions"]
 
             /// The per-region Age Assurance configuration.
             public var regions: [App.Bsky.Ageassurance.Defs.ConfigRegion]
@@ -155,7 +152,7 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "regions": v_regions = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Ageassurance.Defs.ConfigRegion(from: &d) }
+                        case "regions": if try d.lenientNull(k, &extra) { break }; v_regions = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Ageassurance.Defs.ConfigRegion(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -163,6 +160,7 @@ extension App.Bsky.Ageassurance {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_regions == nil, !d.validating, extra["regions"] == .null { v_regions = [] }
                 guard let v_regions else { throw LexError.missing("regions") }
                 self.regions = v_regions
                 self.extra = extra
@@ -172,7 +170,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("regions", &m); e.array(self.regions) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -183,7 +181,6 @@ extension App.Bsky.Ageassurance {
         public struct ConfigRegion: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#configRegion"
-            static let knownKeys: Swift.Set<String> = ["platforms", "countryCode", "regionCode", "minAccessAge", "additionalVerificationMethods", "rules"]
 
             /// The platforms this configuration applies to. If omitted, the configuration applies to all platforms.
             public var platforms: [String]?
@@ -225,12 +222,12 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "platforms": v_platforms = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "countryCode": v_countryCode = try d.decodeString()
-                        case "regionCode": v_regionCode = try d.decodeString()
-                        case "minAccessAge": v_minAccessAge = try d.integer()
-                        case "additionalVerificationMethods": v_additionalVerificationMethods = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "rules": v_rules = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Ageassurance.Defs.ConfigRegion.RulesItem(from: &d) }
+                        case "platforms": if try d.lenientNull(k, &extra) { break }; v_platforms = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "countryCode": if try d.lenientNull(k, &extra) { break }; v_countryCode = try d.decodeString()
+                        case "regionCode": if try d.lenientNull(k, &extra) { break }; v_regionCode = try d.decodeString()
+                        case "minAccessAge": if try d.lenientNull(k, &extra) { break }; v_minAccessAge = try d.integer()
+                        case "additionalVerificationMethods": if try d.lenientNull(k, &extra) { break }; v_additionalVerificationMethods = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "rules": if try d.lenientNull(k, &extra) { break }; v_rules = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Ageassurance.Defs.ConfigRegion.RulesItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -238,6 +235,7 @@ extension App.Bsky.Ageassurance {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_rules == nil, !d.validating, extra["rules"] == .null { v_rules = [] }
                 guard let v_countryCode else { throw LexError.missing("countryCode") }
                 guard let v_minAccessAge else { throw LexError.missing("minAccessAge") }
                 guard let v_rules else { throw LexError.missing("rules") }
@@ -256,7 +254,7 @@ extension App.Bsky.Ageassurance {
                 if platforms != nil { n += 1 }
                 if regionCode != nil { n += 1 }
                 if additionalVerificationMethods != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("rules", &m); e.array(self.rules) { e, x0 in x0.encode(to: &e) }
                 if let v = self.platforms { e.key("platforms", &m); e.array(v) { e, x0 in e.encodeString(x0) } }
@@ -338,7 +336,6 @@ extension App.Bsky.Ageassurance {
         public struct ConfigRegionRuleDefault: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#configRegionRuleDefault"
-            static let knownKeys: Swift.Set<String> = ["access"]
 
             public var access: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -359,7 +356,7 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "access": v_access = try d.decodeString()
+                        case "access": if try d.lenientNull(k, &extra) { break }; v_access = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -376,7 +373,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("access", &m); e.encodeString(self.access)
                 e.endMap(&m)
@@ -387,7 +384,6 @@ extension App.Bsky.Ageassurance {
         public struct ConfigRegionRuleIfDeclaredOverAge: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge"
-            static let knownKeys: Swift.Set<String> = ["age", "access"]
 
             /// The age threshold as a whole integer.
             public var age: Int
@@ -412,8 +408,8 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "age": v_age = try d.integer()
-                        case "access": v_access = try d.decodeString()
+                        case "age": if try d.lenientNull(k, &extra) { break }; v_age = try d.integer()
+                        case "access": if try d.lenientNull(k, &extra) { break }; v_access = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -432,7 +428,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("age", &m); e.encodeInt(Int64(self.age))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("access", &m); e.encodeString(self.access)
@@ -444,7 +440,6 @@ extension App.Bsky.Ageassurance {
         public struct ConfigRegionRuleIfDeclaredUnderAge: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge"
-            static let knownKeys: Swift.Set<String> = ["age", "access"]
 
             /// The age threshold as a whole integer.
             public var age: Int
@@ -469,8 +464,8 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "age": v_age = try d.integer()
-                        case "access": v_access = try d.decodeString()
+                        case "age": if try d.lenientNull(k, &extra) { break }; v_age = try d.integer()
+                        case "access": if try d.lenientNull(k, &extra) { break }; v_access = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -489,7 +484,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("age", &m); e.encodeInt(Int64(self.age))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("access", &m); e.encodeString(self.access)
@@ -501,7 +496,6 @@ extension App.Bsky.Ageassurance {
         public struct ConfigRegionRuleIfAssuredOverAge: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge"
-            static let knownKeys: Swift.Set<String> = ["age", "access"]
 
             /// The age threshold as a whole integer.
             public var age: Int
@@ -526,8 +520,8 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "age": v_age = try d.integer()
-                        case "access": v_access = try d.decodeString()
+                        case "age": if try d.lenientNull(k, &extra) { break }; v_age = try d.integer()
+                        case "access": if try d.lenientNull(k, &extra) { break }; v_access = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -546,7 +540,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("age", &m); e.encodeInt(Int64(self.age))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("access", &m); e.encodeString(self.access)
@@ -558,7 +552,6 @@ extension App.Bsky.Ageassurance {
         public struct ConfigRegionRuleIfAssuredUnderAge: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge"
-            static let knownKeys: Swift.Set<String> = ["age", "access"]
 
             /// The age threshold as a whole integer.
             public var age: Int
@@ -583,8 +576,8 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "age": v_age = try d.integer()
-                        case "access": v_access = try d.decodeString()
+                        case "age": if try d.lenientNull(k, &extra) { break }; v_age = try d.integer()
+                        case "access": if try d.lenientNull(k, &extra) { break }; v_access = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -603,7 +596,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("age", &m); e.encodeInt(Int64(self.age))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("access", &m); e.encodeString(self.access)
@@ -615,7 +608,6 @@ extension App.Bsky.Ageassurance {
         public struct ConfigRegionRuleIfAccountNewerThan: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan"
-            static let knownKeys: Swift.Set<String> = ["date", "access"]
 
             /// The date threshold as a datetime string.
             public var date: Datetime
@@ -640,8 +632,8 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "date": v_date = try d.format(Datetime.self)
-                        case "access": v_access = try d.decodeString()
+                        case "date": if try d.lenientNull(k, &extra) { break }; v_date = try d.format(Datetime.self)
+                        case "access": if try d.lenientNull(k, &extra) { break }; v_access = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -660,7 +652,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("date", &m); e.encodeString(self.date.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("access", &m); e.encodeString(self.access)
@@ -672,7 +664,6 @@ extension App.Bsky.Ageassurance {
         public struct ConfigRegionRuleIfAccountOlderThan: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan"
-            static let knownKeys: Swift.Set<String> = ["date", "access"]
 
             /// The date threshold as a datetime string.
             public var date: Datetime
@@ -697,8 +688,8 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "date": v_date = try d.format(Datetime.self)
-                        case "access": v_access = try d.decodeString()
+                        case "date": if try d.lenientNull(k, &extra) { break }; v_date = try d.format(Datetime.self)
+                        case "access": if try d.lenientNull(k, &extra) { break }; v_access = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -717,7 +708,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("date", &m); e.encodeString(self.date.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("access", &m); e.encodeString(self.access)
@@ -729,7 +720,6 @@ extension App.Bsky.Ageassurance {
         public struct Event: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.defs#event"
-            static let knownKeys: Swift.Set<String> = ["createdAt", "attemptId", "status", "access", "countryCode", "regionCode", "email", "initIp", "initUa", "completeIp", "completeUa"]
 
             /// The date and time of this write operation.
             public var createdAt: Datetime
@@ -791,17 +781,17 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "attemptId": v_attemptId = try d.decodeString()
-                        case "status": v_status = try d.decodeString()
-                        case "access": v_access = try d.decodeString()
-                        case "countryCode": v_countryCode = try d.decodeString()
-                        case "regionCode": v_regionCode = try d.decodeString()
-                        case "email": v_email = try d.decodeString()
-                        case "initIp": v_initIp = try d.decodeString()
-                        case "initUa": v_initUa = try d.decodeString()
-                        case "completeIp": v_completeIp = try d.decodeString()
-                        case "completeUa": v_completeUa = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "attemptId": if try d.lenientNull(k, &extra) { break }; v_attemptId = try d.decodeString()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "access": if try d.lenientNull(k, &extra) { break }; v_access = try d.decodeString()
+                        case "countryCode": if try d.lenientNull(k, &extra) { break }; v_countryCode = try d.decodeString()
+                        case "regionCode": if try d.lenientNull(k, &extra) { break }; v_regionCode = try d.decodeString()
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
+                        case "initIp": if try d.lenientNull(k, &extra) { break }; v_initIp = try d.decodeString()
+                        case "initUa": if try d.lenientNull(k, &extra) { break }; v_initUa = try d.decodeString()
+                        case "completeIp": if try d.lenientNull(k, &extra) { break }; v_completeIp = try d.decodeString()
+                        case "completeUa": if try d.lenientNull(k, &extra) { break }; v_completeUa = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -837,7 +827,7 @@ extension App.Bsky.Ageassurance {
                 if initUa != nil { n += 1 }
                 if completeIp != nil { n += 1 }
                 if completeUa != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.email { e.key("email", &m); e.encodeString(v) }
                 e.key("access", &m); e.encodeString(self.access)

@@ -39,7 +39,6 @@ extension App.Bsky.Ageassurance {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.ageassurance.getState#output"
-            static let knownKeys: Swift.Set<String> = ["state", "metadata"]
 
             public var state: App.Bsky.Ageassurance.Defs.State
             public var metadata: App.Bsky.Ageassurance.Defs.StateMetadata
@@ -63,8 +62,8 @@ extension App.Bsky.Ageassurance {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "state": v_state = try App.Bsky.Ageassurance.Defs.State(from: &d)
-                        case "metadata": v_metadata = try App.Bsky.Ageassurance.Defs.StateMetadata(from: &d)
+                        case "state": if try d.lenientNull(k, &extra) { break }; v_state = try App.Bsky.Ageassurance.Defs.State(from: &d)
+                        case "metadata": if try d.lenientNull(k, &extra) { break }; v_metadata = try App.Bsky.Ageassurance.Defs.StateMetadata(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -83,7 +82,7 @@ extension App.Bsky.Ageassurance {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("state", &m); self.state.encode(to: &e)
                 e.key("metadata", &m); self.metadata.encode(to: &e)

@@ -12,7 +12,6 @@ extension App.Bsky.Bookmark {
         public struct Bookmark: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.bookmark.defs#bookmark"
-            static let knownKeys: Swift.Set<String> = ["subject"]
 
             /// A strong ref to the record to be bookmarked. Currently, only `app.bsky.feed.post` records are supported.
             public var subject: Com.Atproto.Repo.StrongRef
@@ -34,7 +33,7 @@ extension App.Bsky.Bookmark {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try Com.Atproto.Repo.StrongRef(from: &d)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Com.Atproto.Repo.StrongRef(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -51,7 +50,7 @@ extension App.Bsky.Bookmark {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subject", &m); self.subject.encode(to: &e)
                 e.endMap(&m)
@@ -61,7 +60,6 @@ extension App.Bsky.Bookmark {
         public struct BookmarkView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.bookmark.defs#bookmarkView"
-            static let knownKeys: Swift.Set<String> = ["subject", "createdAt", "item"]
 
             /// A strong ref to the bookmarked record.
             public var subject: Com.Atproto.Repo.StrongRef
@@ -89,9 +87,9 @@ extension App.Bsky.Bookmark {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try Com.Atproto.Repo.StrongRef(from: &d)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "item": v_item = try App.Bsky.Bookmark.Defs.BookmarkView.Item(from: &d)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Com.Atproto.Repo.StrongRef(from: &d)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "item": if try d.lenientNull(k, &extra) { break }; v_item = try App.Bsky.Bookmark.Defs.BookmarkView.Item(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -111,7 +109,7 @@ extension App.Bsky.Bookmark {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if createdAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("item", &m); self.item.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subject", &m); self.subject.encode(to: &e)

@@ -40,7 +40,6 @@ extension App.Bsky.Bookmark {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.bookmark.getBookmarks#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "bookmarks"]
 
             public var cursor: String?
             public var bookmarks: [App.Bsky.Bookmark.Defs.BookmarkView]
@@ -64,8 +63,8 @@ extension App.Bsky.Bookmark {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "bookmarks": v_bookmarks = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Bookmark.Defs.BookmarkView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "bookmarks": if try d.lenientNull(k, &extra) { break }; v_bookmarks = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Bookmark.Defs.BookmarkView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,6 +72,7 @@ extension App.Bsky.Bookmark {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_bookmarks == nil, !d.validating, extra["bookmarks"] == .null { v_bookmarks = [] }
                 guard let v_bookmarks else { throw LexError.missing("bookmarks") }
                 self.cursor = v_cursor
                 self.bookmarks = v_bookmarks
@@ -83,7 +83,7 @@ extension App.Bsky.Bookmark {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("bookmarks", &m); e.array(self.bookmarks) { e, x0 in x0.encode(to: &e) }

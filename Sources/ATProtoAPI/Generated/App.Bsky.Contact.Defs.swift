@@ -12,7 +12,6 @@ extension App.Bsky.Contact {
         public struct MatchAndContactIndex: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.defs#matchAndContactIndex"
-            static let knownKeys: Swift.Set<String> = ["match", "contactIndex"]
 
             /// Profile of the matched user.
             public var match: App.Bsky.Actor.Defs.ProfileView
@@ -38,8 +37,8 @@ extension App.Bsky.Contact {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "match": v_match = try App.Bsky.Actor.Defs.ProfileView(from: &d)
-                        case "contactIndex": v_contactIndex = try d.integer(_R.r0)
+                        case "match": if try d.lenientNull(k, &extra) { break }; v_match = try App.Bsky.Actor.Defs.ProfileView(from: &d)
+                        case "contactIndex": if try d.lenientNull(k, &extra) { break }; v_contactIndex = try d.integer(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -58,7 +57,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("match", &m); self.match.encode(to: &e)
                 e.key("contactIndex", &m); e.encodeInt(Int64(self.contactIndex))
@@ -69,7 +68,6 @@ extension App.Bsky.Contact {
         public struct SyncStatus: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.defs#syncStatus"
-            static let knownKeys: Swift.Set<String> = ["syncedAt", "matchesCount"]
 
             /// Last date when contacts where imported.
             public var syncedAt: Datetime
@@ -95,8 +93,8 @@ extension App.Bsky.Contact {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "syncedAt": v_syncedAt = try d.format(Datetime.self)
-                        case "matchesCount": v_matchesCount = try d.integer(_R.r1)
+                        case "syncedAt": if try d.lenientNull(k, &extra) { break }; v_syncedAt = try d.format(Datetime.self)
+                        case "matchesCount": if try d.lenientNull(k, &extra) { break }; v_matchesCount = try d.integer(_R.r1)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -115,7 +113,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("syncedAt", &m); e.encodeString(self.syncedAt.description)
                 e.key("matchesCount", &m); e.encodeInt(Int64(self.matchesCount))
@@ -127,7 +125,6 @@ extension App.Bsky.Contact {
         public struct Notification: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.defs#notification"
-            static let knownKeys: Swift.Set<String> = ["from", "to"]
 
             /// The DID of who this notification comes from.
             public var from: DID
@@ -153,8 +150,8 @@ extension App.Bsky.Contact {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "from": v_from = try d.format(DID.self)
-                        case "to": v_to = try d.format(DID.self)
+                        case "from": if try d.lenientNull(k, &extra) { break }; v_from = try d.format(DID.self)
+                        case "to": if try d.lenientNull(k, &extra) { break }; v_to = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -173,7 +170,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("to", &m); e.encodeString(self.to.description)
                 e.key("from", &m); e.encodeString(self.from.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -17,7 +17,6 @@ extension App.Bsky.Contact {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.dismissMatch#input"
-            static let knownKeys: Swift.Set<String> = ["subject"]
 
             /// The subject's DID to dismiss the match with.
             public var subject: DID
@@ -39,7 +38,7 @@ extension App.Bsky.Contact {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try d.format(DID.self)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -56,7 +55,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subject", &m); e.encodeString(self.subject.description)
                 e.endMap(&m)
@@ -67,7 +66,6 @@ extension App.Bsky.Contact {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.dismissMatch#output"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -99,7 +97,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }

@@ -40,7 +40,6 @@ extension App.Bsky.Contact {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.getMatches#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "matches"]
 
             public var cursor: String?
             public var matches: [App.Bsky.Actor.Defs.ProfileView]
@@ -64,8 +63,8 @@ extension App.Bsky.Contact {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "matches": v_matches = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "matches": if try d.lenientNull(k, &extra) { break }; v_matches = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,6 +72,7 @@ extension App.Bsky.Contact {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_matches == nil, !d.validating, extra["matches"] == .null { v_matches = [] }
                 guard let v_matches else { throw LexError.missing("matches") }
                 self.cursor = v_cursor
                 self.matches = v_matches
@@ -83,7 +83,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("matches", &m); e.array(self.matches) { e, x0 in x0.encode(to: &e) }

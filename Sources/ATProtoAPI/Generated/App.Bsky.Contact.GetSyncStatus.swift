@@ -17,7 +17,6 @@ extension App.Bsky.Contact {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.getSyncStatus#output"
-            static let knownKeys: Swift.Set<String> = ["syncStatus"]
 
             /// If present, indicates the user has imported their contacts. If not present, indicates the user never used the feature or called `app.bsky.contact.removeData` and didn't import again since.
             public var syncStatus: App.Bsky.Contact.Defs.SyncStatus?
@@ -39,7 +38,7 @@ extension App.Bsky.Contact {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "syncStatus": v_syncStatus = try App.Bsky.Contact.Defs.SyncStatus(from: &d)
+                        case "syncStatus": if try d.lenientNull(k, &extra) { break }; v_syncStatus = try App.Bsky.Contact.Defs.SyncStatus(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if syncStatus != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.syncStatus { e.key("syncStatus", &m); v.encode(to: &e) }
                 e.endMap(&m)

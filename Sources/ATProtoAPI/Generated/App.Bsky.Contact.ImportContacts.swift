@@ -17,7 +17,6 @@ extension App.Bsky.Contact {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.importContacts#input"
-            static let knownKeys: Swift.Set<String> = ["token", "contacts"]
 
             /// JWT to authenticate the call. Use the JWT received as a response to the call to `app.bsky.contact.verifyPhone`.
             public var token: String
@@ -43,8 +42,8 @@ extension App.Bsky.Contact {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "token": v_token = try d.decodeString()
-                        case "contacts": v_contacts = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "token": if try d.lenientNull(k, &extra) { break }; v_token = try d.decodeString()
+                        case "contacts": if try d.lenientNull(k, &extra) { break }; v_contacts = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.decodeString() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -52,6 +51,7 @@ extension App.Bsky.Contact {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_contacts == nil, !d.validating, extra["contacts"] == .null { v_contacts = [] }
                 guard let v_token else { throw LexError.missing("token") }
                 guard let v_contacts else { throw LexError.missing("contacts") }
                 self.token = v_token
@@ -63,7 +63,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("token", &m); e.encodeString(self.token)
                 e.key("contacts", &m); e.array(self.contacts) { e, x0 in e.encodeString(x0) }
@@ -75,7 +75,6 @@ extension App.Bsky.Contact {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.importContacts#output"
-            static let knownKeys: Swift.Set<String> = ["matchesAndContactIndexes"]
 
             /// The users that matched during import and their indexes on the input contacts, so the client can correlate with its local list.
             public var matchesAndContactIndexes: [App.Bsky.Contact.Defs.MatchAndContactIndex]
@@ -97,7 +96,7 @@ extension App.Bsky.Contact {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "matchesAndContactIndexes": v_matchesAndContactIndexes = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Contact.Defs.MatchAndContactIndex(from: &d) }
+                        case "matchesAndContactIndexes": if try d.lenientNull(k, &extra) { break }; v_matchesAndContactIndexes = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Contact.Defs.MatchAndContactIndex(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -105,6 +104,7 @@ extension App.Bsky.Contact {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_matchesAndContactIndexes == nil, !d.validating, extra["matchesAndContactIndexes"] == .null { v_matchesAndContactIndexes = [] }
                 guard let v_matchesAndContactIndexes else { throw LexError.missing("matchesAndContactIndexes") }
                 self.matchesAndContactIndexes = v_matchesAndContactIndexes
                 self.extra = extra
@@ -114,7 +114,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("matchesAndContactIndexes", &m); e.array(self.matchesAndContactIndexes) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

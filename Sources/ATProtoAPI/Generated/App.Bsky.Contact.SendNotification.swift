@@ -17,7 +17,6 @@ extension App.Bsky.Contact {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.sendNotification#input"
-            static let knownKeys: Swift.Set<String> = ["from", "to"]
 
             /// The DID of who this notification comes from.
             public var from: DID
@@ -43,8 +42,8 @@ extension App.Bsky.Contact {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "from": v_from = try d.format(DID.self)
-                        case "to": v_to = try d.format(DID.self)
+                        case "from": if try d.lenientNull(k, &extra) { break }; v_from = try d.format(DID.self)
+                        case "to": if try d.lenientNull(k, &extra) { break }; v_to = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -63,7 +62,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("to", &m); e.encodeString(self.to.description)
                 e.key("from", &m); e.encodeString(self.from.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -75,7 +74,6 @@ extension App.Bsky.Contact {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.sendNotification#output"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -107,7 +105,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }

@@ -17,7 +17,6 @@ extension App.Bsky.Contact {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.verifyPhone#input"
-            static let knownKeys: Swift.Set<String> = ["phone", "code"]
 
             /// The phone number to verify. Should be the same as the one passed to `app.bsky.contact.startPhoneVerification`.
             public var phone: String
@@ -43,8 +42,8 @@ extension App.Bsky.Contact {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "phone": v_phone = try d.decodeString()
-                        case "code": v_code = try d.decodeString()
+                        case "phone": if try d.lenientNull(k, &extra) { break }; v_phone = try d.decodeString()
+                        case "code": if try d.lenientNull(k, &extra) { break }; v_code = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -63,7 +62,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("phone", &m); e.encodeString(self.phone)
@@ -75,7 +74,6 @@ extension App.Bsky.Contact {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.contact.verifyPhone#output"
-            static let knownKeys: Swift.Set<String> = ["token"]
 
             /// JWT to be used in a call to `app.bsky.contact.importContacts`. It is only valid for a single call.
             public var token: String
@@ -97,7 +95,7 @@ extension App.Bsky.Contact {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "token": v_token = try d.decodeString()
+                        case "token": if try d.lenientNull(k, &extra) { break }; v_token = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -114,7 +112,7 @@ extension App.Bsky.Contact {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("token", &m); e.encodeString(self.token)
                 e.endMap(&m)

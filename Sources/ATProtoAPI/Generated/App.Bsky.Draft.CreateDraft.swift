@@ -17,7 +17,6 @@ extension App.Bsky.Draft {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.createDraft#input"
-            static let knownKeys: Swift.Set<String> = ["draft"]
 
             public var draft: App.Bsky.Draft.Defs.Draft
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "draft": v_draft = try App.Bsky.Draft.Defs.Draft(from: &d)
+                        case "draft": if try d.lenientNull(k, &extra) { break }; v_draft = try App.Bsky.Draft.Defs.Draft(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("draft", &m); self.draft.encode(to: &e)
                 e.endMap(&m)
@@ -66,7 +65,6 @@ extension App.Bsky.Draft {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.createDraft#output"
-            static let knownKeys: Swift.Set<String> = ["id"]
 
             /// The ID of the created draft.
             public var id: TID
@@ -88,7 +86,7 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.format(TID.self)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.format(TID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -105,7 +103,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

@@ -12,7 +12,6 @@ extension App.Bsky.Draft {
         public struct DraftWithId: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.defs#draftWithId"
-            static let knownKeys: Swift.Set<String> = ["id", "draft"]
 
             /// A TID to be used as a draft identifier.
             public var id: TID
@@ -37,8 +36,8 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.format(TID.self)
-                        case "draft": v_draft = try App.Bsky.Draft.Defs.Draft(from: &d)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.format(TID.self)
+                        case "draft": if try d.lenientNull(k, &extra) { break }; v_draft = try App.Bsky.Draft.Defs.Draft(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -57,7 +56,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("draft", &m); self.draft.encode(to: &e)
@@ -69,7 +68,6 @@ extension App.Bsky.Draft {
         public struct Draft: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.defs#draft"
-            static let knownKeys: Swift.Set<String> = ["deviceId", "deviceName", "posts", "langs", "postgateEmbeddingRules", "threadgateAllow"]
 
             /// UUIDv4 identifier of the device that created this draft.
             public var deviceId: String?
@@ -111,12 +109,12 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "deviceId": v_deviceId = try d.string(_R.r0)
-                        case "deviceName": v_deviceName = try d.string(_R.r0)
-                        case "posts": v_posts = try d.array(_R.r1) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftPost(from: &d) }
-                        case "langs": v_langs = try d.array(_R.r2) { (d: inout D) throws(LexError) in try d.format(Language.self) }
-                        case "postgateEmbeddingRules": v_postgateEmbeddingRules = try d.array(_R.r3) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.Draft.PostgateEmbeddingRulesItem(from: &d) }
-                        case "threadgateAllow": v_threadgateAllow = try d.array(_R.r3) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.Draft.ThreadgateAllowItem(from: &d) }
+                        case "deviceId": if try d.lenientNull(k, &extra) { break }; v_deviceId = try d.string(_R.r0)
+                        case "deviceName": if try d.lenientNull(k, &extra) { break }; v_deviceName = try d.string(_R.r0)
+                        case "posts": if try d.lenientNull(k, &extra) { break }; v_posts = try d.array(_R.r1) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftPost(from: &d) }
+                        case "langs": if try d.lenientNull(k, &extra) { break }; v_langs = try d.array(_R.r2) { (d: inout D) throws(LexError) in try d.format(Language.self) }
+                        case "postgateEmbeddingRules": if try d.lenientNull(k, &extra) { break }; v_postgateEmbeddingRules = try d.array(_R.r3) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.Draft.PostgateEmbeddingRulesItem(from: &d) }
+                        case "threadgateAllow": if try d.lenientNull(k, &extra) { break }; v_threadgateAllow = try d.array(_R.r3) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.Draft.ThreadgateAllowItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -124,6 +122,7 @@ extension App.Bsky.Draft {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_posts == nil, !d.validating, extra["posts"] == .null { v_posts = [] }
                 guard let v_posts else { throw LexError.missing("posts") }
                 self.deviceId = v_deviceId
                 self.deviceName = v_deviceName
@@ -142,7 +141,7 @@ extension App.Bsky.Draft {
                 if langs != nil { n += 1 }
                 if postgateEmbeddingRules != nil { n += 1 }
                 if threadgateAllow != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.langs { e.key("langs", &m); e.array(v) { e, x0 in e.encodeString(x0.description) } }
                 e.key("posts", &m); e.array(self.posts) { e, x0 in x0.encode(to: &e) }
@@ -245,7 +244,6 @@ extension App.Bsky.Draft {
         public struct DraftPost: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.defs#draftPost"
-            static let knownKeys: Swift.Set<String> = ["text", "labels", "embedImages", "embedGallery", "embedVideos", "embedExternals", "embedRecords"]
 
             /// The primary post content. It has a higher limit than post contents to allow storing a larger text that can later be refined into smaller posts.
             public var text: String
@@ -286,13 +284,13 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "text": v_text = try d.string(_R.r4)
-                        case "labels": v_labels = try App.Bsky.Draft.Defs.DraftPost.Labels(from: &d)
-                        case "embedImages": v_embedImages = try d.array(_R.r5) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedImage(from: &d) }
-                        case "embedGallery": v_embedGallery = try App.Bsky.Draft.Defs.DraftEmbedGallery(from: &d)
-                        case "embedVideos": v_embedVideos = try d.array(_R.r6) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedVideo(from: &d) }
-                        case "embedExternals": v_embedExternals = try d.array(_R.r6) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedExternal(from: &d) }
-                        case "embedRecords": v_embedRecords = try d.array(_R.r6) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedRecord(from: &d) }
+                        case "text": if try d.lenientNull(k, &extra) { break }; v_text = try d.string(_R.r4)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try App.Bsky.Draft.Defs.DraftPost.Labels(from: &d)
+                        case "embedImages": if try d.lenientNull(k, &extra) { break }; v_embedImages = try d.array(_R.r5) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedImage(from: &d) }
+                        case "embedGallery": if try d.lenientNull(k, &extra) { break }; v_embedGallery = try App.Bsky.Draft.Defs.DraftEmbedGallery(from: &d)
+                        case "embedVideos": if try d.lenientNull(k, &extra) { break }; v_embedVideos = try d.array(_R.r6) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedVideo(from: &d) }
+                        case "embedExternals": if try d.lenientNull(k, &extra) { break }; v_embedExternals = try d.array(_R.r6) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedExternal(from: &d) }
+                        case "embedRecords": if try d.lenientNull(k, &extra) { break }; v_embedRecords = try d.array(_R.r6) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedRecord(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -320,7 +318,7 @@ extension App.Bsky.Draft {
                 if embedVideos != nil { n += 1 }
                 if embedExternals != nil { n += 1 }
                 if embedRecords != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("text", &m); e.encodeString(self.text)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.labels { e.key("labels", &m); v.encode(to: &e) }
@@ -373,7 +371,6 @@ extension App.Bsky.Draft {
         public struct DraftView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.defs#draftView"
-            static let knownKeys: Swift.Set<String> = ["id", "draft", "createdAt", "updatedAt"]
 
             /// A TID to be used as a draft identifier.
             public var id: TID
@@ -406,10 +403,10 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.format(TID.self)
-                        case "draft": v_draft = try App.Bsky.Draft.Defs.Draft(from: &d)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.format(TID.self)
+                        case "draft": if try d.lenientNull(k, &extra) { break }; v_draft = try App.Bsky.Draft.Defs.Draft(from: &d)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -432,7 +429,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("draft", &m); self.draft.encode(to: &e)
@@ -445,7 +442,6 @@ extension App.Bsky.Draft {
         public struct DraftEmbedLocalRef: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.defs#draftEmbedLocalRef"
-            static let knownKeys: Swift.Set<String> = ["path"]
 
             /// Local, on-device ref to file to be embedded. Embeds are currently device-bound for drafts.
             public var path: String
@@ -467,7 +463,7 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "path": v_path = try d.string(_R.r7)
+                        case "path": if try d.lenientNull(k, &extra) { break }; v_path = try d.string(_R.r7)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -484,7 +480,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("path", &m); e.encodeString(self.path)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -494,7 +490,6 @@ extension App.Bsky.Draft {
         public struct DraftEmbedCaption: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.defs#draftEmbedCaption"
-            static let knownKeys: Swift.Set<String> = ["lang", "content"]
 
             public var lang: Language
             public var content: String
@@ -518,8 +513,8 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "lang": v_lang = try d.format(Language.self)
-                        case "content": v_content = try d.string(_R.r8)
+                        case "lang": if try d.lenientNull(k, &extra) { break }; v_lang = try d.format(Language.self)
+                        case "content": if try d.lenientNull(k, &extra) { break }; v_content = try d.string(_R.r8)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -538,7 +533,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("lang", &m); e.encodeString(self.lang.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("content", &m); e.encodeString(self.content)
@@ -549,7 +544,6 @@ extension App.Bsky.Draft {
         public struct DraftEmbedGallery: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.defs#draftEmbedGallery"
-            static let knownKeys: Swift.Set<String> = ["items"]
 
             public var items: [App.Bsky.Draft.Defs.DraftEmbedGallery.ItemsItem]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -570,7 +564,7 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "items": v_items = try d.array(_R.r9) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedGallery.ItemsItem(from: &d) }
+                        case "items": if try d.lenientNull(k, &extra) { break }; v_items = try d.array(_R.r9) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedGallery.ItemsItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -578,6 +572,7 @@ extension App.Bsky.Draft {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_items == nil, !d.validating, extra["items"] == .null { v_items = [] }
                 guard let v_items else { throw LexError.missing("items") }
                 self.items = v_items
                 self.extra = extra
@@ -587,7 +582,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("items", &m); e.array(self.items) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -671,7 +666,6 @@ extension App.Bsky.Draft {
         public struct DraftEmbedImage: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.defs#draftEmbedImage"
-            static let knownKeys: Swift.Set<String> = ["localRef", "alt"]
 
             public var localRef: App.Bsky.Draft.Defs.DraftEmbedLocalRef
             public var alt: String?
@@ -695,8 +689,8 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "localRef": v_localRef = try App.Bsky.Draft.Defs.DraftEmbedLocalRef(from: &d)
-                        case "alt": v_alt = try d.string(_R.r10)
+                        case "localRef": if try d.lenientNull(k, &extra) { break }; v_localRef = try App.Bsky.Draft.Defs.DraftEmbedLocalRef(from: &d)
+                        case "alt": if try d.lenientNull(k, &extra) { break }; v_alt = try d.string(_R.r10)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -714,7 +708,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if alt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.alt { e.key("alt", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("localRef", &m); self.localRef.encode(to: &e)
@@ -725,7 +719,6 @@ extension App.Bsky.Draft {
         public struct DraftEmbedVideo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.defs#draftEmbedVideo"
-            static let knownKeys: Swift.Set<String> = ["localRef", "alt", "captions"]
 
             public var localRef: App.Bsky.Draft.Defs.DraftEmbedLocalRef
             public var alt: String?
@@ -752,9 +745,9 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "localRef": v_localRef = try App.Bsky.Draft.Defs.DraftEmbedLocalRef(from: &d)
-                        case "alt": v_alt = try d.string(_R.r10)
-                        case "captions": v_captions = try d.array(_R.r9) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedCaption(from: &d) }
+                        case "localRef": if try d.lenientNull(k, &extra) { break }; v_localRef = try App.Bsky.Draft.Defs.DraftEmbedLocalRef(from: &d)
+                        case "alt": if try d.lenientNull(k, &extra) { break }; v_alt = try d.string(_R.r10)
+                        case "captions": if try d.lenientNull(k, &extra) { break }; v_captions = try d.array(_R.r9) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftEmbedCaption(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -774,7 +767,7 @@ extension App.Bsky.Draft {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if alt != nil { n += 1 }
                 if captions != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.alt { e.key("alt", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.captions { e.key("captions", &m); e.array(v) { e, x0 in x0.encode(to: &e) } }
@@ -786,7 +779,6 @@ extension App.Bsky.Draft {
         public struct DraftEmbedExternal: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.defs#draftEmbedExternal"
-            static let knownKeys: Swift.Set<String> = ["uri"]
 
             public var uri: URI
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -807,7 +799,7 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(URI.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(URI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -824,7 +816,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -834,7 +826,6 @@ extension App.Bsky.Draft {
         public struct DraftEmbedRecord: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.defs#draftEmbedRecord"
-            static let knownKeys: Swift.Set<String> = ["record"]
 
             public var record: Com.Atproto.Repo.StrongRef
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -855,7 +846,7 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "record": v_record = try Com.Atproto.Repo.StrongRef(from: &d)
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try Com.Atproto.Repo.StrongRef(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -872,7 +863,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("record", &m); self.record.encode(to: &e)
                 e.endMap(&m)

@@ -40,7 +40,6 @@ extension App.Bsky.Draft {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.getDrafts#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "drafts"]
 
             public var cursor: String?
             public var drafts: [App.Bsky.Draft.Defs.DraftView]
@@ -64,8 +63,8 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "drafts": v_drafts = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "drafts": if try d.lenientNull(k, &extra) { break }; v_drafts = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Draft.Defs.DraftView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,6 +72,7 @@ extension App.Bsky.Draft {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_drafts == nil, !d.validating, extra["drafts"] == .null { v_drafts = [] }
                 guard let v_drafts else { throw LexError.missing("drafts") }
                 self.cursor = v_cursor
                 self.drafts = v_drafts
@@ -83,7 +83,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("drafts", &m); e.array(self.drafts) { e, x0 in x0.encode(to: &e) }

@@ -17,7 +17,6 @@ extension App.Bsky.Draft {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.draft.updateDraft#input"
-            static let knownKeys: Swift.Set<String> = ["draft"]
 
             public var draft: App.Bsky.Draft.Defs.DraftWithId
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension App.Bsky.Draft {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "draft": v_draft = try App.Bsky.Draft.Defs.DraftWithId(from: &d)
+                        case "draft": if try d.lenientNull(k, &extra) { break }; v_draft = try App.Bsky.Draft.Defs.DraftWithId(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension App.Bsky.Draft {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("draft", &m); self.draft.encode(to: &e)
                 e.endMap(&m)

@@ -12,7 +12,6 @@ extension App.Bsky.Embed {
         public struct AspectRatio: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.defs#aspectRatio"
-            static let knownKeys: Swift.Set<String> = ["width", "height"]
 
             public var width: Int
             public var height: Int
@@ -36,8 +35,8 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "width": v_width = try d.integer(_R.r0)
-                        case "height": v_height = try d.integer(_R.r0)
+                        case "width": if try d.lenientNull(k, &extra) { break }; v_width = try d.integer(_R.r0)
+                        case "height": if try d.lenientNull(k, &extra) { break }; v_height = try d.integer(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -56,7 +55,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("width", &m); e.encodeInt(Int64(self.width))
                 e.key("height", &m); e.encodeInt(Int64(self.height))

@@ -8,7 +8,6 @@ extension App.Bsky.Embed {
     public struct External: LexObject {
         /// The definition's lexicon reference.
         public static let lexiconID = "app.bsky.embed.external"
-        static let knownKeys: Swift.Set<String> = ["external"]
 
         public var external: App.Bsky.Embed.External.External
         /// Fields the lexicon does not name, kept as they came and written back.
@@ -29,7 +28,7 @@ extension App.Bsky.Embed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "external": v_external = try App.Bsky.Embed.External.External(from: &d)
+                    case "external": if try d.lenientNull(k, &extra) { break }; v_external = try App.Bsky.Embed.External.External(from: &d)
                     default: extra[k] = try d.decodeValue()
                     }
                     key = ""
@@ -46,7 +45,7 @@ extension App.Bsky.Embed {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
             var n = 1 + (tag == nil ? 0 : 1)
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.key("external", &m); self.external.encode(to: &e)
             e.endMap(&m)
@@ -55,7 +54,6 @@ extension App.Bsky.Embed {
         public struct External: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.external#external"
-            static let knownKeys: Swift.Set<String> = ["uri", "title", "description", "thumb", "associatedRefs"]
 
             public var uri: URI
             public var title: String
@@ -89,11 +87,11 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(URI.self)
-                        case "title": v_title = try d.decodeString()
-                        case "description": v_description = try d.decodeString()
-                        case "thumb": v_thumb = try d.blob(_R.r0)
-                        case "associatedRefs": v_associatedRefs = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.StrongRef(from: &d) }
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(URI.self)
+                        case "title": if try d.lenientNull(k, &extra) { break }; v_title = try d.decodeString()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.decodeString()
+                        case "thumb": if try d.lenientNull(k, &extra) { break }; v_thumb = try d.blob(_R.r0)
+                        case "associatedRefs": if try d.lenientNull(k, &extra) { break }; v_associatedRefs = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.StrongRef(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -117,7 +115,7 @@ extension App.Bsky.Embed {
                 var n = 3 + (tag == nil ? 0 : 1)
                 if thumb != nil { n += 1 }
                 if associatedRefs != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.thumb { e.key("thumb", &m); v.encode(to: &e) }
@@ -131,7 +129,6 @@ extension App.Bsky.Embed {
         public struct View: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.external#view"
-            static let knownKeys: Swift.Set<String> = ["external"]
 
             public var external: App.Bsky.Embed.External.ViewExternal
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -152,7 +149,7 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "external": v_external = try App.Bsky.Embed.External.ViewExternal(from: &d)
+                        case "external": if try d.lenientNull(k, &extra) { break }; v_external = try App.Bsky.Embed.External.ViewExternal(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -169,7 +166,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("external", &m); self.external.encode(to: &e)
                 e.endMap(&m)
@@ -179,7 +176,6 @@ extension App.Bsky.Embed {
         public struct ViewExternal: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.external#viewExternal"
-            static let knownKeys: Swift.Set<String> = ["uri", "title", "description", "thumb", "createdAt", "updatedAt", "readingTime", "labels", "source", "associatedRefs", "associatedProfiles"]
 
             public var uri: URI
             public var title: String
@@ -235,17 +231,17 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(URI.self)
-                        case "title": v_title = try d.decodeString()
-                        case "description": v_description = try d.decodeString()
-                        case "thumb": v_thumb = try d.format(URI.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
-                        case "readingTime": v_readingTime = try d.integer()
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "source": v_source = try App.Bsky.Embed.External.ViewExternalSource(from: &d)
-                        case "associatedRefs": v_associatedRefs = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.StrongRef(from: &d) }
-                        case "associatedProfiles": v_associatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(URI.self)
+                        case "title": if try d.lenientNull(k, &extra) { break }; v_title = try d.decodeString()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.decodeString()
+                        case "thumb": if try d.lenientNull(k, &extra) { break }; v_thumb = try d.format(URI.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
+                        case "readingTime": if try d.lenientNull(k, &extra) { break }; v_readingTime = try d.integer()
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "source": if try d.lenientNull(k, &extra) { break }; v_source = try App.Bsky.Embed.External.ViewExternalSource(from: &d)
+                        case "associatedRefs": if try d.lenientNull(k, &extra) { break }; v_associatedRefs = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.StrongRef(from: &d) }
+                        case "associatedProfiles": if try d.lenientNull(k, &extra) { break }; v_associatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -281,7 +277,7 @@ extension App.Bsky.Embed {
                 if source != nil { n += 1 }
                 if associatedRefs != nil { n += 1 }
                 if associatedProfiles != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.thumb { e.key("thumb", &m); e.encodeString(v.description) }
@@ -302,7 +298,6 @@ extension App.Bsky.Embed {
         public struct ViewExternalSource: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.external#viewExternalSource"
-            static let knownKeys: Swift.Set<String> = ["uri", "icon", "title", "description", "theme"]
 
             /// URI of the source, if available. Example: the https:// URL of a site.standard.publication record.
             public var uri: URI
@@ -337,11 +332,11 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(URI.self)
-                        case "icon": v_icon = try d.format(URI.self)
-                        case "title": v_title = try d.decodeString()
-                        case "description": v_description = try d.decodeString()
-                        case "theme": v_theme = try App.Bsky.Embed.External.ViewExternalSourceTheme(from: &d)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(URI.self)
+                        case "icon": if try d.lenientNull(k, &extra) { break }; v_icon = try d.format(URI.self)
+                        case "title": if try d.lenientNull(k, &extra) { break }; v_title = try d.decodeString()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.decodeString()
+                        case "theme": if try d.lenientNull(k, &extra) { break }; v_theme = try App.Bsky.Embed.External.ViewExternalSourceTheme(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -365,7 +360,7 @@ extension App.Bsky.Embed {
                 if icon != nil { n += 1 }
                 if description != nil { n += 1 }
                 if theme != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let v = self.icon { e.key("icon", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -380,7 +375,6 @@ extension App.Bsky.Embed {
         public struct ViewExternalSourceTheme: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.external#viewExternalSourceTheme"
-            static let knownKeys: Swift.Set<String> = ["backgroundRGB", "foregroundRGB", "accentRGB", "accentForegroundRGB"]
 
             public var backgroundRGB: App.Bsky.Embed.External.ColorRGB?
             public var foregroundRGB: App.Bsky.Embed.External.ColorRGB?
@@ -410,10 +404,10 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "backgroundRGB": v_backgroundRGB = try App.Bsky.Embed.External.ColorRGB(from: &d)
-                        case "foregroundRGB": v_foregroundRGB = try App.Bsky.Embed.External.ColorRGB(from: &d)
-                        case "accentRGB": v_accentRGB = try App.Bsky.Embed.External.ColorRGB(from: &d)
-                        case "accentForegroundRGB": v_accentForegroundRGB = try App.Bsky.Embed.External.ColorRGB(from: &d)
+                        case "backgroundRGB": if try d.lenientNull(k, &extra) { break }; v_backgroundRGB = try App.Bsky.Embed.External.ColorRGB(from: &d)
+                        case "foregroundRGB": if try d.lenientNull(k, &extra) { break }; v_foregroundRGB = try App.Bsky.Embed.External.ColorRGB(from: &d)
+                        case "accentRGB": if try d.lenientNull(k, &extra) { break }; v_accentRGB = try App.Bsky.Embed.External.ColorRGB(from: &d)
+                        case "accentForegroundRGB": if try d.lenientNull(k, &extra) { break }; v_accentForegroundRGB = try App.Bsky.Embed.External.ColorRGB(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -435,7 +429,7 @@ extension App.Bsky.Embed {
                 if foregroundRGB != nil { n += 1 }
                 if accentRGB != nil { n += 1 }
                 if accentForegroundRGB != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.accentRGB { e.key("accentRGB", &m); v.encode(to: &e) }
                 if let v = self.backgroundRGB { e.key("backgroundRGB", &m); v.encode(to: &e) }
@@ -449,7 +443,6 @@ extension App.Bsky.Embed {
         public struct ColorRGB: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.external#colorRGB"
-            static let knownKeys: Swift.Set<String> = ["r", "g", "b"]
 
             public var r: Int
             public var g: Int
@@ -476,9 +469,9 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "r": v_r = try d.integer(_R.r1)
-                        case "g": v_g = try d.integer(_R.r1)
-                        case "b": v_b = try d.integer(_R.r1)
+                        case "r": if try d.lenientNull(k, &extra) { break }; v_r = try d.integer(_R.r1)
+                        case "g": if try d.lenientNull(k, &extra) { break }; v_g = try d.integer(_R.r1)
+                        case "b": if try d.lenientNull(k, &extra) { break }; v_b = try d.integer(_R.r1)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -499,7 +492,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("b", &m); e.encodeInt(Int64(self.b))
                 e.key("g", &m); e.encodeInt(Int64(self.g))
                 e.key("r", &m); e.encodeInt(Int64(self.r))

@@ -8,7 +8,6 @@ extension App.Bsky.Embed {
     public struct Gallery: LexObject {
         /// The definition's lexicon reference.
         public static let lexiconID = "app.bsky.embed.gallery"
-        static let knownKeys: Swift.Set<String> = ["items"]
 
         /// The schema-level maxLength of 20 is a future-proof ceiling. Clients should currently enforce a soft limit of 10 items in authoring UIs.
         public var items: [App.Bsky.Embed.Gallery.ItemsItem]
@@ -30,7 +29,7 @@ extension App.Bsky.Embed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "items": v_items = try d.array(_R.r1) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Gallery.ItemsItem(from: &d) }
+                    case "items": if try d.lenientNull(k, &extra) { break }; v_items = try d.array(_R.r1) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Gallery.ItemsItem(from: &d) }
                     default: extra[k] = try d.decodeValue()
                     }
                     key = ""
@@ -38,6 +37,7 @@ extension App.Bsky.Embed {
             } catch {
                 throw key.isEmpty ? error : error.at(key)
             }
+            if v_items == nil, !d.validating, extra["items"] == .null { v_items = [] }
             guard let v_items else { throw LexError.missing("items") }
             self.items = v_items
             self.extra = extra
@@ -47,7 +47,7 @@ extension App.Bsky.Embed {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
             var n = 1 + (tag == nil ? 0 : 1)
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.key("items", &m); e.array(self.items) { e, x0 in x0.encode(to: &e) }
             e.endMap(&m)
@@ -92,7 +92,6 @@ extension App.Bsky.Embed {
         public struct Image: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.gallery#image"
-            static let knownKeys: Swift.Set<String> = ["image", "alt", "aspectRatio"]
 
             public var image: LexBlob
             /// Alt text description of the image, for accessibility.
@@ -120,9 +119,9 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "image": v_image = try d.blob(_R.r0)
-                        case "alt": v_alt = try d.decodeString()
-                        case "aspectRatio": v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
+                        case "image": if try d.lenientNull(k, &extra) { break }; v_image = try d.blob(_R.r0)
+                        case "alt": if try d.lenientNull(k, &extra) { break }; v_alt = try d.decodeString()
+                        case "aspectRatio": if try d.lenientNull(k, &extra) { break }; v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -143,7 +142,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("alt", &m); e.encodeString(self.alt)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("image", &m); self.image.encode(to: &e)
@@ -155,7 +154,6 @@ extension App.Bsky.Embed {
         public struct View: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.gallery#view"
-            static let knownKeys: Swift.Set<String> = ["items"]
 
             public var items: [App.Bsky.Embed.Gallery.View.ItemsItem]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -176,7 +174,7 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "items": v_items = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Gallery.View.ItemsItem(from: &d) }
+                        case "items": if try d.lenientNull(k, &extra) { break }; v_items = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Gallery.View.ItemsItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -184,6 +182,7 @@ extension App.Bsky.Embed {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_items == nil, !d.validating, extra["items"] == .null { v_items = [] }
                 guard let v_items else { throw LexError.missing("items") }
                 self.items = v_items
                 self.extra = extra
@@ -193,7 +192,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("items", &m); e.array(self.items) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -239,7 +238,6 @@ extension App.Bsky.Embed {
         public struct ViewImage: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.gallery#viewImage"
-            static let knownKeys: Swift.Set<String> = ["thumbnail", "fullsize", "alt", "aspectRatio"]
 
             /// Fully-qualified URL where a thumbnail of the image can be fetched. For example, CDN location provided by the App View.
             public var thumbnail: URI
@@ -272,10 +270,10 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "thumbnail": v_thumbnail = try d.format(URI.self)
-                        case "fullsize": v_fullsize = try d.format(URI.self)
-                        case "alt": v_alt = try d.decodeString()
-                        case "aspectRatio": v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
+                        case "thumbnail": if try d.lenientNull(k, &extra) { break }; v_thumbnail = try d.format(URI.self)
+                        case "fullsize": if try d.lenientNull(k, &extra) { break }; v_fullsize = try d.format(URI.self)
+                        case "alt": if try d.lenientNull(k, &extra) { break }; v_alt = try d.decodeString()
+                        case "aspectRatio": if try d.lenientNull(k, &extra) { break }; v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -298,7 +296,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("alt", &m); e.encodeString(self.alt)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("fullsize", &m); e.encodeString(self.fullsize.description)

@@ -41,7 +41,6 @@ extension App.Bsky.Embed {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.getEmbedExternalView#output"
-            static let knownKeys: Swift.Set<String> = ["view", "associatedRefs", "associatedRecords"]
 
             /// Hydrated view of the embed. Present only when the resolved records back the requested URL and supply enough information to populate the required `viewExternal` fields. Omitted alongside the rest of the response when no records resolved or validation failed.
             public var view: App.Bsky.Embed.External.View?
@@ -70,9 +69,9 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "view": v_view = try App.Bsky.Embed.External.View(from: &d)
-                        case "associatedRefs": v_associatedRefs = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.StrongRef(from: &d) }
-                        case "associatedRecords": v_associatedRecords = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeValue() }
+                        case "view": if try d.lenientNull(k, &extra) { break }; v_view = try App.Bsky.Embed.External.View(from: &d)
+                        case "associatedRefs": if try d.lenientNull(k, &extra) { break }; v_associatedRefs = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.StrongRef(from: &d) }
+                        case "associatedRecords": if try d.lenientNull(k, &extra) { break }; v_associatedRecords = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeValue() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -92,7 +91,7 @@ extension App.Bsky.Embed {
                 if view != nil { n += 1 }
                 if associatedRefs != nil { n += 1 }
                 if associatedRecords != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.view { e.key("view", &m); v.encode(to: &e) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.associatedRefs { e.key("associatedRefs", &m); e.array(v) { e, x0 in x0.encode(to: &e) } }

@@ -8,7 +8,6 @@ extension App.Bsky.Embed {
     public struct Images: LexObject {
         /// The definition's lexicon reference.
         public static let lexiconID = "app.bsky.embed.images"
-        static let knownKeys: Swift.Set<String> = ["images"]
 
         public var images: [App.Bsky.Embed.Images.Image]
         /// Fields the lexicon does not name, kept as they came and written back.
@@ -29,7 +28,7 @@ extension App.Bsky.Embed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "images": v_images = try d.array(_R.r1) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Images.Image(from: &d) }
+                    case "images": if try d.lenientNull(k, &extra) { break }; v_images = try d.array(_R.r1) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Images.Image(from: &d) }
                     default: extra[k] = try d.decodeValue()
                     }
                     key = ""
@@ -37,6 +36,7 @@ extension App.Bsky.Embed {
             } catch {
                 throw key.isEmpty ? error : error.at(key)
             }
+            if v_images == nil, !d.validating, extra["images"] == .null { v_images = [] }
             guard let v_images else { throw LexError.missing("images") }
             self.images = v_images
             self.extra = extra
@@ -46,7 +46,7 @@ extension App.Bsky.Embed {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
             var n = 1 + (tag == nil ? 0 : 1)
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.key("images", &m); e.array(self.images) { e, x0 in x0.encode(to: &e) }
             e.endMap(&m)
@@ -55,7 +55,6 @@ extension App.Bsky.Embed {
         public struct Image: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.images#image"
-            static let knownKeys: Swift.Set<String> = ["image", "alt", "aspectRatio"]
 
             /// The raw image file. May be up to 2 MB, formerly limited to 1 MB.
             public var image: LexBlob
@@ -84,9 +83,9 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "image": v_image = try d.blob(_R.r0)
-                        case "alt": v_alt = try d.decodeString()
-                        case "aspectRatio": v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
+                        case "image": if try d.lenientNull(k, &extra) { break }; v_image = try d.blob(_R.r0)
+                        case "alt": if try d.lenientNull(k, &extra) { break }; v_alt = try d.decodeString()
+                        case "aspectRatio": if try d.lenientNull(k, &extra) { break }; v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -106,7 +105,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if aspectRatio != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("alt", &m); e.encodeString(self.alt)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("image", &m); self.image.encode(to: &e)
@@ -118,7 +117,6 @@ extension App.Bsky.Embed {
         public struct View: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.images#view"
-            static let knownKeys: Swift.Set<String> = ["images"]
 
             public var images: [App.Bsky.Embed.Images.ViewImage]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -139,7 +137,7 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "images": v_images = try d.array(_R.r1) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Images.ViewImage(from: &d) }
+                        case "images": if try d.lenientNull(k, &extra) { break }; v_images = try d.array(_R.r1) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Images.ViewImage(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -147,6 +145,7 @@ extension App.Bsky.Embed {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_images == nil, !d.validating, extra["images"] == .null { v_images = [] }
                 guard let v_images else { throw LexError.missing("images") }
                 self.images = v_images
                 self.extra = extra
@@ -156,7 +155,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("images", &m); e.array(self.images) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -166,7 +165,6 @@ extension App.Bsky.Embed {
         public struct ViewImage: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.images#viewImage"
-            static let knownKeys: Swift.Set<String> = ["thumb", "fullsize", "alt", "aspectRatio"]
 
             /// Fully-qualified URL where a thumbnail of the image can be fetched. For example, CDN location provided by the App View.
             public var thumb: URI
@@ -199,10 +197,10 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "thumb": v_thumb = try d.format(URI.self)
-                        case "fullsize": v_fullsize = try d.format(URI.self)
-                        case "alt": v_alt = try d.decodeString()
-                        case "aspectRatio": v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
+                        case "thumb": if try d.lenientNull(k, &extra) { break }; v_thumb = try d.format(URI.self)
+                        case "fullsize": if try d.lenientNull(k, &extra) { break }; v_fullsize = try d.format(URI.self)
+                        case "alt": if try d.lenientNull(k, &extra) { break }; v_alt = try d.decodeString()
+                        case "aspectRatio": if try d.lenientNull(k, &extra) { break }; v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -224,7 +222,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 if aspectRatio != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("alt", &m); e.encodeString(self.alt)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("thumb", &m); e.encodeString(self.thumb.description)

@@ -8,7 +8,6 @@ extension App.Bsky.Embed {
     public struct Record: LexObject {
         /// The definition's lexicon reference.
         public static let lexiconID = "app.bsky.embed.record"
-        static let knownKeys: Swift.Set<String> = ["record"]
 
         public var record: Com.Atproto.Repo.StrongRef
         /// Fields the lexicon does not name, kept as they came and written back.
@@ -29,7 +28,7 @@ extension App.Bsky.Embed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "record": v_record = try Com.Atproto.Repo.StrongRef(from: &d)
+                    case "record": if try d.lenientNull(k, &extra) { break }; v_record = try Com.Atproto.Repo.StrongRef(from: &d)
                     default: extra[k] = try d.decodeValue()
                     }
                     key = ""
@@ -46,7 +45,7 @@ extension App.Bsky.Embed {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
             var n = 1 + (tag == nil ? 0 : 1)
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.key("record", &m); self.record.encode(to: &e)
             e.endMap(&m)
@@ -55,7 +54,6 @@ extension App.Bsky.Embed {
         public struct View: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.record#view"
-            static let knownKeys: Swift.Set<String> = ["record"]
 
             public var record: App.Bsky.Embed.Record.View.Record
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -76,7 +74,7 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "record": v_record = try App.Bsky.Embed.Record.View.Record(from: &d)
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try App.Bsky.Embed.Record.View.Record(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -93,7 +91,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("record", &m); self.record.encode(to: &e)
                 e.endMap(&m)
@@ -174,7 +172,6 @@ extension App.Bsky.Embed {
         public struct ViewRecord: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.record#viewRecord"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "author", "value", "labels", "replyCount", "repostCount", "likeCount", "quoteCount", "embeds", "indexedAt"]
 
             public var uri: ATURI
             public var cid: CID
@@ -226,17 +223,17 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "author": v_author = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
-                        case "value": v_value = try d.decodeValue()
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "replyCount": v_replyCount = try d.integer()
-                        case "repostCount": v_repostCount = try d.integer()
-                        case "likeCount": v_likeCount = try d.integer()
-                        case "quoteCount": v_quoteCount = try d.integer()
-                        case "embeds": v_embeds = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Record.ViewRecord.EmbedsItem(from: &d) }
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "author": if try d.lenientNull(k, &extra) { break }; v_author = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeValue()
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "replyCount": if try d.lenientNull(k, &extra) { break }; v_replyCount = try d.integer()
+                        case "repostCount": if try d.lenientNull(k, &extra) { break }; v_repostCount = try d.integer()
+                        case "likeCount": if try d.lenientNull(k, &extra) { break }; v_likeCount = try d.integer()
+                        case "quoteCount": if try d.lenientNull(k, &extra) { break }; v_quoteCount = try d.integer()
+                        case "embeds": if try d.lenientNull(k, &extra) { break }; v_embeds = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Record.ViewRecord.EmbedsItem(from: &d) }
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -272,7 +269,7 @@ extension App.Bsky.Embed {
                 if likeCount != nil { n += 1 }
                 if quoteCount != nil { n += 1 }
                 if embeds != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -353,7 +350,6 @@ extension App.Bsky.Embed {
         public struct ViewNotFound: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.record#viewNotFound"
-            static let knownKeys: Swift.Set<String> = ["uri", "notFound"]
 
             public var uri: ATURI
             public var notFound: Bool
@@ -377,8 +373,8 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "notFound": v_notFound = try d.boolean(const: true)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "notFound": if try d.lenientNull(k, &extra) { break }; v_notFound = try d.boolean(const: true)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -397,7 +393,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("notFound", &m); e.encodeBool(self.notFound)
@@ -408,7 +404,6 @@ extension App.Bsky.Embed {
         public struct ViewBlocked: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.record#viewBlocked"
-            static let knownKeys: Swift.Set<String> = ["uri", "blocked", "author"]
 
             public var uri: ATURI
             public var blocked: Bool
@@ -435,9 +430,9 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "blocked": v_blocked = try d.boolean(const: true)
-                        case "author": v_author = try App.Bsky.Feed.Defs.BlockedAuthor(from: &d)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "blocked": if try d.lenientNull(k, &extra) { break }; v_blocked = try d.boolean(const: true)
+                        case "author": if try d.lenientNull(k, &extra) { break }; v_author = try App.Bsky.Feed.Defs.BlockedAuthor(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -458,7 +453,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("author", &m); self.author.encode(to: &e)
@@ -470,7 +465,6 @@ extension App.Bsky.Embed {
         public struct ViewDetached: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.record#viewDetached"
-            static let knownKeys: Swift.Set<String> = ["uri", "detached"]
 
             public var uri: ATURI
             public var detached: Bool
@@ -494,8 +488,8 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "detached": v_detached = try d.boolean(const: true)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "detached": if try d.lenientNull(k, &extra) { break }; v_detached = try d.boolean(const: true)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -514,7 +508,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("detached", &m); e.encodeBool(self.detached)

@@ -8,7 +8,6 @@ extension App.Bsky.Embed {
     public struct RecordWithMedia: LexObject {
         /// The definition's lexicon reference.
         public static let lexiconID = "app.bsky.embed.recordWithMedia"
-        static let knownKeys: Swift.Set<String> = ["record", "media"]
 
         public var record: App.Bsky.Embed.Record
         public var media: App.Bsky.Embed.RecordWithMedia.Media
@@ -32,8 +31,8 @@ extension App.Bsky.Embed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "record": v_record = try App.Bsky.Embed.Record(from: &d)
-                    case "media": v_media = try App.Bsky.Embed.RecordWithMedia.Media(from: &d)
+                    case "record": if try d.lenientNull(k, &extra) { break }; v_record = try App.Bsky.Embed.Record(from: &d)
+                    case "media": if try d.lenientNull(k, &extra) { break }; v_media = try App.Bsky.Embed.RecordWithMedia.Media(from: &d)
                     default: extra[k] = try d.decodeValue()
                     }
                     key = ""
@@ -52,7 +51,7 @@ extension App.Bsky.Embed {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
             var n = 2 + (tag == nil ? 0 : 1)
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.key("media", &m); self.media.encode(to: &e)
             e.key("record", &m); self.record.encode(to: &e)
@@ -113,7 +112,6 @@ extension App.Bsky.Embed {
         public struct View: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.recordWithMedia#view"
-            static let knownKeys: Swift.Set<String> = ["record", "media"]
 
             public var record: App.Bsky.Embed.Record.View
             public var media: App.Bsky.Embed.RecordWithMedia.View.Media
@@ -137,8 +135,8 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "record": v_record = try App.Bsky.Embed.Record.View(from: &d)
-                        case "media": v_media = try App.Bsky.Embed.RecordWithMedia.View.Media(from: &d)
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try App.Bsky.Embed.Record.View(from: &d)
+                        case "media": if try d.lenientNull(k, &extra) { break }; v_media = try App.Bsky.Embed.RecordWithMedia.View.Media(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -157,7 +155,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("media", &m); self.media.encode(to: &e)
                 e.key("record", &m); self.record.encode(to: &e)

@@ -8,7 +8,6 @@ extension App.Bsky.Embed {
     public struct Video: LexObject {
         /// The definition's lexicon reference.
         public static let lexiconID = "app.bsky.embed.video"
-        static let knownKeys: Swift.Set<String> = ["video", "captions", "alt", "aspectRatio", "presentation"]
 
         /// The mp4 video file. May be up to 300mb, formerly limited to 100mb.
         public var video: LexBlob
@@ -44,11 +43,11 @@ extension App.Bsky.Embed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "video": v_video = try d.blob(_R.r1)
-                    case "captions": v_captions = try d.array(_R.r2) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Video.Caption(from: &d) }
-                    case "alt": v_alt = try d.decodeString()
-                    case "aspectRatio": v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
-                    case "presentation": v_presentation = try d.decodeString()
+                    case "video": if try d.lenientNull(k, &extra) { break }; v_video = try d.blob(_R.r1)
+                    case "captions": if try d.lenientNull(k, &extra) { break }; v_captions = try d.array(_R.r2) { (d: inout D) throws(LexError) in try App.Bsky.Embed.Video.Caption(from: &d) }
+                    case "alt": if try d.lenientNull(k, &extra) { break }; v_alt = try d.decodeString()
+                    case "aspectRatio": if try d.lenientNull(k, &extra) { break }; v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
+                    case "presentation": if try d.lenientNull(k, &extra) { break }; v_presentation = try d.decodeString()
                     default: extra[k] = try d.decodeValue()
                     }
                     key = ""
@@ -72,7 +71,7 @@ extension App.Bsky.Embed {
             if alt != nil { n += 1 }
             if aspectRatio != nil { n += 1 }
             if presentation != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             if let v = self.alt { e.key("alt", &m); e.encodeString(v) }
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.key("video", &m); self.video.encode(to: &e)
@@ -85,7 +84,6 @@ extension App.Bsky.Embed {
         public struct Caption: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.video#caption"
-            static let knownKeys: Swift.Set<String> = ["lang", "file"]
 
             public var lang: Language
             public var file: LexBlob
@@ -109,8 +107,8 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "lang": v_lang = try d.format(Language.self)
-                        case "file": v_file = try d.blob(_R.r0)
+                        case "lang": if try d.lenientNull(k, &extra) { break }; v_lang = try d.format(Language.self)
+                        case "file": if try d.lenientNull(k, &extra) { break }; v_file = try d.blob(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -129,7 +127,7 @@ extension App.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("file", &m); self.file.encode(to: &e)
                 e.key("lang", &m); e.encodeString(self.lang.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -140,7 +138,6 @@ extension App.Bsky.Embed {
         public struct View: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.embed.video#view"
-            static let knownKeys: Swift.Set<String> = ["cid", "playlist", "thumbnail", "alt", "aspectRatio", "presentation"]
 
             public var cid: CID
             public var playlist: URI
@@ -177,12 +174,12 @@ extension App.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cid": v_cid = try d.cidString()
-                        case "playlist": v_playlist = try d.format(URI.self)
-                        case "thumbnail": v_thumbnail = try d.format(URI.self)
-                        case "alt": v_alt = try d.decodeString()
-                        case "aspectRatio": v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
-                        case "presentation": v_presentation = try d.decodeString()
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "playlist": if try d.lenientNull(k, &extra) { break }; v_playlist = try d.format(URI.self)
+                        case "thumbnail": if try d.lenientNull(k, &extra) { break }; v_thumbnail = try d.format(URI.self)
+                        case "alt": if try d.lenientNull(k, &extra) { break }; v_alt = try d.decodeString()
+                        case "aspectRatio": if try d.lenientNull(k, &extra) { break }; v_aspectRatio = try App.Bsky.Embed.Defs.AspectRatio(from: &d)
+                        case "presentation": if try d.lenientNull(k, &extra) { break }; v_presentation = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -208,7 +205,7 @@ extension App.Bsky.Embed {
                 if alt != nil { n += 1 }
                 if aspectRatio != nil { n += 1 }
                 if presentation != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.alt { e.key("alt", &m); e.encodeString(v) }
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

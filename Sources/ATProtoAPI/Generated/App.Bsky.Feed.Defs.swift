@@ -11,7 +11,6 @@ extension App.Bsky.Feed {
         public struct PostView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#postView"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "author", "record", "embed", "bookmarkCount", "replyCount", "repostCount", "likeCount", "quoteCount", "indexedAt", "viewer", "labels", "threadgate", "debug"]
 
             public var uri: ATURI
             public var cid: CID
@@ -75,21 +74,21 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "author": v_author = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
-                        case "record": v_record = try d.decodeValue()
-                        case "embed": v_embed = try App.Bsky.Feed.Defs.PostView.Embed(from: &d)
-                        case "bookmarkCount": v_bookmarkCount = try d.integer()
-                        case "replyCount": v_replyCount = try d.integer()
-                        case "repostCount": v_repostCount = try d.integer()
-                        case "likeCount": v_likeCount = try d.integer()
-                        case "quoteCount": v_quoteCount = try d.integer()
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "viewer": v_viewer = try App.Bsky.Feed.Defs.ViewerState(from: &d)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "threadgate": v_threadgate = try App.Bsky.Feed.Defs.ThreadgateView(from: &d)
-                        case "debug": v_debug = try d.decodeValue()
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "author": if try d.lenientNull(k, &extra) { break }; v_author = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try d.decodeValue()
+                        case "embed": if try d.lenientNull(k, &extra) { break }; v_embed = try App.Bsky.Feed.Defs.PostView.Embed(from: &d)
+                        case "bookmarkCount": if try d.lenientNull(k, &extra) { break }; v_bookmarkCount = try d.integer()
+                        case "replyCount": if try d.lenientNull(k, &extra) { break }; v_replyCount = try d.integer()
+                        case "repostCount": if try d.lenientNull(k, &extra) { break }; v_repostCount = try d.integer()
+                        case "likeCount": if try d.lenientNull(k, &extra) { break }; v_likeCount = try d.integer()
+                        case "quoteCount": if try d.lenientNull(k, &extra) { break }; v_quoteCount = try d.integer()
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try App.Bsky.Feed.Defs.ViewerState(from: &d)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "threadgate": if try d.lenientNull(k, &extra) { break }; v_threadgate = try App.Bsky.Feed.Defs.ThreadgateView(from: &d)
+                        case "debug": if try d.lenientNull(k, &extra) { break }; v_debug = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -133,7 +132,7 @@ extension App.Bsky.Feed {
                 if labels != nil { n += 1 }
                 if threadgate != nil { n += 1 }
                 if debug != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -219,7 +218,6 @@ extension App.Bsky.Feed {
         public struct ViewerState: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#viewerState"
-            static let knownKeys: Swift.Set<String> = ["repost", "like", "bookmarked", "threadMuted", "replyDisabled", "embeddingDisabled", "pinned", "knownLikers"]
 
             public var repost: ATURI?
             public var like: ATURI?
@@ -262,14 +260,14 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "repost": v_repost = try d.format(ATURI.self)
-                        case "like": v_like = try d.format(ATURI.self)
-                        case "bookmarked": v_bookmarked = try d.decodeBool()
-                        case "threadMuted": v_threadMuted = try d.decodeBool()
-                        case "replyDisabled": v_replyDisabled = try d.decodeBool()
-                        case "embeddingDisabled": v_embeddingDisabled = try d.decodeBool()
-                        case "pinned": v_pinned = try d.decodeBool()
-                        case "knownLikers": v_knownLikers = try App.Bsky.Feed.Defs.KnownLikers(from: &d)
+                        case "repost": if try d.lenientNull(k, &extra) { break }; v_repost = try d.format(ATURI.self)
+                        case "like": if try d.lenientNull(k, &extra) { break }; v_like = try d.format(ATURI.self)
+                        case "bookmarked": if try d.lenientNull(k, &extra) { break }; v_bookmarked = try d.decodeBool()
+                        case "threadMuted": if try d.lenientNull(k, &extra) { break }; v_threadMuted = try d.decodeBool()
+                        case "replyDisabled": if try d.lenientNull(k, &extra) { break }; v_replyDisabled = try d.decodeBool()
+                        case "embeddingDisabled": if try d.lenientNull(k, &extra) { break }; v_embeddingDisabled = try d.decodeBool()
+                        case "pinned": if try d.lenientNull(k, &extra) { break }; v_pinned = try d.decodeBool()
+                        case "knownLikers": if try d.lenientNull(k, &extra) { break }; v_knownLikers = try App.Bsky.Feed.Defs.KnownLikers(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -299,7 +297,7 @@ extension App.Bsky.Feed {
                 if embeddingDisabled != nil { n += 1 }
                 if pinned != nil { n += 1 }
                 if knownLikers != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.like { e.key("like", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.pinned { e.key("pinned", &m); e.encodeBool(v) }
@@ -317,7 +315,6 @@ extension App.Bsky.Feed {
         public struct KnownLikers: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#knownLikers"
-            static let knownKeys: Swift.Set<String> = ["count", "actors"]
 
             public var count: Int
             public var actors: [App.Bsky.Actor.Defs.ProfileViewBasic]
@@ -341,8 +338,8 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "count": v_count = try d.integer()
-                        case "actors": v_actors = try d.array(_R.r0) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "count": if try d.lenientNull(k, &extra) { break }; v_count = try d.integer()
+                        case "actors": if try d.lenientNull(k, &extra) { break }; v_actors = try d.array(_R.r0) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -350,6 +347,7 @@ extension App.Bsky.Feed {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_actors == nil, !d.validating, extra["actors"] == .null { v_actors = [] }
                 guard let v_count else { throw LexError.missing("count") }
                 guard let v_actors else { throw LexError.missing("actors") }
                 self.count = v_count
@@ -361,7 +359,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("count", &m); e.encodeInt(Int64(self.count))
                 e.key("actors", &m); e.array(self.actors) { e, x0 in x0.encode(to: &e) }
@@ -373,7 +371,6 @@ extension App.Bsky.Feed {
         public struct ThreadContext: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#threadContext"
-            static let knownKeys: Swift.Set<String> = ["rootAuthorLike"]
 
             public var rootAuthorLike: ATURI?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -394,7 +391,7 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rootAuthorLike": v_rootAuthorLike = try d.format(ATURI.self)
+                        case "rootAuthorLike": if try d.lenientNull(k, &extra) { break }; v_rootAuthorLike = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -410,7 +407,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if rootAuthorLike != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.rootAuthorLike { e.key("rootAuthorLike", &m); e.encodeString(v.description) }
                 e.endMap(&m)
@@ -420,7 +417,6 @@ extension App.Bsky.Feed {
         public struct FeedViewPost: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#feedViewPost"
-            static let knownKeys: Swift.Set<String> = ["post", "reply", "reason", "feedContext", "reqId"]
 
             public var post: App.Bsky.Feed.Defs.PostView
             public var reply: App.Bsky.Feed.Defs.ReplyRef?
@@ -455,11 +451,11 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "post": v_post = try App.Bsky.Feed.Defs.PostView(from: &d)
-                        case "reply": v_reply = try App.Bsky.Feed.Defs.ReplyRef(from: &d)
-                        case "reason": v_reason = try App.Bsky.Feed.Defs.FeedViewPost.Reason(from: &d)
-                        case "feedContext": v_feedContext = try d.string(_R.r1)
-                        case "reqId": v_reqId = try d.string(_R.r2)
+                        case "post": if try d.lenientNull(k, &extra) { break }; v_post = try App.Bsky.Feed.Defs.PostView(from: &d)
+                        case "reply": if try d.lenientNull(k, &extra) { break }; v_reply = try App.Bsky.Feed.Defs.ReplyRef(from: &d)
+                        case "reason": if try d.lenientNull(k, &extra) { break }; v_reason = try App.Bsky.Feed.Defs.FeedViewPost.Reason(from: &d)
+                        case "feedContext": if try d.lenientNull(k, &extra) { break }; v_feedContext = try d.string(_R.r1)
+                        case "reqId": if try d.lenientNull(k, &extra) { break }; v_reqId = try d.string(_R.r2)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -483,7 +479,7 @@ extension App.Bsky.Feed {
                 if reason != nil { n += 1 }
                 if feedContext != nil { n += 1 }
                 if reqId != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("post", &m); self.post.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.reply { e.key("reply", &m); v.encode(to: &e) }
@@ -538,7 +534,6 @@ extension App.Bsky.Feed {
         public struct ReplyRef: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#replyRef"
-            static let knownKeys: Swift.Set<String> = ["root", "parent", "grandparentAuthor"]
 
             public var root: App.Bsky.Feed.Defs.ReplyRef.Root
             public var parent: App.Bsky.Feed.Defs.ReplyRef.Parent
@@ -566,9 +561,9 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "root": v_root = try App.Bsky.Feed.Defs.ReplyRef.Root(from: &d)
-                        case "parent": v_parent = try App.Bsky.Feed.Defs.ReplyRef.Parent(from: &d)
-                        case "grandparentAuthor": v_grandparentAuthor = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "root": if try d.lenientNull(k, &extra) { break }; v_root = try App.Bsky.Feed.Defs.ReplyRef.Root(from: &d)
+                        case "parent": if try d.lenientNull(k, &extra) { break }; v_parent = try App.Bsky.Feed.Defs.ReplyRef.Parent(from: &d)
+                        case "grandparentAuthor": if try d.lenientNull(k, &extra) { break }; v_grandparentAuthor = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -588,7 +583,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if grandparentAuthor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("root", &m); self.root.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("parent", &m); self.parent.encode(to: &e)
@@ -692,7 +687,6 @@ extension App.Bsky.Feed {
         public struct ReasonRepost: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#reasonRepost"
-            static let knownKeys: Swift.Set<String> = ["by", "uri", "cid", "indexedAt"]
 
             public var by: App.Bsky.Actor.Defs.ProfileViewBasic
             public var uri: ATURI?
@@ -722,10 +716,10 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "by": v_by = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
+                        case "by": if try d.lenientNull(k, &extra) { break }; v_by = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -747,7 +741,7 @@ extension App.Bsky.Feed {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if uri != nil { n += 1 }
                 if cid != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("by", &m); self.by.encode(to: &e)
                 if let v = self.cid { e.key("cid", &m); e.encodeString(v.description) }
                 if let v = self.uri { e.key("uri", &m); e.encodeString(v.description) }
@@ -760,7 +754,6 @@ extension App.Bsky.Feed {
         public struct ReasonPin: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#reasonPin"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -792,7 +785,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -801,7 +794,6 @@ extension App.Bsky.Feed {
         public struct ThreadViewPost: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#threadViewPost"
-            static let knownKeys: Swift.Set<String> = ["post", "parent", "replies", "threadContext"]
 
             public var post: App.Bsky.Feed.Defs.PostView
             public var parent: App.Bsky.Feed.Defs.ThreadViewPost.Parent?
@@ -831,10 +823,10 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "post": v_post = try App.Bsky.Feed.Defs.PostView(from: &d)
-                        case "parent": v_parent = try App.Bsky.Feed.Defs.ThreadViewPost.Parent(from: &d)
-                        case "replies": v_replies = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.ThreadViewPost.RepliesItem(from: &d) }
-                        case "threadContext": v_threadContext = try App.Bsky.Feed.Defs.ThreadContext(from: &d)
+                        case "post": if try d.lenientNull(k, &extra) { break }; v_post = try App.Bsky.Feed.Defs.PostView(from: &d)
+                        case "parent": if try d.lenientNull(k, &extra) { break }; v_parent = try App.Bsky.Feed.Defs.ThreadViewPost.Parent(from: &d)
+                        case "replies": if try d.lenientNull(k, &extra) { break }; v_replies = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.ThreadViewPost.RepliesItem(from: &d) }
+                        case "threadContext": if try d.lenientNull(k, &extra) { break }; v_threadContext = try App.Bsky.Feed.Defs.ThreadContext(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -856,7 +848,7 @@ extension App.Bsky.Feed {
                 if parent != nil { n += 1 }
                 if replies != nil { n += 1 }
                 if threadContext != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("post", &m); self.post.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.parent { e.key("parent", &m); v.encode(to: &e) }
@@ -961,7 +953,6 @@ extension App.Bsky.Feed {
         public struct NotFoundPost: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#notFoundPost"
-            static let knownKeys: Swift.Set<String> = ["uri", "notFound"]
 
             public var uri: ATURI
             public var notFound: Bool
@@ -985,8 +976,8 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "notFound": v_notFound = try d.boolean(const: true)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "notFound": if try d.lenientNull(k, &extra) { break }; v_notFound = try d.boolean(const: true)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1005,7 +996,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("notFound", &m); e.encodeBool(self.notFound)
@@ -1016,7 +1007,6 @@ extension App.Bsky.Feed {
         public struct BlockedPost: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#blockedPost"
-            static let knownKeys: Swift.Set<String> = ["uri", "blocked", "author"]
 
             public var uri: ATURI
             public var blocked: Bool
@@ -1043,9 +1033,9 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "blocked": v_blocked = try d.boolean(const: true)
-                        case "author": v_author = try App.Bsky.Feed.Defs.BlockedAuthor(from: &d)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "blocked": if try d.lenientNull(k, &extra) { break }; v_blocked = try d.boolean(const: true)
+                        case "author": if try d.lenientNull(k, &extra) { break }; v_author = try App.Bsky.Feed.Defs.BlockedAuthor(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1066,7 +1056,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("author", &m); self.author.encode(to: &e)
@@ -1078,7 +1068,6 @@ extension App.Bsky.Feed {
         public struct BlockedAuthor: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#blockedAuthor"
-            static let knownKeys: Swift.Set<String> = ["did", "viewer"]
 
             public var did: DID
             public var viewer: App.Bsky.Actor.Defs.ViewerState?
@@ -1102,8 +1091,8 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "viewer": v_viewer = try App.Bsky.Actor.Defs.ViewerState(from: &d)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try App.Bsky.Actor.Defs.ViewerState(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1121,7 +1110,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if viewer != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.viewer { e.key("viewer", &m); v.encode(to: &e) }
@@ -1132,7 +1121,6 @@ extension App.Bsky.Feed {
         public struct GeneratorView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#generatorView"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "did", "creator", "displayName", "description", "descriptionFacets", "avatar", "likeCount", "acceptsInteractions", "labels", "viewer", "contentMode", "indexedAt"]
 
             public var uri: ATURI
             public var cid: CID
@@ -1192,20 +1180,20 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "did": v_did = try d.format(DID.self)
-                        case "creator": v_creator = try App.Bsky.Actor.Defs.ProfileView(from: &d)
-                        case "displayName": v_displayName = try d.decodeString()
-                        case "description": v_description = try d.string(_R.r3)
-                        case "descriptionFacets": v_descriptionFacets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
-                        case "avatar": v_avatar = try d.format(URI.self)
-                        case "likeCount": v_likeCount = try d.integer(_R.r4)
-                        case "acceptsInteractions": v_acceptsInteractions = try d.decodeBool()
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "viewer": v_viewer = try App.Bsky.Feed.Defs.GeneratorViewerState(from: &d)
-                        case "contentMode": v_contentMode = try d.decodeString()
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "creator": if try d.lenientNull(k, &extra) { break }; v_creator = try App.Bsky.Actor.Defs.ProfileView(from: &d)
+                        case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.decodeString()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r3)
+                        case "descriptionFacets": if try d.lenientNull(k, &extra) { break }; v_descriptionFacets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
+                        case "avatar": if try d.lenientNull(k, &extra) { break }; v_avatar = try d.format(URI.self)
+                        case "likeCount": if try d.lenientNull(k, &extra) { break }; v_likeCount = try d.integer(_R.r4)
+                        case "acceptsInteractions": if try d.lenientNull(k, &extra) { break }; v_acceptsInteractions = try d.decodeBool()
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try App.Bsky.Feed.Defs.GeneratorViewerState(from: &d)
+                        case "contentMode": if try d.lenientNull(k, &extra) { break }; v_contentMode = try d.decodeString()
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1247,7 +1235,7 @@ extension App.Bsky.Feed {
                 if labels != nil { n += 1 }
                 if viewer != nil { n += 1 }
                 if contentMode != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
@@ -1270,7 +1258,6 @@ extension App.Bsky.Feed {
         public struct GeneratorViewerState: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#generatorViewerState"
-            static let knownKeys: Swift.Set<String> = ["like"]
 
             public var like: ATURI?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -1291,7 +1278,7 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "like": v_like = try d.format(ATURI.self)
+                        case "like": if try d.lenientNull(k, &extra) { break }; v_like = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1307,7 +1294,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if like != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.like { e.key("like", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -1317,7 +1304,6 @@ extension App.Bsky.Feed {
         public struct SkeletonFeedPost: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#skeletonFeedPost"
-            static let knownKeys: Swift.Set<String> = ["post", "reason", "feedContext"]
 
             public var post: ATURI
             public var reason: App.Bsky.Feed.Defs.SkeletonFeedPost.Reason?
@@ -1345,9 +1331,9 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "post": v_post = try d.format(ATURI.self)
-                        case "reason": v_reason = try App.Bsky.Feed.Defs.SkeletonFeedPost.Reason(from: &d)
-                        case "feedContext": v_feedContext = try d.string(_R.r1)
+                        case "post": if try d.lenientNull(k, &extra) { break }; v_post = try d.format(ATURI.self)
+                        case "reason": if try d.lenientNull(k, &extra) { break }; v_reason = try App.Bsky.Feed.Defs.SkeletonFeedPost.Reason(from: &d)
+                        case "feedContext": if try d.lenientNull(k, &extra) { break }; v_feedContext = try d.string(_R.r1)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1367,7 +1353,7 @@ extension App.Bsky.Feed {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if reason != nil { n += 1 }
                 if feedContext != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("post", &m); e.encodeString(self.post.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.reason { e.key("reason", &m); v.encode(to: &e) }
@@ -1420,7 +1406,6 @@ extension App.Bsky.Feed {
         public struct SkeletonReasonRepost: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#skeletonReasonRepost"
-            static let knownKeys: Swift.Set<String> = ["repost"]
 
             public var repost: ATURI
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -1441,7 +1426,7 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "repost": v_repost = try d.format(ATURI.self)
+                        case "repost": if try d.lenientNull(k, &extra) { break }; v_repost = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1458,7 +1443,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("repost", &m); e.encodeString(self.repost.description)
                 e.endMap(&m)
@@ -1468,7 +1453,6 @@ extension App.Bsky.Feed {
         public struct SkeletonReasonPin: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#skeletonReasonPin"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -1500,7 +1484,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -1509,7 +1493,6 @@ extension App.Bsky.Feed {
         public struct ThreadgateView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#threadgateView"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "record", "lists"]
 
             public var uri: ATURI?
             public var cid: CID?
@@ -1539,10 +1522,10 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "record": v_record = try d.decodeValue()
-                        case "lists": v_lists = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.ListViewBasic(from: &d) }
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try d.decodeValue()
+                        case "lists": if try d.lenientNull(k, &extra) { break }; v_lists = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.ListViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1564,7 +1547,7 @@ extension App.Bsky.Feed {
                 if cid != nil { n += 1 }
                 if record != nil { n += 1 }
                 if lists != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.cid { e.key("cid", &m); e.encodeString(v.description) }
                 if let v = self.uri { e.key("uri", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -1577,7 +1560,6 @@ extension App.Bsky.Feed {
         public struct Interaction: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.defs#interaction"
-            static let knownKeys: Swift.Set<String> = ["item", "event", "feedContext", "reqId"]
 
             public var item: ATURI?
             public var event: String?
@@ -1609,10 +1591,10 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "item": v_item = try d.format(ATURI.self)
-                        case "event": v_event = try d.decodeString()
-                        case "feedContext": v_feedContext = try d.string(_R.r1)
-                        case "reqId": v_reqId = try d.string(_R.r2)
+                        case "item": if try d.lenientNull(k, &extra) { break }; v_item = try d.format(ATURI.self)
+                        case "event": if try d.lenientNull(k, &extra) { break }; v_event = try d.decodeString()
+                        case "feedContext": if try d.lenientNull(k, &extra) { break }; v_feedContext = try d.string(_R.r1)
+                        case "reqId": if try d.lenientNull(k, &extra) { break }; v_reqId = try d.string(_R.r2)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1634,7 +1616,7 @@ extension App.Bsky.Feed {
                 if event != nil { n += 1 }
                 if feedContext != nil { n += 1 }
                 if reqId != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.item { e.key("item", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.event { e.key("event", &m); e.encodeString(v) }

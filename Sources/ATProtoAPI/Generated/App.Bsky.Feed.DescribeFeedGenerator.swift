@@ -17,7 +17,6 @@ extension App.Bsky.Feed {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.describeFeedGenerator#output"
-            static let knownKeys: Swift.Set<String> = ["did", "feeds", "links"]
 
             public var did: DID
             public var feeds: [App.Bsky.Feed.DescribeFeedGenerator.Feed]
@@ -44,9 +43,9 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "feeds": v_feeds = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.DescribeFeedGenerator.Feed(from: &d) }
-                        case "links": v_links = try App.Bsky.Feed.DescribeFeedGenerator.Links(from: &d)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "feeds": if try d.lenientNull(k, &extra) { break }; v_feeds = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.DescribeFeedGenerator.Feed(from: &d) }
+                        case "links": if try d.lenientNull(k, &extra) { break }; v_links = try App.Bsky.Feed.DescribeFeedGenerator.Links(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -54,6 +53,7 @@ extension App.Bsky.Feed {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_feeds == nil, !d.validating, extra["feeds"] == .null { v_feeds = [] }
                 guard let v_did else { throw LexError.missing("did") }
                 guard let v_feeds else { throw LexError.missing("feeds") }
                 self.did = v_did
@@ -66,7 +66,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if links != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("feeds", &m); e.array(self.feeds) { e, x0 in x0.encode(to: &e) }
@@ -78,7 +78,6 @@ extension App.Bsky.Feed {
         public struct Feed: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.describeFeedGenerator#feed"
-            static let knownKeys: Swift.Set<String> = ["uri"]
 
             public var uri: ATURI
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -99,7 +98,7 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -116,7 +115,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -126,7 +125,6 @@ extension App.Bsky.Feed {
         public struct Links: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.describeFeedGenerator#links"
-            static let knownKeys: Swift.Set<String> = ["privacyPolicy", "termsOfService"]
 
             public var privacyPolicy: String?
             public var termsOfService: String?
@@ -150,8 +148,8 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "privacyPolicy": v_privacyPolicy = try d.decodeString()
-                        case "termsOfService": v_termsOfService = try d.decodeString()
+                        case "privacyPolicy": if try d.lenientNull(k, &extra) { break }; v_privacyPolicy = try d.decodeString()
+                        case "termsOfService": if try d.lenientNull(k, &extra) { break }; v_termsOfService = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -169,7 +167,7 @@ extension App.Bsky.Feed {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if privacyPolicy != nil { n += 1 }
                 if termsOfService != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.privacyPolicy { e.key("privacyPolicy", &m); e.encodeString(v) }
                 if let v = self.termsOfService { e.key("termsOfService", &m); e.encodeString(v) }

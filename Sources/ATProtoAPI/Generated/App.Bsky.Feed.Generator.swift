@@ -8,7 +8,6 @@ extension App.Bsky.Feed {
     public struct Generator: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.feed.generator"
-        static let knownKeys: Swift.Set<String> = ["did", "displayName", "description", "descriptionFacets", "avatar", "acceptsInteractions", "labels", "contentMode", "createdAt", "$type"]
 
         public var did: DID
         public var displayName: String
@@ -55,15 +54,15 @@ extension App.Bsky.Feed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "did": v_did = try d.format(DID.self)
-                    case "displayName": v_displayName = try d.string(_R.r0)
-                    case "description": v_description = try d.string(_R.r1)
-                    case "descriptionFacets": v_descriptionFacets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
-                    case "avatar": v_avatar = try d.blob(_R.r2)
-                    case "acceptsInteractions": v_acceptsInteractions = try d.decodeBool()
-                    case "labels": v_labels = try App.Bsky.Feed.Generator.Labels(from: &d)
-                    case "contentMode": v_contentMode = try d.decodeString()
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
+                    case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                    case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.string(_R.r0)
+                    case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r1)
+                    case "descriptionFacets": if try d.lenientNull(k, &extra) { break }; v_descriptionFacets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
+                    case "avatar": if try d.lenientNull(k, &extra) { break }; v_avatar = try d.blob(_R.r2)
+                    case "acceptsInteractions": if try d.lenientNull(k, &extra) { break }; v_acceptsInteractions = try d.decodeBool()
+                    case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try App.Bsky.Feed.Generator.Labels(from: &d)
+                    case "contentMode": if try d.lenientNull(k, &extra) { break }; v_contentMode = try d.decodeString()
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                     case "$type": try d.recordType("app.bsky.feed.generator", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -95,7 +94,7 @@ extension App.Bsky.Feed {
             if acceptsInteractions != nil { n += 1 }
             if labels != nil { n += 1 }
             if contentMode != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("did", &m); e.encodeString(self.did.description)
             e.key("$type", &m); e.encodeString(Self.nsid)
             if let v = self.avatar { e.key("avatar", &m); v.encode(to: &e) }

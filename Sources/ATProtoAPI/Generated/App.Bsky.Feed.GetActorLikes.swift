@@ -44,7 +44,6 @@ extension App.Bsky.Feed {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.getActorLikes#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "feed"]
 
             public var cursor: String?
             public var feed: [App.Bsky.Feed.Defs.FeedViewPost]
@@ -68,8 +67,8 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "feed": v_feed = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.FeedViewPost(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "feed": if try d.lenientNull(k, &extra) { break }; v_feed = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.FeedViewPost(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -77,6 +76,7 @@ extension App.Bsky.Feed {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_feed == nil, !d.validating, extra["feed"] == .null { v_feed = [] }
                 guard let v_feed else { throw LexError.missing("feed") }
                 self.cursor = v_cursor
                 self.feed = v_feed
@@ -87,7 +87,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("feed", &m); e.array(self.feed) { e, x0 in x0.encode(to: &e) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

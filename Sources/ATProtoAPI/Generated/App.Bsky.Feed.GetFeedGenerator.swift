@@ -36,7 +36,6 @@ extension App.Bsky.Feed {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.getFeedGenerator#output"
-            static let knownKeys: Swift.Set<String> = ["view", "isOnline", "isValid"]
 
             public var view: App.Bsky.Feed.Defs.GeneratorView
             /// Indicates whether the feed generator service has been online recently, or else seems to be inactive.
@@ -65,9 +64,9 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "view": v_view = try App.Bsky.Feed.Defs.GeneratorView(from: &d)
-                        case "isOnline": v_isOnline = try d.decodeBool()
-                        case "isValid": v_isValid = try d.decodeBool()
+                        case "view": if try d.lenientNull(k, &extra) { break }; v_view = try App.Bsky.Feed.Defs.GeneratorView(from: &d)
+                        case "isOnline": if try d.lenientNull(k, &extra) { break }; v_isOnline = try d.decodeBool()
+                        case "isValid": if try d.lenientNull(k, &extra) { break }; v_isValid = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -88,7 +87,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("view", &m); self.view.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("isValid", &m); e.encodeBool(self.isValid)

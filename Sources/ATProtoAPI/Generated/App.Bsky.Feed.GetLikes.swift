@@ -50,7 +50,6 @@ extension App.Bsky.Feed {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.getLikes#output"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "cursor", "likes"]
 
             public var uri: ATURI
             public var cid: CID?
@@ -80,10 +79,10 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "likes": v_likes = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.GetLikes.Like(from: &d) }
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "likes": if try d.lenientNull(k, &extra) { break }; v_likes = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.GetLikes.Like(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -91,6 +90,7 @@ extension App.Bsky.Feed {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_likes == nil, !d.validating, extra["likes"] == .null { v_likes = [] }
                 guard let v_uri else { throw LexError.missing("uri") }
                 guard let v_likes else { throw LexError.missing("likes") }
                 self.uri = v_uri
@@ -105,7 +105,7 @@ extension App.Bsky.Feed {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if cid != nil { n += 1 }
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.cid { e.key("cid", &m); e.encodeString(v.description) }
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -118,7 +118,6 @@ extension App.Bsky.Feed {
         public struct Like: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.getLikes#like"
-            static let knownKeys: Swift.Set<String> = ["indexedAt", "createdAt", "actor"]
 
             public var indexedAt: Datetime
             public var createdAt: Datetime
@@ -145,9 +144,9 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "actor": v_actor = try App.Bsky.Actor.Defs.ProfileView(from: &d)
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "actor": if try d.lenientNull(k, &extra) { break }; v_actor = try App.Bsky.Actor.Defs.ProfileView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -168,7 +167,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("actor", &m); self.actor.encode(to: &e)
                 e.key("createdAt", &m); e.encodeString(self.createdAt.description)

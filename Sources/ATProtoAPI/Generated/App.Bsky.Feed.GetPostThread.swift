@@ -50,7 +50,6 @@ extension App.Bsky.Feed {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.getPostThread#output"
-            static let knownKeys: Swift.Set<String> = ["thread", "threadgate"]
 
             public var thread: App.Bsky.Feed.GetPostThread.Output.Thread
             public var threadgate: App.Bsky.Feed.Defs.ThreadgateView?
@@ -74,8 +73,8 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "thread": v_thread = try App.Bsky.Feed.GetPostThread.Output.Thread(from: &d)
-                        case "threadgate": v_threadgate = try App.Bsky.Feed.Defs.ThreadgateView(from: &d)
+                        case "thread": if try d.lenientNull(k, &extra) { break }; v_thread = try App.Bsky.Feed.GetPostThread.Output.Thread(from: &d)
+                        case "threadgate": if try d.lenientNull(k, &extra) { break }; v_threadgate = try App.Bsky.Feed.Defs.ThreadgateView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -93,7 +92,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if threadgate != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("thread", &m); self.thread.encode(to: &e)
                 if let v = self.threadgate { e.key("threadgate", &m); v.encode(to: &e) }

@@ -36,7 +36,6 @@ extension App.Bsky.Feed {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.getPosts#output"
-            static let knownKeys: Swift.Set<String> = ["posts"]
 
             public var posts: [App.Bsky.Feed.Defs.PostView]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -57,7 +56,7 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "posts": v_posts = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.PostView(from: &d) }
+                        case "posts": if try d.lenientNull(k, &extra) { break }; v_posts = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.PostView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -65,6 +64,7 @@ extension App.Bsky.Feed {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_posts == nil, !d.validating, extra["posts"] == .null { v_posts = [] }
                 guard let v_posts else { throw LexError.missing("posts") }
                 self.posts = v_posts
                 self.extra = extra
@@ -74,7 +74,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("posts", &m); e.array(self.posts) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

@@ -50,7 +50,6 @@ extension App.Bsky.Feed {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.getRepostedBy#output"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "cursor", "repostedBy"]
 
             public var uri: ATURI
             public var cid: CID?
@@ -80,10 +79,10 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "repostedBy": v_repostedBy = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "repostedBy": if try d.lenientNull(k, &extra) { break }; v_repostedBy = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -91,6 +90,7 @@ extension App.Bsky.Feed {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_repostedBy == nil, !d.validating, extra["repostedBy"] == .null { v_repostedBy = [] }
                 guard let v_uri else { throw LexError.missing("uri") }
                 guard let v_repostedBy else { throw LexError.missing("repostedBy") }
                 self.uri = v_uri
@@ -105,7 +105,7 @@ extension App.Bsky.Feed {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if cid != nil { n += 1 }
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.cid { e.key("cid", &m); e.encodeString(v.description) }
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -40,7 +40,6 @@ extension App.Bsky.Feed {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.getSuggestedFeeds#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "feeds"]
 
             public var cursor: String?
             public var feeds: [App.Bsky.Feed.Defs.GeneratorView]
@@ -64,8 +63,8 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "feeds": v_feeds = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.GeneratorView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "feeds": if try d.lenientNull(k, &extra) { break }; v_feeds = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.GeneratorView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,6 +72,7 @@ extension App.Bsky.Feed {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_feeds == nil, !d.validating, extra["feeds"] == .null { v_feeds = [] }
                 guard let v_feeds else { throw LexError.missing("feeds") }
                 self.cursor = v_cursor
                 self.feeds = v_feeds
@@ -83,7 +83,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("feeds", &m); e.array(self.feeds) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

@@ -8,7 +8,6 @@ extension App.Bsky.Feed {
     public struct Post: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.feed.post"
-        static let knownKeys: Swift.Set<String> = ["text", "entities", "facets", "reply", "embed", "langs", "labels", "tags", "createdAt", "$type"]
 
         /// The primary post content. May be an empty string, if there are embeds.
         public var text: String
@@ -60,15 +59,15 @@ extension App.Bsky.Feed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "text": v_text = try d.string(_R.r1)
-                    case "entities": v_entities = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Post.Entity(from: &d) }
-                    case "facets": v_facets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
-                    case "reply": v_reply = try App.Bsky.Feed.Post.ReplyRef(from: &d)
-                    case "embed": v_embed = try App.Bsky.Feed.Post.Embed(from: &d)
-                    case "langs": v_langs = try d.array(_R.r2) { (d: inout D) throws(LexError) in try d.format(Language.self) }
-                    case "labels": v_labels = try App.Bsky.Feed.Post.Labels(from: &d)
-                    case "tags": v_tags = try d.array(_R.r4) { (d: inout D) throws(LexError) in try d.string(_R.r3) }
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
+                    case "text": if try d.lenientNull(k, &extra) { break }; v_text = try d.string(_R.r1)
+                    case "entities": if try d.lenientNull(k, &extra) { break }; v_entities = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Post.Entity(from: &d) }
+                    case "facets": if try d.lenientNull(k, &extra) { break }; v_facets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
+                    case "reply": if try d.lenientNull(k, &extra) { break }; v_reply = try App.Bsky.Feed.Post.ReplyRef(from: &d)
+                    case "embed": if try d.lenientNull(k, &extra) { break }; v_embed = try App.Bsky.Feed.Post.Embed(from: &d)
+                    case "langs": if try d.lenientNull(k, &extra) { break }; v_langs = try d.array(_R.r2) { (d: inout D) throws(LexError) in try d.format(Language.self) }
+                    case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try App.Bsky.Feed.Post.Labels(from: &d)
+                    case "tags": if try d.lenientNull(k, &extra) { break }; v_tags = try d.array(_R.r4) { (d: inout D) throws(LexError) in try d.string(_R.r3) }
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                     case "$type": try d.recordType("app.bsky.feed.post", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -100,7 +99,7 @@ extension App.Bsky.Feed {
             if langs != nil { n += 1 }
             if labels != nil { n += 1 }
             if tags != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             if let v = self.tags { e.key("tags", &m); e.array(v) { e, x0 in e.encodeString(x0) } }
             e.key("text", &m); e.encodeString(self.text)
             e.key("$type", &m); e.encodeString(Self.nsid)
@@ -214,7 +213,6 @@ extension App.Bsky.Feed {
         public struct ReplyRef: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.post#replyRef"
-            static let knownKeys: Swift.Set<String> = ["root", "parent"]
 
             public var root: Com.Atproto.Repo.StrongRef
             public var parent: Com.Atproto.Repo.StrongRef
@@ -238,8 +236,8 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "root": v_root = try Com.Atproto.Repo.StrongRef(from: &d)
-                        case "parent": v_parent = try Com.Atproto.Repo.StrongRef(from: &d)
+                        case "root": if try d.lenientNull(k, &extra) { break }; v_root = try Com.Atproto.Repo.StrongRef(from: &d)
+                        case "parent": if try d.lenientNull(k, &extra) { break }; v_parent = try Com.Atproto.Repo.StrongRef(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -258,7 +256,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("root", &m); self.root.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("parent", &m); self.parent.encode(to: &e)
@@ -270,7 +268,6 @@ extension App.Bsky.Feed {
         public struct Entity: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.post#entity"
-            static let knownKeys: Swift.Set<String> = ["index", "type", "value"]
 
             public var index: App.Bsky.Feed.Post.TextSlice
             /// Expected values are 'mention' and 'link'.
@@ -298,9 +295,9 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "index": v_index = try App.Bsky.Feed.Post.TextSlice(from: &d)
-                        case "type": v_type = try d.decodeString()
-                        case "value": v_value = try d.decodeString()
+                        case "index": if try d.lenientNull(k, &extra) { break }; v_index = try App.Bsky.Feed.Post.TextSlice(from: &d)
+                        case "type": if try d.lenientNull(k, &extra) { break }; v_type = try d.decodeString()
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -321,7 +318,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("type", &m); e.encodeString(self.type)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("index", &m); self.index.encode(to: &e)
@@ -334,7 +331,6 @@ extension App.Bsky.Feed {
         public struct TextSlice: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.post#textSlice"
-            static let knownKeys: Swift.Set<String> = ["start", "end"]
 
             public var start: Int
             public var end: Int
@@ -358,8 +354,8 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "start": v_start = try d.integer(_R.r0)
-                        case "end": v_end = try d.integer(_R.r0)
+                        case "start": if try d.lenientNull(k, &extra) { break }; v_start = try d.integer(_R.r0)
+                        case "end": if try d.lenientNull(k, &extra) { break }; v_end = try d.integer(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -378,7 +374,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("end", &m); e.encodeInt(Int64(self.end))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("start", &m); e.encodeInt(Int64(self.start))

@@ -8,7 +8,6 @@ extension App.Bsky.Feed {
     public struct Postgate: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.feed.postgate"
-        static let knownKeys: Swift.Set<String> = ["createdAt", "post", "detachedEmbeddingUris", "embeddingRules", "$type"]
 
         public var createdAt: Datetime
         /// Reference (AT-URI) to the post record.
@@ -41,10 +40,10 @@ extension App.Bsky.Feed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
-                    case "post": v_post = try d.format(ATURI.self)
-                    case "detachedEmbeddingUris": v_detachedEmbeddingUris = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
-                    case "embeddingRules": v_embeddingRules = try d.array(_R.r1) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Postgate.EmbeddingRulesItem(from: &d) }
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                    case "post": if try d.lenientNull(k, &extra) { break }; v_post = try d.format(ATURI.self)
+                    case "detachedEmbeddingUris": if try d.lenientNull(k, &extra) { break }; v_detachedEmbeddingUris = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
+                    case "embeddingRules": if try d.lenientNull(k, &extra) { break }; v_embeddingRules = try d.array(_R.r1) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Postgate.EmbeddingRulesItem(from: &d) }
                     case "$type": try d.recordType("app.bsky.feed.postgate", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -66,7 +65,7 @@ extension App.Bsky.Feed {
             var n = 3
             if detachedEmbeddingUris != nil { n += 1 }
             if embeddingRules != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("post", &m); e.encodeString(self.post.description)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("createdAt", &m); e.encodeString(self.createdAt.description)
@@ -115,7 +114,6 @@ extension App.Bsky.Feed {
         public struct DisableRule: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.postgate#disableRule"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -147,7 +145,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }

@@ -8,7 +8,6 @@ extension App.Bsky.Feed {
     public struct Repost: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.feed.repost"
-        static let knownKeys: Swift.Set<String> = ["subject", "createdAt", "via", "$type"]
 
         public var subject: Com.Atproto.Repo.StrongRef
         public var createdAt: Datetime
@@ -35,9 +34,9 @@ extension App.Bsky.Feed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "subject": v_subject = try Com.Atproto.Repo.StrongRef(from: &d)
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
-                    case "via": v_via = try Com.Atproto.Repo.StrongRef(from: &d)
+                    case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Com.Atproto.Repo.StrongRef(from: &d)
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                    case "via": if try d.lenientNull(k, &extra) { break }; v_via = try Com.Atproto.Repo.StrongRef(from: &d)
                     case "$type": try d.recordType("app.bsky.feed.repost", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -57,7 +56,7 @@ extension App.Bsky.Feed {
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             var n = 3
             if via != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             if let v = self.via { e.key("via", &m); v.encode(to: &e) }
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("subject", &m); self.subject.encode(to: &e)

@@ -178,7 +178,6 @@ extension App.Bsky.Feed {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.searchPostsV2#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "hitsTotal", "posts", "detectedQueryLanguages"]
 
             /// Cursor for the next page of results.
             public var cursor: String?
@@ -212,10 +211,10 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "hitsTotal": v_hitsTotal = try d.integer()
-                        case "posts": v_posts = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.PostView(from: &d) }
-                        case "detectedQueryLanguages": v_detectedQueryLanguages = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "hitsTotal": if try d.lenientNull(k, &extra) { break }; v_hitsTotal = try d.integer()
+                        case "posts": if try d.lenientNull(k, &extra) { break }; v_posts = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.PostView(from: &d) }
+                        case "detectedQueryLanguages": if try d.lenientNull(k, &extra) { break }; v_detectedQueryLanguages = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -223,6 +222,7 @@ extension App.Bsky.Feed {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_posts == nil, !d.validating, extra["posts"] == .null { v_posts = [] }
                 guard let v_posts else { throw LexError.missing("posts") }
                 self.cursor = v_cursor
                 self.hitsTotal = v_hitsTotal
@@ -237,7 +237,7 @@ extension App.Bsky.Feed {
                 if cursor != nil { n += 1 }
                 if hitsTotal != nil { n += 1 }
                 if detectedQueryLanguages != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("posts", &m); e.array(self.posts) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

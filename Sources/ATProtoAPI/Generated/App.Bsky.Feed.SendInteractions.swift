@@ -17,7 +17,6 @@ extension App.Bsky.Feed {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.sendInteractions#input"
-            static let knownKeys: Swift.Set<String> = ["feed", "interactions"]
 
             public var feed: ATURI?
             public var interactions: [App.Bsky.Feed.Defs.Interaction]
@@ -41,8 +40,8 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "feed": v_feed = try d.format(ATURI.self)
-                        case "interactions": v_interactions = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.Interaction(from: &d) }
+                        case "feed": if try d.lenientNull(k, &extra) { break }; v_feed = try d.format(ATURI.self)
+                        case "interactions": if try d.lenientNull(k, &extra) { break }; v_interactions = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.Interaction(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -50,6 +49,7 @@ extension App.Bsky.Feed {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_interactions == nil, !d.validating, extra["interactions"] == .null { v_interactions = [] }
                 guard let v_interactions else { throw LexError.missing("interactions") }
                 self.feed = v_feed
                 self.interactions = v_interactions
@@ -60,7 +60,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if feed != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.feed { e.key("feed", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("interactions", &m); e.array(self.interactions) { e, x0 in x0.encode(to: &e) }
@@ -72,7 +72,6 @@ extension App.Bsky.Feed {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.sendInteractions#output"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -104,7 +103,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }

@@ -8,7 +8,6 @@ extension App.Bsky.Feed {
     public struct Threadgate: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.feed.threadgate"
-        static let knownKeys: Swift.Set<String> = ["post", "allow", "createdAt", "hiddenReplies", "$type"]
 
         /// Reference (AT-URI) to the post record.
         public var post: ATURI
@@ -41,10 +40,10 @@ extension App.Bsky.Feed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "post": v_post = try d.format(ATURI.self)
-                    case "allow": v_allow = try d.array(_R.r0) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Threadgate.AllowItem(from: &d) }
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
-                    case "hiddenReplies": v_hiddenReplies = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
+                    case "post": if try d.lenientNull(k, &extra) { break }; v_post = try d.format(ATURI.self)
+                    case "allow": if try d.lenientNull(k, &extra) { break }; v_allow = try d.array(_R.r0) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Threadgate.AllowItem(from: &d) }
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                    case "hiddenReplies": if try d.lenientNull(k, &extra) { break }; v_hiddenReplies = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
                     case "$type": try d.recordType("app.bsky.feed.threadgate", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -66,7 +65,7 @@ extension App.Bsky.Feed {
             var n = 3
             if allow != nil { n += 1 }
             if hiddenReplies != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("post", &m); e.encodeString(self.post.description)
             e.key("$type", &m); e.encodeString(Self.nsid)
             if let v = self.allow { e.key("allow", &m); e.array(v) { e, x0 in x0.encode(to: &e) } }
@@ -130,7 +129,6 @@ extension App.Bsky.Feed {
         public struct MentionRule: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.threadgate#mentionRule"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -162,7 +160,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -172,7 +170,6 @@ extension App.Bsky.Feed {
         public struct FollowerRule: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.threadgate#followerRule"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -204,7 +201,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -214,7 +211,6 @@ extension App.Bsky.Feed {
         public struct FollowingRule: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.threadgate#followingRule"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -246,7 +242,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -256,7 +252,6 @@ extension App.Bsky.Feed {
         public struct ListRule: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.feed.threadgate#listRule"
-            static let knownKeys: Swift.Set<String> = ["list"]
 
             public var list: ATURI
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -277,7 +272,7 @@ extension App.Bsky.Feed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "list": v_list = try d.format(ATURI.self)
+                        case "list": if try d.lenientNull(k, &extra) { break }; v_list = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -294,7 +289,7 @@ extension App.Bsky.Feed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("list", &m); e.encodeString(self.list.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

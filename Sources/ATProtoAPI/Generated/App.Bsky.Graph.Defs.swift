@@ -11,7 +11,6 @@ extension App.Bsky.Graph {
         public struct ListViewBasic: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.defs#listViewBasic"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "name", "purpose", "avatar", "listItemCount", "labels", "viewer", "indexedAt"]
 
             public var uri: ATURI
             public var cid: CID
@@ -56,15 +55,15 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "name": v_name = try d.string(_R.r0)
-                        case "purpose": v_purpose = try d.decodeString()
-                        case "avatar": v_avatar = try d.format(URI.self)
-                        case "listItemCount": v_listItemCount = try d.integer(_R.r1)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "viewer": v_viewer = try App.Bsky.Graph.Defs.ListViewerState(from: &d)
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.string(_R.r0)
+                        case "purpose": if try d.lenientNull(k, &extra) { break }; v_purpose = try d.decodeString()
+                        case "avatar": if try d.lenientNull(k, &extra) { break }; v_avatar = try d.format(URI.self)
+                        case "listItemCount": if try d.lenientNull(k, &extra) { break }; v_listItemCount = try d.integer(_R.r1)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try App.Bsky.Graph.Defs.ListViewerState(from: &d)
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -96,7 +95,7 @@ extension App.Bsky.Graph {
                 if labels != nil { n += 1 }
                 if viewer != nil { n += 1 }
                 if indexedAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 e.key("name", &m); e.encodeString(self.name)
@@ -114,7 +113,6 @@ extension App.Bsky.Graph {
         public struct ListView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.defs#listView"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "creator", "name", "purpose", "description", "descriptionFacets", "avatar", "listItemCount", "labels", "viewer", "indexedAt"]
 
             public var uri: ATURI
             public var cid: CID
@@ -168,18 +166,18 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "creator": v_creator = try App.Bsky.Actor.Defs.ProfileView(from: &d)
-                        case "name": v_name = try d.string(_R.r0)
-                        case "purpose": v_purpose = try d.decodeString()
-                        case "description": v_description = try d.string(_R.r2)
-                        case "descriptionFacets": v_descriptionFacets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
-                        case "avatar": v_avatar = try d.format(URI.self)
-                        case "listItemCount": v_listItemCount = try d.integer(_R.r1)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "viewer": v_viewer = try App.Bsky.Graph.Defs.ListViewerState(from: &d)
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "creator": if try d.lenientNull(k, &extra) { break }; v_creator = try App.Bsky.Actor.Defs.ProfileView(from: &d)
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.string(_R.r0)
+                        case "purpose": if try d.lenientNull(k, &extra) { break }; v_purpose = try d.decodeString()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r2)
+                        case "descriptionFacets": if try d.lenientNull(k, &extra) { break }; v_descriptionFacets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
+                        case "avatar": if try d.lenientNull(k, &extra) { break }; v_avatar = try d.format(URI.self)
+                        case "listItemCount": if try d.lenientNull(k, &extra) { break }; v_listItemCount = try d.integer(_R.r1)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try App.Bsky.Graph.Defs.ListViewerState(from: &d)
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -217,7 +215,7 @@ extension App.Bsky.Graph {
                 if listItemCount != nil { n += 1 }
                 if labels != nil { n += 1 }
                 if viewer != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 e.key("name", &m); e.encodeString(self.name)
@@ -238,7 +236,6 @@ extension App.Bsky.Graph {
         public struct ListItemView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.defs#listItemView"
-            static let knownKeys: Swift.Set<String> = ["uri", "subject"]
 
             public var uri: ATURI
             public var subject: App.Bsky.Actor.Defs.ProfileView
@@ -262,8 +259,8 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "subject": v_subject = try App.Bsky.Actor.Defs.ProfileView(from: &d)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try App.Bsky.Actor.Defs.ProfileView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -282,7 +279,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subject", &m); self.subject.encode(to: &e)
@@ -293,7 +290,6 @@ extension App.Bsky.Graph {
         public struct StarterPackView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.defs#starterPackView"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "record", "creator", "list", "listItemsSample", "feeds", "joinedWeekCount", "joinedAllTimeCount", "labels", "indexedAt"]
 
             public var uri: ATURI
             public var cid: CID
@@ -344,17 +340,17 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "record": v_record = try d.decodeValue()
-                        case "creator": v_creator = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
-                        case "list": v_list = try App.Bsky.Graph.Defs.ListViewBasic(from: &d)
-                        case "listItemsSample": v_listItemsSample = try d.array(_R.r3) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.ListItemView(from: &d) }
-                        case "feeds": v_feeds = try d.array(_R.r4) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.GeneratorView(from: &d) }
-                        case "joinedWeekCount": v_joinedWeekCount = try d.integer(_R.r1)
-                        case "joinedAllTimeCount": v_joinedAllTimeCount = try d.integer(_R.r1)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try d.decodeValue()
+                        case "creator": if try d.lenientNull(k, &extra) { break }; v_creator = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "list": if try d.lenientNull(k, &extra) { break }; v_list = try App.Bsky.Graph.Defs.ListViewBasic(from: &d)
+                        case "listItemsSample": if try d.lenientNull(k, &extra) { break }; v_listItemsSample = try d.array(_R.r3) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.ListItemView(from: &d) }
+                        case "feeds": if try d.lenientNull(k, &extra) { break }; v_feeds = try d.array(_R.r4) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.GeneratorView(from: &d) }
+                        case "joinedWeekCount": if try d.lenientNull(k, &extra) { break }; v_joinedWeekCount = try d.integer(_R.r1)
+                        case "joinedAllTimeCount": if try d.lenientNull(k, &extra) { break }; v_joinedAllTimeCount = try d.integer(_R.r1)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -390,7 +386,7 @@ extension App.Bsky.Graph {
                 if joinedWeekCount != nil { n += 1 }
                 if joinedAllTimeCount != nil { n += 1 }
                 if labels != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let v = self.list { e.key("list", &m); v.encode(to: &e) }
@@ -410,7 +406,6 @@ extension App.Bsky.Graph {
         public struct StarterPackViewBasic: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.defs#starterPackViewBasic"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "record", "creator", "listItemCount", "joinedWeekCount", "joinedAllTimeCount", "labels", "indexedAt"]
 
             public var uri: ATURI
             public var cid: CID
@@ -455,15 +450,15 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "record": v_record = try d.decodeValue()
-                        case "creator": v_creator = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
-                        case "listItemCount": v_listItemCount = try d.integer(_R.r1)
-                        case "joinedWeekCount": v_joinedWeekCount = try d.integer(_R.r1)
-                        case "joinedAllTimeCount": v_joinedAllTimeCount = try d.integer(_R.r1)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try d.decodeValue()
+                        case "creator": if try d.lenientNull(k, &extra) { break }; v_creator = try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "listItemCount": if try d.lenientNull(k, &extra) { break }; v_listItemCount = try d.integer(_R.r1)
+                        case "joinedWeekCount": if try d.lenientNull(k, &extra) { break }; v_joinedWeekCount = try d.integer(_R.r1)
+                        case "joinedAllTimeCount": if try d.lenientNull(k, &extra) { break }; v_joinedAllTimeCount = try d.integer(_R.r1)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -495,7 +490,7 @@ extension App.Bsky.Graph {
                 if joinedWeekCount != nil { n += 1 }
                 if joinedAllTimeCount != nil { n += 1 }
                 if labels != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -526,7 +521,6 @@ extension App.Bsky.Graph {
         public struct ListViewerState: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.defs#listViewerState"
-            static let knownKeys: Swift.Set<String> = ["muted", "blocked"]
 
             public var muted: Bool?
             public var blocked: ATURI?
@@ -550,8 +544,8 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "muted": v_muted = try d.decodeBool()
-                        case "blocked": v_blocked = try d.format(ATURI.self)
+                        case "muted": if try d.lenientNull(k, &extra) { break }; v_muted = try d.decodeBool()
+                        case "blocked": if try d.lenientNull(k, &extra) { break }; v_blocked = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -569,7 +563,7 @@ extension App.Bsky.Graph {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if muted != nil { n += 1 }
                 if blocked != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.muted { e.key("muted", &m); e.encodeBool(v) }
                 if let v = self.blocked { e.key("blocked", &m); e.encodeString(v.description) }
@@ -581,7 +575,6 @@ extension App.Bsky.Graph {
         public struct NotFoundActor: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.defs#notFoundActor"
-            static let knownKeys: Swift.Set<String> = ["actor", "notFound"]
 
             public var actor: ATIdentifier
             public var notFound: Bool
@@ -605,8 +598,8 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actor": v_actor = try d.format(ATIdentifier.self)
-                        case "notFound": v_notFound = try d.boolean(const: true)
+                        case "actor": if try d.lenientNull(k, &extra) { break }; v_actor = try d.format(ATIdentifier.self)
+                        case "notFound": if try d.lenientNull(k, &extra) { break }; v_notFound = try d.boolean(const: true)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -625,7 +618,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("actor", &m); e.encodeString(self.actor.description)
                 e.key("notFound", &m); e.encodeBool(self.notFound)
@@ -637,7 +630,6 @@ extension App.Bsky.Graph {
         public struct Relationship: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.defs#relationship"
-            static let knownKeys: Swift.Set<String> = ["did", "following", "followedBy", "blocking", "blockedBy", "blockingByList", "blockedByList"]
 
             public var did: DID
             /// if the actor follows this DID, this is the AT-URI of the follow record
@@ -682,13 +674,13 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "following": v_following = try d.format(ATURI.self)
-                        case "followedBy": v_followedBy = try d.format(ATURI.self)
-                        case "blocking": v_blocking = try d.format(ATURI.self)
-                        case "blockedBy": v_blockedBy = try d.format(ATURI.self)
-                        case "blockingByList": v_blockingByList = try d.format(ATURI.self)
-                        case "blockedByList": v_blockedByList = try d.format(ATURI.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "following": if try d.lenientNull(k, &extra) { break }; v_following = try d.format(ATURI.self)
+                        case "followedBy": if try d.lenientNull(k, &extra) { break }; v_followedBy = try d.format(ATURI.self)
+                        case "blocking": if try d.lenientNull(k, &extra) { break }; v_blocking = try d.format(ATURI.self)
+                        case "blockedBy": if try d.lenientNull(k, &extra) { break }; v_blockedBy = try d.format(ATURI.self)
+                        case "blockingByList": if try d.lenientNull(k, &extra) { break }; v_blockingByList = try d.format(ATURI.self)
+                        case "blockedByList": if try d.lenientNull(k, &extra) { break }; v_blockedByList = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -716,7 +708,7 @@ extension App.Bsky.Graph {
                 if blockedBy != nil { n += 1 }
                 if blockingByList != nil { n += 1 }
                 if blockedByList != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.blocking { e.key("blocking", &m); e.encodeString(v.description) }

@@ -8,7 +8,6 @@ extension App.Bsky.Graph {
     public struct Follow: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.graph.follow"
-        static let knownKeys: Swift.Set<String> = ["subject", "createdAt", "via", "$type"]
 
         public var subject: DID
         public var createdAt: Datetime
@@ -35,9 +34,9 @@ extension App.Bsky.Graph {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "subject": v_subject = try d.format(DID.self)
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
-                    case "via": v_via = try Com.Atproto.Repo.StrongRef(from: &d)
+                    case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(DID.self)
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                    case "via": if try d.lenientNull(k, &extra) { break }; v_via = try Com.Atproto.Repo.StrongRef(from: &d)
                     case "$type": try d.recordType("app.bsky.graph.follow", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -57,7 +56,7 @@ extension App.Bsky.Graph {
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             var n = 3
             if via != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             if let v = self.via { e.key("via", &m); v.encode(to: &e) }
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("subject", &m); e.encodeString(self.subject.description)

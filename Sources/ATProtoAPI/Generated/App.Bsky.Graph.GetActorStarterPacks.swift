@@ -44,7 +44,6 @@ extension App.Bsky.Graph {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getActorStarterPacks#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "starterPacks"]
 
             public var cursor: String?
             public var starterPacks: [App.Bsky.Graph.Defs.StarterPackViewBasic]
@@ -68,8 +67,8 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "starterPacks": v_starterPacks = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.StarterPackViewBasic(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "starterPacks": if try d.lenientNull(k, &extra) { break }; v_starterPacks = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.StarterPackViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -77,6 +76,7 @@ extension App.Bsky.Graph {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_starterPacks == nil, !d.validating, extra["starterPacks"] == .null { v_starterPacks = [] }
                 guard let v_starterPacks else { throw LexError.missing("starterPacks") }
                 self.cursor = v_cursor
                 self.starterPacks = v_starterPacks
@@ -87,7 +87,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("starterPacks", &m); e.array(self.starterPacks) { e, x0 in x0.encode(to: &e) }

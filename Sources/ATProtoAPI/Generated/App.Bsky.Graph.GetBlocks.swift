@@ -40,7 +40,6 @@ extension App.Bsky.Graph {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getBlocks#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "blocks"]
 
             public var cursor: String?
             public var blocks: [App.Bsky.Actor.Defs.ProfileView]
@@ -64,8 +63,8 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "blocks": v_blocks = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "blocks": if try d.lenientNull(k, &extra) { break }; v_blocks = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,6 +72,7 @@ extension App.Bsky.Graph {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_blocks == nil, !d.validating, extra["blocks"] == .null { v_blocks = [] }
                 guard let v_blocks else { throw LexError.missing("blocks") }
                 self.cursor = v_cursor
                 self.blocks = v_blocks
@@ -83,7 +83,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("blocks", &m); e.array(self.blocks) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

@@ -44,7 +44,6 @@ extension App.Bsky.Graph {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getKnownFollowers#output"
-            static let knownKeys: Swift.Set<String> = ["subject", "cursor", "followers"]
 
             public var subject: App.Bsky.Actor.Defs.ProfileView
             public var cursor: String?
@@ -71,9 +70,9 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try App.Bsky.Actor.Defs.ProfileView(from: &d)
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "followers": v_followers = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try App.Bsky.Actor.Defs.ProfileView(from: &d)
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "followers": if try d.lenientNull(k, &extra) { break }; v_followers = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -81,6 +80,7 @@ extension App.Bsky.Graph {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_followers == nil, !d.validating, extra["followers"] == .null { v_followers = [] }
                 guard let v_subject else { throw LexError.missing("subject") }
                 guard let v_followers else { throw LexError.missing("followers") }
                 self.subject = v_subject
@@ -93,7 +93,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("subject", &m); self.subject.encode(to: &e)

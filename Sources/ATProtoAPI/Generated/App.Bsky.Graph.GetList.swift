@@ -45,7 +45,6 @@ extension App.Bsky.Graph {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getList#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "list", "items"]
 
             public var cursor: String?
             public var list: App.Bsky.Graph.Defs.ListView
@@ -72,9 +71,9 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "list": v_list = try App.Bsky.Graph.Defs.ListView(from: &d)
-                        case "items": v_items = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.ListItemView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "list": if try d.lenientNull(k, &extra) { break }; v_list = try App.Bsky.Graph.Defs.ListView(from: &d)
+                        case "items": if try d.lenientNull(k, &extra) { break }; v_items = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.ListItemView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -82,6 +81,7 @@ extension App.Bsky.Graph {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_items == nil, !d.validating, extra["items"] == .null { v_items = [] }
                 guard let v_list else { throw LexError.missing("list") }
                 guard let v_items else { throw LexError.missing("items") }
                 self.cursor = v_cursor
@@ -94,7 +94,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("list", &m); self.list.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("items", &m); e.array(self.items) { e, x0 in x0.encode(to: &e) }

@@ -40,7 +40,6 @@ extension App.Bsky.Graph {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getListBlocks#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "lists"]
 
             public var cursor: String?
             public var lists: [App.Bsky.Graph.Defs.ListView]
@@ -64,8 +63,8 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "lists": v_lists = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.ListView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "lists": if try d.lenientNull(k, &extra) { break }; v_lists = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.ListView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,6 +72,7 @@ extension App.Bsky.Graph {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_lists == nil, !d.validating, extra["lists"] == .null { v_lists = [] }
                 guard let v_lists else { throw LexError.missing("lists") }
                 self.cursor = v_cursor
                 self.lists = v_lists
@@ -83,7 +83,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("lists", &m); e.array(self.lists) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

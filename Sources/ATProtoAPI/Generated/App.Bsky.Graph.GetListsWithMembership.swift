@@ -50,7 +50,6 @@ extension App.Bsky.Graph {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getListsWithMembership#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "listsWithMembership"]
 
             public var cursor: String?
             public var listsWithMembership: [App.Bsky.Graph.GetListsWithMembership.ListWithMembership]
@@ -74,8 +73,8 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "listsWithMembership": v_listsWithMembership = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.GetListsWithMembership.ListWithMembership(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "listsWithMembership": if try d.lenientNull(k, &extra) { break }; v_listsWithMembership = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.GetListsWithMembership.ListWithMembership(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -83,6 +82,7 @@ extension App.Bsky.Graph {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_listsWithMembership == nil, !d.validating, extra["listsWithMembership"] == .null { v_listsWithMembership = [] }
                 guard let v_listsWithMembership else { throw LexError.missing("listsWithMembership") }
                 self.cursor = v_cursor
                 self.listsWithMembership = v_listsWithMembership
@@ -93,7 +93,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("listsWithMembership", &m); e.array(self.listsWithMembership) { e, x0 in x0.encode(to: &e) }
@@ -105,7 +105,6 @@ extension App.Bsky.Graph {
         public struct ListWithMembership: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getListsWithMembership#listWithMembership"
-            static let knownKeys: Swift.Set<String> = ["list", "listItem"]
 
             public var list: App.Bsky.Graph.Defs.ListView
             public var listItem: App.Bsky.Graph.Defs.ListItemView?
@@ -129,8 +128,8 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "list": v_list = try App.Bsky.Graph.Defs.ListView(from: &d)
-                        case "listItem": v_listItem = try App.Bsky.Graph.Defs.ListItemView(from: &d)
+                        case "list": if try d.lenientNull(k, &extra) { break }; v_list = try App.Bsky.Graph.Defs.ListView(from: &d)
+                        case "listItem": if try d.lenientNull(k, &extra) { break }; v_listItem = try App.Bsky.Graph.Defs.ListItemView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -148,7 +147,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if listItem != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("list", &m); self.list.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.listItem { e.key("listItem", &m); v.encode(to: &e) }

@@ -41,7 +41,6 @@ extension App.Bsky.Graph {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getRelationships#output"
-            static let knownKeys: Swift.Set<String> = ["actor", "relationships"]
 
             public var actor: DID?
             public var relationships: [App.Bsky.Graph.GetRelationships.Output.RelationshipsItem]
@@ -65,8 +64,8 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actor": v_actor = try d.format(DID.self)
-                        case "relationships": v_relationships = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.GetRelationships.Output.RelationshipsItem(from: &d) }
+                        case "actor": if try d.lenientNull(k, &extra) { break }; v_actor = try d.format(DID.self)
+                        case "relationships": if try d.lenientNull(k, &extra) { break }; v_relationships = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.GetRelationships.Output.RelationshipsItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -74,6 +73,7 @@ extension App.Bsky.Graph {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_relationships == nil, !d.validating, extra["relationships"] == .null { v_relationships = [] }
                 guard let v_relationships else { throw LexError.missing("relationships") }
                 self.actor = v_actor
                 self.relationships = v_relationships
@@ -84,7 +84,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if actor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.actor { e.key("actor", &m); e.encodeString(v.description) }
                 e.key("relationships", &m); e.array(self.relationships) { e, x0 in x0.encode(to: &e) }

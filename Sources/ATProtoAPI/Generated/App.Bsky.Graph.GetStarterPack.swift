@@ -36,7 +36,6 @@ extension App.Bsky.Graph {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getStarterPack#output"
-            static let knownKeys: Swift.Set<String> = ["starterPack"]
 
             public var starterPack: App.Bsky.Graph.Defs.StarterPackView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -57,7 +56,7 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "starterPack": v_starterPack = try App.Bsky.Graph.Defs.StarterPackView(from: &d)
+                        case "starterPack": if try d.lenientNull(k, &extra) { break }; v_starterPack = try App.Bsky.Graph.Defs.StarterPackView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -74,7 +73,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("starterPack", &m); self.starterPack.encode(to: &e)
                 e.endMap(&m)

@@ -35,7 +35,6 @@ extension App.Bsky.Graph {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getStarterPacks#output"
-            static let knownKeys: Swift.Set<String> = ["starterPacks"]
 
             public var starterPacks: [App.Bsky.Graph.Defs.StarterPackViewBasic]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "starterPacks": v_starterPacks = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.StarterPackViewBasic(from: &d) }
+                        case "starterPacks": if try d.lenientNull(k, &extra) { break }; v_starterPacks = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Defs.StarterPackViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension App.Bsky.Graph {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_starterPacks == nil, !d.validating, extra["starterPacks"] == .null { v_starterPacks = [] }
                 guard let v_starterPacks else { throw LexError.missing("starterPacks") }
                 self.starterPacks = v_starterPacks
                 self.extra = extra
@@ -73,7 +73,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("starterPacks", &m); e.array(self.starterPacks) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

@@ -45,7 +45,6 @@ extension App.Bsky.Graph {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getStarterPacksWithMembership#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "starterPacksWithMembership"]
 
             public var cursor: String?
             public var starterPacksWithMembership: [App.Bsky.Graph.GetStarterPacksWithMembership.StarterPackWithMembership]
@@ -69,8 +68,8 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "starterPacksWithMembership": v_starterPacksWithMembership = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.GetStarterPacksWithMembership.StarterPackWithMembership(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "starterPacksWithMembership": if try d.lenientNull(k, &extra) { break }; v_starterPacksWithMembership = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Graph.GetStarterPacksWithMembership.StarterPackWithMembership(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -78,6 +77,7 @@ extension App.Bsky.Graph {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_starterPacksWithMembership == nil, !d.validating, extra["starterPacksWithMembership"] == .null { v_starterPacksWithMembership = [] }
                 guard let v_starterPacksWithMembership else { throw LexError.missing("starterPacksWithMembership") }
                 self.cursor = v_cursor
                 self.starterPacksWithMembership = v_starterPacksWithMembership
@@ -88,7 +88,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("starterPacksWithMembership", &m); e.array(self.starterPacksWithMembership) { e, x0 in x0.encode(to: &e) }
@@ -100,7 +100,6 @@ extension App.Bsky.Graph {
         public struct StarterPackWithMembership: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getStarterPacksWithMembership#starterPackWithMembership"
-            static let knownKeys: Swift.Set<String> = ["starterPack", "listItem"]
 
             public var starterPack: App.Bsky.Graph.Defs.StarterPackView
             public var listItem: App.Bsky.Graph.Defs.ListItemView?
@@ -124,8 +123,8 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "starterPack": v_starterPack = try App.Bsky.Graph.Defs.StarterPackView(from: &d)
-                        case "listItem": v_listItem = try App.Bsky.Graph.Defs.ListItemView(from: &d)
+                        case "starterPack": if try d.lenientNull(k, &extra) { break }; v_starterPack = try App.Bsky.Graph.Defs.StarterPackView(from: &d)
+                        case "listItem": if try d.lenientNull(k, &extra) { break }; v_listItem = try App.Bsky.Graph.Defs.ListItemView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -143,7 +142,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if listItem != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.listItem { e.key("listItem", &m); v.encode(to: &e) }
                 e.key("starterPack", &m); self.starterPack.encode(to: &e)

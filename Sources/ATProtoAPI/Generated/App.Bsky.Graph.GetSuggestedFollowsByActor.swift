@@ -35,7 +35,6 @@ extension App.Bsky.Graph {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.getSuggestedFollowsByActor#output"
-            static let knownKeys: Swift.Set<String> = ["suggestions", "recIdStr", "isFallback", "recId"]
 
             public var suggestions: [App.Bsky.Actor.Defs.ProfileView]
             /// Snowflake for this recommendation, use when submitting recommendation events.
@@ -68,10 +67,10 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "suggestions": v_suggestions = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
-                        case "recIdStr": v_recIdStr = try d.decodeString()
-                        case "isFallback": v_isFallback = try d.decodeBool()
-                        case "recId": v_recId = try d.integer()
+                        case "suggestions": if try d.lenientNull(k, &extra) { break }; v_suggestions = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
+                        case "recIdStr": if try d.lenientNull(k, &extra) { break }; v_recIdStr = try d.decodeString()
+                        case "isFallback": if try d.lenientNull(k, &extra) { break }; v_isFallback = try d.decodeBool()
+                        case "recId": if try d.lenientNull(k, &extra) { break }; v_recId = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -79,6 +78,7 @@ extension App.Bsky.Graph {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_suggestions == nil, !d.validating, extra["suggestions"] == .null { v_suggestions = [] }
                 guard let v_suggestions else { throw LexError.missing("suggestions") }
                 self.suggestions = v_suggestions
                 self.recIdStr = v_recIdStr
@@ -93,7 +93,7 @@ extension App.Bsky.Graph {
                 if recIdStr != nil { n += 1 }
                 if isFallback != nil { n += 1 }
                 if recId != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.recId { e.key("recId", &m); e.encodeInt(Int64(v)) }
                 if let v = self.recIdStr { e.key("recIdStr", &m); e.encodeString(v) }

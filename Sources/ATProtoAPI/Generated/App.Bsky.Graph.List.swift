@@ -8,7 +8,6 @@ extension App.Bsky.Graph {
     public struct List: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.graph.list"
-        static let knownKeys: Swift.Set<String> = ["purpose", "name", "description", "descriptionFacets", "avatar", "labels", "createdAt", "$type"]
 
         /// Defines the purpose of the list (aka, moderation-oriented or curration-oriented)
         public var purpose: String
@@ -49,13 +48,13 @@ extension App.Bsky.Graph {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "purpose": v_purpose = try d.decodeString()
-                    case "name": v_name = try d.string(_R.r0)
-                    case "description": v_description = try d.string(_R.r1)
-                    case "descriptionFacets": v_descriptionFacets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
-                    case "avatar": v_avatar = try d.blob(_R.r2)
-                    case "labels": v_labels = try App.Bsky.Graph.List.Labels(from: &d)
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
+                    case "purpose": if try d.lenientNull(k, &extra) { break }; v_purpose = try d.decodeString()
+                    case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.string(_R.r0)
+                    case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r1)
+                    case "descriptionFacets": if try d.lenientNull(k, &extra) { break }; v_descriptionFacets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
+                    case "avatar": if try d.lenientNull(k, &extra) { break }; v_avatar = try d.blob(_R.r2)
+                    case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try App.Bsky.Graph.List.Labels(from: &d)
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                     case "$type": try d.recordType("app.bsky.graph.list", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -83,7 +82,7 @@ extension App.Bsky.Graph {
             if descriptionFacets != nil { n += 1 }
             if avatar != nil { n += 1 }
             if labels != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("name", &m); e.encodeString(self.name)
             e.key("$type", &m); e.encodeString(Self.nsid)
             if let v = self.avatar { e.key("avatar", &m); v.encode(to: &e) }

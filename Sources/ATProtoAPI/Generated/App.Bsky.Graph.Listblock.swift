@@ -8,7 +8,6 @@ extension App.Bsky.Graph {
     public struct Listblock: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.graph.listblock"
-        static let knownKeys: Swift.Set<String> = ["subject", "createdAt", "$type"]
 
         /// Reference (AT-URI) to the mod list record.
         public var subject: ATURI
@@ -33,8 +32,8 @@ extension App.Bsky.Graph {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "subject": v_subject = try d.format(ATURI.self)
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
+                    case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(ATURI.self)
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                     case "$type": try d.recordType("app.bsky.graph.listblock", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -53,7 +52,7 @@ extension App.Bsky.Graph {
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             var n = 3
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("subject", &m); e.encodeString(self.subject.description)
             e.key("createdAt", &m); e.encodeString(self.createdAt.description)

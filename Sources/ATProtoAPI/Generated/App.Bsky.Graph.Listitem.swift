@@ -8,7 +8,6 @@ extension App.Bsky.Graph {
     public struct Listitem: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.graph.listitem"
-        static let knownKeys: Swift.Set<String> = ["subject", "list", "createdAt", "$type"]
 
         /// The account which is included on the list.
         public var subject: DID
@@ -37,9 +36,9 @@ extension App.Bsky.Graph {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "subject": v_subject = try d.format(DID.self)
-                    case "list": v_list = try d.format(ATURI.self)
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
+                    case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(DID.self)
+                    case "list": if try d.lenientNull(k, &extra) { break }; v_list = try d.format(ATURI.self)
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                     case "$type": try d.recordType("app.bsky.graph.listitem", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -60,7 +59,7 @@ extension App.Bsky.Graph {
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             var n = 4
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("list", &m); e.encodeString(self.list.description)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("subject", &m); e.encodeString(self.subject.description)

@@ -17,7 +17,6 @@ extension App.Bsky.Graph {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.muteActor#input"
-            static let knownKeys: Swift.Set<String> = ["actor", "onlyReposts", "onlyQuoteposts"]
 
             public var actor: ATIdentifier
             /// Restrict the mute to the account's reposts. When any 'only' scope is set, just the scoped content is muted; when none are set, the account is fully muted. Repeat calls replace the stored scope rather than adding to it.
@@ -46,9 +45,9 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actor": v_actor = try d.format(ATIdentifier.self)
-                        case "onlyReposts": v_onlyReposts = try d.decodeBool()
-                        case "onlyQuoteposts": v_onlyQuoteposts = try d.decodeBool()
+                        case "actor": if try d.lenientNull(k, &extra) { break }; v_actor = try d.format(ATIdentifier.self)
+                        case "onlyReposts": if try d.lenientNull(k, &extra) { break }; v_onlyReposts = try d.decodeBool()
+                        case "onlyQuoteposts": if try d.lenientNull(k, &extra) { break }; v_onlyQuoteposts = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -68,7 +67,7 @@ extension App.Bsky.Graph {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if onlyReposts != nil { n += 1 }
                 if onlyQuoteposts != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("actor", &m); e.encodeString(self.actor.description)
                 if let v = self.onlyReposts { e.key("onlyReposts", &m); e.encodeBool(v) }

@@ -17,7 +17,6 @@ extension App.Bsky.Graph {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.muteActorList#input"
-            static let knownKeys: Swift.Set<String> = ["list"]
 
             public var list: ATURI
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "list": v_list = try d.format(ATURI.self)
+                        case "list": if try d.lenientNull(k, &extra) { break }; v_list = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("list", &m); e.encodeString(self.list.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

@@ -8,7 +8,6 @@ extension App.Bsky.Graph {
     public struct Starterpack: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.graph.starterpack"
-        static let knownKeys: Swift.Set<String> = ["name", "description", "descriptionFacets", "list", "feeds", "createdAt", "$type"]
 
         /// Display name for starter pack; can not be empty.
         public var name: String
@@ -46,12 +45,12 @@ extension App.Bsky.Graph {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "name": v_name = try d.string(_R.r0)
-                    case "description": v_description = try d.string(_R.r1)
-                    case "descriptionFacets": v_descriptionFacets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
-                    case "list": v_list = try d.format(ATURI.self)
-                    case "feeds": v_feeds = try d.array(_R.r2) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Starterpack.FeedItem(from: &d) }
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
+                    case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.string(_R.r0)
+                    case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r1)
+                    case "descriptionFacets": if try d.lenientNull(k, &extra) { break }; v_descriptionFacets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
+                    case "list": if try d.lenientNull(k, &extra) { break }; v_list = try d.format(ATURI.self)
+                    case "feeds": if try d.lenientNull(k, &extra) { break }; v_feeds = try d.array(_R.r2) { (d: inout D) throws(LexError) in try App.Bsky.Graph.Starterpack.FeedItem(from: &d) }
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                     case "$type": try d.recordType("app.bsky.graph.starterpack", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -77,7 +76,7 @@ extension App.Bsky.Graph {
             if description != nil { n += 1 }
             if descriptionFacets != nil { n += 1 }
             if feeds != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("list", &m); e.encodeString(self.list.description)
             e.key("name", &m); e.encodeString(self.name)
             e.key("$type", &m); e.encodeString(Self.nsid)
@@ -91,7 +90,6 @@ extension App.Bsky.Graph {
         public struct FeedItem: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.graph.starterpack#feedItem"
-            static let knownKeys: Swift.Set<String> = ["uri"]
 
             public var uri: ATURI
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -112,7 +110,7 @@ extension App.Bsky.Graph {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -129,7 +127,7 @@ extension App.Bsky.Graph {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

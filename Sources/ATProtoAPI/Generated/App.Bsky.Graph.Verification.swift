@@ -8,7 +8,6 @@ extension App.Bsky.Graph {
     public struct Verification: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.graph.verification"
-        static let knownKeys: Swift.Set<String> = ["subject", "handle", "displayName", "createdAt", "$type"]
 
         /// DID of the subject the verification applies to.
         public var subject: DID
@@ -42,10 +41,10 @@ extension App.Bsky.Graph {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "subject": v_subject = try d.format(DID.self)
-                    case "handle": v_handle = try d.format(Handle.self)
-                    case "displayName": v_displayName = try d.decodeString()
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
+                    case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(DID.self)
+                    case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                    case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.decodeString()
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                     case "$type": try d.recordType("app.bsky.graph.verification", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -68,7 +67,7 @@ extension App.Bsky.Graph {
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             var n = 5
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("handle", &m); e.encodeString(self.handle.description)
             e.key("subject", &m); e.encodeString(self.subject.description)

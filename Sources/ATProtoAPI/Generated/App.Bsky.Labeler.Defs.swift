@@ -11,7 +11,6 @@ extension App.Bsky.Labeler {
         public struct LabelerView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.labeler.defs#labelerView"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "creator", "likeCount", "viewer", "indexedAt", "labels"]
 
             public var uri: ATURI
             public var cid: CID
@@ -50,13 +49,13 @@ extension App.Bsky.Labeler {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "creator": v_creator = try App.Bsky.Actor.Defs.ProfileView(from: &d)
-                        case "likeCount": v_likeCount = try d.integer(_R.r0)
-                        case "viewer": v_viewer = try App.Bsky.Labeler.Defs.LabelerViewerState(from: &d)
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "creator": if try d.lenientNull(k, &extra) { break }; v_creator = try App.Bsky.Actor.Defs.ProfileView(from: &d)
+                        case "likeCount": if try d.lenientNull(k, &extra) { break }; v_likeCount = try d.integer(_R.r0)
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try App.Bsky.Labeler.Defs.LabelerViewerState(from: &d)
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -84,7 +83,7 @@ extension App.Bsky.Labeler {
                 if likeCount != nil { n += 1 }
                 if viewer != nil { n += 1 }
                 if labels != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -100,7 +99,6 @@ extension App.Bsky.Labeler {
         public struct LabelerViewDetailed: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.labeler.defs#labelerViewDetailed"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "creator", "policies", "likeCount", "viewer", "indexedAt", "labels", "reasonTypes", "subjectTypes", "subjectCollections"]
 
             public var uri: ATURI
             public var cid: CID
@@ -154,17 +152,17 @@ extension App.Bsky.Labeler {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "creator": v_creator = try App.Bsky.Actor.Defs.ProfileView(from: &d)
-                        case "policies": v_policies = try App.Bsky.Labeler.Defs.LabelerPolicies(from: &d)
-                        case "likeCount": v_likeCount = try d.integer(_R.r0)
-                        case "viewer": v_viewer = try App.Bsky.Labeler.Defs.LabelerViewerState(from: &d)
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "reasonTypes": v_reasonTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "subjectTypes": v_subjectTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "subjectCollections": v_subjectCollections = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(NSID.self) }
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "creator": if try d.lenientNull(k, &extra) { break }; v_creator = try App.Bsky.Actor.Defs.ProfileView(from: &d)
+                        case "policies": if try d.lenientNull(k, &extra) { break }; v_policies = try App.Bsky.Labeler.Defs.LabelerPolicies(from: &d)
+                        case "likeCount": if try d.lenientNull(k, &extra) { break }; v_likeCount = try d.integer(_R.r0)
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try App.Bsky.Labeler.Defs.LabelerViewerState(from: &d)
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "reasonTypes": if try d.lenientNull(k, &extra) { break }; v_reasonTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "subjectTypes": if try d.lenientNull(k, &extra) { break }; v_subjectTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "subjectCollections": if try d.lenientNull(k, &extra) { break }; v_subjectCollections = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(NSID.self) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -200,7 +198,7 @@ extension App.Bsky.Labeler {
                 if reasonTypes != nil { n += 1 }
                 if subjectTypes != nil { n += 1 }
                 if subjectCollections != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -220,7 +218,6 @@ extension App.Bsky.Labeler {
         public struct LabelerViewerState: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.labeler.defs#labelerViewerState"
-            static let knownKeys: Swift.Set<String> = ["like"]
 
             public var like: ATURI?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -241,7 +238,7 @@ extension App.Bsky.Labeler {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "like": v_like = try d.format(ATURI.self)
+                        case "like": if try d.lenientNull(k, &extra) { break }; v_like = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -257,7 +254,7 @@ extension App.Bsky.Labeler {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if like != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.like { e.key("like", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -267,7 +264,6 @@ extension App.Bsky.Labeler {
         public struct LabelerPolicies: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.labeler.defs#labelerPolicies"
-            static let knownKeys: Swift.Set<String> = ["labelValues", "labelValueDefinitions"]
 
             /// The label values which this labeler publishes. May include global or custom labels.
             public var labelValues: [String]
@@ -293,8 +289,8 @@ extension App.Bsky.Labeler {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "labelValues": v_labelValues = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "labelValueDefinitions": v_labelValueDefinitions = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.LabelValueDefinition(from: &d) }
+                        case "labelValues": if try d.lenientNull(k, &extra) { break }; v_labelValues = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "labelValueDefinitions": if try d.lenientNull(k, &extra) { break }; v_labelValueDefinitions = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.LabelValueDefinition(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -302,6 +298,7 @@ extension App.Bsky.Labeler {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_labelValues == nil, !d.validating, extra["labelValues"] == .null { v_labelValues = [] }
                 guard let v_labelValues else { throw LexError.missing("labelValues") }
                 self.labelValues = v_labelValues
                 self.labelValueDefinitions = v_labelValueDefinitions
@@ -312,7 +309,7 @@ extension App.Bsky.Labeler {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if labelValueDefinitions != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("labelValues", &m); e.array(self.labelValues) { e, x0 in e.encodeString(x0) }
                 if let v = self.labelValueDefinitions { e.key("labelValueDefinitions", &m); e.array(v) { e, x0 in x0.encode(to: &e) } }

@@ -40,7 +40,6 @@ extension App.Bsky.Labeler {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.labeler.getServices#output"
-            static let knownKeys: Swift.Set<String> = ["views"]
 
             public var views: [App.Bsky.Labeler.GetServices.Output.ViewsItem]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -61,7 +60,7 @@ extension App.Bsky.Labeler {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "views": v_views = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Labeler.GetServices.Output.ViewsItem(from: &d) }
+                        case "views": if try d.lenientNull(k, &extra) { break }; v_views = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Labeler.GetServices.Output.ViewsItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -69,6 +68,7 @@ extension App.Bsky.Labeler {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_views == nil, !d.validating, extra["views"] == .null { v_views = [] }
                 guard let v_views else { throw LexError.missing("views") }
                 self.views = v_views
                 self.extra = extra
@@ -78,7 +78,7 @@ extension App.Bsky.Labeler {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("views", &m); e.array(self.views) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

@@ -8,7 +8,6 @@ extension App.Bsky.Labeler {
     public struct Service: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.labeler.service"
-        static let knownKeys: Swift.Set<String> = ["policies", "labels", "createdAt", "reasonTypes", "subjectTypes", "subjectCollections", "$type"]
 
         public var policies: App.Bsky.Labeler.Defs.LabelerPolicies
         public var labels: App.Bsky.Labeler.Service.Labels?
@@ -47,12 +46,12 @@ extension App.Bsky.Labeler {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "policies": v_policies = try App.Bsky.Labeler.Defs.LabelerPolicies(from: &d)
-                    case "labels": v_labels = try App.Bsky.Labeler.Service.Labels(from: &d)
-                    case "createdAt": v_createdAt = try d.format(Datetime.self)
-                    case "reasonTypes": v_reasonTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                    case "subjectTypes": v_subjectTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                    case "subjectCollections": v_subjectCollections = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(NSID.self) }
+                    case "policies": if try d.lenientNull(k, &extra) { break }; v_policies = try App.Bsky.Labeler.Defs.LabelerPolicies(from: &d)
+                    case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try App.Bsky.Labeler.Service.Labels(from: &d)
+                    case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                    case "reasonTypes": if try d.lenientNull(k, &extra) { break }; v_reasonTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                    case "subjectTypes": if try d.lenientNull(k, &extra) { break }; v_subjectTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                    case "subjectCollections": if try d.lenientNull(k, &extra) { break }; v_subjectCollections = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(NSID.self) }
                     case "$type": try d.recordType("app.bsky.labeler.service", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -78,7 +77,7 @@ extension App.Bsky.Labeler {
             if reasonTypes != nil { n += 1 }
             if subjectTypes != nil { n += 1 }
             if subjectCollections != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             if let v = self.labels { e.key("labels", &m); v.encode(to: &e) }
             e.key("policies", &m); self.policies.encode(to: &e)

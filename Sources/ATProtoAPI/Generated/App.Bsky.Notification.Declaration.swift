@@ -8,7 +8,6 @@ extension App.Bsky.Notification {
     public struct Declaration: LexRecord {
         /// The record's collection.
         public static let nsid = "app.bsky.notification.declaration"
-        static let knownKeys: Swift.Set<String> = ["allowSubscriptions", "$type"]
 
         /// A declaration of the user's preference for allowing activity subscriptions from other users. Absence of a record implies 'followers'.
         public var allowSubscriptions: String
@@ -30,7 +29,7 @@ extension App.Bsky.Notification {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "allowSubscriptions": v_allowSubscriptions = try d.decodeString()
+                    case "allowSubscriptions": if try d.lenientNull(k, &extra) { break }; v_allowSubscriptions = try d.decodeString()
                     case "$type": try d.recordType("app.bsky.notification.declaration", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -47,7 +46,7 @@ extension App.Bsky.Notification {
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             var n = 2
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("allowSubscriptions", &m); e.encodeString(self.allowSubscriptions)
             e.endMap(&m)

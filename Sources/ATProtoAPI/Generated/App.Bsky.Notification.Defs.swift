@@ -11,7 +11,6 @@ extension App.Bsky.Notification {
         public struct RecordDeleted: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.defs#recordDeleted"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -43,7 +42,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -53,7 +52,6 @@ extension App.Bsky.Notification {
         public struct ChatPreference: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.defs#chatPreference"
-            static let knownKeys: Swift.Set<String> = ["include", "push"]
 
             public var include: String
             public var push: Bool
@@ -77,8 +75,8 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "include": v_include = try d.decodeString()
-                        case "push": v_push = try d.decodeBool()
+                        case "include": if try d.lenientNull(k, &extra) { break }; v_include = try d.decodeString()
+                        case "push": if try d.lenientNull(k, &extra) { break }; v_push = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -97,7 +95,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("push", &m); e.encodeBool(self.push)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("include", &m); e.encodeString(self.include)
@@ -108,7 +106,6 @@ extension App.Bsky.Notification {
         public struct FilterablePreference: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.defs#filterablePreference"
-            static let knownKeys: Swift.Set<String> = ["include", "list", "push"]
 
             public var include: String
             public var list: Bool
@@ -135,9 +132,9 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "include": v_include = try d.decodeString()
-                        case "list": v_list = try d.decodeBool()
-                        case "push": v_push = try d.decodeBool()
+                        case "include": if try d.lenientNull(k, &extra) { break }; v_include = try d.decodeString()
+                        case "list": if try d.lenientNull(k, &extra) { break }; v_list = try d.decodeBool()
+                        case "push": if try d.lenientNull(k, &extra) { break }; v_push = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -158,7 +155,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("list", &m); e.encodeBool(self.list)
                 e.key("push", &m); e.encodeBool(self.push)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -170,7 +167,6 @@ extension App.Bsky.Notification {
         public struct Preference: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.defs#preference"
-            static let knownKeys: Swift.Set<String> = ["list", "push"]
 
             public var list: Bool
             public var push: Bool
@@ -194,8 +190,8 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "list": v_list = try d.decodeBool()
-                        case "push": v_push = try d.decodeBool()
+                        case "list": if try d.lenientNull(k, &extra) { break }; v_list = try d.decodeBool()
+                        case "push": if try d.lenientNull(k, &extra) { break }; v_push = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -214,7 +210,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("list", &m); e.encodeBool(self.list)
                 e.key("push", &m); e.encodeBool(self.push)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -225,7 +221,6 @@ extension App.Bsky.Notification {
         public struct Preferences: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.defs#preferences"
-            static let knownKeys: Swift.Set<String> = ["chat", "follow", "like", "likeViaRepost", "mention", "quote", "reply", "repost", "repostViaRepost", "starterpackJoined", "subscribedPost", "unverified", "verified"]
 
             /// Deprecated: use chat.bsky.notification preferences instead. This will only return a default value.
             public var chat: App.Bsky.Notification.Defs.ChatPreference
@@ -283,19 +278,19 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "chat": v_chat = try App.Bsky.Notification.Defs.ChatPreference(from: &d)
-                        case "follow": v_follow = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "like": v_like = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "likeViaRepost": v_likeViaRepost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "mention": v_mention = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "quote": v_quote = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "reply": v_reply = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "repost": v_repost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "repostViaRepost": v_repostViaRepost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "starterpackJoined": v_starterpackJoined = try App.Bsky.Notification.Defs.Preference(from: &d)
-                        case "subscribedPost": v_subscribedPost = try App.Bsky.Notification.Defs.Preference(from: &d)
-                        case "unverified": v_unverified = try App.Bsky.Notification.Defs.Preference(from: &d)
-                        case "verified": v_verified = try App.Bsky.Notification.Defs.Preference(from: &d)
+                        case "chat": if try d.lenientNull(k, &extra) { break }; v_chat = try App.Bsky.Notification.Defs.ChatPreference(from: &d)
+                        case "follow": if try d.lenientNull(k, &extra) { break }; v_follow = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "like": if try d.lenientNull(k, &extra) { break }; v_like = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "likeViaRepost": if try d.lenientNull(k, &extra) { break }; v_likeViaRepost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "mention": if try d.lenientNull(k, &extra) { break }; v_mention = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "quote": if try d.lenientNull(k, &extra) { break }; v_quote = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "reply": if try d.lenientNull(k, &extra) { break }; v_reply = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "repost": if try d.lenientNull(k, &extra) { break }; v_repost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "repostViaRepost": if try d.lenientNull(k, &extra) { break }; v_repostViaRepost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "starterpackJoined": if try d.lenientNull(k, &extra) { break }; v_starterpackJoined = try App.Bsky.Notification.Defs.Preference(from: &d)
+                        case "subscribedPost": if try d.lenientNull(k, &extra) { break }; v_subscribedPost = try App.Bsky.Notification.Defs.Preference(from: &d)
+                        case "unverified": if try d.lenientNull(k, &extra) { break }; v_unverified = try App.Bsky.Notification.Defs.Preference(from: &d)
+                        case "verified": if try d.lenientNull(k, &extra) { break }; v_verified = try App.Bsky.Notification.Defs.Preference(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -336,7 +331,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 13 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("chat", &m); self.chat.encode(to: &e)
                 e.key("like", &m); self.like.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -358,7 +353,6 @@ extension App.Bsky.Notification {
         public struct ActivitySubscription: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.defs#activitySubscription"
-            static let knownKeys: Swift.Set<String> = ["post", "reply"]
 
             public var post: Bool
             public var reply: Bool
@@ -382,8 +376,8 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "post": v_post = try d.decodeBool()
-                        case "reply": v_reply = try d.decodeBool()
+                        case "post": if try d.lenientNull(k, &extra) { break }; v_post = try d.decodeBool()
+                        case "reply": if try d.lenientNull(k, &extra) { break }; v_reply = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -402,7 +396,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("post", &m); e.encodeBool(self.post)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("reply", &m); e.encodeBool(self.reply)
@@ -414,7 +408,6 @@ extension App.Bsky.Notification {
         public struct SubjectActivitySubscription: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.defs#subjectActivitySubscription"
-            static let knownKeys: Swift.Set<String> = ["subject", "activitySubscription"]
 
             public var subject: DID
             public var activitySubscription: App.Bsky.Notification.Defs.ActivitySubscription
@@ -438,8 +431,8 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try d.format(DID.self)
-                        case "activitySubscription": v_activitySubscription = try App.Bsky.Notification.Defs.ActivitySubscription(from: &d)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(DID.self)
+                        case "activitySubscription": if try d.lenientNull(k, &extra) { break }; v_activitySubscription = try App.Bsky.Notification.Defs.ActivitySubscription(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -458,7 +451,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subject", &m); e.encodeString(self.subject.description)
                 e.key("activitySubscription", &m); self.activitySubscription.encode(to: &e)

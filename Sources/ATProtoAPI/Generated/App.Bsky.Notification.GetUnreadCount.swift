@@ -39,7 +39,6 @@ extension App.Bsky.Notification {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.getUnreadCount#output"
-            static let knownKeys: Swift.Set<String> = ["count"]
 
             public var count: Int
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -60,7 +59,7 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "count": v_count = try d.integer()
+                        case "count": if try d.lenientNull(k, &extra) { break }; v_count = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -77,7 +76,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("count", &m); e.encodeInt(Int64(self.count))
                 e.endMap(&m)

@@ -53,7 +53,6 @@ extension App.Bsky.Notification {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.listNotifications#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "notifications", "priority", "seenAt"]
 
             public var cursor: String?
             public var notifications: [App.Bsky.Notification.ListNotifications.Notification]
@@ -83,10 +82,10 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "notifications": v_notifications = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Notification.ListNotifications.Notification(from: &d) }
-                        case "priority": v_priority = try d.decodeBool()
-                        case "seenAt": v_seenAt = try d.format(Datetime.self)
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "notifications": if try d.lenientNull(k, &extra) { break }; v_notifications = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Notification.ListNotifications.Notification(from: &d) }
+                        case "priority": if try d.lenientNull(k, &extra) { break }; v_priority = try d.decodeBool()
+                        case "seenAt": if try d.lenientNull(k, &extra) { break }; v_seenAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -94,6 +93,7 @@ extension App.Bsky.Notification {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_notifications == nil, !d.validating, extra["notifications"] == .null { v_notifications = [] }
                 guard let v_notifications else { throw LexError.missing("notifications") }
                 self.cursor = v_cursor
                 self.notifications = v_notifications
@@ -108,7 +108,7 @@ extension App.Bsky.Notification {
                 if cursor != nil { n += 1 }
                 if priority != nil { n += 1 }
                 if seenAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 if let v = self.seenAt { e.key("seenAt", &m); e.encodeString(v.description) }
@@ -121,7 +121,6 @@ extension App.Bsky.Notification {
         public struct Notification: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.listNotifications#notification"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "author", "reason", "reasonSubject", "record", "starterPack", "isRead", "indexedAt", "labels"]
 
             public var uri: ATURI
             public var cid: CID
@@ -171,16 +170,16 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "author": v_author = try App.Bsky.Actor.Defs.ProfileView(from: &d)
-                        case "reason": v_reason = try d.decodeString()
-                        case "reasonSubject": v_reasonSubject = try d.format(ATURI.self)
-                        case "record": v_record = try d.decodeValue()
-                        case "starterPack": v_starterPack = try App.Bsky.Graph.Defs.StarterPackViewBasic(from: &d)
-                        case "isRead": v_isRead = try d.decodeBool()
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "author": if try d.lenientNull(k, &extra) { break }; v_author = try App.Bsky.Actor.Defs.ProfileView(from: &d)
+                        case "reason": if try d.lenientNull(k, &extra) { break }; v_reason = try d.decodeString()
+                        case "reasonSubject": if try d.lenientNull(k, &extra) { break }; v_reasonSubject = try d.format(ATURI.self)
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try d.decodeValue()
+                        case "starterPack": if try d.lenientNull(k, &extra) { break }; v_starterPack = try App.Bsky.Graph.Defs.StarterPackViewBasic(from: &d)
+                        case "isRead": if try d.lenientNull(k, &extra) { break }; v_isRead = try d.decodeBool()
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -214,7 +213,7 @@ extension App.Bsky.Notification {
                 if reasonSubject != nil { n += 1 }
                 if starterPack != nil { n += 1 }
                 if labels != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

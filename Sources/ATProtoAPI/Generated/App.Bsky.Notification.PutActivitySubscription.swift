@@ -17,7 +17,6 @@ extension App.Bsky.Notification {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.putActivitySubscription#input"
-            static let knownKeys: Swift.Set<String> = ["subject", "activitySubscription"]
 
             public var subject: DID
             public var activitySubscription: App.Bsky.Notification.Defs.ActivitySubscription
@@ -41,8 +40,8 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try d.format(DID.self)
-                        case "activitySubscription": v_activitySubscription = try App.Bsky.Notification.Defs.ActivitySubscription(from: &d)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(DID.self)
+                        case "activitySubscription": if try d.lenientNull(k, &extra) { break }; v_activitySubscription = try App.Bsky.Notification.Defs.ActivitySubscription(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -61,7 +60,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subject", &m); e.encodeString(self.subject.description)
                 e.key("activitySubscription", &m); self.activitySubscription.encode(to: &e)
@@ -73,7 +72,6 @@ extension App.Bsky.Notification {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.putActivitySubscription#output"
-            static let knownKeys: Swift.Set<String> = ["subject", "activitySubscription"]
 
             public var subject: DID
             public var activitySubscription: App.Bsky.Notification.Defs.ActivitySubscription?
@@ -97,8 +95,8 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try d.format(DID.self)
-                        case "activitySubscription": v_activitySubscription = try App.Bsky.Notification.Defs.ActivitySubscription(from: &d)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(DID.self)
+                        case "activitySubscription": if try d.lenientNull(k, &extra) { break }; v_activitySubscription = try App.Bsky.Notification.Defs.ActivitySubscription(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -116,7 +114,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if activitySubscription != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subject", &m); e.encodeString(self.subject.description)
                 if let v = self.activitySubscription { e.key("activitySubscription", &m); v.encode(to: &e) }

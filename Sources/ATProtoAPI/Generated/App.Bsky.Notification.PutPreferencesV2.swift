@@ -17,7 +17,6 @@ extension App.Bsky.Notification {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.putPreferencesV2#input"
-            static let knownKeys: Swift.Set<String> = ["chat", "follow", "like", "likeViaRepost", "mention", "quote", "reply", "repost", "repostViaRepost", "starterpackJoined", "subscribedPost", "unverified", "verified"]
 
             /// Deprecated: use chat.bsky.notification preferences instead. Setting this won't stick and the default values will be returned.
             public var chat: App.Bsky.Notification.Defs.ChatPreference?
@@ -75,19 +74,19 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "chat": v_chat = try App.Bsky.Notification.Defs.ChatPreference(from: &d)
-                        case "follow": v_follow = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "like": v_like = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "likeViaRepost": v_likeViaRepost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "mention": v_mention = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "quote": v_quote = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "reply": v_reply = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "repost": v_repost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "repostViaRepost": v_repostViaRepost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
-                        case "starterpackJoined": v_starterpackJoined = try App.Bsky.Notification.Defs.Preference(from: &d)
-                        case "subscribedPost": v_subscribedPost = try App.Bsky.Notification.Defs.Preference(from: &d)
-                        case "unverified": v_unverified = try App.Bsky.Notification.Defs.Preference(from: &d)
-                        case "verified": v_verified = try App.Bsky.Notification.Defs.Preference(from: &d)
+                        case "chat": if try d.lenientNull(k, &extra) { break }; v_chat = try App.Bsky.Notification.Defs.ChatPreference(from: &d)
+                        case "follow": if try d.lenientNull(k, &extra) { break }; v_follow = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "like": if try d.lenientNull(k, &extra) { break }; v_like = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "likeViaRepost": if try d.lenientNull(k, &extra) { break }; v_likeViaRepost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "mention": if try d.lenientNull(k, &extra) { break }; v_mention = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "quote": if try d.lenientNull(k, &extra) { break }; v_quote = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "reply": if try d.lenientNull(k, &extra) { break }; v_reply = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "repost": if try d.lenientNull(k, &extra) { break }; v_repost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "repostViaRepost": if try d.lenientNull(k, &extra) { break }; v_repostViaRepost = try App.Bsky.Notification.Defs.FilterablePreference(from: &d)
+                        case "starterpackJoined": if try d.lenientNull(k, &extra) { break }; v_starterpackJoined = try App.Bsky.Notification.Defs.Preference(from: &d)
+                        case "subscribedPost": if try d.lenientNull(k, &extra) { break }; v_subscribedPost = try App.Bsky.Notification.Defs.Preference(from: &d)
+                        case "unverified": if try d.lenientNull(k, &extra) { break }; v_unverified = try App.Bsky.Notification.Defs.Preference(from: &d)
+                        case "verified": if try d.lenientNull(k, &extra) { break }; v_verified = try App.Bsky.Notification.Defs.Preference(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -127,7 +126,7 @@ extension App.Bsky.Notification {
                 if subscribedPost != nil { n += 1 }
                 if unverified != nil { n += 1 }
                 if verified != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.chat { e.key("chat", &m); v.encode(to: &e) }
                 if let v = self.like { e.key("like", &m); v.encode(to: &e) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -150,7 +149,6 @@ extension App.Bsky.Notification {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.putPreferencesV2#output"
-            static let knownKeys: Swift.Set<String> = ["preferences"]
 
             public var preferences: App.Bsky.Notification.Defs.Preferences
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -171,7 +169,7 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "preferences": v_preferences = try App.Bsky.Notification.Defs.Preferences(from: &d)
+                        case "preferences": if try d.lenientNull(k, &extra) { break }; v_preferences = try App.Bsky.Notification.Defs.Preferences(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -188,7 +186,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("preferences", &m); self.preferences.encode(to: &e)
                 e.endMap(&m)

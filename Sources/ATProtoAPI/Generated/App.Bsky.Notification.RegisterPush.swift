@@ -17,7 +17,6 @@ extension App.Bsky.Notification {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.registerPush#input"
-            static let knownKeys: Swift.Set<String> = ["serviceDid", "token", "platform", "appId", "ageRestricted"]
 
             public var serviceDid: DID
             public var token: String
@@ -51,11 +50,11 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "serviceDid": v_serviceDid = try d.format(DID.self)
-                        case "token": v_token = try d.decodeString()
-                        case "platform": v_platform = try d.decodeString()
-                        case "appId": v_appId = try d.decodeString()
-                        case "ageRestricted": v_ageRestricted = try d.decodeBool()
+                        case "serviceDid": if try d.lenientNull(k, &extra) { break }; v_serviceDid = try d.format(DID.self)
+                        case "token": if try d.lenientNull(k, &extra) { break }; v_token = try d.decodeString()
+                        case "platform": if try d.lenientNull(k, &extra) { break }; v_platform = try d.decodeString()
+                        case "appId": if try d.lenientNull(k, &extra) { break }; v_appId = try d.decodeString()
+                        case "ageRestricted": if try d.lenientNull(k, &extra) { break }; v_ageRestricted = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -79,7 +78,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 if ageRestricted != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("appId", &m); e.encodeString(self.appId)
                 e.key("token", &m); e.encodeString(self.token)

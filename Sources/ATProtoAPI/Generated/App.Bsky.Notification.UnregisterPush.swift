@@ -17,7 +17,6 @@ extension App.Bsky.Notification {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.unregisterPush#input"
-            static let knownKeys: Swift.Set<String> = ["serviceDid", "token", "platform", "appId"]
 
             public var serviceDid: DID
             public var token: String
@@ -47,10 +46,10 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "serviceDid": v_serviceDid = try d.format(DID.self)
-                        case "token": v_token = try d.decodeString()
-                        case "platform": v_platform = try d.decodeString()
-                        case "appId": v_appId = try d.decodeString()
+                        case "serviceDid": if try d.lenientNull(k, &extra) { break }; v_serviceDid = try d.format(DID.self)
+                        case "token": if try d.lenientNull(k, &extra) { break }; v_token = try d.decodeString()
+                        case "platform": if try d.lenientNull(k, &extra) { break }; v_platform = try d.decodeString()
+                        case "appId": if try d.lenientNull(k, &extra) { break }; v_appId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,7 +72,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("appId", &m); e.encodeString(self.appId)
                 e.key("token", &m); e.encodeString(self.token)

@@ -17,7 +17,6 @@ extension App.Bsky.Notification {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.notification.updateSeen#input"
-            static let knownKeys: Swift.Set<String> = ["seenAt"]
 
             public var seenAt: Datetime
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension App.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "seenAt": v_seenAt = try d.format(Datetime.self)
+                        case "seenAt": if try d.lenientNull(k, &extra) { break }; v_seenAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension App.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("seenAt", &m); e.encodeString(self.seenAt.description)
                 e.endMap(&m)

@@ -8,7 +8,6 @@ extension App.Bsky.Richtext {
     public struct Facet: LexObject {
         /// The definition's lexicon reference.
         public static let lexiconID = "app.bsky.richtext.facet"
-        static let knownKeys: Swift.Set<String> = ["index", "features"]
 
         public var index: App.Bsky.Richtext.Facet.ByteSlice
         public var features: [App.Bsky.Richtext.Facet.FeaturesItem]
@@ -32,8 +31,8 @@ extension App.Bsky.Richtext {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "index": v_index = try App.Bsky.Richtext.Facet.ByteSlice(from: &d)
-                    case "features": v_features = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet.FeaturesItem(from: &d) }
+                    case "index": if try d.lenientNull(k, &extra) { break }; v_index = try App.Bsky.Richtext.Facet.ByteSlice(from: &d)
+                    case "features": if try d.lenientNull(k, &extra) { break }; v_features = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet.FeaturesItem(from: &d) }
                     default: extra[k] = try d.decodeValue()
                     }
                     key = ""
@@ -41,6 +40,7 @@ extension App.Bsky.Richtext {
             } catch {
                 throw key.isEmpty ? error : error.at(key)
             }
+            if v_features == nil, !d.validating, extra["features"] == .null { v_features = [] }
             guard let v_index else { throw LexError.missing("index") }
             guard let v_features else { throw LexError.missing("features") }
             self.index = v_index
@@ -52,7 +52,7 @@ extension App.Bsky.Richtext {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
             var n = 2 + (tag == nil ? 0 : 1)
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.key("index", &m); self.index.encode(to: &e)
             e.key("features", &m); e.array(self.features) { e, x0 in x0.encode(to: &e) }
@@ -109,7 +109,6 @@ extension App.Bsky.Richtext {
         public struct Mention: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.richtext.facet#mention"
-            static let knownKeys: Swift.Set<String> = ["did"]
 
             public var did: DID
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -130,7 +129,7 @@ extension App.Bsky.Richtext {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -147,7 +146,7 @@ extension App.Bsky.Richtext {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -158,7 +157,6 @@ extension App.Bsky.Richtext {
         public struct Link: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.richtext.facet#link"
-            static let knownKeys: Swift.Set<String> = ["uri"]
 
             public var uri: URI
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -179,7 +177,7 @@ extension App.Bsky.Richtext {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(URI.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(URI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -196,7 +194,7 @@ extension App.Bsky.Richtext {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -207,7 +205,6 @@ extension App.Bsky.Richtext {
         public struct Tag: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.richtext.facet#tag"
-            static let knownKeys: Swift.Set<String> = ["tag"]
 
             public var tag: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -228,7 +225,7 @@ extension App.Bsky.Richtext {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "tag": v_tag = try d.string(_R.r0)
+                        case "tag": if try d.lenientNull(k, &extra) { break }; v_tag = try d.string(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -245,7 +242,7 @@ extension App.Bsky.Richtext {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("tag", &m); e.encodeString(self.tag)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -256,7 +253,6 @@ extension App.Bsky.Richtext {
         public struct ByteSlice: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.richtext.facet#byteSlice"
-            static let knownKeys: Swift.Set<String> = ["byteStart", "byteEnd"]
 
             public var byteStart: Int
             public var byteEnd: Int
@@ -280,8 +276,8 @@ extension App.Bsky.Richtext {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "byteStart": v_byteStart = try d.integer(_R.r1)
-                        case "byteEnd": v_byteEnd = try d.integer(_R.r1)
+                        case "byteStart": if try d.lenientNull(k, &extra) { break }; v_byteStart = try d.integer(_R.r1)
+                        case "byteEnd": if try d.lenientNull(k, &extra) { break }; v_byteEnd = try d.integer(_R.r1)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -300,7 +296,7 @@ extension App.Bsky.Richtext {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("byteEnd", &m); e.encodeInt(Int64(self.byteEnd))
                 e.key("byteStart", &m); e.encodeInt(Int64(self.byteStart))

@@ -11,7 +11,6 @@ extension App.Bsky.Unspecced {
         public struct SkeletonSearchPost: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#skeletonSearchPost"
-            static let knownKeys: Swift.Set<String> = ["uri"]
 
             public var uri: ATURI
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -32,7 +31,7 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -49,7 +48,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -59,7 +58,6 @@ extension App.Bsky.Unspecced {
         public struct SkeletonSearchActor: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#skeletonSearchActor"
-            static let knownKeys: Swift.Set<String> = ["did"]
 
             public var did: DID
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -80,7 +78,7 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -97,7 +95,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -107,7 +105,6 @@ extension App.Bsky.Unspecced {
         public struct SkeletonSearchStarterPack: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#skeletonSearchStarterPack"
-            static let knownKeys: Swift.Set<String> = ["uri"]
 
             public var uri: ATURI
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -128,7 +125,7 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -145,7 +142,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -155,7 +152,6 @@ extension App.Bsky.Unspecced {
         public struct TrendingTopic: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#trendingTopic"
-            static let knownKeys: Swift.Set<String> = ["topic", "displayName", "description", "link"]
 
             public var topic: String
             public var displayName: String?
@@ -185,10 +181,10 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "topic": v_topic = try d.decodeString()
-                        case "displayName": v_displayName = try d.decodeString()
-                        case "description": v_description = try d.decodeString()
-                        case "link": v_link = try d.decodeString()
+                        case "topic": if try d.lenientNull(k, &extra) { break }; v_topic = try d.decodeString()
+                        case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.decodeString()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.decodeString()
+                        case "link": if try d.lenientNull(k, &extra) { break }; v_link = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -210,7 +206,7 @@ extension App.Bsky.Unspecced {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if displayName != nil { n += 1 }
                 if description != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("link", &m); e.encodeString(self.link)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("topic", &m); e.encodeString(self.topic)
@@ -223,7 +219,6 @@ extension App.Bsky.Unspecced {
         public struct SkeletonTrend: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#skeletonTrend"
-            static let knownKeys: Swift.Set<String> = ["topic", "displayName", "description", "link", "startedAt", "postCount", "status", "category", "dids"]
 
             public var topic: String
             public var displayName: String
@@ -268,15 +263,15 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "topic": v_topic = try d.decodeString()
-                        case "displayName": v_displayName = try d.decodeString()
-                        case "description": v_description = try d.decodeString()
-                        case "link": v_link = try d.decodeString()
-                        case "startedAt": v_startedAt = try d.format(Datetime.self)
-                        case "postCount": v_postCount = try d.integer()
-                        case "status": v_status = try d.decodeString()
-                        case "category": v_category = try d.decodeString()
-                        case "dids": v_dids = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "topic": if try d.lenientNull(k, &extra) { break }; v_topic = try d.decodeString()
+                        case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.decodeString()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.decodeString()
+                        case "link": if try d.lenientNull(k, &extra) { break }; v_link = try d.decodeString()
+                        case "startedAt": if try d.lenientNull(k, &extra) { break }; v_startedAt = try d.format(Datetime.self)
+                        case "postCount": if try d.lenientNull(k, &extra) { break }; v_postCount = try d.integer()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "category": if try d.lenientNull(k, &extra) { break }; v_category = try d.decodeString()
+                        case "dids": if try d.lenientNull(k, &extra) { break }; v_dids = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -284,6 +279,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_dids == nil, !d.validating, extra["dids"] == .null { v_dids = [] }
                 guard let v_topic else { throw LexError.missing("topic") }
                 guard let v_displayName else { throw LexError.missing("displayName") }
                 guard let v_link else { throw LexError.missing("link") }
@@ -308,7 +304,7 @@ extension App.Bsky.Unspecced {
                 if description != nil { n += 1 }
                 if status != nil { n += 1 }
                 if category != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("dids", &m); e.array(self.dids) { e, x0 in e.encodeString(x0.description) }
                 e.key("link", &m); e.encodeString(self.link)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -326,7 +322,6 @@ extension App.Bsky.Unspecced {
         public struct TrendView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#trendView"
-            static let knownKeys: Swift.Set<String> = ["topic", "displayName", "description", "link", "startedAt", "postCount", "status", "category", "actors"]
 
             public var topic: String
             public var displayName: String
@@ -371,15 +366,15 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "topic": v_topic = try d.decodeString()
-                        case "displayName": v_displayName = try d.decodeString()
-                        case "description": v_description = try d.decodeString()
-                        case "link": v_link = try d.decodeString()
-                        case "startedAt": v_startedAt = try d.format(Datetime.self)
-                        case "postCount": v_postCount = try d.integer()
-                        case "status": v_status = try d.decodeString()
-                        case "category": v_category = try d.decodeString()
-                        case "actors": v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "topic": if try d.lenientNull(k, &extra) { break }; v_topic = try d.decodeString()
+                        case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.decodeString()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.decodeString()
+                        case "link": if try d.lenientNull(k, &extra) { break }; v_link = try d.decodeString()
+                        case "startedAt": if try d.lenientNull(k, &extra) { break }; v_startedAt = try d.format(Datetime.self)
+                        case "postCount": if try d.lenientNull(k, &extra) { break }; v_postCount = try d.integer()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "category": if try d.lenientNull(k, &extra) { break }; v_category = try d.decodeString()
+                        case "actors": if try d.lenientNull(k, &extra) { break }; v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -387,6 +382,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_actors == nil, !d.validating, extra["actors"] == .null { v_actors = [] }
                 guard let v_topic else { throw LexError.missing("topic") }
                 guard let v_displayName else { throw LexError.missing("displayName") }
                 guard let v_link else { throw LexError.missing("link") }
@@ -411,7 +407,7 @@ extension App.Bsky.Unspecced {
                 if description != nil { n += 1 }
                 if status != nil { n += 1 }
                 if category != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("link", &m); e.encodeString(self.link)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("topic", &m); e.encodeString(self.topic)
@@ -429,7 +425,6 @@ extension App.Bsky.Unspecced {
         public struct ThreadItemPost: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#threadItemPost"
-            static let knownKeys: Swift.Set<String> = ["post", "moreParents", "moreReplies", "opThread", "opThreadPostIndex", "opThreadPostCount", "hiddenByThreadgate", "mutedByViewer"]
 
             public var post: App.Bsky.Feed.Defs.PostView
             /// This post has more parents that were not present in the response. This is just a boolean, without the number of parents.
@@ -478,14 +473,14 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "post": v_post = try App.Bsky.Feed.Defs.PostView(from: &d)
-                        case "moreParents": v_moreParents = try d.decodeBool()
-                        case "moreReplies": v_moreReplies = try d.integer()
-                        case "opThread": v_opThread = try d.decodeBool()
-                        case "opThreadPostIndex": v_opThreadPostIndex = try d.integer()
-                        case "opThreadPostCount": v_opThreadPostCount = try d.integer()
-                        case "hiddenByThreadgate": v_hiddenByThreadgate = try d.decodeBool()
-                        case "mutedByViewer": v_mutedByViewer = try d.decodeBool()
+                        case "post": if try d.lenientNull(k, &extra) { break }; v_post = try App.Bsky.Feed.Defs.PostView(from: &d)
+                        case "moreParents": if try d.lenientNull(k, &extra) { break }; v_moreParents = try d.decodeBool()
+                        case "moreReplies": if try d.lenientNull(k, &extra) { break }; v_moreReplies = try d.integer()
+                        case "opThread": if try d.lenientNull(k, &extra) { break }; v_opThread = try d.decodeBool()
+                        case "opThreadPostIndex": if try d.lenientNull(k, &extra) { break }; v_opThreadPostIndex = try d.integer()
+                        case "opThreadPostCount": if try d.lenientNull(k, &extra) { break }; v_opThreadPostCount = try d.integer()
+                        case "hiddenByThreadgate": if try d.lenientNull(k, &extra) { break }; v_hiddenByThreadgate = try d.decodeBool()
+                        case "mutedByViewer": if try d.lenientNull(k, &extra) { break }; v_mutedByViewer = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -515,7 +510,7 @@ extension App.Bsky.Unspecced {
                 var n = 6 + (tag == nil ? 0 : 1)
                 if opThreadPostIndex != nil { n += 1 }
                 if opThreadPostCount != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("post", &m); self.post.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("opThread", &m); e.encodeBool(self.opThread)
@@ -532,7 +527,6 @@ extension App.Bsky.Unspecced {
         public struct ThreadItemNoUnauthenticated: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#threadItemNoUnauthenticated"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -564,7 +558,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -573,7 +567,6 @@ extension App.Bsky.Unspecced {
         public struct ThreadItemNotFound: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#threadItemNotFound"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -605,7 +598,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -614,7 +607,6 @@ extension App.Bsky.Unspecced {
         public struct ThreadItemBlocked: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#threadItemBlocked"
-            static let knownKeys: Swift.Set<String> = ["author"]
 
             public var author: App.Bsky.Feed.Defs.BlockedAuthor
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -635,7 +627,7 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "author": v_author = try App.Bsky.Feed.Defs.BlockedAuthor(from: &d)
+                        case "author": if try d.lenientNull(k, &extra) { break }; v_author = try App.Bsky.Feed.Defs.BlockedAuthor(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -652,7 +644,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("author", &m); self.author.encode(to: &e)
                 e.endMap(&m)
@@ -663,7 +655,6 @@ extension App.Bsky.Unspecced {
         public struct AgeAssuranceState: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#ageAssuranceState"
-            static let knownKeys: Swift.Set<String> = ["lastInitiatedAt", "status"]
 
             /// The timestamp when this state was last updated.
             public var lastInitiatedAt: Datetime?
@@ -689,8 +680,8 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "lastInitiatedAt": v_lastInitiatedAt = try d.format(Datetime.self)
-                        case "status": v_status = try d.decodeString()
+                        case "lastInitiatedAt": if try d.lenientNull(k, &extra) { break }; v_lastInitiatedAt = try d.format(Datetime.self)
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -708,7 +699,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if lastInitiatedAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("status", &m); e.encodeString(self.status)
                 if let v = self.lastInitiatedAt { e.key("lastInitiatedAt", &m); e.encodeString(v.description) }
@@ -720,7 +711,6 @@ extension App.Bsky.Unspecced {
         public struct AgeAssuranceEvent: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.defs#ageAssuranceEvent"
-            static let knownKeys: Swift.Set<String> = ["createdAt", "status", "attemptId", "email", "initIp", "initUa", "completeIp", "completeUa"]
 
             /// The date and time of this write operation.
             public var createdAt: Datetime
@@ -770,14 +760,14 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "status": v_status = try d.decodeString()
-                        case "attemptId": v_attemptId = try d.decodeString()
-                        case "email": v_email = try d.decodeString()
-                        case "initIp": v_initIp = try d.decodeString()
-                        case "initUa": v_initUa = try d.decodeString()
-                        case "completeIp": v_completeIp = try d.decodeString()
-                        case "completeUa": v_completeUa = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "attemptId": if try d.lenientNull(k, &extra) { break }; v_attemptId = try d.decodeString()
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
+                        case "initIp": if try d.lenientNull(k, &extra) { break }; v_initIp = try d.decodeString()
+                        case "initUa": if try d.lenientNull(k, &extra) { break }; v_initUa = try d.decodeString()
+                        case "completeIp": if try d.lenientNull(k, &extra) { break }; v_completeIp = try d.decodeString()
+                        case "completeUa": if try d.lenientNull(k, &extra) { break }; v_completeUa = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -807,7 +797,7 @@ extension App.Bsky.Unspecced {
                 if initUa != nil { n += 1 }
                 if completeIp != nil { n += 1 }
                 if completeUa != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.email { e.key("email", &m); e.encodeString(v) }
                 if let v = self.initIp { e.key("initIp", &m); e.encodeString(v) }

@@ -17,7 +17,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getConfig#output"
-            static let knownKeys: Swift.Set<String> = ["checkEmailConfirmed", "liveNow"]
 
             public var checkEmailConfirmed: Bool?
             public var liveNow: [App.Bsky.Unspecced.GetConfig.LiveNowConfig]?
@@ -41,8 +40,8 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "checkEmailConfirmed": v_checkEmailConfirmed = try d.decodeBool()
-                        case "liveNow": v_liveNow = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.GetConfig.LiveNowConfig(from: &d) }
+                        case "checkEmailConfirmed": if try d.lenientNull(k, &extra) { break }; v_checkEmailConfirmed = try d.decodeBool()
+                        case "liveNow": if try d.lenientNull(k, &extra) { break }; v_liveNow = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.GetConfig.LiveNowConfig(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -60,7 +59,7 @@ extension App.Bsky.Unspecced {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if checkEmailConfirmed != nil { n += 1 }
                 if liveNow != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.liveNow { e.key("liveNow", &m); e.array(v) { e, x0 in x0.encode(to: &e) } }
                 if let v = self.checkEmailConfirmed { e.key("checkEmailConfirmed", &m); e.encodeBool(v) }
@@ -71,7 +70,6 @@ extension App.Bsky.Unspecced {
         public struct LiveNowConfig: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getConfig#liveNowConfig"
-            static let knownKeys: Swift.Set<String> = ["did", "domains"]
 
             public var did: DID
             public var domains: [String]
@@ -95,8 +93,8 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "domains": v_domains = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "domains": if try d.lenientNull(k, &extra) { break }; v_domains = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -104,6 +102,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_domains == nil, !d.validating, extra["domains"] == .null { v_domains = [] }
                 guard let v_did else { throw LexError.missing("did") }
                 guard let v_domains else { throw LexError.missing("domains") }
                 self.did = v_did
@@ -115,7 +114,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("domains", &m); e.array(self.domains) { e, x0 in e.encodeString(x0) }

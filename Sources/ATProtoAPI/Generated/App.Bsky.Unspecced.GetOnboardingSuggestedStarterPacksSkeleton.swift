@@ -41,7 +41,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getOnboardingSuggestedStarterPacksSkeleton#output"
-            static let knownKeys: Swift.Set<String> = ["starterPacks"]
 
             public var starterPacks: [ATURI]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -62,7 +61,7 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "starterPacks": v_starterPacks = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
+                        case "starterPacks": if try d.lenientNull(k, &extra) { break }; v_starterPacks = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -70,6 +69,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_starterPacks == nil, !d.validating, extra["starterPacks"] == .null { v_starterPacks = [] }
                 guard let v_starterPacks else { throw LexError.missing("starterPacks") }
                 self.starterPacks = v_starterPacks
                 self.extra = extra
@@ -79,7 +79,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("starterPacks", &m); e.array(self.starterPacks) { e, x0 in e.encodeString(x0.description) }
                 e.endMap(&m)

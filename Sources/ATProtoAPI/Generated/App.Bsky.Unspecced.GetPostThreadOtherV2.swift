@@ -36,7 +36,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getPostThreadOtherV2#output"
-            static let knownKeys: Swift.Set<String> = ["thread"]
 
             /// A flat list of other thread items. The depth of each item is indicated by the depth property inside the item.
             public var thread: [App.Bsky.Unspecced.GetPostThreadOtherV2.ThreadItem]
@@ -58,7 +57,7 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "thread": v_thread = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.GetPostThreadOtherV2.ThreadItem(from: &d) }
+                        case "thread": if try d.lenientNull(k, &extra) { break }; v_thread = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.GetPostThreadOtherV2.ThreadItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -66,6 +65,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_thread == nil, !d.validating, extra["thread"] == .null { v_thread = [] }
                 guard let v_thread else { throw LexError.missing("thread") }
                 self.thread = v_thread
                 self.extra = extra
@@ -75,7 +75,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("thread", &m); e.array(self.thread) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -85,7 +85,6 @@ extension App.Bsky.Unspecced {
         public struct ThreadItem: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getPostThreadOtherV2#threadItem"
-            static let knownKeys: Swift.Set<String> = ["uri", "depth", "value"]
 
             public var uri: ATURI
             /// The nesting level of this item in the thread. Depth 0 means the anchor item. Items above have negative depths, items below have positive depths.
@@ -113,9 +112,9 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "depth": v_depth = try d.integer()
-                        case "value": v_value = try App.Bsky.Unspecced.GetPostThreadOtherV2.ThreadItem.Value(from: &d)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "depth": if try d.lenientNull(k, &extra) { break }; v_depth = try d.integer()
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try App.Bsky.Unspecced.GetPostThreadOtherV2.ThreadItem.Value(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -136,7 +135,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("depth", &m); e.encodeInt(Int64(self.depth))

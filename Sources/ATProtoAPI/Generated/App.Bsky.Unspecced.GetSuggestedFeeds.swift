@@ -36,7 +36,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getSuggestedFeeds#output"
-            static let knownKeys: Swift.Set<String> = ["feeds"]
 
             public var feeds: [App.Bsky.Feed.Defs.GeneratorView]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -57,7 +56,7 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "feeds": v_feeds = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.GeneratorView(from: &d) }
+                        case "feeds": if try d.lenientNull(k, &extra) { break }; v_feeds = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Feed.Defs.GeneratorView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -65,6 +64,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_feeds == nil, !d.validating, extra["feeds"] == .null { v_feeds = [] }
                 guard let v_feeds else { throw LexError.missing("feeds") }
                 self.feeds = v_feeds
                 self.extra = extra
@@ -74,7 +74,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("feeds", &m); e.array(self.feeds) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

@@ -41,7 +41,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getSuggestedUsers#output"
-            static let knownKeys: Swift.Set<String> = ["actors", "recId", "recIdStr"]
 
             public var actors: [App.Bsky.Actor.Defs.ProfileView]
             /// DEPRECATED: use recIdStr instead.
@@ -70,9 +69,9 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actors": v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
-                        case "recId": v_recId = try d.decodeString()
-                        case "recIdStr": v_recIdStr = try d.decodeString()
+                        case "actors": if try d.lenientNull(k, &extra) { break }; v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
+                        case "recId": if try d.lenientNull(k, &extra) { break }; v_recId = try d.decodeString()
+                        case "recIdStr": if try d.lenientNull(k, &extra) { break }; v_recIdStr = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -80,6 +79,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_actors == nil, !d.validating, extra["actors"] == .null { v_actors = [] }
                 guard let v_actors else { throw LexError.missing("actors") }
                 self.actors = v_actors
                 self.recId = v_recId
@@ -92,7 +92,7 @@ extension App.Bsky.Unspecced {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if recId != nil { n += 1 }
                 if recIdStr != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.recId { e.key("recId", &m); e.encodeString(v) }
                 e.key("actors", &m); e.array(self.actors) { e, x0 in x0.encode(to: &e) }

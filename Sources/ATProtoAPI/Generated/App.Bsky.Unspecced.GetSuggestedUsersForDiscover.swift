@@ -36,7 +36,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getSuggestedUsersForDiscover#output"
-            static let knownKeys: Swift.Set<String> = ["actors", "recIdStr"]
 
             public var actors: [App.Bsky.Actor.Defs.ProfileView]
             /// Snowflake for this recommendation, use when submitting recommendation events.
@@ -61,8 +60,8 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actors": v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
-                        case "recIdStr": v_recIdStr = try d.decodeString()
+                        case "actors": if try d.lenientNull(k, &extra) { break }; v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Actor.Defs.ProfileView(from: &d) }
+                        case "recIdStr": if try d.lenientNull(k, &extra) { break }; v_recIdStr = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -70,6 +69,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_actors == nil, !d.validating, extra["actors"] == .null { v_actors = [] }
                 guard let v_actors else { throw LexError.missing("actors") }
                 self.actors = v_actors
                 self.recIdStr = v_recIdStr
@@ -80,7 +80,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if recIdStr != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("actors", &m); e.array(self.actors) { e, x0 in x0.encode(to: &e) }
                 if let v = self.recIdStr { e.key("recIdStr", &m); e.encodeString(v) }

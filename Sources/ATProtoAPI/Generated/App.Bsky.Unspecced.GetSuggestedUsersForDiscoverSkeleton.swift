@@ -41,7 +41,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getSuggestedUsersForDiscoverSkeleton#output"
-            static let knownKeys: Swift.Set<String> = ["dids", "recIdStr"]
 
             public var dids: [DID]
             /// Snowflake for this recommendation, use when submitting recommendation events.
@@ -66,8 +65,8 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "dids": v_dids = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
-                        case "recIdStr": v_recIdStr = try d.decodeString()
+                        case "dids": if try d.lenientNull(k, &extra) { break }; v_dids = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "recIdStr": if try d.lenientNull(k, &extra) { break }; v_recIdStr = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -75,6 +74,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_dids == nil, !d.validating, extra["dids"] == .null { v_dids = [] }
                 guard let v_dids else { throw LexError.missing("dids") }
                 self.dids = v_dids
                 self.recIdStr = v_recIdStr
@@ -85,7 +85,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if recIdStr != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("dids", &m); e.array(self.dids) { e, x0 in e.encodeString(x0.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.recIdStr { e.key("recIdStr", &m); e.encodeString(v) }

@@ -50,7 +50,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getSuggestionsSkeleton#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "actors", "relativeToDid", "recId", "recIdStr"]
 
             public var cursor: String?
             public var actors: [App.Bsky.Unspecced.Defs.SkeletonSearchActor]
@@ -86,11 +85,11 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "actors": v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.Defs.SkeletonSearchActor(from: &d) }
-                        case "relativeToDid": v_relativeToDid = try d.format(DID.self)
-                        case "recId": v_recId = try d.integer()
-                        case "recIdStr": v_recIdStr = try d.decodeString()
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "actors": if try d.lenientNull(k, &extra) { break }; v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.Defs.SkeletonSearchActor(from: &d) }
+                        case "relativeToDid": if try d.lenientNull(k, &extra) { break }; v_relativeToDid = try d.format(DID.self)
+                        case "recId": if try d.lenientNull(k, &extra) { break }; v_recId = try d.integer()
+                        case "recIdStr": if try d.lenientNull(k, &extra) { break }; v_recIdStr = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -98,6 +97,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_actors == nil, !d.validating, extra["actors"] == .null { v_actors = [] }
                 guard let v_actors else { throw LexError.missing("actors") }
                 self.cursor = v_cursor
                 self.actors = v_actors
@@ -114,7 +114,7 @@ extension App.Bsky.Unspecced {
                 if relativeToDid != nil { n += 1 }
                 if recId != nil { n += 1 }
                 if recIdStr != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.recId { e.key("recId", &m); e.encodeInt(Int64(v)) }
                 e.key("actors", &m); e.array(self.actors) { e, x0 in x0.encode(to: &e) }

@@ -17,7 +17,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getTaggedSuggestions#output"
-            static let knownKeys: Swift.Set<String> = ["suggestions"]
 
             public var suggestions: [App.Bsky.Unspecced.GetTaggedSuggestions.Suggestion]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "suggestions": v_suggestions = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.GetTaggedSuggestions.Suggestion(from: &d) }
+                        case "suggestions": if try d.lenientNull(k, &extra) { break }; v_suggestions = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.GetTaggedSuggestions.Suggestion(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -46,6 +45,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_suggestions == nil, !d.validating, extra["suggestions"] == .null { v_suggestions = [] }
                 guard let v_suggestions else { throw LexError.missing("suggestions") }
                 self.suggestions = v_suggestions
                 self.extra = extra
@@ -55,7 +55,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("suggestions", &m); e.array(self.suggestions) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -65,7 +65,6 @@ extension App.Bsky.Unspecced {
         public struct Suggestion: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getTaggedSuggestions#suggestion"
-            static let knownKeys: Swift.Set<String> = ["tag", "subjectType", "subject"]
 
             public var tag: String
             public var subjectType: String
@@ -92,9 +91,9 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "tag": v_tag = try d.decodeString()
-                        case "subjectType": v_subjectType = try d.decodeString()
-                        case "subject": v_subject = try d.format(URI.self)
+                        case "tag": if try d.lenientNull(k, &extra) { break }; v_tag = try d.decodeString()
+                        case "subjectType": if try d.lenientNull(k, &extra) { break }; v_subjectType = try d.decodeString()
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(URI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -115,7 +114,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("tag", &m); e.encodeString(self.tag)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subject", &m); e.encodeString(self.subject.description)

@@ -41,7 +41,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.getTrendingTopics#output"
-            static let knownKeys: Swift.Set<String> = ["topics", "suggested"]
 
             public var topics: [App.Bsky.Unspecced.Defs.TrendingTopic]
             public var suggested: [App.Bsky.Unspecced.Defs.TrendingTopic]
@@ -65,8 +64,8 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "topics": v_topics = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.Defs.TrendingTopic(from: &d) }
-                        case "suggested": v_suggested = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.Defs.TrendingTopic(from: &d) }
+                        case "topics": if try d.lenientNull(k, &extra) { break }; v_topics = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.Defs.TrendingTopic(from: &d) }
+                        case "suggested": if try d.lenientNull(k, &extra) { break }; v_suggested = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.Defs.TrendingTopic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -74,6 +73,8 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_topics == nil, !d.validating, extra["topics"] == .null { v_topics = [] }
+                if v_suggested == nil, !d.validating, extra["suggested"] == .null { v_suggested = [] }
                 guard let v_topics else { throw LexError.missing("topics") }
                 guard let v_suggested else { throw LexError.missing("suggested") }
                 self.topics = v_topics
@@ -85,7 +86,7 @@ extension App.Bsky.Unspecced {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("topics", &m); e.array(self.topics) { e, x0 in x0.encode(to: &e) }
                 e.key("suggested", &m); e.array(self.suggested) { e, x0 in x0.encode(to: &e) }

@@ -56,7 +56,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.searchActorsSkeleton#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "hitsTotal", "actors"]
 
             public var cursor: String?
             /// Count of search hits. Optional, may be rounded/truncated, and may not be possible to paginate through all hits.
@@ -84,9 +83,9 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "hitsTotal": v_hitsTotal = try d.integer()
-                        case "actors": v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.Defs.SkeletonSearchActor(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "hitsTotal": if try d.lenientNull(k, &extra) { break }; v_hitsTotal = try d.integer()
+                        case "actors": if try d.lenientNull(k, &extra) { break }; v_actors = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.Defs.SkeletonSearchActor(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -94,6 +93,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_actors == nil, !d.validating, extra["actors"] == .null { v_actors = [] }
                 guard let v_actors else { throw LexError.missing("actors") }
                 self.cursor = v_cursor
                 self.hitsTotal = v_hitsTotal
@@ -106,7 +106,7 @@ extension App.Bsky.Unspecced {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
                 if hitsTotal != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("actors", &m); e.array(self.actors) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

@@ -51,7 +51,6 @@ extension App.Bsky.Unspecced {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.unspecced.searchStarterPacksSkeleton#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "hitsTotal", "starterPacks"]
 
             public var cursor: String?
             /// Count of search hits. Optional, may be rounded/truncated, and may not be possible to paginate through all hits.
@@ -79,9 +78,9 @@ extension App.Bsky.Unspecced {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "hitsTotal": v_hitsTotal = try d.integer()
-                        case "starterPacks": v_starterPacks = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.Defs.SkeletonSearchStarterPack(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "hitsTotal": if try d.lenientNull(k, &extra) { break }; v_hitsTotal = try d.integer()
+                        case "starterPacks": if try d.lenientNull(k, &extra) { break }; v_starterPacks = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Unspecced.Defs.SkeletonSearchStarterPack(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -89,6 +88,7 @@ extension App.Bsky.Unspecced {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_starterPacks == nil, !d.validating, extra["starterPacks"] == .null { v_starterPacks = [] }
                 guard let v_starterPacks else { throw LexError.missing("starterPacks") }
                 self.cursor = v_cursor
                 self.hitsTotal = v_hitsTotal
@@ -101,7 +101,7 @@ extension App.Bsky.Unspecced {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
                 if hitsTotal != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 if let v = self.hitsTotal { e.key("hitsTotal", &m); e.encodeInt(Int64(v)) }

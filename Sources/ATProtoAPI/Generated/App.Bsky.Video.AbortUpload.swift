@@ -17,7 +17,6 @@ extension App.Bsky.Video {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.video.abortUpload#input"
-            static let knownKeys: Swift.Set<String> = ["jobId"]
 
             public var jobId: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension App.Bsky.Video {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "jobId": v_jobId = try d.string(_R.r0)
+                        case "jobId": if try d.lenientNull(k, &extra) { break }; v_jobId = try d.string(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension App.Bsky.Video {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("jobId", &m); e.encodeString(self.jobId)
                 e.endMap(&m)
@@ -66,7 +65,6 @@ extension App.Bsky.Video {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.video.abortUpload#output"
-            static let knownKeys: Swift.Set<String> = ["state", "completedJobId", "failureReason"]
 
             public var state: String
             /// Present only when state is completed.
@@ -95,9 +93,9 @@ extension App.Bsky.Video {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "state": v_state = try d.string(_R.r1)
-                        case "completedJobId": v_completedJobId = try d.string(_R.r0)
-                        case "failureReason": v_failureReason = try d.string(_R.r2)
+                        case "state": if try d.lenientNull(k, &extra) { break }; v_state = try d.string(_R.r1)
+                        case "completedJobId": if try d.lenientNull(k, &extra) { break }; v_completedJobId = try d.string(_R.r0)
+                        case "failureReason": if try d.lenientNull(k, &extra) { break }; v_failureReason = try d.string(_R.r2)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -117,7 +115,7 @@ extension App.Bsky.Video {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if completedJobId != nil { n += 1 }
                 if failureReason != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("state", &m); e.encodeString(self.state)
                 if let v = self.failureReason { e.key("failureReason", &m); e.encodeString(v) }

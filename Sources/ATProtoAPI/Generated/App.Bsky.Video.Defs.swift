@@ -11,7 +11,6 @@ extension App.Bsky.Video {
         public struct JobStatus: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.video.defs#jobStatus"
-            static let knownKeys: Swift.Set<String> = ["jobId", "did", "state", "progress", "blob", "error", "failureCode", "message"]
 
             public var jobId: String
             public var did: DID
@@ -56,14 +55,14 @@ extension App.Bsky.Video {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "jobId": v_jobId = try d.decodeString()
-                        case "did": v_did = try d.format(DID.self)
-                        case "state": v_state = try d.decodeString()
-                        case "progress": v_progress = try d.integer(_R.r0)
-                        case "blob": v_blob = try d.blob()
-                        case "error": v_error = try d.decodeString()
-                        case "failureCode": v_failureCode = try d.decodeString()
-                        case "message": v_message = try d.decodeString()
+                        case "jobId": if try d.lenientNull(k, &extra) { break }; v_jobId = try d.decodeString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "state": if try d.lenientNull(k, &extra) { break }; v_state = try d.decodeString()
+                        case "progress": if try d.lenientNull(k, &extra) { break }; v_progress = try d.integer(_R.r0)
+                        case "blob": if try d.lenientNull(k, &extra) { break }; v_blob = try d.blob()
+                        case "error": if try d.lenientNull(k, &extra) { break }; v_error = try d.decodeString()
+                        case "failureCode": if try d.lenientNull(k, &extra) { break }; v_failureCode = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -93,7 +92,7 @@ extension App.Bsky.Video {
                 if error != nil { n += 1 }
                 if failureCode != nil { n += 1 }
                 if message != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let v = self.blob { e.key("blob", &m); v.encode(to: &e) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -17,7 +17,6 @@ extension App.Bsky.Video {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.video.finishUpload#input"
-            static let knownKeys: Swift.Set<String> = ["jobId"]
 
             public var jobId: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension App.Bsky.Video {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "jobId": v_jobId = try d.string(_R.r0)
+                        case "jobId": if try d.lenientNull(k, &extra) { break }; v_jobId = try d.string(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension App.Bsky.Video {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("jobId", &m); e.encodeString(self.jobId)
                 e.endMap(&m)
@@ -66,7 +65,6 @@ extension App.Bsky.Video {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.video.finishUpload#output"
-            static let knownKeys: Swift.Set<String> = ["completedJobId", "jobStatus"]
 
             /// The processing job to poll with getJobStatus; on deduplication this may differ from the input jobId.
             public var completedJobId: String
@@ -91,8 +89,8 @@ extension App.Bsky.Video {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "completedJobId": v_completedJobId = try d.string(_R.r0)
-                        case "jobStatus": v_jobStatus = try App.Bsky.Video.Defs.JobStatus(from: &d)
+                        case "completedJobId": if try d.lenientNull(k, &extra) { break }; v_completedJobId = try d.string(_R.r0)
+                        case "jobStatus": if try d.lenientNull(k, &extra) { break }; v_jobStatus = try App.Bsky.Video.Defs.JobStatus(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -111,7 +109,7 @@ extension App.Bsky.Video {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("jobStatus", &m); self.jobStatus.encode(to: &e)
                 e.key("completedJobId", &m); e.encodeString(self.completedJobId)

@@ -35,7 +35,6 @@ extension App.Bsky.Video {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.video.getJobStatus#output"
-            static let knownKeys: Swift.Set<String> = ["jobStatus"]
 
             public var jobStatus: App.Bsky.Video.Defs.JobStatus
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension App.Bsky.Video {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "jobStatus": v_jobStatus = try App.Bsky.Video.Defs.JobStatus(from: &d)
+                        case "jobStatus": if try d.lenientNull(k, &extra) { break }; v_jobStatus = try App.Bsky.Video.Defs.JobStatus(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,7 +72,7 @@ extension App.Bsky.Video {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("jobStatus", &m); self.jobStatus.encode(to: &e)
                 e.endMap(&m)

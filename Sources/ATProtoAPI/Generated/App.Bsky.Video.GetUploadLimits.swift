@@ -17,7 +17,6 @@ extension App.Bsky.Video {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.video.getUploadLimits#output"
-            static let knownKeys: Swift.Set<String> = ["canUpload", "remainingDailyVideos", "remainingDailyBytes", "message", "error"]
 
             public var canUpload: Bool
             public var remainingDailyVideos: Int?
@@ -50,11 +49,11 @@ extension App.Bsky.Video {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "canUpload": v_canUpload = try d.decodeBool()
-                        case "remainingDailyVideos": v_remainingDailyVideos = try d.integer()
-                        case "remainingDailyBytes": v_remainingDailyBytes = try d.integer()
-                        case "message": v_message = try d.decodeString()
-                        case "error": v_error = try d.decodeString()
+                        case "canUpload": if try d.lenientNull(k, &extra) { break }; v_canUpload = try d.decodeBool()
+                        case "remainingDailyVideos": if try d.lenientNull(k, &extra) { break }; v_remainingDailyVideos = try d.integer()
+                        case "remainingDailyBytes": if try d.lenientNull(k, &extra) { break }; v_remainingDailyBytes = try d.integer()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try d.decodeString()
+                        case "error": if try d.lenientNull(k, &extra) { break }; v_error = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -78,7 +77,7 @@ extension App.Bsky.Video {
                 if remainingDailyBytes != nil { n += 1 }
                 if message != nil { n += 1 }
                 if error != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.error { e.key("error", &m); e.encodeString(v) }
                 if let v = self.message { e.key("message", &m); e.encodeString(v) }

@@ -35,7 +35,6 @@ extension App.Bsky.Video {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.video.getUploadStatus#output"
-            static let knownKeys: Swift.Set<String> = ["jobId", "partSizeBytes", "partCount", "receivedParts", "expiresAt", "state", "completedJobId", "jobStatus", "failureReason"]
 
             public var jobId: String
             public var partSizeBytes: Int
@@ -83,15 +82,15 @@ extension App.Bsky.Video {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "jobId": v_jobId = try d.string(_R.r0)
-                        case "partSizeBytes": v_partSizeBytes = try d.integer()
-                        case "partCount": v_partCount = try d.integer()
-                        case "receivedParts": v_receivedParts = try d.array(nil) { (d: inout D) throws(LexError) in try d.integer(_R.r1) }
-                        case "expiresAt": v_expiresAt = try d.format(Datetime.self)
-                        case "state": v_state = try d.string(_R.r2)
-                        case "completedJobId": v_completedJobId = try d.string(_R.r0)
-                        case "jobStatus": v_jobStatus = try App.Bsky.Video.Defs.JobStatus(from: &d)
-                        case "failureReason": v_failureReason = try d.string(_R.r3)
+                        case "jobId": if try d.lenientNull(k, &extra) { break }; v_jobId = try d.string(_R.r0)
+                        case "partSizeBytes": if try d.lenientNull(k, &extra) { break }; v_partSizeBytes = try d.integer()
+                        case "partCount": if try d.lenientNull(k, &extra) { break }; v_partCount = try d.integer()
+                        case "receivedParts": if try d.lenientNull(k, &extra) { break }; v_receivedParts = try d.array(nil) { (d: inout D) throws(LexError) in try d.integer(_R.r1) }
+                        case "expiresAt": if try d.lenientNull(k, &extra) { break }; v_expiresAt = try d.format(Datetime.self)
+                        case "state": if try d.lenientNull(k, &extra) { break }; v_state = try d.string(_R.r2)
+                        case "completedJobId": if try d.lenientNull(k, &extra) { break }; v_completedJobId = try d.string(_R.r0)
+                        case "jobStatus": if try d.lenientNull(k, &extra) { break }; v_jobStatus = try App.Bsky.Video.Defs.JobStatus(from: &d)
+                        case "failureReason": if try d.lenientNull(k, &extra) { break }; v_failureReason = try d.string(_R.r3)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -99,6 +98,7 @@ extension App.Bsky.Video {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_receivedParts == nil, !d.validating, extra["receivedParts"] == .null { v_receivedParts = [] }
                 guard let v_jobId else { throw LexError.missing("jobId") }
                 guard let v_partSizeBytes else { throw LexError.missing("partSizeBytes") }
                 guard let v_partCount else { throw LexError.missing("partCount") }
@@ -123,7 +123,7 @@ extension App.Bsky.Video {
                 if completedJobId != nil { n += 1 }
                 if jobStatus != nil { n += 1 }
                 if failureReason != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("jobId", &m); e.encodeString(self.jobId)
                 e.key("state", &m); e.encodeString(self.state)

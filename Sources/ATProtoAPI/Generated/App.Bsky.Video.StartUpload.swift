@@ -17,7 +17,6 @@ extension App.Bsky.Video {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.video.startUpload#input"
-            static let knownKeys: Swift.Set<String> = ["sizeBytes", "mimeType", "name", "durationMs", "width", "height"]
 
             /// Exact byte size of the complete upload-ready video file before it is split into parts.
             public var sizeBytes: Int
@@ -59,12 +58,12 @@ extension App.Bsky.Video {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "sizeBytes": v_sizeBytes = try d.integer(_R.r0)
-                        case "mimeType": v_mimeType = try d.string(_R.r1)
-                        case "name": v_name = try d.string(_R.r2)
-                        case "durationMs": v_durationMs = try d.integer()
-                        case "width": v_width = try d.integer()
-                        case "height": v_height = try d.integer()
+                        case "sizeBytes": if try d.lenientNull(k, &extra) { break }; v_sizeBytes = try d.integer(_R.r0)
+                        case "mimeType": if try d.lenientNull(k, &extra) { break }; v_mimeType = try d.string(_R.r1)
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.string(_R.r2)
+                        case "durationMs": if try d.lenientNull(k, &extra) { break }; v_durationMs = try d.integer()
+                        case "width": if try d.lenientNull(k, &extra) { break }; v_width = try d.integer()
+                        case "height": if try d.lenientNull(k, &extra) { break }; v_height = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -90,7 +89,7 @@ extension App.Bsky.Video {
                 if durationMs != nil { n += 1 }
                 if width != nil { n += 1 }
                 if height != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.name { e.key("name", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.width { e.key("width", &m); e.encodeInt(Int64(v)) }
@@ -106,7 +105,6 @@ extension App.Bsky.Video {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.video.startUpload#output"
-            static let knownKeys: Swift.Set<String> = ["jobId", "partSizeBytes", "partCount", "expiresAt"]
 
             public var jobId: String
             public var partSizeBytes: Int
@@ -136,10 +134,10 @@ extension App.Bsky.Video {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "jobId": v_jobId = try d.string(_R.r3)
-                        case "partSizeBytes": v_partSizeBytes = try d.integer()
-                        case "partCount": v_partCount = try d.integer()
-                        case "expiresAt": v_expiresAt = try d.format(Datetime.self)
+                        case "jobId": if try d.lenientNull(k, &extra) { break }; v_jobId = try d.string(_R.r3)
+                        case "partSizeBytes": if try d.lenientNull(k, &extra) { break }; v_partSizeBytes = try d.integer()
+                        case "partCount": if try d.lenientNull(k, &extra) { break }; v_partCount = try d.integer()
+                        case "expiresAt": if try d.lenientNull(k, &extra) { break }; v_expiresAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -162,7 +160,7 @@ extension App.Bsky.Video {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("jobId", &m); e.encodeString(self.jobId)
                 e.key("expiresAt", &m); e.encodeString(self.expiresAt.description)

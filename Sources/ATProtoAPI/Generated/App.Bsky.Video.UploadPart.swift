@@ -41,7 +41,6 @@ extension App.Bsky.Video {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "app.bsky.video.uploadPart#output"
-            static let knownKeys: Swift.Set<String> = ["partNumber", "sizeBytes"]
 
             public var partNumber: Int
             public var sizeBytes: Int
@@ -65,8 +64,8 @@ extension App.Bsky.Video {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "partNumber": v_partNumber = try d.integer(_R.r1)
-                        case "sizeBytes": v_sizeBytes = try d.integer()
+                        case "partNumber": if try d.lenientNull(k, &extra) { break }; v_partNumber = try d.integer(_R.r1)
+                        case "sizeBytes": if try d.lenientNull(k, &extra) { break }; v_sizeBytes = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -85,7 +84,7 @@ extension App.Bsky.Video {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("sizeBytes", &m); e.encodeInt(Int64(self.sizeBytes))
                 e.key("partNumber", &m); e.encodeInt(Int64(self.partNumber))

@@ -8,7 +8,6 @@ extension Chat.Bsky.Actor {
     public struct Declaration: LexRecord {
         /// The record's collection.
         public static let nsid = "chat.bsky.actor.declaration"
-        static let knownKeys: Swift.Set<String> = ["allowIncoming", "allowGroupInvites", "$type"]
 
         public var allowIncoming: String
         /// Declaration about group chat invitation preferences for the record owner.
@@ -33,8 +32,8 @@ extension Chat.Bsky.Actor {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "allowIncoming": v_allowIncoming = try d.decodeString()
-                    case "allowGroupInvites": v_allowGroupInvites = try d.decodeString()
+                    case "allowIncoming": if try d.lenientNull(k, &extra) { break }; v_allowIncoming = try d.decodeString()
+                    case "allowGroupInvites": if try d.lenientNull(k, &extra) { break }; v_allowGroupInvites = try d.decodeString()
                     case "$type": try d.recordType("chat.bsky.actor.declaration", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -52,7 +51,7 @@ extension Chat.Bsky.Actor {
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             var n = 2
             if allowGroupInvites != nil { n += 1 }
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("allowIncoming", &m); e.encodeString(self.allowIncoming)
             if let v = self.allowGroupInvites { e.key("allowGroupInvites", &m); e.encodeString(v) }

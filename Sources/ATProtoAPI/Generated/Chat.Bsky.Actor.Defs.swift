@@ -15,7 +15,6 @@ extension Chat.Bsky.Actor {
         public struct ProfileViewBasic: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.actor.defs#profileViewBasic"
-            static let knownKeys: Swift.Set<String> = ["did", "handle", "displayName", "avatar", "associated", "viewer", "labels", "createdAt", "chatDisabled", "verification", "kind"]
 
             public var did: DID
             public var handle: Handle
@@ -68,17 +67,17 @@ extension Chat.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "displayName": v_displayName = try d.string(_R.r0)
-                        case "avatar": v_avatar = try d.format(URI.self)
-                        case "associated": v_associated = try App.Bsky.Actor.Defs.ProfileAssociated(from: &d)
-                        case "viewer": v_viewer = try App.Bsky.Actor.Defs.ViewerState(from: &d)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "chatDisabled": v_chatDisabled = try d.decodeBool()
-                        case "verification": v_verification = try App.Bsky.Actor.Defs.VerificationState(from: &d)
-                        case "kind": v_kind = try Chat.Bsky.Actor.Defs.ProfileViewBasic.Kind(from: &d)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.string(_R.r0)
+                        case "avatar": if try d.lenientNull(k, &extra) { break }; v_avatar = try d.format(URI.self)
+                        case "associated": if try d.lenientNull(k, &extra) { break }; v_associated = try App.Bsky.Actor.Defs.ProfileAssociated(from: &d)
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try App.Bsky.Actor.Defs.ViewerState(from: &d)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "chatDisabled": if try d.lenientNull(k, &extra) { break }; v_chatDisabled = try d.decodeBool()
+                        case "verification": if try d.lenientNull(k, &extra) { break }; v_verification = try App.Bsky.Actor.Defs.VerificationState(from: &d)
+                        case "kind": if try d.lenientNull(k, &extra) { break }; v_kind = try Chat.Bsky.Actor.Defs.ProfileViewBasic.Kind(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -114,7 +113,7 @@ extension Chat.Bsky.Actor {
                 if chatDisabled != nil { n += 1 }
                 if verification != nil { n += 1 }
                 if kind != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let v = self.kind { e.key("kind", &m); v.encode(to: &e) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -180,7 +179,6 @@ extension Chat.Bsky.Actor {
         public struct DirectConvoMember: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.actor.defs#directConvoMember"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -212,7 +210,7 @@ extension Chat.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -222,7 +220,6 @@ extension Chat.Bsky.Actor {
         public struct GroupConvoMember: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.actor.defs#groupConvoMember"
-            static let knownKeys: Swift.Set<String> = ["addedBy", "role"]
 
             /// Who added this member. Only present if the member was added (instead of joining via link).
             public var addedBy: Chat.Bsky.Actor.Defs.ProfileViewBasic?
@@ -248,8 +245,8 @@ extension Chat.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "addedBy": v_addedBy = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
-                        case "role": v_role = try d.decodeString()
+                        case "addedBy": if try d.lenientNull(k, &extra) { break }; v_addedBy = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "role": if try d.lenientNull(k, &extra) { break }; v_role = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -267,7 +264,7 @@ extension Chat.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if addedBy != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("role", &m); e.encodeString(self.role)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.addedBy { e.key("addedBy", &m); v.encode(to: &e) }
@@ -279,7 +276,6 @@ extension Chat.Bsky.Actor {
         public struct PastGroupConvoMember: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.actor.defs#pastGroupConvoMember"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -311,7 +307,7 @@ extension Chat.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }

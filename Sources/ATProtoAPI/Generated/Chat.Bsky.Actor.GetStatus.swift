@@ -17,7 +17,6 @@ extension Chat.Bsky.Actor {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.actor.getStatus#output"
-            static let knownKeys: Swift.Set<String> = ["chatDisabled", "canCreateGroups", "groupMemberLimit"]
 
             /// True when the viewer's account is disabled and cannot actively participate in chat.
             public var chatDisabled: Bool
@@ -47,9 +46,9 @@ extension Chat.Bsky.Actor {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "chatDisabled": v_chatDisabled = try d.decodeBool()
-                        case "canCreateGroups": v_canCreateGroups = try d.decodeBool()
-                        case "groupMemberLimit": v_groupMemberLimit = try d.integer()
+                        case "chatDisabled": if try d.lenientNull(k, &extra) { break }; v_chatDisabled = try d.decodeBool()
+                        case "canCreateGroups": if try d.lenientNull(k, &extra) { break }; v_canCreateGroups = try d.decodeBool()
+                        case "groupMemberLimit": if try d.lenientNull(k, &extra) { break }; v_groupMemberLimit = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -70,7 +69,7 @@ extension Chat.Bsky.Actor {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("chatDisabled", &m); e.encodeBool(self.chatDisabled)
                 e.key("canCreateGroups", &m); e.encodeBool(self.canCreateGroups)

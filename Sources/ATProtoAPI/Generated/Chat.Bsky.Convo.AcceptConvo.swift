@@ -17,7 +17,6 @@ extension Chat.Bsky.Convo {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.acceptConvo#input"
-            static let knownKeys: Swift.Set<String> = ["convoId"]
 
             public var convoId: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
                 e.endMap(&m)
@@ -66,7 +65,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.acceptConvo#output"
-            static let knownKeys: Swift.Set<String> = ["rev"]
 
             /// Rev when the convo was accepted. If not present, the convo was already accepted.
             public var rev: String?
@@ -88,7 +86,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -104,7 +102,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if rev != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.rev { e.key("rev", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

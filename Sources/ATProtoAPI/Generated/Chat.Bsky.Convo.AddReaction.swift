@@ -17,7 +17,6 @@ extension Chat.Bsky.Convo {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.addReaction#input"
-            static let knownKeys: Swift.Set<String> = ["convoId", "messageId", "value"]
 
             public var convoId: String
             public var messageId: String
@@ -44,9 +43,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "messageId": v_messageId = try d.decodeString()
-                        case "value": v_value = try d.string(_R.r0)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "messageId": if try d.lenientNull(k, &extra) { break }; v_messageId = try d.decodeString()
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.string(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -67,7 +66,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("value", &m); e.encodeString(self.value)
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -80,7 +79,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.addReaction#output"
-            static let knownKeys: Swift.Set<String> = ["message"]
 
             public var message: Chat.Bsky.Convo.Defs.MessageView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -101,7 +99,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.MessageView(from: &d)
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.MessageView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -118,7 +116,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("message", &m); self.message.encode(to: &e)
                 e.endMap(&m)

@@ -23,7 +23,6 @@ extension Chat.Bsky.Convo {
         public struct ConvoRef: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#convoRef"
-            static let knownKeys: Swift.Set<String> = ["did", "convoId"]
 
             public var did: DID
             public var convoId: String
@@ -47,8 +46,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -67,7 +66,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -78,7 +77,6 @@ extension Chat.Bsky.Convo {
         public struct MessageRef: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#messageRef"
-            static let knownKeys: Swift.Set<String> = ["did", "convoId", "messageId"]
 
             public var did: DID
             public var convoId: String
@@ -105,9 +103,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "messageId": v_messageId = try d.decodeString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "messageId": if try d.lenientNull(k, &extra) { break }; v_messageId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -128,7 +126,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -140,7 +138,6 @@ extension Chat.Bsky.Convo {
         public struct MessageInput: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#messageInput"
-            static let knownKeys: Swift.Set<String> = ["text", "facets", "embed", "replyTo"]
 
             public var text: String
             /// Annotations of text (mentions, URLs, hashtags, etc)
@@ -172,10 +169,10 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "text": v_text = try d.string(_R.r0)
-                        case "facets": v_facets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
-                        case "embed": v_embed = try Chat.Bsky.Convo.Defs.MessageInput.Embed(from: &d)
-                        case "replyTo": v_replyTo = try Chat.Bsky.Convo.Defs.ReplyRef(from: &d)
+                        case "text": if try d.lenientNull(k, &extra) { break }; v_text = try d.string(_R.r0)
+                        case "facets": if try d.lenientNull(k, &extra) { break }; v_facets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
+                        case "embed": if try d.lenientNull(k, &extra) { break }; v_embed = try Chat.Bsky.Convo.Defs.MessageInput.Embed(from: &d)
+                        case "replyTo": if try d.lenientNull(k, &extra) { break }; v_replyTo = try Chat.Bsky.Convo.Defs.ReplyRef(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -197,7 +194,7 @@ extension Chat.Bsky.Convo {
                 if facets != nil { n += 1 }
                 if embed != nil { n += 1 }
                 if replyTo != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("text", &m); e.encodeString(self.text)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.embed { e.key("embed", &m); v.encode(to: &e) }
@@ -252,7 +249,6 @@ extension Chat.Bsky.Convo {
         public struct ReplyRef: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#replyRef"
-            static let knownKeys: Swift.Set<String> = ["messageId"]
 
             public var messageId: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -273,7 +269,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "messageId": v_messageId = try d.decodeString()
+                        case "messageId": if try d.lenientNull(k, &extra) { break }; v_messageId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -290,7 +286,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("messageId", &m); e.encodeString(self.messageId)
                 e.endMap(&m)
@@ -300,7 +296,6 @@ extension Chat.Bsky.Convo {
         public struct MessageView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#messageView"
-            static let knownKeys: Swift.Set<String> = ["id", "rev", "text", "facets", "embed", "reactions", "replyTo", "sender", "sentAt"]
 
             public var id: String
             public var rev: String
@@ -348,15 +343,15 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.decodeString()
-                        case "rev": v_rev = try d.decodeString()
-                        case "text": v_text = try d.string(_R.r0)
-                        case "facets": v_facets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
-                        case "embed": v_embed = try Chat.Bsky.Convo.Defs.MessageView.Embed(from: &d)
-                        case "reactions": v_reactions = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.Defs.ReactionView(from: &d) }
-                        case "replyTo": v_replyTo = try Chat.Bsky.Convo.Defs.MessageView.ReplyTo(from: &d)
-                        case "sender": v_sender = try Chat.Bsky.Convo.Defs.MessageViewSender(from: &d)
-                        case "sentAt": v_sentAt = try d.format(Datetime.self)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "text": if try d.lenientNull(k, &extra) { break }; v_text = try d.string(_R.r0)
+                        case "facets": if try d.lenientNull(k, &extra) { break }; v_facets = try d.array(nil) { (d: inout D) throws(LexError) in try App.Bsky.Richtext.Facet(from: &d) }
+                        case "embed": if try d.lenientNull(k, &extra) { break }; v_embed = try Chat.Bsky.Convo.Defs.MessageView.Embed(from: &d)
+                        case "reactions": if try d.lenientNull(k, &extra) { break }; v_reactions = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.Defs.ReactionView(from: &d) }
+                        case "replyTo": if try d.lenientNull(k, &extra) { break }; v_replyTo = try Chat.Bsky.Convo.Defs.MessageView.ReplyTo(from: &d)
+                        case "sender": if try d.lenientNull(k, &extra) { break }; v_sender = try Chat.Bsky.Convo.Defs.MessageViewSender(from: &d)
+                        case "sentAt": if try d.lenientNull(k, &extra) { break }; v_sentAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -388,7 +383,7 @@ extension Chat.Bsky.Convo {
                 if embed != nil { n += 1 }
                 if reactions != nil { n += 1 }
                 if replyTo != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id)
                 e.key("rev", &m); e.encodeString(self.rev)
                 e.key("text", &m); e.encodeString(self.text)
@@ -493,7 +488,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageReferredUser: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageReferredUser"
-            static let knownKeys: Swift.Set<String> = ["did"]
 
             public var did: DID
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -514,7 +508,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -531,7 +525,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -541,7 +535,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageView"
-            static let knownKeys: Swift.Set<String> = ["id", "rev", "sentAt", "data"]
 
             public var id: String
             public var rev: String
@@ -571,10 +564,10 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.decodeString()
-                        case "rev": v_rev = try d.decodeString()
-                        case "sentAt": v_sentAt = try d.format(Datetime.self)
-                        case "data": v_data = try Chat.Bsky.Convo.Defs.SystemMessageView.Data(from: &d)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "sentAt": if try d.lenientNull(k, &extra) { break }; v_sentAt = try d.format(Datetime.self)
+                        case "data": if try d.lenientNull(k, &extra) { break }; v_data = try Chat.Bsky.Convo.Defs.SystemMessageView.Data(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -597,7 +590,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id)
                 e.key("rev", &m); e.encodeString(self.rev)
                 e.key("data", &m); self.data.encode(to: &e)
@@ -702,7 +695,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataAddMember: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataAddMember"
-            static let knownKeys: Swift.Set<String> = ["member", "role", "addedBy"]
 
             /// Current view of the member who was added.
             public var member: Chat.Bsky.Convo.Defs.SystemMessageReferredUser
@@ -731,9 +723,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "member": v_member = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
-                        case "role": v_role = try d.decodeString()
-                        case "addedBy": v_addedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
+                        case "member": if try d.lenientNull(k, &extra) { break }; v_member = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
+                        case "role": if try d.lenientNull(k, &extra) { break }; v_role = try d.decodeString()
+                        case "addedBy": if try d.lenientNull(k, &extra) { break }; v_addedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -754,7 +746,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("role", &m); e.encodeString(self.role)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("member", &m); self.member.encode(to: &e)
@@ -767,7 +759,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataRemoveMember: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataRemoveMember"
-            static let knownKeys: Swift.Set<String> = ["member", "removedBy"]
 
             /// Current view of the member who was removed.
             public var member: Chat.Bsky.Convo.Defs.SystemMessageReferredUser
@@ -792,8 +783,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "member": v_member = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
-                        case "removedBy": v_removedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
+                        case "member": if try d.lenientNull(k, &extra) { break }; v_member = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
+                        case "removedBy": if try d.lenientNull(k, &extra) { break }; v_removedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -812,7 +803,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("member", &m); self.member.encode(to: &e)
                 e.key("removedBy", &m); self.removedBy.encode(to: &e)
@@ -824,7 +815,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataMemberJoin: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataMemberJoin"
-            static let knownKeys: Swift.Set<String> = ["member", "role", "approvedBy"]
 
             /// Current view of the member who joined.
             public var member: Chat.Bsky.Convo.Defs.SystemMessageReferredUser
@@ -854,9 +844,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "member": v_member = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
-                        case "role": v_role = try d.decodeString()
-                        case "approvedBy": v_approvedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
+                        case "member": if try d.lenientNull(k, &extra) { break }; v_member = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
+                        case "role": if try d.lenientNull(k, &extra) { break }; v_role = try d.decodeString()
+                        case "approvedBy": if try d.lenientNull(k, &extra) { break }; v_approvedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -876,7 +866,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if approvedBy != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("role", &m); e.encodeString(self.role)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("member", &m); self.member.encode(to: &e)
@@ -889,7 +879,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataMemberLeave: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataMemberLeave"
-            static let knownKeys: Swift.Set<String> = ["member"]
 
             /// Current view of the member who left the group.
             public var member: Chat.Bsky.Convo.Defs.SystemMessageReferredUser
@@ -911,7 +900,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "member": v_member = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
+                        case "member": if try d.lenientNull(k, &extra) { break }; v_member = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -928,7 +917,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("member", &m); self.member.encode(to: &e)
                 e.endMap(&m)
@@ -939,7 +928,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataLockConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataLockConvo"
-            static let knownKeys: Swift.Set<String> = ["lockedBy"]
 
             /// Current view of the member who locked the group.
             public var lockedBy: Chat.Bsky.Convo.Defs.SystemMessageReferredUser
@@ -961,7 +949,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "lockedBy": v_lockedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
+                        case "lockedBy": if try d.lenientNull(k, &extra) { break }; v_lockedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -978,7 +966,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("lockedBy", &m); self.lockedBy.encode(to: &e)
                 e.endMap(&m)
@@ -989,7 +977,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataUnlockConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataUnlockConvo"
-            static let knownKeys: Swift.Set<String> = ["unlockedBy"]
 
             /// Current view of the member who unlocked the group.
             public var unlockedBy: Chat.Bsky.Convo.Defs.SystemMessageReferredUser
@@ -1011,7 +998,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "unlockedBy": v_unlockedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
+                        case "unlockedBy": if try d.lenientNull(k, &extra) { break }; v_unlockedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1028,7 +1015,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("unlockedBy", &m); self.unlockedBy.encode(to: &e)
                 e.endMap(&m)
@@ -1039,7 +1026,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataLockConvoPermanently: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataLockConvoPermanently"
-            static let knownKeys: Swift.Set<String> = ["lockedBy"]
 
             /// Current view of the member who locked the group.
             public var lockedBy: Chat.Bsky.Convo.Defs.SystemMessageReferredUser
@@ -1061,7 +1047,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "lockedBy": v_lockedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
+                        case "lockedBy": if try d.lenientNull(k, &extra) { break }; v_lockedBy = try Chat.Bsky.Convo.Defs.SystemMessageReferredUser(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1078,7 +1064,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("lockedBy", &m); self.lockedBy.encode(to: &e)
                 e.endMap(&m)
@@ -1089,7 +1075,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataEditGroup: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataEditGroup"
-            static let knownKeys: Swift.Set<String> = ["oldName", "newName"]
 
             /// Group name that was replaced.
             public var oldName: String?
@@ -1115,8 +1100,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "oldName": v_oldName = try d.decodeString()
-                        case "newName": v_newName = try d.decodeString()
+                        case "oldName": if try d.lenientNull(k, &extra) { break }; v_oldName = try d.decodeString()
+                        case "newName": if try d.lenientNull(k, &extra) { break }; v_newName = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1134,7 +1119,7 @@ extension Chat.Bsky.Convo {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if oldName != nil { n += 1 }
                 if newName != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.newName { e.key("newName", &m); e.encodeString(v) }
                 if let v = self.oldName { e.key("oldName", &m); e.encodeString(v) }
@@ -1146,7 +1131,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataCreateJoinLink: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataCreateJoinLink"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -1178,7 +1162,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -1188,7 +1172,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataEditJoinLink: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataEditJoinLink"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -1220,7 +1203,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -1230,7 +1213,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataEnableJoinLink: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataEnableJoinLink"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -1262,7 +1244,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -1272,7 +1254,6 @@ extension Chat.Bsky.Convo {
         public struct SystemMessageDataDisableJoinLink: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#systemMessageDataDisableJoinLink"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -1304,7 +1285,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -1313,7 +1294,6 @@ extension Chat.Bsky.Convo {
         public struct DeletedMessageView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#deletedMessageView"
-            static let knownKeys: Swift.Set<String> = ["id", "rev", "sender", "sentAt"]
 
             public var id: String
             public var rev: String
@@ -1343,10 +1323,10 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.decodeString()
-                        case "rev": v_rev = try d.decodeString()
-                        case "sender": v_sender = try Chat.Bsky.Convo.Defs.MessageViewSender(from: &d)
-                        case "sentAt": v_sentAt = try d.format(Datetime.self)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "sender": if try d.lenientNull(k, &extra) { break }; v_sender = try Chat.Bsky.Convo.Defs.MessageViewSender(from: &d)
+                        case "sentAt": if try d.lenientNull(k, &extra) { break }; v_sentAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1369,7 +1349,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -1383,7 +1363,6 @@ extension Chat.Bsky.Convo {
         public struct MessageBeforeUserJoinedGroupView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#messageBeforeUserJoinedGroupView"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -1415,7 +1394,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -1424,7 +1403,6 @@ extension Chat.Bsky.Convo {
         public struct MessageViewSender: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#messageViewSender"
-            static let knownKeys: Swift.Set<String> = ["did"]
 
             public var did: DID
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -1445,7 +1423,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1462,7 +1440,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -1472,7 +1450,6 @@ extension Chat.Bsky.Convo {
         public struct ReactionView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#reactionView"
-            static let knownKeys: Swift.Set<String> = ["value", "sender", "createdAt"]
 
             public var value: String
             public var sender: Chat.Bsky.Convo.Defs.ReactionViewSender
@@ -1499,9 +1476,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "value": v_value = try d.decodeString()
-                        case "sender": v_sender = try Chat.Bsky.Convo.Defs.ReactionViewSender(from: &d)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeString()
+                        case "sender": if try d.lenientNull(k, &extra) { break }; v_sender = try Chat.Bsky.Convo.Defs.ReactionViewSender(from: &d)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1522,7 +1499,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("value", &m); e.encodeString(self.value)
                 e.key("sender", &m); self.sender.encode(to: &e)
@@ -1534,7 +1511,6 @@ extension Chat.Bsky.Convo {
         public struct ReactionViewSender: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#reactionViewSender"
-            static let knownKeys: Swift.Set<String> = ["did"]
 
             public var did: DID
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -1555,7 +1531,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1572,7 +1548,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -1582,7 +1558,6 @@ extension Chat.Bsky.Convo {
         public struct MessageAndReactionView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#messageAndReactionView"
-            static let knownKeys: Swift.Set<String> = ["message", "reaction"]
 
             public var message: Chat.Bsky.Convo.Defs.MessageView
             public var reaction: Chat.Bsky.Convo.Defs.ReactionView
@@ -1606,8 +1581,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.MessageView(from: &d)
-                        case "reaction": v_reaction = try Chat.Bsky.Convo.Defs.ReactionView(from: &d)
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.MessageView(from: &d)
+                        case "reaction": if try d.lenientNull(k, &extra) { break }; v_reaction = try Chat.Bsky.Convo.Defs.ReactionView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1626,7 +1601,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("message", &m); self.message.encode(to: &e)
                 e.key("reaction", &m); self.reaction.encode(to: &e)
@@ -1637,7 +1612,6 @@ extension Chat.Bsky.Convo {
         public struct ConvoView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#convoView"
-            static let knownKeys: Swift.Set<String> = ["id", "rev", "members", "lastMessage", "lastReaction", "muted", "status", "unreadCount", "kind"]
 
             public var id: String
             public var rev: String
@@ -1685,15 +1659,15 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.decodeString()
-                        case "rev": v_rev = try d.decodeString()
-                        case "members": v_members = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
-                        case "lastMessage": v_lastMessage = try Chat.Bsky.Convo.Defs.ConvoView.LastMessage(from: &d)
-                        case "lastReaction": v_lastReaction = try Chat.Bsky.Convo.Defs.ConvoView.LastReaction(from: &d)
-                        case "muted": v_muted = try d.decodeBool()
-                        case "status": v_status = try d.decodeString()
-                        case "unreadCount": v_unreadCount = try d.integer()
-                        case "kind": v_kind = try Chat.Bsky.Convo.Defs.ConvoView.Kind(from: &d)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "members": if try d.lenientNull(k, &extra) { break }; v_members = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "lastMessage": if try d.lenientNull(k, &extra) { break }; v_lastMessage = try Chat.Bsky.Convo.Defs.ConvoView.LastMessage(from: &d)
+                        case "lastReaction": if try d.lenientNull(k, &extra) { break }; v_lastReaction = try Chat.Bsky.Convo.Defs.ConvoView.LastReaction(from: &d)
+                        case "muted": if try d.lenientNull(k, &extra) { break }; v_muted = try d.decodeBool()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "unreadCount": if try d.lenientNull(k, &extra) { break }; v_unreadCount = try d.integer()
+                        case "kind": if try d.lenientNull(k, &extra) { break }; v_kind = try Chat.Bsky.Convo.Defs.ConvoView.Kind(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1701,6 +1675,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_members == nil, !d.validating, extra["members"] == .null { v_members = [] }
                 guard let v_id else { throw LexError.missing("id") }
                 guard let v_rev else { throw LexError.missing("rev") }
                 guard let v_members else { throw LexError.missing("members") }
@@ -1725,7 +1700,7 @@ extension Chat.Bsky.Convo {
                 if lastReaction != nil { n += 1 }
                 if status != nil { n += 1 }
                 if kind != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let v = self.kind { e.key("kind", &m); v.encode(to: &e) }
@@ -1866,7 +1841,6 @@ extension Chat.Bsky.Convo {
         public struct DirectConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#directConvo"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -1898,7 +1872,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -1907,7 +1881,6 @@ extension Chat.Bsky.Convo {
         public struct GroupConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#groupConvo"
-            static let knownKeys: Swift.Set<String> = ["createdAt", "joinLink", "joinRequestCount", "lockStatus", "lockStatusModerationOverride", "memberCount", "memberLimit", "name", "unreadJoinRequestCount"]
 
             public var createdAt: Datetime
             public var joinLink: Chat.Bsky.Group.Defs.JoinLinkView?
@@ -1959,15 +1932,15 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "joinLink": v_joinLink = try Chat.Bsky.Group.Defs.JoinLinkView(from: &d)
-                        case "joinRequestCount": v_joinRequestCount = try d.integer()
-                        case "lockStatus": v_lockStatus = try d.decodeString()
-                        case "lockStatusModerationOverride": v_lockStatusModerationOverride = try d.decodeBool()
-                        case "memberCount": v_memberCount = try d.integer()
-                        case "memberLimit": v_memberLimit = try d.integer()
-                        case "name": v_name = try d.string(_R.r1)
-                        case "unreadJoinRequestCount": v_unreadJoinRequestCount = try d.integer()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "joinLink": if try d.lenientNull(k, &extra) { break }; v_joinLink = try Chat.Bsky.Group.Defs.JoinLinkView(from: &d)
+                        case "joinRequestCount": if try d.lenientNull(k, &extra) { break }; v_joinRequestCount = try d.integer()
+                        case "lockStatus": if try d.lenientNull(k, &extra) { break }; v_lockStatus = try d.decodeString()
+                        case "lockStatusModerationOverride": if try d.lenientNull(k, &extra) { break }; v_lockStatusModerationOverride = try d.decodeBool()
+                        case "memberCount": if try d.lenientNull(k, &extra) { break }; v_memberCount = try d.integer()
+                        case "memberLimit": if try d.lenientNull(k, &extra) { break }; v_memberLimit = try d.integer()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.string(_R.r1)
+                        case "unreadJoinRequestCount": if try d.lenientNull(k, &extra) { break }; v_unreadJoinRequestCount = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1999,7 +1972,7 @@ extension Chat.Bsky.Convo {
                 if joinLink != nil { n += 1 }
                 if joinRequestCount != nil { n += 1 }
                 if unreadJoinRequestCount != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.joinLink { e.key("joinLink", &m); v.encode(to: &e) }
@@ -2018,7 +1991,6 @@ extension Chat.Bsky.Convo {
         public struct LogBeginConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logBeginConvo"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId"]
 
             public var rev: String
             public var convoId: String
@@ -2042,8 +2014,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2062,7 +2034,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -2074,7 +2046,6 @@ extension Chat.Bsky.Convo {
         public struct LogAcceptConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logAcceptConvo"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId"]
 
             public var rev: String
             public var convoId: String
@@ -2098,8 +2069,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2118,7 +2089,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -2130,7 +2101,6 @@ extension Chat.Bsky.Convo {
         public struct LogLeaveConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logLeaveConvo"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId"]
 
             public var rev: String
             public var convoId: String
@@ -2154,8 +2124,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2174,7 +2144,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -2186,7 +2156,6 @@ extension Chat.Bsky.Convo {
         public struct LogMuteConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logMuteConvo"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId"]
 
             public var rev: String
             public var convoId: String
@@ -2210,8 +2179,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2230,7 +2199,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -2242,7 +2211,6 @@ extension Chat.Bsky.Convo {
         public struct LogUnmuteConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logUnmuteConvo"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId"]
 
             public var rev: String
             public var convoId: String
@@ -2266,8 +2234,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2286,7 +2254,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -2298,7 +2266,6 @@ extension Chat.Bsky.Convo {
         public struct LogCreateMessage: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logCreateMessage"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message", "relatedProfiles"]
 
             public var rev: String
             public var convoId: String
@@ -2329,10 +2296,10 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.LogCreateMessage.Message(from: &d)
-                        case "relatedProfiles": v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.LogCreateMessage.Message(from: &d)
+                        case "relatedProfiles": if try d.lenientNull(k, &extra) { break }; v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2354,7 +2321,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 if relatedProfiles != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -2409,7 +2376,6 @@ extension Chat.Bsky.Convo {
         public struct LogDeleteMessage: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logDeleteMessage"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message"]
 
             public var rev: String
             public var convoId: String
@@ -2436,9 +2402,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.LogDeleteMessage.Message(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.LogDeleteMessage.Message(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2459,7 +2425,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -2513,7 +2479,6 @@ extension Chat.Bsky.Convo {
         public struct LogReadMessage: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logReadMessage"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message"]
 
             public var rev: String
             public var convoId: String
@@ -2540,9 +2505,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.LogReadMessage.Message(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.LogReadMessage.Message(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2563,7 +2528,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -2622,7 +2587,6 @@ extension Chat.Bsky.Convo {
         public struct LogAddReaction: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logAddReaction"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message", "reaction", "relatedProfiles"]
 
             public var rev: String
             public var convoId: String
@@ -2656,11 +2620,11 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.LogAddReaction.Message(from: &d)
-                        case "reaction": v_reaction = try Chat.Bsky.Convo.Defs.ReactionView(from: &d)
-                        case "relatedProfiles": v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.LogAddReaction.Message(from: &d)
+                        case "reaction": if try d.lenientNull(k, &extra) { break }; v_reaction = try Chat.Bsky.Convo.Defs.ReactionView(from: &d)
+                        case "relatedProfiles": if try d.lenientNull(k, &extra) { break }; v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2684,7 +2648,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 if relatedProfiles != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -2740,7 +2704,6 @@ extension Chat.Bsky.Convo {
         public struct LogRemoveReaction: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logRemoveReaction"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message", "reaction", "relatedProfiles"]
 
             public var rev: String
             public var convoId: String
@@ -2774,11 +2737,11 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.LogRemoveReaction.Message(from: &d)
-                        case "reaction": v_reaction = try Chat.Bsky.Convo.Defs.ReactionView(from: &d)
-                        case "relatedProfiles": v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.LogRemoveReaction.Message(from: &d)
+                        case "reaction": if try d.lenientNull(k, &extra) { break }; v_reaction = try Chat.Bsky.Convo.Defs.ReactionView(from: &d)
+                        case "relatedProfiles": if try d.lenientNull(k, &extra) { break }; v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2802,7 +2765,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 if relatedProfiles != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -2858,7 +2821,6 @@ extension Chat.Bsky.Convo {
         public struct LogReadConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logReadConvo"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message"]
 
             public var rev: String
             public var convoId: String
@@ -2885,9 +2847,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.LogReadConvo.Message(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.LogReadConvo.Message(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2908,7 +2870,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -2967,7 +2929,6 @@ extension Chat.Bsky.Convo {
         public struct LogAddMember: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logAddMember"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message", "relatedProfiles"]
 
             public var rev: String
             public var convoId: String
@@ -2999,10 +2960,10 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
-                        case "relatedProfiles": v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "relatedProfiles": if try d.lenientNull(k, &extra) { break }; v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3010,6 +2971,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_relatedProfiles == nil, !d.validating, extra["relatedProfiles"] == .null { v_relatedProfiles = [] }
                 guard let v_rev else { throw LexError.missing("rev") }
                 guard let v_convoId else { throw LexError.missing("convoId") }
                 guard let v_message else { throw LexError.missing("message") }
@@ -3025,7 +2987,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3039,7 +3001,6 @@ extension Chat.Bsky.Convo {
         public struct LogRemoveMember: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logRemoveMember"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message", "relatedProfiles"]
 
             public var rev: String
             public var convoId: String
@@ -3071,10 +3032,10 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
-                        case "relatedProfiles": v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "relatedProfiles": if try d.lenientNull(k, &extra) { break }; v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3082,6 +3043,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_relatedProfiles == nil, !d.validating, extra["relatedProfiles"] == .null { v_relatedProfiles = [] }
                 guard let v_rev else { throw LexError.missing("rev") }
                 guard let v_convoId else { throw LexError.missing("convoId") }
                 guard let v_message else { throw LexError.missing("message") }
@@ -3097,7 +3059,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3111,7 +3073,6 @@ extension Chat.Bsky.Convo {
         public struct LogMemberJoin: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logMemberJoin"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message", "relatedProfiles"]
 
             public var rev: String
             public var convoId: String
@@ -3143,10 +3104,10 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
-                        case "relatedProfiles": v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "relatedProfiles": if try d.lenientNull(k, &extra) { break }; v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3154,6 +3115,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_relatedProfiles == nil, !d.validating, extra["relatedProfiles"] == .null { v_relatedProfiles = [] }
                 guard let v_rev else { throw LexError.missing("rev") }
                 guard let v_convoId else { throw LexError.missing("convoId") }
                 guard let v_message else { throw LexError.missing("message") }
@@ -3169,7 +3131,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3183,7 +3145,6 @@ extension Chat.Bsky.Convo {
         public struct LogMemberLeave: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logMemberLeave"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message", "relatedProfiles"]
 
             public var rev: String
             public var convoId: String
@@ -3215,10 +3176,10 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
-                        case "relatedProfiles": v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "relatedProfiles": if try d.lenientNull(k, &extra) { break }; v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3226,6 +3187,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_relatedProfiles == nil, !d.validating, extra["relatedProfiles"] == .null { v_relatedProfiles = [] }
                 guard let v_rev else { throw LexError.missing("rev") }
                 guard let v_convoId else { throw LexError.missing("convoId") }
                 guard let v_message else { throw LexError.missing("message") }
@@ -3241,7 +3203,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3255,7 +3217,6 @@ extension Chat.Bsky.Convo {
         public struct LogLockConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logLockConvo"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message", "relatedProfiles"]
 
             public var rev: String
             public var convoId: String
@@ -3287,10 +3248,10 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
-                        case "relatedProfiles": v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "relatedProfiles": if try d.lenientNull(k, &extra) { break }; v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3298,6 +3259,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_relatedProfiles == nil, !d.validating, extra["relatedProfiles"] == .null { v_relatedProfiles = [] }
                 guard let v_rev else { throw LexError.missing("rev") }
                 guard let v_convoId else { throw LexError.missing("convoId") }
                 guard let v_message else { throw LexError.missing("message") }
@@ -3313,7 +3275,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3327,7 +3289,6 @@ extension Chat.Bsky.Convo {
         public struct LogUnlockConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logUnlockConvo"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message", "relatedProfiles"]
 
             public var rev: String
             public var convoId: String
@@ -3359,10 +3320,10 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
-                        case "relatedProfiles": v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "relatedProfiles": if try d.lenientNull(k, &extra) { break }; v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3370,6 +3331,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_relatedProfiles == nil, !d.validating, extra["relatedProfiles"] == .null { v_relatedProfiles = [] }
                 guard let v_rev else { throw LexError.missing("rev") }
                 guard let v_convoId else { throw LexError.missing("convoId") }
                 guard let v_message else { throw LexError.missing("message") }
@@ -3385,7 +3347,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3399,7 +3361,6 @@ extension Chat.Bsky.Convo {
         public struct LogLockConvoPermanently: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logLockConvoPermanently"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message", "relatedProfiles"]
 
             public var rev: String
             public var convoId: String
@@ -3431,10 +3392,10 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
-                        case "relatedProfiles": v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "relatedProfiles": if try d.lenientNull(k, &extra) { break }; v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3442,6 +3403,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_relatedProfiles == nil, !d.validating, extra["relatedProfiles"] == .null { v_relatedProfiles = [] }
                 guard let v_rev else { throw LexError.missing("rev") }
                 guard let v_convoId else { throw LexError.missing("convoId") }
                 guard let v_message else { throw LexError.missing("message") }
@@ -3457,7 +3419,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3471,7 +3433,6 @@ extension Chat.Bsky.Convo {
         public struct LogEditGroup: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logEditGroup"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message"]
 
             public var rev: String
             public var convoId: String
@@ -3499,9 +3460,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3522,7 +3483,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3535,7 +3496,6 @@ extension Chat.Bsky.Convo {
         public struct LogCreateJoinLink: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logCreateJoinLink"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message"]
 
             public var rev: String
             public var convoId: String
@@ -3563,9 +3523,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3586,7 +3546,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3599,7 +3559,6 @@ extension Chat.Bsky.Convo {
         public struct LogEditJoinLink: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logEditJoinLink"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message"]
 
             public var rev: String
             public var convoId: String
@@ -3627,9 +3586,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3650,7 +3609,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3663,7 +3622,6 @@ extension Chat.Bsky.Convo {
         public struct LogEnableJoinLink: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logEnableJoinLink"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message"]
 
             public var rev: String
             public var convoId: String
@@ -3691,9 +3649,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3714,7 +3672,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3727,7 +3685,6 @@ extension Chat.Bsky.Convo {
         public struct LogDisableJoinLink: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logDisableJoinLink"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "message"]
 
             public var rev: String
             public var convoId: String
@@ -3755,9 +3712,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.SystemMessageView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3778,7 +3735,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3791,7 +3748,6 @@ extension Chat.Bsky.Convo {
         public struct LogIncomingJoinRequest: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logIncomingJoinRequest"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "member"]
 
             public var rev: String
             public var convoId: String
@@ -3819,9 +3775,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "member": v_member = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "member": if try d.lenientNull(k, &extra) { break }; v_member = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3842,7 +3798,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("member", &m); self.member.encode(to: &e)
@@ -3855,7 +3811,6 @@ extension Chat.Bsky.Convo {
         public struct LogApproveJoinRequest: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logApproveJoinRequest"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "member"]
 
             public var rev: String
             public var convoId: String
@@ -3883,9 +3838,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "member": v_member = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "member": if try d.lenientNull(k, &extra) { break }; v_member = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3906,7 +3861,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("member", &m); self.member.encode(to: &e)
@@ -3919,7 +3874,6 @@ extension Chat.Bsky.Convo {
         public struct LogRejectJoinRequest: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logRejectJoinRequest"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "member"]
 
             public var rev: String
             public var convoId: String
@@ -3947,9 +3901,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "member": v_member = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "member": if try d.lenientNull(k, &extra) { break }; v_member = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3970,7 +3924,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("member", &m); self.member.encode(to: &e)
@@ -3983,7 +3937,6 @@ extension Chat.Bsky.Convo {
         public struct LogOutgoingJoinRequest: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logOutgoingJoinRequest"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId"]
 
             public var rev: String
             public var convoId: String
@@ -4007,8 +3960,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -4027,7 +3980,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -4039,7 +3992,6 @@ extension Chat.Bsky.Convo {
         public struct LogWithdrawIncomingJoinRequest: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId", "member"]
 
             public var rev: String
             public var convoId: String
@@ -4067,9 +4019,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "member": v_member = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "member": if try d.lenientNull(k, &extra) { break }; v_member = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -4090,7 +4042,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("member", &m); self.member.encode(to: &e)
@@ -4103,7 +4055,6 @@ extension Chat.Bsky.Convo {
         public struct LogWithdrawOutgoingJoinRequest: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId"]
 
             public var rev: String
             public var convoId: String
@@ -4127,8 +4078,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -4147,7 +4098,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -4159,7 +4110,6 @@ extension Chat.Bsky.Convo {
         public struct LogReadJoinRequests: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.defs#logReadJoinRequests"
-            static let knownKeys: Swift.Set<String> = ["rev", "convoId"]
 
             public var rev: String
             public var convoId: String
@@ -4183,8 +4133,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rev": v_rev = try d.decodeString()
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -4203,7 +4153,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)

@@ -35,7 +35,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.getConvoAvailability#output"
-            static let knownKeys: Swift.Set<String> = ["canChat", "convo"]
 
             public var canChat: Bool
             public var convo: Chat.Bsky.Convo.Defs.ConvoView?
@@ -59,8 +58,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "canChat": v_canChat = try d.decodeBool()
-                        case "convo": v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
+                        case "canChat": if try d.lenientNull(k, &extra) { break }; v_canChat = try d.decodeBool()
+                        case "convo": if try d.lenientNull(k, &extra) { break }; v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -78,7 +77,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if convo != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.convo { e.key("convo", &m); v.encode(to: &e) }
                 e.key("canChat", &m); e.encodeBool(self.canChat)

@@ -35,7 +35,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.getConvoForMembers#output"
-            static let knownKeys: Swift.Set<String> = ["convo"]
 
             public var convo: Chat.Bsky.Convo.Defs.ConvoView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convo": v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
+                        case "convo": if try d.lenientNull(k, &extra) { break }; v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,7 +72,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convo", &m); self.convo.encode(to: &e)
                 e.endMap(&m)

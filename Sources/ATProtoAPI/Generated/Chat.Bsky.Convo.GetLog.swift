@@ -34,7 +34,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.getLog#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "logs"]
 
             public var cursor: String?
             public var logs: [Chat.Bsky.Convo.GetLog.Output.LogsItem]
@@ -58,8 +57,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "logs": v_logs = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.GetLog.Output.LogsItem(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "logs": if try d.lenientNull(k, &extra) { break }; v_logs = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.GetLog.Output.LogsItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -67,6 +66,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_logs == nil, !d.validating, extra["logs"] == .null { v_logs = [] }
                 guard let v_logs else { throw LexError.missing("logs") }
                 self.cursor = v_cursor
                 self.logs = v_logs
@@ -77,7 +77,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("logs", &m); e.array(self.logs) { e, x0 in x0.encode(to: &e) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

@@ -44,7 +44,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.getMessages#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "messages", "relatedProfiles"]
 
             public var cursor: String?
             public var messages: [Chat.Bsky.Convo.GetMessages.Output.MessagesItem]
@@ -72,9 +71,9 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "messages": v_messages = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.GetMessages.Output.MessagesItem(from: &d) }
-                        case "relatedProfiles": v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "messages": if try d.lenientNull(k, &extra) { break }; v_messages = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.GetMessages.Output.MessagesItem(from: &d) }
+                        case "relatedProfiles": if try d.lenientNull(k, &extra) { break }; v_relatedProfiles = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -82,6 +81,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_messages == nil, !d.validating, extra["messages"] == .null { v_messages = [] }
                 guard let v_messages else { throw LexError.missing("messages") }
                 self.cursor = v_cursor
                 self.messages = v_messages
@@ -94,7 +94,7 @@ extension Chat.Bsky.Convo {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
                 if relatedProfiles != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("messages", &m); e.array(self.messages) { e, x0 in x0.encode(to: &e) }

@@ -38,7 +38,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.getUnreadCounts#output"
-            static let knownKeys: Swift.Set<String> = ["unreadAcceptedConvos", "unreadRequestConvos"]
 
             /// Number of unread, unlocked accepted convos. Counts convos with unread messages and unread join requests. Capped at 100, where 100 means more than 99.
             public var unreadAcceptedConvos: Int
@@ -64,8 +63,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "unreadAcceptedConvos": v_unreadAcceptedConvos = try d.integer()
-                        case "unreadRequestConvos": v_unreadRequestConvos = try d.integer()
+                        case "unreadAcceptedConvos": if try d.lenientNull(k, &extra) { break }; v_unreadAcceptedConvos = try d.integer()
+                        case "unreadRequestConvos": if try d.lenientNull(k, &extra) { break }; v_unreadRequestConvos = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -84,7 +83,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("unreadRequestConvos", &m); e.encodeInt(Int64(self.unreadRequestConvos))
                 e.key("unreadAcceptedConvos", &m); e.encodeInt(Int64(self.unreadAcceptedConvos))

@@ -40,7 +40,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.listConvoRequests#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "requests"]
 
             public var cursor: String?
             public var requests: [Chat.Bsky.Convo.ListConvoRequests.Output.RequestsItem]
@@ -64,8 +63,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "requests": v_requests = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.ListConvoRequests.Output.RequestsItem(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "requests": if try d.lenientNull(k, &extra) { break }; v_requests = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.ListConvoRequests.Output.RequestsItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,6 +72,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_requests == nil, !d.validating, extra["requests"] == .null { v_requests = [] }
                 guard let v_requests else { throw LexError.missing("requests") }
                 self.cursor = v_cursor
                 self.requests = v_requests
@@ -83,7 +83,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("requests", &m); e.array(self.requests) { e, x0 in x0.encode(to: &e) }

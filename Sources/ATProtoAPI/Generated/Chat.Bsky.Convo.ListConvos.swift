@@ -59,7 +59,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.listConvos#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "convos"]
 
             public var cursor: String?
             public var convos: [Chat.Bsky.Convo.Defs.ConvoView]
@@ -83,8 +82,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "convos": v_convos = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.Defs.ConvoView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "convos": if try d.lenientNull(k, &extra) { break }; v_convos = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.Defs.ConvoView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -92,6 +91,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_convos == nil, !d.validating, extra["convos"] == .null { v_convos = [] }
                 guard let v_convos else { throw LexError.missing("convos") }
                 self.cursor = v_cursor
                 self.convos = v_convos
@@ -102,7 +102,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convos", &m); e.array(self.convos) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

@@ -17,7 +17,6 @@ extension Chat.Bsky.Convo {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.lockConvo#input"
-            static let knownKeys: Swift.Set<String> = ["convoId"]
 
             public var convoId: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
                 e.endMap(&m)
@@ -66,7 +65,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.lockConvo#output"
-            static let knownKeys: Swift.Set<String> = ["convo"]
 
             public var convo: Chat.Bsky.Convo.Defs.ConvoView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -87,7 +85,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convo": v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
+                        case "convo": if try d.lenientNull(k, &extra) { break }; v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -104,7 +102,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convo", &m); self.convo.encode(to: &e)
                 e.endMap(&m)

@@ -17,7 +17,6 @@ extension Chat.Bsky.Convo {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.sendMessage#input"
-            static let knownKeys: Swift.Set<String> = ["convoId", "message"]
 
             public var convoId: String
             public var message: Chat.Bsky.Convo.Defs.MessageInput
@@ -41,8 +40,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.MessageInput(from: &d)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.MessageInput(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -61,7 +60,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
                 e.key("message", &m); self.message.encode(to: &e)

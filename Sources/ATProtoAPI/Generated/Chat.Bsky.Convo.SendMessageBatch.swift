@@ -17,7 +17,6 @@ extension Chat.Bsky.Convo {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.sendMessageBatch#input"
-            static let knownKeys: Swift.Set<String> = ["items"]
 
             public var items: [Chat.Bsky.Convo.SendMessageBatch.BatchItem]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "items": v_items = try d.array(_R.r0) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.SendMessageBatch.BatchItem(from: &d) }
+                        case "items": if try d.lenientNull(k, &extra) { break }; v_items = try d.array(_R.r0) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.SendMessageBatch.BatchItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -46,6 +45,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_items == nil, !d.validating, extra["items"] == .null { v_items = [] }
                 guard let v_items else { throw LexError.missing("items") }
                 self.items = v_items
                 self.extra = extra
@@ -55,7 +55,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("items", &m); e.array(self.items) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -66,7 +66,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.sendMessageBatch#output"
-            static let knownKeys: Swift.Set<String> = ["items"]
 
             public var items: [Chat.Bsky.Convo.Defs.MessageView]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -87,7 +86,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "items": v_items = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.Defs.MessageView(from: &d) }
+                        case "items": if try d.lenientNull(k, &extra) { break }; v_items = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Convo.Defs.MessageView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -95,6 +94,7 @@ extension Chat.Bsky.Convo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_items == nil, !d.validating, extra["items"] == .null { v_items = [] }
                 guard let v_items else { throw LexError.missing("items") }
                 self.items = v_items
                 self.extra = extra
@@ -104,7 +104,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("items", &m); e.array(self.items) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -120,7 +120,6 @@ extension Chat.Bsky.Convo {
         public struct BatchItem: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.sendMessageBatch#batchItem"
-            static let knownKeys: Swift.Set<String> = ["convoId", "message"]
 
             public var convoId: String
             public var message: Chat.Bsky.Convo.Defs.MessageInput
@@ -144,8 +143,8 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "message": v_message = try Chat.Bsky.Convo.Defs.MessageInput(from: &d)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try Chat.Bsky.Convo.Defs.MessageInput(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -164,7 +163,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
                 e.key("message", &m); self.message.encode(to: &e)

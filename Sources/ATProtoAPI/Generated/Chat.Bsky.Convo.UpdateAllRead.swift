@@ -17,7 +17,6 @@ extension Chat.Bsky.Convo {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.updateAllRead#input"
-            static let knownKeys: Swift.Set<String> = ["status"]
 
             public var status: String?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "status": v_status = try d.decodeString()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -54,7 +53,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if status != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.status { e.key("status", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -65,7 +64,6 @@ extension Chat.Bsky.Convo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.convo.updateAllRead#output"
-            static let knownKeys: Swift.Set<String> = ["updatedCount"]
 
             /// The count of updated convos.
             public var updatedCount: Int
@@ -87,7 +85,7 @@ extension Chat.Bsky.Convo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "updatedCount": v_updatedCount = try d.integer()
+                        case "updatedCount": if try d.lenientNull(k, &extra) { break }; v_updatedCount = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -104,7 +102,7 @@ extension Chat.Bsky.Convo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("updatedCount", &m); e.encodeInt(Int64(self.updatedCount))
                 e.endMap(&m)

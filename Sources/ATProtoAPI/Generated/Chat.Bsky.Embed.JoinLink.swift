@@ -8,7 +8,6 @@ extension Chat.Bsky.Embed {
     public struct JoinLink: LexObject {
         /// The definition's lexicon reference.
         public static let lexiconID = "chat.bsky.embed.joinLink"
-        static let knownKeys: Swift.Set<String> = ["code"]
 
         /// The join link code.
         public var code: String
@@ -30,7 +29,7 @@ extension Chat.Bsky.Embed {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "code": v_code = try d.decodeString()
+                    case "code": if try d.lenientNull(k, &extra) { break }; v_code = try d.decodeString()
                     default: extra[k] = try d.decodeValue()
                     }
                     key = ""
@@ -47,7 +46,7 @@ extension Chat.Bsky.Embed {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
             var n = 1 + (tag == nil ? 0 : 1)
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("code", &m); e.encodeString(self.code)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.endMap(&m)
@@ -56,7 +55,6 @@ extension Chat.Bsky.Embed {
         public struct View: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.embed.joinLink#view"
-            static let knownKeys: Swift.Set<String> = ["joinLinkPreview"]
 
             public var joinLinkPreview: Chat.Bsky.Embed.JoinLink.View.JoinLinkPreview
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -77,7 +75,7 @@ extension Chat.Bsky.Embed {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "joinLinkPreview": v_joinLinkPreview = try Chat.Bsky.Embed.JoinLink.View.JoinLinkPreview(from: &d)
+                        case "joinLinkPreview": if try d.lenientNull(k, &extra) { break }; v_joinLinkPreview = try Chat.Bsky.Embed.JoinLink.View.JoinLinkPreview(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -94,7 +92,7 @@ extension Chat.Bsky.Embed {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("joinLinkPreview", &m); self.joinLinkPreview.encode(to: &e)
                 e.endMap(&m)

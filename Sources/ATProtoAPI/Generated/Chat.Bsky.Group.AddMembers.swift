@@ -17,7 +17,6 @@ extension Chat.Bsky.Group {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.addMembers#input"
-            static let knownKeys: Swift.Set<String> = ["convoId", "members"]
 
             public var convoId: String
             public var members: [DID]
@@ -41,8 +40,8 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "members": v_members = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "members": if try d.lenientNull(k, &extra) { break }; v_members = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(DID.self) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -50,6 +49,7 @@ extension Chat.Bsky.Group {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_members == nil, !d.validating, extra["members"] == .null { v_members = [] }
                 guard let v_convoId else { throw LexError.missing("convoId") }
                 guard let v_members else { throw LexError.missing("members") }
                 self.convoId = v_convoId
@@ -61,7 +61,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
                 e.key("members", &m); e.array(self.members) { e, x0 in e.encodeString(x0.description) }
@@ -73,7 +73,6 @@ extension Chat.Bsky.Group {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.addMembers#output"
-            static let knownKeys: Swift.Set<String> = ["convo", "addedMembers"]
 
             public var convo: Chat.Bsky.Convo.Defs.ConvoView
             public var addedMembers: [Chat.Bsky.Actor.Defs.ProfileViewBasic]?
@@ -97,8 +96,8 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convo": v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
-                        case "addedMembers": v_addedMembers = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
+                        case "convo": if try d.lenientNull(k, &extra) { break }; v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
+                        case "addedMembers": if try d.lenientNull(k, &extra) { break }; v_addedMembers = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -116,7 +115,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if addedMembers != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convo", &m); self.convo.encode(to: &e)
                 if let v = self.addedMembers { e.key("addedMembers", &m); e.array(v) { e, x0 in x0.encode(to: &e) } }

@@ -17,7 +17,6 @@ extension Chat.Bsky.Group {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.approveJoinRequest#input"
-            static let knownKeys: Swift.Set<String> = ["convoId", "member"]
 
             public var convoId: String
             public var member: DID
@@ -41,8 +40,8 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "member": v_member = try d.format(DID.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "member": if try d.lenientNull(k, &extra) { break }; v_member = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -61,7 +60,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("member", &m); e.encodeString(self.member.description)
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -73,7 +72,6 @@ extension Chat.Bsky.Group {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.approveJoinRequest#output"
-            static let knownKeys: Swift.Set<String> = ["convo"]
 
             public var convo: Chat.Bsky.Convo.Defs.ConvoView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -94,7 +92,7 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convo": v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
+                        case "convo": if try d.lenientNull(k, &extra) { break }; v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -111,7 +109,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convo", &m); self.convo.encode(to: &e)
                 e.endMap(&m)

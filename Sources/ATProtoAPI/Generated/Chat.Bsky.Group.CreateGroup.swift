@@ -17,7 +17,6 @@ extension Chat.Bsky.Group {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.createGroup#input"
-            static let knownKeys: Swift.Set<String> = ["members", "name"]
 
             /// The members to add to the group. The owner is automatically added. Implementations may enforce a lower maximum than the 10,000-item schema limit; Bluesky currently supports up to 100 total members. If the owner is included in this list, the list may contain up to the implementation's total member limit. Otherwise, it may contain one fewer.
             public var members: [DID]
@@ -42,8 +41,8 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "members": v_members = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(DID.self) }
-                        case "name": v_name = try d.string(_R.r1)
+                        case "members": if try d.lenientNull(k, &extra) { break }; v_members = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.string(_R.r1)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -51,6 +50,7 @@ extension Chat.Bsky.Group {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_members == nil, !d.validating, extra["members"] == .null { v_members = [] }
                 guard let v_members else { throw LexError.missing("members") }
                 guard let v_name else { throw LexError.missing("name") }
                 self.members = v_members
@@ -62,7 +62,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("members", &m); e.array(self.members) { e, x0 in e.encodeString(x0.description) }
@@ -74,7 +74,6 @@ extension Chat.Bsky.Group {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.createGroup#output"
-            static let knownKeys: Swift.Set<String> = ["convo"]
 
             public var convo: Chat.Bsky.Convo.Defs.ConvoView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -95,7 +94,7 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convo": v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
+                        case "convo": if try d.lenientNull(k, &extra) { break }; v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -112,7 +111,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convo", &m); self.convo.encode(to: &e)
                 e.endMap(&m)

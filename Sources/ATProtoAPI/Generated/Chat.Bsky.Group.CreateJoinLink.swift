@@ -17,7 +17,6 @@ extension Chat.Bsky.Group {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.createJoinLink#input"
-            static let knownKeys: Swift.Set<String> = ["convoId", "requireApproval", "joinRule"]
 
             public var convoId: String
             public var requireApproval: Bool?
@@ -44,9 +43,9 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "requireApproval": v_requireApproval = try d.decodeBool()
-                        case "joinRule": v_joinRule = try d.decodeString()
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "requireApproval": if try d.lenientNull(k, &extra) { break }; v_requireApproval = try d.decodeBool()
+                        case "joinRule": if try d.lenientNull(k, &extra) { break }; v_joinRule = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -66,7 +65,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if requireApproval != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
                 e.key("joinRule", &m); e.encodeString(self.joinRule)
@@ -79,7 +78,6 @@ extension Chat.Bsky.Group {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.createJoinLink#output"
-            static let knownKeys: Swift.Set<String> = ["joinLink"]
 
             public var joinLink: Chat.Bsky.Group.Defs.JoinLinkView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -100,7 +98,7 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "joinLink": v_joinLink = try Chat.Bsky.Group.Defs.JoinLinkView(from: &d)
+                        case "joinLink": if try d.lenientNull(k, &extra) { break }; v_joinLink = try Chat.Bsky.Group.Defs.JoinLinkView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -117,7 +115,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("joinLink", &m); self.joinLink.encode(to: &e)
                 e.endMap(&m)

@@ -20,7 +20,6 @@ extension Chat.Bsky.Group {
         public struct JoinLinkView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.defs#joinLinkView"
-            static let knownKeys: Swift.Set<String> = ["code", "enabledStatus", "requireApproval", "joinRule", "createdAt"]
 
             public var code: String
             public var enabledStatus: String
@@ -53,11 +52,11 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "code": v_code = try d.decodeString()
-                        case "enabledStatus": v_enabledStatus = try d.decodeString()
-                        case "requireApproval": v_requireApproval = try d.decodeBool()
-                        case "joinRule": v_joinRule = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
+                        case "code": if try d.lenientNull(k, &extra) { break }; v_code = try d.decodeString()
+                        case "enabledStatus": if try d.lenientNull(k, &extra) { break }; v_enabledStatus = try d.decodeString()
+                        case "requireApproval": if try d.lenientNull(k, &extra) { break }; v_requireApproval = try d.decodeBool()
+                        case "joinRule": if try d.lenientNull(k, &extra) { break }; v_joinRule = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -82,7 +81,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 5 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("joinRule", &m); e.encodeString(self.joinRule)
@@ -97,7 +96,6 @@ extension Chat.Bsky.Group {
         public struct JoinLinkPreviewView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.defs#joinLinkPreviewView"
-            static let knownKeys: Swift.Set<String> = ["convoId", "code", "name", "owner", "memberCount", "memberLimit", "requireApproval", "joinRule", "convo", "viewer"]
 
             public var convoId: String
             public var code: String
@@ -146,16 +144,16 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "code": v_code = try d.decodeString()
-                        case "name": v_name = try d.decodeString()
-                        case "owner": v_owner = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
-                        case "memberCount": v_memberCount = try d.integer()
-                        case "memberLimit": v_memberLimit = try d.integer()
-                        case "requireApproval": v_requireApproval = try d.decodeBool()
-                        case "joinRule": v_joinRule = try d.decodeString()
-                        case "convo": v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
-                        case "viewer": v_viewer = try Chat.Bsky.Group.Defs.JoinLinkViewerState(from: &d)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "code": if try d.lenientNull(k, &extra) { break }; v_code = try d.decodeString()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "owner": if try d.lenientNull(k, &extra) { break }; v_owner = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "memberCount": if try d.lenientNull(k, &extra) { break }; v_memberCount = try d.integer()
+                        case "memberLimit": if try d.lenientNull(k, &extra) { break }; v_memberLimit = try d.integer()
+                        case "requireApproval": if try d.lenientNull(k, &extra) { break }; v_requireApproval = try d.decodeBool()
+                        case "joinRule": if try d.lenientNull(k, &extra) { break }; v_joinRule = try d.decodeString()
+                        case "convo": if try d.lenientNull(k, &extra) { break }; v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try Chat.Bsky.Group.Defs.JoinLinkViewerState(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -189,7 +187,7 @@ extension Chat.Bsky.Group {
                 var n = 8 + (tag == nil ? 0 : 1)
                 if convo != nil { n += 1 }
                 if viewer != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -209,7 +207,6 @@ extension Chat.Bsky.Group {
         public struct DisabledJoinLinkPreviewView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.defs#disabledJoinLinkPreviewView"
-            static let knownKeys: Swift.Set<String> = ["code"]
 
             public var code: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -230,7 +227,7 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "code": v_code = try d.decodeString()
+                        case "code": if try d.lenientNull(k, &extra) { break }; v_code = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -247,7 +244,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -258,7 +255,6 @@ extension Chat.Bsky.Group {
         public struct InvalidJoinLinkPreviewView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.defs#invalidJoinLinkPreviewView"
-            static let knownKeys: Swift.Set<String> = ["code"]
 
             public var code: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -279,7 +275,7 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "code": v_code = try d.decodeString()
+                        case "code": if try d.lenientNull(k, &extra) { break }; v_code = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -296,7 +292,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -306,7 +302,6 @@ extension Chat.Bsky.Group {
         public struct JoinLinkViewerState: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.defs#joinLinkViewerState"
-            static let knownKeys: Swift.Set<String> = ["requestedAt"]
 
             public var requestedAt: Datetime?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -327,7 +322,7 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "requestedAt": v_requestedAt = try d.format(Datetime.self)
+                        case "requestedAt": if try d.lenientNull(k, &extra) { break }; v_requestedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -343,7 +338,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if requestedAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.requestedAt { e.key("requestedAt", &m); e.encodeString(v.description) }
                 e.endMap(&m)
@@ -354,7 +349,6 @@ extension Chat.Bsky.Group {
         public struct JoinRequestView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.defs#joinRequestView"
-            static let knownKeys: Swift.Set<String> = ["convoId", "requestedBy", "requestedAt"]
 
             public var convoId: String
             public var requestedBy: Chat.Bsky.Actor.Defs.ProfileViewBasic
@@ -381,9 +375,9 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "requestedBy": v_requestedBy = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
-                        case "requestedAt": v_requestedAt = try d.format(Datetime.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "requestedBy": if try d.lenientNull(k, &extra) { break }; v_requestedBy = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "requestedAt": if try d.lenientNull(k, &extra) { break }; v_requestedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -404,7 +398,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
                 e.key("requestedAt", &m); e.encodeString(self.requestedAt.description)
@@ -417,7 +411,6 @@ extension Chat.Bsky.Group {
         public struct JoinRequestConvoView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.defs#joinRequestConvoView"
-            static let knownKeys: Swift.Set<String> = ["convoId", "name", "owner", "memberCount", "memberLimit", "viewer"]
 
             public var convoId: String
             public var name: String
@@ -453,12 +446,12 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "name": v_name = try d.decodeString()
-                        case "owner": v_owner = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
-                        case "memberCount": v_memberCount = try d.integer()
-                        case "memberLimit": v_memberLimit = try d.integer()
-                        case "viewer": v_viewer = try Chat.Bsky.Group.Defs.JoinLinkViewerState(from: &d)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "owner": if try d.lenientNull(k, &extra) { break }; v_owner = try Chat.Bsky.Actor.Defs.ProfileViewBasic(from: &d)
+                        case "memberCount": if try d.lenientNull(k, &extra) { break }; v_memberCount = try d.integer()
+                        case "memberLimit": if try d.lenientNull(k, &extra) { break }; v_memberLimit = try d.integer()
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try Chat.Bsky.Group.Defs.JoinLinkViewerState(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -485,7 +478,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 6 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("owner", &m); self.owner.encode(to: &e)

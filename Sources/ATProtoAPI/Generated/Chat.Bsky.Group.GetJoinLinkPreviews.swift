@@ -35,7 +35,6 @@ extension Chat.Bsky.Group {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.getJoinLinkPreviews#output"
-            static let knownKeys: Swift.Set<String> = ["joinLinkPreviews"]
 
             public var joinLinkPreviews: [Chat.Bsky.Group.GetJoinLinkPreviews.Output.JoinLinkPreviewsItem]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "joinLinkPreviews": v_joinLinkPreviews = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Group.GetJoinLinkPreviews.Output.JoinLinkPreviewsItem(from: &d) }
+                        case "joinLinkPreviews": if try d.lenientNull(k, &extra) { break }; v_joinLinkPreviews = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Group.GetJoinLinkPreviews.Output.JoinLinkPreviewsItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension Chat.Bsky.Group {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_joinLinkPreviews == nil, !d.validating, extra["joinLinkPreviews"] == .null { v_joinLinkPreviews = [] }
                 guard let v_joinLinkPreviews else { throw LexError.missing("joinLinkPreviews") }
                 self.joinLinkPreviews = v_joinLinkPreviews
                 self.extra = extra
@@ -73,7 +73,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("joinLinkPreviews", &m); e.array(self.joinLinkPreviews) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

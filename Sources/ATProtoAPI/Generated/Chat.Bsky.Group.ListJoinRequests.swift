@@ -44,7 +44,6 @@ extension Chat.Bsky.Group {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.listJoinRequests#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "requests"]
 
             public var cursor: String?
             public var requests: [Chat.Bsky.Group.Defs.JoinRequestView]
@@ -68,8 +67,8 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "requests": v_requests = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Group.Defs.JoinRequestView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "requests": if try d.lenientNull(k, &extra) { break }; v_requests = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Group.Defs.JoinRequestView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -77,6 +76,7 @@ extension Chat.Bsky.Group {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_requests == nil, !d.validating, extra["requests"] == .null { v_requests = [] }
                 guard let v_requests else { throw LexError.missing("requests") }
                 self.cursor = v_cursor
                 self.requests = v_requests
@@ -87,7 +87,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("requests", &m); e.array(self.requests) { e, x0 in x0.encode(to: &e) }

@@ -17,7 +17,6 @@ extension Chat.Bsky.Group {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.requestJoin#input"
-            static let knownKeys: Swift.Set<String> = ["code"]
 
             public var code: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "code": v_code = try d.decodeString()
+                        case "code": if try d.lenientNull(k, &extra) { break }; v_code = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -66,7 +65,6 @@ extension Chat.Bsky.Group {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.group.requestJoin#output"
-            static let knownKeys: Swift.Set<String> = ["status", "convo"]
 
             public var status: String
             /// The group convo joined. This is only present in the case of status=joined
@@ -91,8 +89,8 @@ extension Chat.Bsky.Group {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "status": v_status = try d.decodeString()
-                        case "convo": v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "convo": if try d.lenientNull(k, &extra) { break }; v_convo = try Chat.Bsky.Convo.Defs.ConvoView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -110,7 +108,7 @@ extension Chat.Bsky.Group {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if convo != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.convo { e.key("convo", &m); v.encode(to: &e) }
                 e.key("status", &m); e.encodeString(self.status)

@@ -12,7 +12,6 @@ extension Chat.Bsky.Moderation {
         public struct ConvoView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.defs#convoView"
-            static let knownKeys: Swift.Set<String> = ["id", "rev", "kind"]
 
             public var id: String
             public var rev: String
@@ -40,9 +39,9 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.decodeString()
-                        case "rev": v_rev = try d.decodeString()
-                        case "kind": v_kind = try Chat.Bsky.Moderation.Defs.ConvoView.Kind(from: &d)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "kind": if try d.lenientNull(k, &extra) { break }; v_kind = try Chat.Bsky.Moderation.Defs.ConvoView.Kind(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -62,7 +61,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if kind != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let v = self.kind { e.key("kind", &m); v.encode(to: &e) }
@@ -116,7 +115,6 @@ extension Chat.Bsky.Moderation {
         public struct DirectConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.defs#directConvo"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -148,7 +146,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -158,7 +156,6 @@ extension Chat.Bsky.Moderation {
         public struct GroupConvo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.defs#groupConvo"
-            static let knownKeys: Swift.Set<String> = ["createdAt", "joinLink", "joinRequestCount", "lockStatus", "memberCount", "memberLimit", "name"]
 
             public var createdAt: Datetime
             public var joinLink: Chat.Bsky.Group.Defs.JoinLinkView?
@@ -202,13 +199,13 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "joinLink": v_joinLink = try Chat.Bsky.Group.Defs.JoinLinkView(from: &d)
-                        case "joinRequestCount": v_joinRequestCount = try d.integer()
-                        case "lockStatus": v_lockStatus = try d.decodeString()
-                        case "memberCount": v_memberCount = try d.integer()
-                        case "memberLimit": v_memberLimit = try d.integer()
-                        case "name": v_name = try d.string(_R.r0)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "joinLink": if try d.lenientNull(k, &extra) { break }; v_joinLink = try Chat.Bsky.Group.Defs.JoinLinkView(from: &d)
+                        case "joinRequestCount": if try d.lenientNull(k, &extra) { break }; v_joinRequestCount = try d.integer()
+                        case "lockStatus": if try d.lenientNull(k, &extra) { break }; v_lockStatus = try d.decodeString()
+                        case "memberCount": if try d.lenientNull(k, &extra) { break }; v_memberCount = try d.integer()
+                        case "memberLimit": if try d.lenientNull(k, &extra) { break }; v_memberLimit = try d.integer()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.string(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -236,7 +233,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 6 + (tag == nil ? 0 : 1)
                 if joinLink != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.joinLink { e.key("joinLink", &m); v.encode(to: &e) }

@@ -34,7 +34,6 @@ extension Chat.Bsky.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.getActorMetadata#output"
-            static let knownKeys: Swift.Set<String> = ["day", "month", "all"]
 
             public var day: Chat.Bsky.Moderation.GetActorMetadata.Metadata
             public var month: Chat.Bsky.Moderation.GetActorMetadata.Metadata
@@ -61,9 +60,9 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "day": v_day = try Chat.Bsky.Moderation.GetActorMetadata.Metadata(from: &d)
-                        case "month": v_month = try Chat.Bsky.Moderation.GetActorMetadata.Metadata(from: &d)
-                        case "all": v_all = try Chat.Bsky.Moderation.GetActorMetadata.Metadata(from: &d)
+                        case "day": if try d.lenientNull(k, &extra) { break }; v_day = try Chat.Bsky.Moderation.GetActorMetadata.Metadata(from: &d)
+                        case "month": if try d.lenientNull(k, &extra) { break }; v_month = try Chat.Bsky.Moderation.GetActorMetadata.Metadata(from: &d)
+                        case "all": if try d.lenientNull(k, &extra) { break }; v_all = try Chat.Bsky.Moderation.GetActorMetadata.Metadata(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -84,7 +83,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("all", &m); self.all.encode(to: &e)
                 e.key("day", &m); self.day.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -96,7 +95,6 @@ extension Chat.Bsky.Moderation {
         public struct Metadata: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.getActorMetadata#metadata"
-            static let knownKeys: Swift.Set<String> = ["messagesSent", "messagesReceived", "convos", "convosStarted"]
 
             public var messagesSent: Int
             public var messagesReceived: Int
@@ -126,10 +124,10 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "messagesSent": v_messagesSent = try d.integer()
-                        case "messagesReceived": v_messagesReceived = try d.integer()
-                        case "convos": v_convos = try d.integer()
-                        case "convosStarted": v_convosStarted = try d.integer()
+                        case "messagesSent": if try d.lenientNull(k, &extra) { break }; v_messagesSent = try d.integer()
+                        case "messagesReceived": if try d.lenientNull(k, &extra) { break }; v_messagesReceived = try d.integer()
+                        case "convos": if try d.lenientNull(k, &extra) { break }; v_convos = try d.integer()
+                        case "convosStarted": if try d.lenientNull(k, &extra) { break }; v_convosStarted = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -152,7 +150,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convos", &m); e.encodeInt(Int64(self.convos))
                 e.key("messagesSent", &m); e.encodeInt(Int64(self.messagesSent))

@@ -35,7 +35,6 @@ extension Chat.Bsky.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.getConvos#output"
-            static let knownKeys: Swift.Set<String> = ["convos"]
 
             public var convos: [Chat.Bsky.Moderation.Defs.ConvoView]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convos": v_convos = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Moderation.Defs.ConvoView(from: &d) }
+                        case "convos": if try d.lenientNull(k, &extra) { break }; v_convos = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Moderation.Defs.ConvoView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension Chat.Bsky.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_convos == nil, !d.validating, extra["convos"] == .null { v_convos = [] }
                 guard let v_convos else { throw LexError.missing("convos") }
                 self.convos = v_convos
                 self.extra = extra
@@ -73,7 +73,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convos", &m); e.array(self.convos) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

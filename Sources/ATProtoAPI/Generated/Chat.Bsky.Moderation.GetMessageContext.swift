@@ -60,7 +60,6 @@ extension Chat.Bsky.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.getMessageContext#output"
-            static let knownKeys: Swift.Set<String> = ["messages"]
 
             public var messages: [Chat.Bsky.Moderation.GetMessageContext.Output.MessagesItem]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -81,7 +80,7 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "messages": v_messages = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Moderation.GetMessageContext.Output.MessagesItem(from: &d) }
+                        case "messages": if try d.lenientNull(k, &extra) { break }; v_messages = try d.array(nil) { (d: inout D) throws(LexError) in try Chat.Bsky.Moderation.GetMessageContext.Output.MessagesItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -89,6 +88,7 @@ extension Chat.Bsky.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_messages == nil, !d.validating, extra["messages"] == .null { v_messages = [] }
                 guard let v_messages else { throw LexError.missing("messages") }
                 self.messages = v_messages
                 self.extra = extra
@@ -98,7 +98,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("messages", &m); e.array(self.messages) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

@@ -32,7 +32,7 @@ extension Chat.Bsky.Moderation {
             }
         }
         /// One of: `chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage`, `chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated`, `chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded`, `chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined`, `chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest`, `chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved`, `chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected`, `chat.bsky.moderation.subscribeModEvents#eventChatAccepted`, `chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft`, `chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated`, `chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded`; other types are kept as ``unknown(_:)``.
-        public indirect enum Message: LexValue {
+        public indirect enum Message: LexMessage {
             /// `chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage`
             case eventConvoFirstMessage(Chat.Bsky.Moderation.SubscribeModEvents.EventConvoFirstMessage)
             /// `chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated`
@@ -181,7 +181,6 @@ extension Chat.Bsky.Moderation {
         public struct EventConvoFirstMessage: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage"
-            static let knownKeys: Swift.Set<String> = ["convoId", "createdAt", "messageId", "recipients", "rev", "user"]
 
             public var convoId: String
             public var createdAt: Datetime
@@ -219,12 +218,12 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "messageId": v_messageId = try d.decodeString()
-                        case "recipients": v_recipients = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
-                        case "rev": v_rev = try d.decodeString()
-                        case "user": v_user = try d.format(DID.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "messageId": if try d.lenientNull(k, &extra) { break }; v_messageId = try d.decodeString()
+                        case "recipients": if try d.lenientNull(k, &extra) { break }; v_recipients = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "user": if try d.lenientNull(k, &extra) { break }; v_user = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -232,6 +231,7 @@ extension Chat.Bsky.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_recipients == nil, !d.validating, extra["recipients"] == .null { v_recipients = [] }
                 guard let v_convoId else { throw LexError.missing("convoId") }
                 guard let v_createdAt else { throw LexError.missing("createdAt") }
                 guard let v_recipients else { throw LexError.missing("recipients") }
@@ -250,7 +250,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 5 + (tag == nil ? 0 : 1)
                 if messageId != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 e.key("user", &m); e.encodeString(self.user.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -266,7 +266,6 @@ extension Chat.Bsky.Moderation {
         public struct EventGroupChatCreated: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated"
-            static let knownKeys: Swift.Set<String> = ["actorDid", "convoCreatedAt", "convoId", "createdAt", "groupMemberCount", "groupName", "initialMemberDids", "ownerDid", "rev"]
 
             /// The DID of the actor performing the action. For this event, same as ownerDid.
             public var actorDid: DID
@@ -317,15 +316,15 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actorDid": v_actorDid = try d.format(DID.self)
-                        case "convoCreatedAt": v_convoCreatedAt = try d.format(Datetime.self)
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "groupMemberCount": v_groupMemberCount = try d.integer()
-                        case "groupName": v_groupName = try d.decodeString()
-                        case "initialMemberDids": v_initialMemberDids = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
-                        case "ownerDid": v_ownerDid = try d.format(DID.self)
-                        case "rev": v_rev = try d.decodeString()
+                        case "actorDid": if try d.lenientNull(k, &extra) { break }; v_actorDid = try d.format(DID.self)
+                        case "convoCreatedAt": if try d.lenientNull(k, &extra) { break }; v_convoCreatedAt = try d.format(Datetime.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "groupMemberCount": if try d.lenientNull(k, &extra) { break }; v_groupMemberCount = try d.integer()
+                        case "groupName": if try d.lenientNull(k, &extra) { break }; v_groupName = try d.decodeString()
+                        case "initialMemberDids": if try d.lenientNull(k, &extra) { break }; v_initialMemberDids = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "ownerDid": if try d.lenientNull(k, &extra) { break }; v_ownerDid = try d.format(DID.self)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -333,6 +332,7 @@ extension Chat.Bsky.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_initialMemberDids == nil, !d.validating, extra["initialMemberDids"] == .null { v_initialMemberDids = [] }
                 guard let v_actorDid else { throw LexError.missing("actorDid") }
                 guard let v_convoCreatedAt else { throw LexError.missing("convoCreatedAt") }
                 guard let v_convoId else { throw LexError.missing("convoId") }
@@ -358,7 +358,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 9 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -377,7 +377,6 @@ extension Chat.Bsky.Moderation {
         public struct EventGroupChatMemberAdded: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded"
-            static let knownKeys: Swift.Set<String> = ["actorDid", "convoCreatedAt", "convoId", "createdAt", "groupMemberCount", "groupName", "ownerDid", "requestMembersCount", "rev", "subjectDid", "subjectFollowsOwner"]
 
             /// The DID of the actor performing the action. For this event, same as ownerDid.
             public var actorDid: DID
@@ -435,17 +434,17 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actorDid": v_actorDid = try d.format(DID.self)
-                        case "convoCreatedAt": v_convoCreatedAt = try d.format(Datetime.self)
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "groupMemberCount": v_groupMemberCount = try d.integer()
-                        case "groupName": v_groupName = try d.decodeString()
-                        case "ownerDid": v_ownerDid = try d.format(DID.self)
-                        case "requestMembersCount": v_requestMembersCount = try d.integer()
-                        case "rev": v_rev = try d.decodeString()
-                        case "subjectDid": v_subjectDid = try d.format(DID.self)
-                        case "subjectFollowsOwner": v_subjectFollowsOwner = try d.decodeBool()
+                        case "actorDid": if try d.lenientNull(k, &extra) { break }; v_actorDid = try d.format(DID.self)
+                        case "convoCreatedAt": if try d.lenientNull(k, &extra) { break }; v_convoCreatedAt = try d.format(Datetime.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "groupMemberCount": if try d.lenientNull(k, &extra) { break }; v_groupMemberCount = try d.integer()
+                        case "groupName": if try d.lenientNull(k, &extra) { break }; v_groupName = try d.decodeString()
+                        case "ownerDid": if try d.lenientNull(k, &extra) { break }; v_ownerDid = try d.format(DID.self)
+                        case "requestMembersCount": if try d.lenientNull(k, &extra) { break }; v_requestMembersCount = try d.integer()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "subjectDid": if try d.lenientNull(k, &extra) { break }; v_subjectDid = try d.format(DID.self)
+                        case "subjectFollowsOwner": if try d.lenientNull(k, &extra) { break }; v_subjectFollowsOwner = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -482,7 +481,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 11 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -503,7 +502,6 @@ extension Chat.Bsky.Moderation {
         public struct EventGroupChatMemberJoined: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined"
-            static let knownKeys: Swift.Set<String> = ["actorDid", "convoCreatedAt", "convoId", "createdAt", "groupMemberCount", "groupName", "joinLinkCode", "ownerDid", "rev", "subjectFollowsOwner"]
 
             /// The DID of the person joining.
             public var actorDid: DID
@@ -557,16 +555,16 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actorDid": v_actorDid = try d.format(DID.self)
-                        case "convoCreatedAt": v_convoCreatedAt = try d.format(Datetime.self)
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "groupMemberCount": v_groupMemberCount = try d.integer()
-                        case "groupName": v_groupName = try d.decodeString()
-                        case "joinLinkCode": v_joinLinkCode = try d.decodeString()
-                        case "ownerDid": v_ownerDid = try d.format(DID.self)
-                        case "rev": v_rev = try d.decodeString()
-                        case "subjectFollowsOwner": v_subjectFollowsOwner = try d.decodeBool()
+                        case "actorDid": if try d.lenientNull(k, &extra) { break }; v_actorDid = try d.format(DID.self)
+                        case "convoCreatedAt": if try d.lenientNull(k, &extra) { break }; v_convoCreatedAt = try d.format(Datetime.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "groupMemberCount": if try d.lenientNull(k, &extra) { break }; v_groupMemberCount = try d.integer()
+                        case "groupName": if try d.lenientNull(k, &extra) { break }; v_groupName = try d.decodeString()
+                        case "joinLinkCode": if try d.lenientNull(k, &extra) { break }; v_joinLinkCode = try d.decodeString()
+                        case "ownerDid": if try d.lenientNull(k, &extra) { break }; v_ownerDid = try d.format(DID.self)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "subjectFollowsOwner": if try d.lenientNull(k, &extra) { break }; v_subjectFollowsOwner = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -601,7 +599,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 10 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -621,7 +619,6 @@ extension Chat.Bsky.Moderation {
         public struct EventGroupChatJoinRequest: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest"
-            static let knownKeys: Swift.Set<String> = ["actorDid", "convoCreatedAt", "convoId", "createdAt", "groupMemberCount", "groupName", "joinLinkCode", "ownerDid", "rev", "subjectFollowsOwner"]
 
             /// The DID of the person requesting to join.
             public var actorDid: DID
@@ -675,16 +672,16 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actorDid": v_actorDid = try d.format(DID.self)
-                        case "convoCreatedAt": v_convoCreatedAt = try d.format(Datetime.self)
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "groupMemberCount": v_groupMemberCount = try d.integer()
-                        case "groupName": v_groupName = try d.decodeString()
-                        case "joinLinkCode": v_joinLinkCode = try d.decodeString()
-                        case "ownerDid": v_ownerDid = try d.format(DID.self)
-                        case "rev": v_rev = try d.decodeString()
-                        case "subjectFollowsOwner": v_subjectFollowsOwner = try d.decodeBool()
+                        case "actorDid": if try d.lenientNull(k, &extra) { break }; v_actorDid = try d.format(DID.self)
+                        case "convoCreatedAt": if try d.lenientNull(k, &extra) { break }; v_convoCreatedAt = try d.format(Datetime.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "groupMemberCount": if try d.lenientNull(k, &extra) { break }; v_groupMemberCount = try d.integer()
+                        case "groupName": if try d.lenientNull(k, &extra) { break }; v_groupName = try d.decodeString()
+                        case "joinLinkCode": if try d.lenientNull(k, &extra) { break }; v_joinLinkCode = try d.decodeString()
+                        case "ownerDid": if try d.lenientNull(k, &extra) { break }; v_ownerDid = try d.format(DID.self)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "subjectFollowsOwner": if try d.lenientNull(k, &extra) { break }; v_subjectFollowsOwner = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -719,7 +716,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 10 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -739,7 +736,6 @@ extension Chat.Bsky.Moderation {
         public struct EventGroupChatJoinRequestApproved: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved"
-            static let knownKeys: Swift.Set<String> = ["actorDid", "convoCreatedAt", "convoId", "createdAt", "groupMemberCount", "groupName", "ownerDid", "rev", "subjectDid"]
 
             /// The DID of the owner approving the request.
             public var actorDid: DID
@@ -789,15 +785,15 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actorDid": v_actorDid = try d.format(DID.self)
-                        case "convoCreatedAt": v_convoCreatedAt = try d.format(Datetime.self)
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "groupMemberCount": v_groupMemberCount = try d.integer()
-                        case "groupName": v_groupName = try d.decodeString()
-                        case "ownerDid": v_ownerDid = try d.format(DID.self)
-                        case "rev": v_rev = try d.decodeString()
-                        case "subjectDid": v_subjectDid = try d.format(DID.self)
+                        case "actorDid": if try d.lenientNull(k, &extra) { break }; v_actorDid = try d.format(DID.self)
+                        case "convoCreatedAt": if try d.lenientNull(k, &extra) { break }; v_convoCreatedAt = try d.format(Datetime.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "groupMemberCount": if try d.lenientNull(k, &extra) { break }; v_groupMemberCount = try d.integer()
+                        case "groupName": if try d.lenientNull(k, &extra) { break }; v_groupName = try d.decodeString()
+                        case "ownerDid": if try d.lenientNull(k, &extra) { break }; v_ownerDid = try d.format(DID.self)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "subjectDid": if try d.lenientNull(k, &extra) { break }; v_subjectDid = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -830,7 +826,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 9 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -849,7 +845,6 @@ extension Chat.Bsky.Moderation {
         public struct EventGroupChatJoinRequestRejected: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected"
-            static let knownKeys: Swift.Set<String> = ["actorDid", "convoCreatedAt", "convoId", "createdAt", "groupMemberCount", "groupName", "ownerDid", "rev", "subjectDid"]
 
             /// The DID of the owner rejecting the request.
             public var actorDid: DID
@@ -899,15 +894,15 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actorDid": v_actorDid = try d.format(DID.self)
-                        case "convoCreatedAt": v_convoCreatedAt = try d.format(Datetime.self)
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "groupMemberCount": v_groupMemberCount = try d.integer()
-                        case "groupName": v_groupName = try d.decodeString()
-                        case "ownerDid": v_ownerDid = try d.format(DID.self)
-                        case "rev": v_rev = try d.decodeString()
-                        case "subjectDid": v_subjectDid = try d.format(DID.self)
+                        case "actorDid": if try d.lenientNull(k, &extra) { break }; v_actorDid = try d.format(DID.self)
+                        case "convoCreatedAt": if try d.lenientNull(k, &extra) { break }; v_convoCreatedAt = try d.format(Datetime.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "groupMemberCount": if try d.lenientNull(k, &extra) { break }; v_groupMemberCount = try d.integer()
+                        case "groupName": if try d.lenientNull(k, &extra) { break }; v_groupName = try d.decodeString()
+                        case "ownerDid": if try d.lenientNull(k, &extra) { break }; v_ownerDid = try d.format(DID.self)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "subjectDid": if try d.lenientNull(k, &extra) { break }; v_subjectDid = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -940,7 +935,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 9 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -959,7 +954,6 @@ extension Chat.Bsky.Moderation {
         public struct EventChatAccepted: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.subscribeModEvents#eventChatAccepted"
-            static let knownKeys: Swift.Set<String> = ["actorDid", "convoCreatedAt", "convoId", "createdAt", "groupMemberCount", "groupName", "method", "ownerDid", "rev"]
 
             /// The DID of the person accepting the convo.
             public var actorDid: DID
@@ -1010,15 +1004,15 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actorDid": v_actorDid = try d.format(DID.self)
-                        case "convoCreatedAt": v_convoCreatedAt = try d.format(Datetime.self)
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "groupMemberCount": v_groupMemberCount = try d.integer()
-                        case "groupName": v_groupName = try d.decodeString()
-                        case "method": v_method = try d.decodeString()
-                        case "ownerDid": v_ownerDid = try d.format(DID.self)
-                        case "rev": v_rev = try d.decodeString()
+                        case "actorDid": if try d.lenientNull(k, &extra) { break }; v_actorDid = try d.format(DID.self)
+                        case "convoCreatedAt": if try d.lenientNull(k, &extra) { break }; v_convoCreatedAt = try d.format(Datetime.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "groupMemberCount": if try d.lenientNull(k, &extra) { break }; v_groupMemberCount = try d.integer()
+                        case "groupName": if try d.lenientNull(k, &extra) { break }; v_groupName = try d.decodeString()
+                        case "method": if try d.lenientNull(k, &extra) { break }; v_method = try d.decodeString()
+                        case "ownerDid": if try d.lenientNull(k, &extra) { break }; v_ownerDid = try d.format(DID.self)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1050,7 +1044,7 @@ extension Chat.Bsky.Moderation {
                 if groupMemberCount != nil { n += 1 }
                 if groupName != nil { n += 1 }
                 if ownerDid != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("method", &m); e.encodeString(self.method)
@@ -1069,7 +1063,6 @@ extension Chat.Bsky.Moderation {
         public struct EventGroupChatMemberLeft: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft"
-            static let knownKeys: Swift.Set<String> = ["actorDid", "convoCreatedAt", "convoId", "createdAt", "groupMemberCount", "groupName", "leaveMethod", "ownerDid", "rev", "subjectDid"]
 
             /// The DID of the actor. For voluntary: the person leaving. For kicked: the owner.
             public var actorDid: DID
@@ -1123,16 +1116,16 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actorDid": v_actorDid = try d.format(DID.self)
-                        case "convoCreatedAt": v_convoCreatedAt = try d.format(Datetime.self)
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "groupMemberCount": v_groupMemberCount = try d.integer()
-                        case "groupName": v_groupName = try d.decodeString()
-                        case "leaveMethod": v_leaveMethod = try d.decodeString()
-                        case "ownerDid": v_ownerDid = try d.format(DID.self)
-                        case "rev": v_rev = try d.decodeString()
-                        case "subjectDid": v_subjectDid = try d.format(DID.self)
+                        case "actorDid": if try d.lenientNull(k, &extra) { break }; v_actorDid = try d.format(DID.self)
+                        case "convoCreatedAt": if try d.lenientNull(k, &extra) { break }; v_convoCreatedAt = try d.format(Datetime.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "groupMemberCount": if try d.lenientNull(k, &extra) { break }; v_groupMemberCount = try d.integer()
+                        case "groupName": if try d.lenientNull(k, &extra) { break }; v_groupName = try d.decodeString()
+                        case "leaveMethod": if try d.lenientNull(k, &extra) { break }; v_leaveMethod = try d.decodeString()
+                        case "ownerDid": if try d.lenientNull(k, &extra) { break }; v_ownerDid = try d.format(DID.self)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "subjectDid": if try d.lenientNull(k, &extra) { break }; v_subjectDid = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1167,7 +1160,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 10 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -1187,7 +1180,6 @@ extension Chat.Bsky.Moderation {
         public struct EventGroupChatUpdated: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated"
-            static let knownKeys: Swift.Set<String> = ["actorDid", "convoCreatedAt", "convoId", "createdAt", "groupMemberCount", "groupName", "joinLinkCode", "joinLinkFollowersOnly", "joinLinkRequiresApproval", "lockReason", "newName", "oldName", "ownerDid", "rev", "updateType"]
 
             /// The DID of the actor performing the action (the owner).
             public var actorDid: DID
@@ -1262,21 +1254,21 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actorDid": v_actorDid = try d.format(DID.self)
-                        case "convoCreatedAt": v_convoCreatedAt = try d.format(Datetime.self)
-                        case "convoId": v_convoId = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "groupMemberCount": v_groupMemberCount = try d.integer()
-                        case "groupName": v_groupName = try d.decodeString()
-                        case "joinLinkCode": v_joinLinkCode = try d.decodeString()
-                        case "joinLinkFollowersOnly": v_joinLinkFollowersOnly = try d.decodeBool()
-                        case "joinLinkRequiresApproval": v_joinLinkRequiresApproval = try d.decodeBool()
-                        case "lockReason": v_lockReason = try d.decodeString()
-                        case "newName": v_newName = try d.decodeString()
-                        case "oldName": v_oldName = try d.decodeString()
-                        case "ownerDid": v_ownerDid = try d.format(DID.self)
-                        case "rev": v_rev = try d.decodeString()
-                        case "updateType": v_updateType = try d.decodeString()
+                        case "actorDid": if try d.lenientNull(k, &extra) { break }; v_actorDid = try d.format(DID.self)
+                        case "convoCreatedAt": if try d.lenientNull(k, &extra) { break }; v_convoCreatedAt = try d.format(Datetime.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "groupMemberCount": if try d.lenientNull(k, &extra) { break }; v_groupMemberCount = try d.integer()
+                        case "groupName": if try d.lenientNull(k, &extra) { break }; v_groupName = try d.decodeString()
+                        case "joinLinkCode": if try d.lenientNull(k, &extra) { break }; v_joinLinkCode = try d.decodeString()
+                        case "joinLinkFollowersOnly": if try d.lenientNull(k, &extra) { break }; v_joinLinkFollowersOnly = try d.decodeBool()
+                        case "joinLinkRequiresApproval": if try d.lenientNull(k, &extra) { break }; v_joinLinkRequiresApproval = try d.decodeBool()
+                        case "lockReason": if try d.lenientNull(k, &extra) { break }; v_lockReason = try d.decodeString()
+                        case "newName": if try d.lenientNull(k, &extra) { break }; v_newName = try d.decodeString()
+                        case "oldName": if try d.lenientNull(k, &extra) { break }; v_oldName = try d.decodeString()
+                        case "ownerDid": if try d.lenientNull(k, &extra) { break }; v_ownerDid = try d.format(DID.self)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "updateType": if try d.lenientNull(k, &extra) { break }; v_updateType = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1320,7 +1312,7 @@ extension Chat.Bsky.Moderation {
                 if lockReason != nil { n += 1 }
                 if newName != nil { n += 1 }
                 if oldName != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -1345,7 +1337,6 @@ extension Chat.Bsky.Moderation {
         public struct EventRateLimitExceeded: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded"
-            static let knownKeys: Swift.Set<String> = ["actorDid", "createdAt", "endpoint", "rev"]
 
             /// The DID of the user who hit the rate limit.
             public var actorDid: DID
@@ -1377,10 +1368,10 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actorDid": v_actorDid = try d.format(DID.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "endpoint": v_endpoint = try d.decodeString()
-                        case "rev": v_rev = try d.decodeString()
+                        case "actorDid": if try d.lenientNull(k, &extra) { break }; v_actorDid = try d.format(DID.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "endpoint": if try d.lenientNull(k, &extra) { break }; v_endpoint = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1403,7 +1394,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("actorDid", &m); e.encodeString(self.actorDid.description)

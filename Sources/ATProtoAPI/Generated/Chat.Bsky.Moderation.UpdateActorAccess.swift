@@ -16,7 +16,6 @@ extension Chat.Bsky.Moderation {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.moderation.updateActorAccess#input"
-            static let knownKeys: Swift.Set<String> = ["actor", "allowAccess", "ref"]
 
             public var actor: DID
             public var allowAccess: Bool
@@ -43,9 +42,9 @@ extension Chat.Bsky.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actor": v_actor = try d.format(DID.self)
-                        case "allowAccess": v_allowAccess = try d.decodeBool()
-                        case "ref": v_ref = try d.decodeString()
+                        case "actor": if try d.lenientNull(k, &extra) { break }; v_actor = try d.format(DID.self)
+                        case "allowAccess": if try d.lenientNull(k, &extra) { break }; v_allowAccess = try d.decodeBool()
+                        case "ref": if try d.lenientNull(k, &extra) { break }; v_ref = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -65,7 +64,7 @@ extension Chat.Bsky.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if ref != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.ref { e.key("ref", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("actor", &m); e.encodeString(self.actor.description)

@@ -11,7 +11,6 @@ extension Chat.Bsky.Notification {
         public struct Preferences: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.notification.defs#preferences"
-            static let knownKeys: Swift.Set<String> = ["chat", "chatRequest"]
 
             public var chat: Chat.Bsky.Notification.Defs.ChatPreference
             public var chatRequest: Chat.Bsky.Notification.Defs.ChatPreference
@@ -35,8 +34,8 @@ extension Chat.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "chat": v_chat = try Chat.Bsky.Notification.Defs.ChatPreference(from: &d)
-                        case "chatRequest": v_chatRequest = try Chat.Bsky.Notification.Defs.ChatPreference(from: &d)
+                        case "chat": if try d.lenientNull(k, &extra) { break }; v_chat = try Chat.Bsky.Notification.Defs.ChatPreference(from: &d)
+                        case "chatRequest": if try d.lenientNull(k, &extra) { break }; v_chatRequest = try Chat.Bsky.Notification.Defs.ChatPreference(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Chat.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("chat", &m); self.chat.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("chatRequest", &m); self.chatRequest.encode(to: &e)
@@ -66,7 +65,6 @@ extension Chat.Bsky.Notification {
         public struct ChatPreference: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.notification.defs#chatPreference"
-            static let knownKeys: Swift.Set<String> = ["include", "push"]
 
             public var include: String
             public var push: Bool
@@ -90,8 +88,8 @@ extension Chat.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "include": v_include = try d.decodeString()
-                        case "push": v_push = try d.decodeBool()
+                        case "include": if try d.lenientNull(k, &extra) { break }; v_include = try d.decodeString()
+                        case "push": if try d.lenientNull(k, &extra) { break }; v_push = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -110,7 +108,7 @@ extension Chat.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("push", &m); e.encodeBool(self.push)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("include", &m); e.encodeString(self.include)

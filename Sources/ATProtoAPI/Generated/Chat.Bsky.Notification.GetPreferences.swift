@@ -17,7 +17,6 @@ extension Chat.Bsky.Notification {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.notification.getPreferences#output"
-            static let knownKeys: Swift.Set<String> = ["preferences"]
 
             public var preferences: Chat.Bsky.Notification.Defs.Preferences
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Chat.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "preferences": v_preferences = try Chat.Bsky.Notification.Defs.Preferences(from: &d)
+                        case "preferences": if try d.lenientNull(k, &extra) { break }; v_preferences = try Chat.Bsky.Notification.Defs.Preferences(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Chat.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("preferences", &m); self.preferences.encode(to: &e)
                 e.endMap(&m)

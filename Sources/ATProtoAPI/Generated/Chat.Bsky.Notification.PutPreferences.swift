@@ -17,7 +17,6 @@ extension Chat.Bsky.Notification {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.notification.putPreferences#input"
-            static let knownKeys: Swift.Set<String> = ["chat", "chatRequest"]
 
             public var chat: Chat.Bsky.Notification.Defs.ChatPreference?
             public var chatRequest: Chat.Bsky.Notification.Defs.ChatPreference?
@@ -41,8 +40,8 @@ extension Chat.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "chat": v_chat = try Chat.Bsky.Notification.Defs.ChatPreference(from: &d)
-                        case "chatRequest": v_chatRequest = try Chat.Bsky.Notification.Defs.ChatPreference(from: &d)
+                        case "chat": if try d.lenientNull(k, &extra) { break }; v_chat = try Chat.Bsky.Notification.Defs.ChatPreference(from: &d)
+                        case "chatRequest": if try d.lenientNull(k, &extra) { break }; v_chatRequest = try Chat.Bsky.Notification.Defs.ChatPreference(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -60,7 +59,7 @@ extension Chat.Bsky.Notification {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if chat != nil { n += 1 }
                 if chatRequest != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.chat { e.key("chat", &m); v.encode(to: &e) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.chatRequest { e.key("chatRequest", &m); v.encode(to: &e) }
@@ -72,7 +71,6 @@ extension Chat.Bsky.Notification {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "chat.bsky.notification.putPreferences#output"
-            static let knownKeys: Swift.Set<String> = ["preferences"]
 
             public var preferences: Chat.Bsky.Notification.Defs.Preferences
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -93,7 +91,7 @@ extension Chat.Bsky.Notification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "preferences": v_preferences = try Chat.Bsky.Notification.Defs.Preferences(from: &d)
+                        case "preferences": if try d.lenientNull(k, &extra) { break }; v_preferences = try Chat.Bsky.Notification.Defs.Preferences(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -110,7 +108,7 @@ extension Chat.Bsky.Notification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("preferences", &m); self.preferences.encode(to: &e)
                 e.endMap(&m)

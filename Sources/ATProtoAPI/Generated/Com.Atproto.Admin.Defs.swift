@@ -11,7 +11,6 @@ extension Com.Atproto.Admin {
         public struct StatusAttr: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.defs#statusAttr"
-            static let knownKeys: Swift.Set<String> = ["applied", "ref"]
 
             public var applied: Bool
             public var ref: String?
@@ -35,8 +34,8 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "applied": v_applied = try d.decodeBool()
-                        case "ref": v_ref = try d.decodeString()
+                        case "applied": if try d.lenientNull(k, &extra) { break }; v_applied = try d.decodeBool()
+                        case "ref": if try d.lenientNull(k, &extra) { break }; v_ref = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -54,7 +53,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if ref != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.ref { e.key("ref", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("applied", &m); e.encodeBool(self.applied)
@@ -65,7 +64,6 @@ extension Com.Atproto.Admin {
         public struct AccountView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.defs#accountView"
-            static let knownKeys: Swift.Set<String> = ["did", "handle", "email", "relatedRecords", "indexedAt", "invitedBy", "invites", "invitesDisabled", "emailConfirmedAt", "inviteNote", "deactivatedAt", "threatSignatures"]
 
             public var did: DID
             public var handle: Handle
@@ -119,18 +117,18 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "email": v_email = try d.decodeString()
-                        case "relatedRecords": v_relatedRecords = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeValue() }
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "invitedBy": v_invitedBy = try Com.Atproto.Server.Defs.InviteCode(from: &d)
-                        case "invites": v_invites = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.Defs.InviteCode(from: &d) }
-                        case "invitesDisabled": v_invitesDisabled = try d.decodeBool()
-                        case "emailConfirmedAt": v_emailConfirmedAt = try d.format(Datetime.self)
-                        case "inviteNote": v_inviteNote = try d.decodeString()
-                        case "deactivatedAt": v_deactivatedAt = try d.format(Datetime.self)
-                        case "threatSignatures": v_threatSignatures = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Admin.Defs.ThreatSignature(from: &d) }
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
+                        case "relatedRecords": if try d.lenientNull(k, &extra) { break }; v_relatedRecords = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeValue() }
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "invitedBy": if try d.lenientNull(k, &extra) { break }; v_invitedBy = try Com.Atproto.Server.Defs.InviteCode(from: &d)
+                        case "invites": if try d.lenientNull(k, &extra) { break }; v_invites = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.Defs.InviteCode(from: &d) }
+                        case "invitesDisabled": if try d.lenientNull(k, &extra) { break }; v_invitesDisabled = try d.decodeBool()
+                        case "emailConfirmedAt": if try d.lenientNull(k, &extra) { break }; v_emailConfirmedAt = try d.format(Datetime.self)
+                        case "inviteNote": if try d.lenientNull(k, &extra) { break }; v_inviteNote = try d.decodeString()
+                        case "deactivatedAt": if try d.lenientNull(k, &extra) { break }; v_deactivatedAt = try d.format(Datetime.self)
+                        case "threatSignatures": if try d.lenientNull(k, &extra) { break }; v_threatSignatures = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Admin.Defs.ThreatSignature(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -168,7 +166,7 @@ extension Com.Atproto.Admin {
                 if inviteNote != nil { n += 1 }
                 if deactivatedAt != nil { n += 1 }
                 if threatSignatures != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.email { e.key("email", &m); e.encodeString(v) }
@@ -189,7 +187,6 @@ extension Com.Atproto.Admin {
         public struct RepoRef: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.defs#repoRef"
-            static let knownKeys: Swift.Set<String> = ["did"]
 
             public var did: DID
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -210,7 +207,7 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -227,7 +224,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -237,7 +234,6 @@ extension Com.Atproto.Admin {
         public struct RepoBlobRef: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.defs#repoBlobRef"
-            static let knownKeys: Swift.Set<String> = ["did", "cid", "recordUri"]
 
             public var did: DID
             public var cid: CID
@@ -264,9 +260,9 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "recordUri": v_recordUri = try d.format(ATURI.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "recordUri": if try d.lenientNull(k, &extra) { break }; v_recordUri = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -286,7 +282,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if recordUri != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -298,7 +294,6 @@ extension Com.Atproto.Admin {
         public struct ThreatSignature: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.defs#threatSignature"
-            static let knownKeys: Swift.Set<String> = ["property", "value"]
 
             public var property: String
             public var value: String
@@ -322,8 +317,8 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "property": v_property = try d.decodeString()
-                        case "value": v_value = try d.decodeString()
+                        case "property": if try d.lenientNull(k, &extra) { break }; v_property = try d.decodeString()
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -342,7 +337,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("value", &m); e.encodeString(self.value)
                 e.key("property", &m); e.encodeString(self.property)

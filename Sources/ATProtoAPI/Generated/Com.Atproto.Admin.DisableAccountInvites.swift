@@ -17,7 +17,6 @@ extension Com.Atproto.Admin {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.disableAccountInvites#input"
-            static let knownKeys: Swift.Set<String> = ["account", "note"]
 
             public var account: DID
             /// Optional reason for disabled invites.
@@ -42,8 +41,8 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "account": v_account = try d.format(DID.self)
-                        case "note": v_note = try d.decodeString()
+                        case "account": if try d.lenientNull(k, &extra) { break }; v_account = try d.format(DID.self)
+                        case "note": if try d.lenientNull(k, &extra) { break }; v_note = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -61,7 +60,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if note != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.note { e.key("note", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("account", &m); e.encodeString(self.account.description)

@@ -17,7 +17,6 @@ extension Com.Atproto.Admin {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.disableInviteCodes#input"
-            static let knownKeys: Swift.Set<String> = ["codes", "accounts"]
 
             public var codes: [String]?
             public var accounts: [String]?
@@ -41,8 +40,8 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "codes": v_codes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "accounts": v_accounts = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "codes": if try d.lenientNull(k, &extra) { break }; v_codes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "accounts": if try d.lenientNull(k, &extra) { break }; v_accounts = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -60,7 +59,7 @@ extension Com.Atproto.Admin {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if codes != nil { n += 1 }
                 if accounts != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.codes { e.key("codes", &m); e.array(v) { e, x0 in e.encodeString(x0) } }
                 if let v = self.accounts { e.key("accounts", &m); e.array(v) { e, x0 in e.encodeString(x0) } }

@@ -35,7 +35,6 @@ extension Com.Atproto.Admin {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.getAccountInfos#output"
-            static let knownKeys: Swift.Set<String> = ["infos"]
 
             public var infos: [Com.Atproto.Admin.Defs.AccountView]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "infos": v_infos = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Admin.Defs.AccountView(from: &d) }
+                        case "infos": if try d.lenientNull(k, &extra) { break }; v_infos = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Admin.Defs.AccountView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension Com.Atproto.Admin {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_infos == nil, !d.validating, extra["infos"] == .null { v_infos = [] }
                 guard let v_infos else { throw LexError.missing("infos") }
                 self.infos = v_infos
                 self.extra = extra
@@ -73,7 +73,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("infos", &m); e.array(self.infos) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

@@ -45,7 +45,6 @@ extension Com.Atproto.Admin {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.getInviteCodes#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "codes"]
 
             public var cursor: String?
             public var codes: [Com.Atproto.Server.Defs.InviteCode]
@@ -69,8 +68,8 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "codes": v_codes = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.Defs.InviteCode(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "codes": if try d.lenientNull(k, &extra) { break }; v_codes = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.Defs.InviteCode(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -78,6 +77,7 @@ extension Com.Atproto.Admin {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_codes == nil, !d.validating, extra["codes"] == .null { v_codes = [] }
                 guard let v_codes else { throw LexError.missing("codes") }
                 self.cursor = v_cursor
                 self.codes = v_codes
@@ -88,7 +88,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("codes", &m); e.array(self.codes) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

@@ -17,7 +17,6 @@ extension Com.Atproto.Admin {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.sendEmail#input"
-            static let knownKeys: Swift.Set<String> = ["recipientDid", "content", "subject", "senderDid", "comment"]
 
             public var recipientDid: DID
             public var content: String
@@ -51,11 +50,11 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "recipientDid": v_recipientDid = try d.format(DID.self)
-                        case "content": v_content = try d.decodeString()
-                        case "subject": v_subject = try d.decodeString()
-                        case "senderDid": v_senderDid = try d.format(DID.self)
-                        case "comment": v_comment = try d.decodeString()
+                        case "recipientDid": if try d.lenientNull(k, &extra) { break }; v_recipientDid = try d.format(DID.self)
+                        case "content": if try d.lenientNull(k, &extra) { break }; v_content = try d.decodeString()
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.decodeString()
+                        case "senderDid": if try d.lenientNull(k, &extra) { break }; v_senderDid = try d.format(DID.self)
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -79,7 +78,7 @@ extension Com.Atproto.Admin {
                 var n = 3 + (tag == nil ? 0 : 1)
                 if subject != nil { n += 1 }
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.key("content", &m); e.encodeString(self.content)
@@ -94,7 +93,6 @@ extension Com.Atproto.Admin {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.sendEmail#output"
-            static let knownKeys: Swift.Set<String> = ["sent"]
 
             public var sent: Bool
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -115,7 +113,7 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "sent": v_sent = try d.decodeBool()
+                        case "sent": if try d.lenientNull(k, &extra) { break }; v_sent = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -132,7 +130,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("sent", &m); e.encodeBool(self.sent)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

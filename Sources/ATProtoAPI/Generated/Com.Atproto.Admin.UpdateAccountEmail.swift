@@ -17,7 +17,6 @@ extension Com.Atproto.Admin {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.updateAccountEmail#input"
-            static let knownKeys: Swift.Set<String> = ["account", "email"]
 
             /// The handle or DID of the repo.
             public var account: ATIdentifier
@@ -42,8 +41,8 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "account": v_account = try d.format(ATIdentifier.self)
-                        case "email": v_email = try d.decodeString()
+                        case "account": if try d.lenientNull(k, &extra) { break }; v_account = try d.format(ATIdentifier.self)
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -62,7 +61,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("email", &m); e.encodeString(self.email)
                 e.key("account", &m); e.encodeString(self.account.description)

@@ -17,7 +17,6 @@ extension Com.Atproto.Admin {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.updateAccountPassword#input"
-            static let knownKeys: Swift.Set<String> = ["did", "password"]
 
             public var did: DID
             public var password: String
@@ -41,8 +40,8 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "password": v_password = try d.decodeString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "password": if try d.lenientNull(k, &extra) { break }; v_password = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -61,7 +60,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("password", &m); e.encodeString(self.password)

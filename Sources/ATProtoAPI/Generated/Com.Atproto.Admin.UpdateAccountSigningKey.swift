@@ -17,7 +17,6 @@ extension Com.Atproto.Admin {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.updateAccountSigningKey#input"
-            static let knownKeys: Swift.Set<String> = ["did", "signingKey"]
 
             public var did: DID
             /// Did-key formatted public key
@@ -42,8 +41,8 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "signingKey": v_signingKey = try d.format(DID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "signingKey": if try d.lenientNull(k, &extra) { break }; v_signingKey = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -62,7 +61,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("signingKey", &m); e.encodeString(self.signingKey.description)

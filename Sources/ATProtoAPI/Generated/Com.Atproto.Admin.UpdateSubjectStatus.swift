@@ -17,7 +17,6 @@ extension Com.Atproto.Admin {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.updateSubjectStatus#input"
-            static let knownKeys: Swift.Set<String> = ["subject", "takedown", "deactivated"]
 
             public var subject: Com.Atproto.Admin.UpdateSubjectStatus.Input.Subject
             public var takedown: Com.Atproto.Admin.Defs.StatusAttr?
@@ -44,9 +43,9 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try Com.Atproto.Admin.UpdateSubjectStatus.Input.Subject(from: &d)
-                        case "takedown": v_takedown = try Com.Atproto.Admin.Defs.StatusAttr(from: &d)
-                        case "deactivated": v_deactivated = try Com.Atproto.Admin.Defs.StatusAttr(from: &d)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Com.Atproto.Admin.UpdateSubjectStatus.Input.Subject(from: &d)
+                        case "takedown": if try d.lenientNull(k, &extra) { break }; v_takedown = try Com.Atproto.Admin.Defs.StatusAttr(from: &d)
+                        case "deactivated": if try d.lenientNull(k, &extra) { break }; v_deactivated = try Com.Atproto.Admin.Defs.StatusAttr(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -66,7 +65,7 @@ extension Com.Atproto.Admin {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if takedown != nil { n += 1 }
                 if deactivated != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subject", &m); self.subject.encode(to: &e)
                 if let v = self.takedown { e.key("takedown", &m); v.encode(to: &e) }
@@ -125,7 +124,6 @@ extension Com.Atproto.Admin {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.admin.updateSubjectStatus#output"
-            static let knownKeys: Swift.Set<String> = ["subject", "takedown"]
 
             public var subject: Com.Atproto.Admin.UpdateSubjectStatus.Output.Subject
             public var takedown: Com.Atproto.Admin.Defs.StatusAttr?
@@ -149,8 +147,8 @@ extension Com.Atproto.Admin {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try Com.Atproto.Admin.UpdateSubjectStatus.Output.Subject(from: &d)
-                        case "takedown": v_takedown = try Com.Atproto.Admin.Defs.StatusAttr(from: &d)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Com.Atproto.Admin.UpdateSubjectStatus.Output.Subject(from: &d)
+                        case "takedown": if try d.lenientNull(k, &extra) { break }; v_takedown = try Com.Atproto.Admin.Defs.StatusAttr(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -168,7 +166,7 @@ extension Com.Atproto.Admin {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if takedown != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subject", &m); self.subject.encode(to: &e)
                 if let v = self.takedown { e.key("takedown", &m); v.encode(to: &e) }

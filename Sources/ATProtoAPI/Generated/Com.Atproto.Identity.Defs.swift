@@ -11,7 +11,6 @@ extension Com.Atproto.Identity {
         public struct IdentityInfo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.identity.defs#identityInfo"
-            static let knownKeys: Swift.Set<String> = ["did", "handle", "didDoc"]
 
             public var did: DID
             /// The validated handle of the account; or 'handle.invalid' if the handle did not bi-directionally match the DID document.
@@ -40,9 +39,9 @@ extension Com.Atproto.Identity {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "didDoc": v_didDoc = try d.decodeValue()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "didDoc": if try d.lenientNull(k, &extra) { break }; v_didDoc = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -63,7 +62,7 @@ extension Com.Atproto.Identity {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("didDoc", &m); e.encodeValue(self.didDoc)

@@ -17,7 +17,6 @@ extension Com.Atproto.Identity {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.identity.getRecommendedDidCredentials#output"
-            static let knownKeys: Swift.Set<String> = ["rotationKeys", "alsoKnownAs", "verificationMethods", "services"]
 
             /// Recommended rotation keys for PLC dids. Should be undefined (or ignored) for did:webs.
             public var rotationKeys: [String]?
@@ -48,10 +47,10 @@ extension Com.Atproto.Identity {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "rotationKeys": v_rotationKeys = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "alsoKnownAs": v_alsoKnownAs = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "verificationMethods": v_verificationMethods = try d.decodeValue()
-                        case "services": v_services = try d.decodeValue()
+                        case "rotationKeys": if try d.lenientNull(k, &extra) { break }; v_rotationKeys = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "alsoKnownAs": if try d.lenientNull(k, &extra) { break }; v_alsoKnownAs = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "verificationMethods": if try d.lenientNull(k, &extra) { break }; v_verificationMethods = try d.decodeValue()
+                        case "services": if try d.lenientNull(k, &extra) { break }; v_services = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,7 +72,7 @@ extension Com.Atproto.Identity {
                 if alsoKnownAs != nil { n += 1 }
                 if verificationMethods != nil { n += 1 }
                 if services != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.services { e.key("services", &m); e.encodeValue(v) }
                 if let v = self.alsoKnownAs { e.key("alsoKnownAs", &m); e.array(v) { e, x0 in e.encodeString(x0) } }

@@ -17,7 +17,6 @@ extension Com.Atproto.Identity {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.identity.refreshIdentity#input"
-            static let knownKeys: Swift.Set<String> = ["identifier"]
 
             public var identifier: ATIdentifier
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Com.Atproto.Identity {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "identifier": v_identifier = try d.format(ATIdentifier.self)
+                        case "identifier": if try d.lenientNull(k, &extra) { break }; v_identifier = try d.format(ATIdentifier.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Com.Atproto.Identity {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("identifier", &m); e.encodeString(self.identifier.description)
                 e.endMap(&m)

@@ -36,7 +36,6 @@ extension Com.Atproto.Identity {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.identity.resolveDid#output"
-            static let knownKeys: Swift.Set<String> = ["didDoc"]
 
             /// The complete DID document for the identity.
             public var didDoc: DataValue
@@ -58,7 +57,7 @@ extension Com.Atproto.Identity {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "didDoc": v_didDoc = try d.decodeValue()
+                        case "didDoc": if try d.lenientNull(k, &extra) { break }; v_didDoc = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -75,7 +74,7 @@ extension Com.Atproto.Identity {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("didDoc", &m); e.encodeValue(self.didDoc)
                 e.endMap(&m)

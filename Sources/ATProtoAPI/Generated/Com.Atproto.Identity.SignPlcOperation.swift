@@ -17,7 +17,6 @@ extension Com.Atproto.Identity {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.identity.signPlcOperation#input"
-            static let knownKeys: Swift.Set<String> = ["token", "rotationKeys", "alsoKnownAs", "verificationMethods", "services"]
 
             /// A token received through com.atproto.identity.requestPlcOperationSignature
             public var token: String?
@@ -51,11 +50,11 @@ extension Com.Atproto.Identity {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "token": v_token = try d.decodeString()
-                        case "rotationKeys": v_rotationKeys = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "alsoKnownAs": v_alsoKnownAs = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "verificationMethods": v_verificationMethods = try d.decodeValue()
-                        case "services": v_services = try d.decodeValue()
+                        case "token": if try d.lenientNull(k, &extra) { break }; v_token = try d.decodeString()
+                        case "rotationKeys": if try d.lenientNull(k, &extra) { break }; v_rotationKeys = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "alsoKnownAs": if try d.lenientNull(k, &extra) { break }; v_alsoKnownAs = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "verificationMethods": if try d.lenientNull(k, &extra) { break }; v_verificationMethods = try d.decodeValue()
+                        case "services": if try d.lenientNull(k, &extra) { break }; v_services = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -79,7 +78,7 @@ extension Com.Atproto.Identity {
                 if alsoKnownAs != nil { n += 1 }
                 if verificationMethods != nil { n += 1 }
                 if services != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.token { e.key("token", &m); e.encodeString(v) }
                 if let v = self.services { e.key("services", &m); e.encodeValue(v) }
@@ -94,7 +93,6 @@ extension Com.Atproto.Identity {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.identity.signPlcOperation#output"
-            static let knownKeys: Swift.Set<String> = ["operation"]
 
             /// A signed DID PLC operation.
             public var operation: DataValue
@@ -116,7 +114,7 @@ extension Com.Atproto.Identity {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "operation": v_operation = try d.decodeValue()
+                        case "operation": if try d.lenientNull(k, &extra) { break }; v_operation = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -133,7 +131,7 @@ extension Com.Atproto.Identity {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("operation", &m); e.encodeValue(self.operation)
                 e.endMap(&m)

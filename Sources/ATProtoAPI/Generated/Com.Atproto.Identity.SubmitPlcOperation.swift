@@ -17,7 +17,6 @@ extension Com.Atproto.Identity {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.identity.submitPlcOperation#input"
-            static let knownKeys: Swift.Set<String> = ["operation"]
 
             public var operation: DataValue
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Com.Atproto.Identity {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "operation": v_operation = try d.decodeValue()
+                        case "operation": if try d.lenientNull(k, &extra) { break }; v_operation = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Com.Atproto.Identity {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("operation", &m); e.encodeValue(self.operation)
                 e.endMap(&m)

@@ -17,7 +17,6 @@ extension Com.Atproto.Identity {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.identity.updateHandle#input"
-            static let knownKeys: Swift.Set<String> = ["handle"]
 
             /// The new handle.
             public var handle: Handle
@@ -39,7 +38,7 @@ extension Com.Atproto.Identity {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "handle": v_handle = try d.format(Handle.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -56,7 +55,7 @@ extension Com.Atproto.Identity {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("handle", &m); e.encodeString(self.handle.description)
                 e.endMap(&m)

@@ -12,7 +12,6 @@ extension Com.Atproto.Label {
         public struct Label: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.label.defs#label"
-            static let knownKeys: Swift.Set<String> = ["ver", "src", "uri", "cid", "val", "neg", "cts", "exp", "sig"]
 
             /// The AT Protocol version of the label object.
             public var ver: Int?
@@ -66,15 +65,15 @@ extension Com.Atproto.Label {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "ver": v_ver = try d.integer()
-                        case "src": v_src = try d.format(DID.self)
-                        case "uri": v_uri = try d.format(URI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "val": v_val = try d.string(_R.r0)
-                        case "neg": v_neg = try d.decodeBool()
-                        case "cts": v_cts = try d.format(Datetime.self)
-                        case "exp": v_exp = try d.format(Datetime.self)
-                        case "sig": v_sig = try d.bytes()
+                        case "ver": if try d.lenientNull(k, &extra) { break }; v_ver = try d.integer()
+                        case "src": if try d.lenientNull(k, &extra) { break }; v_src = try d.format(DID.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(URI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "val": if try d.lenientNull(k, &extra) { break }; v_val = try d.string(_R.r0)
+                        case "neg": if try d.lenientNull(k, &extra) { break }; v_neg = try d.decodeBool()
+                        case "cts": if try d.lenientNull(k, &extra) { break }; v_cts = try d.format(Datetime.self)
+                        case "exp": if try d.lenientNull(k, &extra) { break }; v_exp = try d.format(Datetime.self)
+                        case "sig": if try d.lenientNull(k, &extra) { break }; v_sig = try d.bytes()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -106,7 +105,7 @@ extension Com.Atproto.Label {
                 if neg != nil { n += 1 }
                 if exp != nil { n += 1 }
                 if sig != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.cid { e.key("cid", &m); e.encodeString(v.description) }
                 e.key("cts", &m); e.encodeString(self.cts.description)
                 if let v = self.exp { e.key("exp", &m); e.encodeString(v.description) }
@@ -125,7 +124,6 @@ extension Com.Atproto.Label {
         public struct SelfLabels: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.label.defs#selfLabels"
-            static let knownKeys: Swift.Set<String> = ["values"]
 
             public var values: [Com.Atproto.Label.Defs.SelfLabel]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -146,7 +144,7 @@ extension Com.Atproto.Label {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "values": v_values = try d.array(_R.r1) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.SelfLabel(from: &d) }
+                        case "values": if try d.lenientNull(k, &extra) { break }; v_values = try d.array(_R.r1) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.SelfLabel(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -154,6 +152,7 @@ extension Com.Atproto.Label {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_values == nil, !d.validating, extra["values"] == .null { v_values = [] }
                 guard let v_values else { throw LexError.missing("values") }
                 self.values = v_values
                 self.extra = extra
@@ -163,7 +162,7 @@ extension Com.Atproto.Label {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("values", &m); e.array(self.values) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -174,7 +173,6 @@ extension Com.Atproto.Label {
         public struct SelfLabel: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.label.defs#selfLabel"
-            static let knownKeys: Swift.Set<String> = ["val"]
 
             /// The short string name of the value or type of this label.
             public var val: String
@@ -196,7 +194,7 @@ extension Com.Atproto.Label {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "val": v_val = try d.string(_R.r0)
+                        case "val": if try d.lenientNull(k, &extra) { break }; v_val = try d.string(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -213,7 +211,7 @@ extension Com.Atproto.Label {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("val", &m); e.encodeString(self.val)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -224,7 +222,6 @@ extension Com.Atproto.Label {
         public struct LabelValueDefinition: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.label.defs#labelValueDefinition"
-            static let knownKeys: Swift.Set<String> = ["identifier", "severity", "blurs", "defaultSetting", "adultOnly", "locales"]
 
             /// The value of the label being defined. Must only include lowercase ascii and the '-' character ([a-z-]+).
             public var identifier: String
@@ -265,12 +262,12 @@ extension Com.Atproto.Label {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "identifier": v_identifier = try d.string(_R.r2)
-                        case "severity": v_severity = try d.decodeString()
-                        case "blurs": v_blurs = try d.decodeString()
-                        case "defaultSetting": v_defaultSetting = try d.decodeString()
-                        case "adultOnly": v_adultOnly = try d.decodeBool()
-                        case "locales": v_locales = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.LabelValueDefinitionStrings(from: &d) }
+                        case "identifier": if try d.lenientNull(k, &extra) { break }; v_identifier = try d.string(_R.r2)
+                        case "severity": if try d.lenientNull(k, &extra) { break }; v_severity = try d.decodeString()
+                        case "blurs": if try d.lenientNull(k, &extra) { break }; v_blurs = try d.decodeString()
+                        case "defaultSetting": if try d.lenientNull(k, &extra) { break }; v_defaultSetting = try d.decodeString()
+                        case "adultOnly": if try d.lenientNull(k, &extra) { break }; v_adultOnly = try d.decodeBool()
+                        case "locales": if try d.lenientNull(k, &extra) { break }; v_locales = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.LabelValueDefinitionStrings(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -278,6 +275,7 @@ extension Com.Atproto.Label {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_locales == nil, !d.validating, extra["locales"] == .null { v_locales = [] }
                 guard let v_identifier else { throw LexError.missing("identifier") }
                 guard let v_severity else { throw LexError.missing("severity") }
                 guard let v_blurs else { throw LexError.missing("blurs") }
@@ -296,7 +294,7 @@ extension Com.Atproto.Label {
                 var n = 4 + (tag == nil ? 0 : 1)
                 if defaultSetting != nil { n += 1 }
                 if adultOnly != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("blurs", &m); e.encodeString(self.blurs)
                 e.key("locales", &m); e.array(self.locales) { e, x0 in x0.encode(to: &e) }
@@ -312,7 +310,6 @@ extension Com.Atproto.Label {
         public struct LabelValueDefinitionStrings: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.label.defs#labelValueDefinitionStrings"
-            static let knownKeys: Swift.Set<String> = ["lang", "name", "description"]
 
             /// The code of the language these strings are written in.
             public var lang: Language
@@ -342,9 +339,9 @@ extension Com.Atproto.Label {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "lang": v_lang = try d.format(Language.self)
-                        case "name": v_name = try d.string(_R.r3)
-                        case "description": v_description = try d.string(_R.r4)
+                        case "lang": if try d.lenientNull(k, &extra) { break }; v_lang = try d.format(Language.self)
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.string(_R.r3)
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r4)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -365,7 +362,7 @@ extension Com.Atproto.Label {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("lang", &m); e.encodeString(self.lang.description)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

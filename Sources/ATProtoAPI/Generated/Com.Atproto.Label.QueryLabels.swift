@@ -50,7 +50,6 @@ extension Com.Atproto.Label {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.label.queryLabels#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "labels"]
 
             public var cursor: String?
             public var labels: [Com.Atproto.Label.Defs.Label]
@@ -74,8 +73,8 @@ extension Com.Atproto.Label {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -83,6 +82,7 @@ extension Com.Atproto.Label {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_labels == nil, !d.validating, extra["labels"] == .null { v_labels = [] }
                 guard let v_labels else { throw LexError.missing("labels") }
                 self.cursor = v_cursor
                 self.labels = v_labels
@@ -93,7 +93,7 @@ extension Com.Atproto.Label {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("labels", &m); e.array(self.labels) { e, x0 in x0.encode(to: &e) }

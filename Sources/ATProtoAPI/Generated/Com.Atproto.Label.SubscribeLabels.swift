@@ -32,7 +32,7 @@ extension Com.Atproto.Label {
             }
         }
         /// One of: `com.atproto.label.subscribeLabels#labels`, `com.atproto.label.subscribeLabels#info`; other types are kept as ``unknown(_:)``.
-        public indirect enum Message: LexValue {
+        public indirect enum Message: LexMessage {
             /// `com.atproto.label.subscribeLabels#labels`
             case labels(Com.Atproto.Label.SubscribeLabels.Labels)
             /// `com.atproto.label.subscribeLabels#info`
@@ -107,7 +107,6 @@ extension Com.Atproto.Label {
         public struct Labels: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.label.subscribeLabels#labels"
-            static let knownKeys: Swift.Set<String> = ["seq", "labels"]
 
             public var seq: Int
             public var labels: [Com.Atproto.Label.Defs.Label]
@@ -131,8 +130,8 @@ extension Com.Atproto.Label {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "seq": v_seq = try d.integer()
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "seq": if try d.lenientNull(k, &extra) { break }; v_seq = try d.integer()
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -140,6 +139,7 @@ extension Com.Atproto.Label {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_labels == nil, !d.validating, extra["labels"] == .null { v_labels = [] }
                 guard let v_seq else { throw LexError.missing("seq") }
                 guard let v_labels else { throw LexError.missing("labels") }
                 self.seq = v_seq
@@ -151,7 +151,7 @@ extension Com.Atproto.Label {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("seq", &m); e.encodeInt(Int64(self.seq))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("labels", &m); e.array(self.labels) { e, x0 in x0.encode(to: &e) }
@@ -162,7 +162,6 @@ extension Com.Atproto.Label {
         public struct Info: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.label.subscribeLabels#info"
-            static let knownKeys: Swift.Set<String> = ["name", "message"]
 
             public var name: String
             public var message: String?
@@ -186,8 +185,8 @@ extension Com.Atproto.Label {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "message": v_message = try d.decodeString()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -205,7 +204,7 @@ extension Com.Atproto.Label {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if message != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.message { e.key("message", &m); e.encodeString(v) }

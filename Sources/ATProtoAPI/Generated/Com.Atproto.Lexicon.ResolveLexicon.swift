@@ -36,7 +36,6 @@ extension Com.Atproto.Lexicon {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.lexicon.resolveLexicon#output"
-            static let knownKeys: Swift.Set<String> = ["cid", "schema", "uri"]
 
             /// The CID of the lexicon schema record.
             public var cid: CID
@@ -66,9 +65,9 @@ extension Com.Atproto.Lexicon {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cid": v_cid = try d.cidString()
-                        case "schema": v_schema = try Com.Atproto.Lexicon.Schema(from: &d)
-                        case "uri": v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "schema": if try d.lenientNull(k, &extra) { break }; v_schema = try Com.Atproto.Lexicon.Schema(from: &d)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -89,7 +88,7 @@ extension Com.Atproto.Lexicon {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

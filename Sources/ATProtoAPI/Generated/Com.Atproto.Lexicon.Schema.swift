@@ -8,7 +8,6 @@ extension Com.Atproto.Lexicon {
     public struct Schema: LexRecord {
         /// The record's collection.
         public static let nsid = "com.atproto.lexicon.schema"
-        static let knownKeys: Swift.Set<String> = ["lexicon", "$type"]
 
         /// Indicates the 'version' of the Lexicon language. Must be '1' for the current atproto/Lexicon schema system.
         public var lexicon: Int
@@ -30,7 +29,7 @@ extension Com.Atproto.Lexicon {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "lexicon": v_lexicon = try d.integer()
+                    case "lexicon": if try d.lenientNull(k, &extra) { break }; v_lexicon = try d.integer()
                     case "$type": try d.recordType("com.atproto.lexicon.schema", extra: &extra)
                     default: extra[k] = try d.decodeValue()
                     }
@@ -47,7 +46,7 @@ extension Com.Atproto.Lexicon {
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             var n = 2
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("lexicon", &m); e.encodeInt(Int64(self.lexicon))
             e.endMap(&m)

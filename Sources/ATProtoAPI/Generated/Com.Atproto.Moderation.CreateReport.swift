@@ -17,7 +17,6 @@ extension Com.Atproto.Moderation {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.moderation.createReport#input"
-            static let knownKeys: Swift.Set<String> = ["reasonType", "reason", "subject", "modTool"]
 
             /// Indicates the broad category of violation the report is for.
             public var reasonType: String
@@ -49,10 +48,10 @@ extension Com.Atproto.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "reasonType": v_reasonType = try d.decodeString()
-                        case "reason": v_reason = try d.string(_R.r0)
-                        case "subject": v_subject = try Com.Atproto.Moderation.CreateReport.Input.Subject(from: &d)
-                        case "modTool": v_modTool = try Com.Atproto.Moderation.CreateReport.ModTool(from: &d)
+                        case "reasonType": if try d.lenientNull(k, &extra) { break }; v_reasonType = try d.decodeString()
+                        case "reason": if try d.lenientNull(k, &extra) { break }; v_reason = try d.string(_R.r0)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Com.Atproto.Moderation.CreateReport.Input.Subject(from: &d)
+                        case "modTool": if try d.lenientNull(k, &extra) { break }; v_modTool = try Com.Atproto.Moderation.CreateReport.ModTool(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -74,7 +73,7 @@ extension Com.Atproto.Moderation {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if reason != nil { n += 1 }
                 if modTool != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.reason { e.key("reason", &m); e.encodeString(v) }
                 if let v = self.modTool { e.key("modTool", &m); v.encode(to: &e) }
@@ -129,7 +128,6 @@ extension Com.Atproto.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.moderation.createReport#output"
-            static let knownKeys: Swift.Set<String> = ["id", "reasonType", "reason", "subject", "reportedBy", "createdAt"]
 
             public var id: Int
             public var reasonType: String
@@ -165,12 +163,12 @@ extension Com.Atproto.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.integer()
-                        case "reasonType": v_reasonType = try d.decodeString()
-                        case "reason": v_reason = try d.string(_R.r0)
-                        case "subject": v_subject = try Com.Atproto.Moderation.CreateReport.Output.Subject(from: &d)
-                        case "reportedBy": v_reportedBy = try d.format(DID.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.integer()
+                        case "reasonType": if try d.lenientNull(k, &extra) { break }; v_reasonType = try d.decodeString()
+                        case "reason": if try d.lenientNull(k, &extra) { break }; v_reason = try d.string(_R.r0)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Com.Atproto.Moderation.CreateReport.Output.Subject(from: &d)
+                        case "reportedBy": if try d.lenientNull(k, &extra) { break }; v_reportedBy = try d.format(DID.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -196,7 +194,7 @@ extension Com.Atproto.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 5 + (tag == nil ? 0 : 1)
                 if reason != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeInt(Int64(self.id))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.reason { e.key("reason", &m); e.encodeString(v) }
@@ -253,7 +251,6 @@ extension Com.Atproto.Moderation {
         public struct ModTool: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.moderation.createReport#modTool"
-            static let knownKeys: Swift.Set<String> = ["name", "meta"]
 
             /// Name/identifier of the source (e.g., 'bsky-app/android', 'bsky-web/chrome')
             public var name: String
@@ -279,8 +276,8 @@ extension Com.Atproto.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "meta": v_meta = try d.decodeValue()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "meta": if try d.lenientNull(k, &extra) { break }; v_meta = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -298,7 +295,7 @@ extension Com.Atproto.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if meta != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.meta { e.key("meta", &m); e.encodeValue(v) }
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -17,7 +17,6 @@ extension Com.Atproto.Repo {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.applyWrites#input"
-            static let knownKeys: Swift.Set<String> = ["repo", "validate", "writes", "swapCommit"]
 
             /// The handle or DID of the repo (aka, current account).
             public var repo: ATIdentifier
@@ -50,10 +49,10 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "repo": v_repo = try d.format(ATIdentifier.self)
-                        case "validate": v_validate = try d.decodeBool()
-                        case "writes": v_writes = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.ApplyWrites.Input.WritesItem(from: &d) }
-                        case "swapCommit": v_swapCommit = try d.cidString()
+                        case "repo": if try d.lenientNull(k, &extra) { break }; v_repo = try d.format(ATIdentifier.self)
+                        case "validate": if try d.lenientNull(k, &extra) { break }; v_validate = try d.decodeBool()
+                        case "writes": if try d.lenientNull(k, &extra) { break }; v_writes = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.ApplyWrites.Input.WritesItem(from: &d) }
+                        case "swapCommit": if try d.lenientNull(k, &extra) { break }; v_swapCommit = try d.cidString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -61,6 +60,7 @@ extension Com.Atproto.Repo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_writes == nil, !d.validating, extra["writes"] == .null { v_writes = [] }
                 guard let v_repo else { throw LexError.missing("repo") }
                 guard let v_writes else { throw LexError.missing("writes") }
                 self.repo = v_repo
@@ -75,7 +75,7 @@ extension Com.Atproto.Repo {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if validate != nil { n += 1 }
                 if swapCommit != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("repo", &m); e.encodeString(self.repo.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("writes", &m); e.array(self.writes) { e, x0 in x0.encode(to: &e) }
@@ -135,7 +135,6 @@ extension Com.Atproto.Repo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.applyWrites#output"
-            static let knownKeys: Swift.Set<String> = ["commit", "results"]
 
             public var commit: Com.Atproto.Repo.Defs.CommitMeta?
             public var results: [Com.Atproto.Repo.ApplyWrites.Output.ResultsItem]?
@@ -159,8 +158,8 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "commit": v_commit = try Com.Atproto.Repo.Defs.CommitMeta(from: &d)
-                        case "results": v_results = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.ApplyWrites.Output.ResultsItem(from: &d) }
+                        case "commit": if try d.lenientNull(k, &extra) { break }; v_commit = try Com.Atproto.Repo.Defs.CommitMeta(from: &d)
+                        case "results": if try d.lenientNull(k, &extra) { break }; v_results = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.ApplyWrites.Output.ResultsItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -178,7 +177,7 @@ extension Com.Atproto.Repo {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if commit != nil { n += 1 }
                 if results != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.commit { e.key("commit", &m); v.encode(to: &e) }
                 if let v = self.results { e.key("results", &m); e.array(v) { e, x0 in x0.encode(to: &e) } }
@@ -240,7 +239,6 @@ extension Com.Atproto.Repo {
         public struct Create: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.applyWrites#create"
-            static let knownKeys: Swift.Set<String> = ["collection", "rkey", "value"]
 
             public var collection: NSID
             /// NOTE: maxLength is redundant with record-key format. Keeping it temporarily to ensure backwards compatibility.
@@ -268,9 +266,9 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "collection": v_collection = try d.format(NSID.self)
-                        case "rkey": v_rkey = try d.format(RecordKey.self, _R.r0)
-                        case "value": v_value = try d.decodeValue()
+                        case "collection": if try d.lenientNull(k, &extra) { break }; v_collection = try d.format(NSID.self)
+                        case "rkey": if try d.lenientNull(k, &extra) { break }; v_rkey = try d.format(RecordKey.self, _R.r0)
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -290,7 +288,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if rkey != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.rkey { e.key("rkey", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("value", &m); e.encodeValue(self.value)
@@ -303,7 +301,6 @@ extension Com.Atproto.Repo {
         public struct Update: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.applyWrites#update"
-            static let knownKeys: Swift.Set<String> = ["collection", "rkey", "value"]
 
             public var collection: NSID
             public var rkey: RecordKey
@@ -330,9 +327,9 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "collection": v_collection = try d.format(NSID.self)
-                        case "rkey": v_rkey = try d.format(RecordKey.self)
-                        case "value": v_value = try d.decodeValue()
+                        case "collection": if try d.lenientNull(k, &extra) { break }; v_collection = try d.format(NSID.self)
+                        case "rkey": if try d.lenientNull(k, &extra) { break }; v_rkey = try d.format(RecordKey.self)
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -353,7 +350,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rkey", &m); e.encodeString(self.rkey.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("value", &m); e.encodeValue(self.value)
@@ -366,7 +363,6 @@ extension Com.Atproto.Repo {
         public struct Delete: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.applyWrites#delete"
-            static let knownKeys: Swift.Set<String> = ["collection", "rkey"]
 
             public var collection: NSID
             public var rkey: RecordKey
@@ -390,8 +386,8 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "collection": v_collection = try d.format(NSID.self)
-                        case "rkey": v_rkey = try d.format(RecordKey.self)
+                        case "collection": if try d.lenientNull(k, &extra) { break }; v_collection = try d.format(NSID.self)
+                        case "rkey": if try d.lenientNull(k, &extra) { break }; v_rkey = try d.format(RecordKey.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -410,7 +406,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("rkey", &m); e.encodeString(self.rkey.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("collection", &m); e.encodeString(self.collection.description)
@@ -421,7 +417,6 @@ extension Com.Atproto.Repo {
         public struct CreateResult: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.applyWrites#createResult"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "validationStatus"]
 
             public var uri: ATURI
             public var cid: CID
@@ -448,9 +443,9 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "validationStatus": v_validationStatus = try d.decodeString()
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "validationStatus": if try d.lenientNull(k, &extra) { break }; v_validationStatus = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -470,7 +465,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if validationStatus != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -482,7 +477,6 @@ extension Com.Atproto.Repo {
         public struct UpdateResult: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.applyWrites#updateResult"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "validationStatus"]
 
             public var uri: ATURI
             public var cid: CID
@@ -509,9 +503,9 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "validationStatus": v_validationStatus = try d.decodeString()
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "validationStatus": if try d.lenientNull(k, &extra) { break }; v_validationStatus = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -531,7 +525,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if validationStatus != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -543,7 +537,6 @@ extension Com.Atproto.Repo {
         public struct DeleteResult: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.applyWrites#deleteResult"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -575,7 +568,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }

@@ -17,7 +17,6 @@ extension Com.Atproto.Repo {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.createRecord#input"
-            static let knownKeys: Swift.Set<String> = ["repo", "collection", "rkey", "validate", "record", "swapCommit"]
 
             /// The handle or DID of the repo (aka, current account).
             public var repo: ATIdentifier
@@ -59,12 +58,12 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "repo": v_repo = try d.format(ATIdentifier.self)
-                        case "collection": v_collection = try d.format(NSID.self)
-                        case "rkey": v_rkey = try d.format(RecordKey.self, _R.r0)
-                        case "validate": v_validate = try d.decodeBool()
-                        case "record": v_record = try d.decodeValue()
-                        case "swapCommit": v_swapCommit = try d.cidString()
+                        case "repo": if try d.lenientNull(k, &extra) { break }; v_repo = try d.format(ATIdentifier.self)
+                        case "collection": if try d.lenientNull(k, &extra) { break }; v_collection = try d.format(NSID.self)
+                        case "rkey": if try d.lenientNull(k, &extra) { break }; v_rkey = try d.format(RecordKey.self, _R.r0)
+                        case "validate": if try d.lenientNull(k, &extra) { break }; v_validate = try d.decodeBool()
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try d.decodeValue()
+                        case "swapCommit": if try d.lenientNull(k, &extra) { break }; v_swapCommit = try d.cidString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -90,7 +89,7 @@ extension Com.Atproto.Repo {
                 if rkey != nil { n += 1 }
                 if validate != nil { n += 1 }
                 if swapCommit != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("repo", &m); e.encodeString(self.repo.description)
                 if let v = self.rkey { e.key("rkey", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -106,7 +105,6 @@ extension Com.Atproto.Repo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.createRecord#output"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "commit", "validationStatus"]
 
             public var uri: ATURI
             public var cid: CID
@@ -136,10 +134,10 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "commit": v_commit = try Com.Atproto.Repo.Defs.CommitMeta(from: &d)
-                        case "validationStatus": v_validationStatus = try d.decodeString()
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "commit": if try d.lenientNull(k, &extra) { break }; v_commit = try Com.Atproto.Repo.Defs.CommitMeta(from: &d)
+                        case "validationStatus": if try d.lenientNull(k, &extra) { break }; v_validationStatus = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -161,7 +159,7 @@ extension Com.Atproto.Repo {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if commit != nil { n += 1 }
                 if validationStatus != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

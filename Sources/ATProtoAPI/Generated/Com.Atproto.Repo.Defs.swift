@@ -11,7 +11,6 @@ extension Com.Atproto.Repo {
         public struct CommitMeta: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.defs#commitMeta"
-            static let knownKeys: Swift.Set<String> = ["cid", "rev"]
 
             public var cid: CID
             public var rev: TID
@@ -35,8 +34,8 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cid": v_cid = try d.cidString()
-                        case "rev": v_rev = try d.format(TID.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.format(TID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("rev", &m); e.encodeString(self.rev.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

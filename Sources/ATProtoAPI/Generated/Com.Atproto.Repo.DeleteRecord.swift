@@ -17,7 +17,6 @@ extension Com.Atproto.Repo {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.deleteRecord#input"
-            static let knownKeys: Swift.Set<String> = ["repo", "collection", "rkey", "swapRecord", "swapCommit"]
 
             /// The handle or DID of the repo (aka, current account).
             public var repo: ATIdentifier
@@ -55,11 +54,11 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "repo": v_repo = try d.format(ATIdentifier.self)
-                        case "collection": v_collection = try d.format(NSID.self)
-                        case "rkey": v_rkey = try d.format(RecordKey.self)
-                        case "swapRecord": v_swapRecord = try d.cidString()
-                        case "swapCommit": v_swapCommit = try d.cidString()
+                        case "repo": if try d.lenientNull(k, &extra) { break }; v_repo = try d.format(ATIdentifier.self)
+                        case "collection": if try d.lenientNull(k, &extra) { break }; v_collection = try d.format(NSID.self)
+                        case "rkey": if try d.lenientNull(k, &extra) { break }; v_rkey = try d.format(RecordKey.self)
+                        case "swapRecord": if try d.lenientNull(k, &extra) { break }; v_swapRecord = try d.cidString()
+                        case "swapCommit": if try d.lenientNull(k, &extra) { break }; v_swapCommit = try d.cidString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -83,7 +82,7 @@ extension Com.Atproto.Repo {
                 var n = 3 + (tag == nil ? 0 : 1)
                 if swapRecord != nil { n += 1 }
                 if swapCommit != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("repo", &m); e.encodeString(self.repo.description)
                 e.key("rkey", &m); e.encodeString(self.rkey.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -98,7 +97,6 @@ extension Com.Atproto.Repo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.deleteRecord#output"
-            static let knownKeys: Swift.Set<String> = ["commit"]
 
             public var commit: Com.Atproto.Repo.Defs.CommitMeta?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -119,7 +117,7 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "commit": v_commit = try Com.Atproto.Repo.Defs.CommitMeta(from: &d)
+                        case "commit": if try d.lenientNull(k, &extra) { break }; v_commit = try Com.Atproto.Repo.Defs.CommitMeta(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -135,7 +133,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if commit != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.commit { e.key("commit", &m); v.encode(to: &e) }
                 e.endMap(&m)

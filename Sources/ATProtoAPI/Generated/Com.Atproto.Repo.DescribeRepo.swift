@@ -36,7 +36,6 @@ extension Com.Atproto.Repo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.describeRepo#output"
-            static let knownKeys: Swift.Set<String> = ["handle", "did", "didDoc", "collections", "handleIsCorrect"]
 
             public var handle: Handle
             public var did: DID
@@ -72,11 +71,11 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "did": v_did = try d.format(DID.self)
-                        case "didDoc": v_didDoc = try d.decodeValue()
-                        case "collections": v_collections = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(NSID.self) }
-                        case "handleIsCorrect": v_handleIsCorrect = try d.decodeBool()
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "didDoc": if try d.lenientNull(k, &extra) { break }; v_didDoc = try d.decodeValue()
+                        case "collections": if try d.lenientNull(k, &extra) { break }; v_collections = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(NSID.self) }
+                        case "handleIsCorrect": if try d.lenientNull(k, &extra) { break }; v_handleIsCorrect = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -84,6 +83,7 @@ extension Com.Atproto.Repo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_collections == nil, !d.validating, extra["collections"] == .null { v_collections = [] }
                 guard let v_handle else { throw LexError.missing("handle") }
                 guard let v_did else { throw LexError.missing("did") }
                 guard let v_didDoc else { throw LexError.missing("didDoc") }
@@ -101,7 +101,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 5 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("didDoc", &m); e.encodeValue(self.didDoc)

@@ -40,7 +40,6 @@ extension Com.Atproto.Repo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.listMissingBlobs#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "blobs"]
 
             public var cursor: String?
             public var blobs: [Com.Atproto.Repo.ListMissingBlobs.RecordBlob]
@@ -64,8 +63,8 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "blobs": v_blobs = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.ListMissingBlobs.RecordBlob(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "blobs": if try d.lenientNull(k, &extra) { break }; v_blobs = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.ListMissingBlobs.RecordBlob(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,6 +72,7 @@ extension Com.Atproto.Repo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_blobs == nil, !d.validating, extra["blobs"] == .null { v_blobs = [] }
                 guard let v_blobs else { throw LexError.missing("blobs") }
                 self.cursor = v_cursor
                 self.blobs = v_blobs
@@ -83,7 +83,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("blobs", &m); e.array(self.blobs) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
@@ -94,7 +94,6 @@ extension Com.Atproto.Repo {
         public struct RecordBlob: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.listMissingBlobs#recordBlob"
-            static let knownKeys: Swift.Set<String> = ["cid", "recordUri"]
 
             public var cid: CID
             public var recordUri: ATURI
@@ -118,8 +117,8 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cid": v_cid = try d.cidString()
-                        case "recordUri": v_recordUri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "recordUri": if try d.lenientNull(k, &extra) { break }; v_recordUri = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -138,7 +137,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("recordUri", &m); e.encodeString(self.recordUri.description)

@@ -57,7 +57,6 @@ extension Com.Atproto.Repo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.listRecords#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "records"]
 
             public var cursor: String?
             public var records: [Com.Atproto.Repo.ListRecords.Record]
@@ -81,8 +80,8 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "records": v_records = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.ListRecords.Record(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "records": if try d.lenientNull(k, &extra) { break }; v_records = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Repo.ListRecords.Record(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -90,6 +89,7 @@ extension Com.Atproto.Repo {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_records == nil, !d.validating, extra["records"] == .null { v_records = [] }
                 guard let v_records else { throw LexError.missing("records") }
                 self.cursor = v_cursor
                 self.records = v_records
@@ -100,7 +100,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("records", &m); e.array(self.records) { e, x0 in x0.encode(to: &e) }
@@ -111,7 +111,6 @@ extension Com.Atproto.Repo {
         public struct Record: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.listRecords#record"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "value"]
 
             public var uri: ATURI
             public var cid: CID
@@ -138,9 +137,9 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "value": v_value = try d.decodeValue()
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -161,7 +160,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -8,7 +8,6 @@ extension Com.Atproto.Repo {
     public struct StrongRef: LexObject {
         /// The definition's lexicon reference.
         public static let lexiconID = "com.atproto.repo.strongRef"
-        static let knownKeys: Swift.Set<String> = ["uri", "cid"]
 
         public var uri: ATURI
         public var cid: CID
@@ -32,8 +31,8 @@ extension Com.Atproto.Repo {
                 while let k = try d.nextKey(&state) {
                     key = k
                     switch k {
-                    case "uri": v_uri = try d.format(ATURI.self)
-                    case "cid": v_cid = try d.cidString()
+                    case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                    case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
                     default: extra[k] = try d.decodeValue()
                     }
                     key = ""
@@ -52,7 +51,7 @@ extension Com.Atproto.Repo {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
             var n = 2 + (tag == nil ? 0 : 1)
             _ = n
-            var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+            var m = e.beginMap(known: n, extra: extra)
             e.key("cid", &m); e.encodeString(self.cid.description)
             e.key("uri", &m); e.encodeString(self.uri.description)
             if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -19,7 +19,6 @@ extension Com.Atproto.Repo {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.repo.uploadBlob#output"
-            static let knownKeys: Swift.Set<String> = ["blob"]
 
             public var blob: LexBlob
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -40,7 +39,7 @@ extension Com.Atproto.Repo {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "blob": v_blob = try d.blob()
+                        case "blob": if try d.lenientNull(k, &extra) { break }; v_blob = try d.blob()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -57,7 +56,7 @@ extension Com.Atproto.Repo {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("blob", &m); self.blob.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

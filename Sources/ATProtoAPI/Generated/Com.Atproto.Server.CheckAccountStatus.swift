@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.checkAccountStatus#output"
-            static let knownKeys: Swift.Set<String> = ["activated", "validDid", "repoCommit", "repoRev", "repoBlocks", "indexedRecords", "privateStateValues", "expectedBlobs", "importedBlobs"]
 
             public var activated: Bool
             public var validDid: Bool
@@ -62,15 +61,15 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "activated": v_activated = try d.decodeBool()
-                        case "validDid": v_validDid = try d.decodeBool()
-                        case "repoCommit": v_repoCommit = try d.cidString()
-                        case "repoRev": v_repoRev = try d.decodeString()
-                        case "repoBlocks": v_repoBlocks = try d.integer()
-                        case "indexedRecords": v_indexedRecords = try d.integer()
-                        case "privateStateValues": v_privateStateValues = try d.integer()
-                        case "expectedBlobs": v_expectedBlobs = try d.integer()
-                        case "importedBlobs": v_importedBlobs = try d.integer()
+                        case "activated": if try d.lenientNull(k, &extra) { break }; v_activated = try d.decodeBool()
+                        case "validDid": if try d.lenientNull(k, &extra) { break }; v_validDid = try d.decodeBool()
+                        case "repoCommit": if try d.lenientNull(k, &extra) { break }; v_repoCommit = try d.cidString()
+                        case "repoRev": if try d.lenientNull(k, &extra) { break }; v_repoRev = try d.decodeString()
+                        case "repoBlocks": if try d.lenientNull(k, &extra) { break }; v_repoBlocks = try d.integer()
+                        case "indexedRecords": if try d.lenientNull(k, &extra) { break }; v_indexedRecords = try d.integer()
+                        case "privateStateValues": if try d.lenientNull(k, &extra) { break }; v_privateStateValues = try d.integer()
+                        case "expectedBlobs": if try d.lenientNull(k, &extra) { break }; v_expectedBlobs = try d.integer()
+                        case "importedBlobs": if try d.lenientNull(k, &extra) { break }; v_importedBlobs = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -103,7 +102,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 9 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("repoRev", &m); e.encodeString(self.repoRev)
                 e.key("validDid", &m); e.encodeBool(self.validDid)

@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.createAccount#input"
-            static let knownKeys: Swift.Set<String> = ["email", "handle", "did", "inviteCode", "verificationCode", "verificationPhone", "password", "recoveryKey", "plcOp"]
 
             public var email: String?
             /// Requested handle for the account.
@@ -67,15 +66,15 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "email": v_email = try d.decodeString()
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "did": v_did = try d.format(DID.self)
-                        case "inviteCode": v_inviteCode = try d.decodeString()
-                        case "verificationCode": v_verificationCode = try d.decodeString()
-                        case "verificationPhone": v_verificationPhone = try d.decodeString()
-                        case "password": v_password = try d.decodeString()
-                        case "recoveryKey": v_recoveryKey = try d.decodeString()
-                        case "plcOp": v_plcOp = try d.decodeValue()
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "inviteCode": if try d.lenientNull(k, &extra) { break }; v_inviteCode = try d.decodeString()
+                        case "verificationCode": if try d.lenientNull(k, &extra) { break }; v_verificationCode = try d.decodeString()
+                        case "verificationPhone": if try d.lenientNull(k, &extra) { break }; v_verificationPhone = try d.decodeString()
+                        case "password": if try d.lenientNull(k, &extra) { break }; v_password = try d.decodeString()
+                        case "recoveryKey": if try d.lenientNull(k, &extra) { break }; v_recoveryKey = try d.decodeString()
+                        case "plcOp": if try d.lenientNull(k, &extra) { break }; v_plcOp = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -107,7 +106,7 @@ extension Com.Atproto.Server {
                 if password != nil { n += 1 }
                 if recoveryKey != nil { n += 1 }
                 if plcOp != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.did { e.key("did", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.email { e.key("email", &m); e.encodeString(v) }
@@ -126,7 +125,6 @@ extension Com.Atproto.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.createAccount#output"
-            static let knownKeys: Swift.Set<String> = ["accessJwt", "refreshJwt", "handle", "did", "didDoc"]
 
             public var accessJwt: String
             public var refreshJwt: String
@@ -161,11 +159,11 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "accessJwt": v_accessJwt = try d.decodeString()
-                        case "refreshJwt": v_refreshJwt = try d.decodeString()
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "did": v_did = try d.format(DID.self)
-                        case "didDoc": v_didDoc = try d.decodeValue()
+                        case "accessJwt": if try d.lenientNull(k, &extra) { break }; v_accessJwt = try d.decodeString()
+                        case "refreshJwt": if try d.lenientNull(k, &extra) { break }; v_refreshJwt = try d.decodeString()
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "didDoc": if try d.lenientNull(k, &extra) { break }; v_didDoc = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -189,7 +187,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 if didDoc != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.didDoc { e.key("didDoc", &m); e.encodeValue(v) }

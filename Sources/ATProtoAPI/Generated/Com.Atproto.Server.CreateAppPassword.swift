@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.createAppPassword#input"
-            static let knownKeys: Swift.Set<String> = ["name", "privileged"]
 
             /// A short name for the App Password, to help distinguish them.
             public var name: String
@@ -43,8 +42,8 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "privileged": v_privileged = try d.decodeBool()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "privileged": if try d.lenientNull(k, &extra) { break }; v_privileged = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -62,7 +61,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if privileged != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.privileged { e.key("privileged", &m); e.encodeBool(v) }
@@ -80,7 +79,6 @@ extension Com.Atproto.Server {
         public struct AppPassword: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.createAppPassword#appPassword"
-            static let knownKeys: Swift.Set<String> = ["name", "password", "createdAt", "privileged"]
 
             public var name: String
             public var password: String
@@ -110,10 +108,10 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "password": v_password = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "privileged": v_privileged = try d.decodeBool()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "password": if try d.lenientNull(k, &extra) { break }; v_password = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "privileged": if try d.lenientNull(k, &extra) { break }; v_privileged = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -135,7 +133,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 if privileged != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("password", &m); e.encodeString(self.password)

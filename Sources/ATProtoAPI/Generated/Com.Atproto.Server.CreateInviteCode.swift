@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.createInviteCode#input"
-            static let knownKeys: Swift.Set<String> = ["useCount", "forAccount"]
 
             public var useCount: Int
             public var forAccount: DID?
@@ -41,8 +40,8 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "useCount": v_useCount = try d.integer()
-                        case "forAccount": v_forAccount = try d.format(DID.self)
+                        case "useCount": if try d.lenientNull(k, &extra) { break }; v_useCount = try d.integer()
+                        case "forAccount": if try d.lenientNull(k, &extra) { break }; v_forAccount = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -60,7 +59,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if forAccount != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("useCount", &m); e.encodeInt(Int64(self.useCount))
                 if let v = self.forAccount { e.key("forAccount", &m); e.encodeString(v.description) }
@@ -72,7 +71,6 @@ extension Com.Atproto.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.createInviteCode#output"
-            static let knownKeys: Swift.Set<String> = ["code"]
 
             public var code: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -93,7 +91,7 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "code": v_code = try d.decodeString()
+                        case "code": if try d.lenientNull(k, &extra) { break }; v_code = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -110,7 +108,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.createInviteCodes#input"
-            static let knownKeys: Swift.Set<String> = ["codeCount", "useCount", "forAccounts"]
 
             public var codeCount: Int
             public var useCount: Int
@@ -44,9 +43,9 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "codeCount": v_codeCount = try d.integer()
-                        case "useCount": v_useCount = try d.integer()
-                        case "forAccounts": v_forAccounts = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "codeCount": if try d.lenientNull(k, &extra) { break }; v_codeCount = try d.integer()
+                        case "useCount": if try d.lenientNull(k, &extra) { break }; v_useCount = try d.integer()
+                        case "forAccounts": if try d.lenientNull(k, &extra) { break }; v_forAccounts = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -66,7 +65,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if forAccounts != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("useCount", &m); e.encodeInt(Int64(self.useCount))
                 e.key("codeCount", &m); e.encodeInt(Int64(self.codeCount))
@@ -79,7 +78,6 @@ extension Com.Atproto.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.createInviteCodes#output"
-            static let knownKeys: Swift.Set<String> = ["codes"]
 
             public var codes: [Com.Atproto.Server.CreateInviteCodes.AccountCodes]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -100,7 +98,7 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "codes": v_codes = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.CreateInviteCodes.AccountCodes(from: &d) }
+                        case "codes": if try d.lenientNull(k, &extra) { break }; v_codes = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.CreateInviteCodes.AccountCodes(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -108,6 +106,7 @@ extension Com.Atproto.Server {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_codes == nil, !d.validating, extra["codes"] == .null { v_codes = [] }
                 guard let v_codes else { throw LexError.missing("codes") }
                 self.codes = v_codes
                 self.extra = extra
@@ -117,7 +116,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("codes", &m); e.array(self.codes) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -127,7 +126,6 @@ extension Com.Atproto.Server {
         public struct AccountCodes: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.createInviteCodes#accountCodes"
-            static let knownKeys: Swift.Set<String> = ["account", "codes"]
 
             public var account: String
             public var codes: [String]
@@ -151,8 +149,8 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "account": v_account = try d.decodeString()
-                        case "codes": v_codes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "account": if try d.lenientNull(k, &extra) { break }; v_account = try d.decodeString()
+                        case "codes": if try d.lenientNull(k, &extra) { break }; v_codes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -160,6 +158,7 @@ extension Com.Atproto.Server {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_codes == nil, !d.validating, extra["codes"] == .null { v_codes = [] }
                 guard let v_account else { throw LexError.missing("account") }
                 guard let v_codes else { throw LexError.missing("codes") }
                 self.account = v_account
@@ -171,7 +170,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("codes", &m); e.array(self.codes) { e, x0 in e.encodeString(x0) }
                 e.key("account", &m); e.encodeString(self.account)

@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.createSession#input"
-            static let knownKeys: Swift.Set<String> = ["identifier", "password", "authFactorToken", "allowTakendown"]
 
             /// Handle or other identifier supported by the server for the authenticating user.
             public var identifier: String
@@ -49,10 +48,10 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "identifier": v_identifier = try d.decodeString()
-                        case "password": v_password = try d.decodeString()
-                        case "authFactorToken": v_authFactorToken = try d.decodeString()
-                        case "allowTakendown": v_allowTakendown = try d.decodeBool()
+                        case "identifier": if try d.lenientNull(k, &extra) { break }; v_identifier = try d.decodeString()
+                        case "password": if try d.lenientNull(k, &extra) { break }; v_password = try d.decodeString()
+                        case "authFactorToken": if try d.lenientNull(k, &extra) { break }; v_authFactorToken = try d.decodeString()
+                        case "allowTakendown": if try d.lenientNull(k, &extra) { break }; v_allowTakendown = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -74,7 +73,7 @@ extension Com.Atproto.Server {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if authFactorToken != nil { n += 1 }
                 if allowTakendown != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("password", &m); e.encodeString(self.password)
                 e.key("identifier", &m); e.encodeString(self.identifier)
@@ -88,7 +87,6 @@ extension Com.Atproto.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.createSession#output"
-            static let knownKeys: Swift.Set<String> = ["accessJwt", "refreshJwt", "handle", "did", "didDoc", "email", "emailConfirmed", "emailAuthFactor", "active", "status"]
 
             public var accessJwt: String
             public var refreshJwt: String
@@ -137,16 +135,16 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "accessJwt": v_accessJwt = try d.decodeString()
-                        case "refreshJwt": v_refreshJwt = try d.decodeString()
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "did": v_did = try d.format(DID.self)
-                        case "didDoc": v_didDoc = try d.decodeValue()
-                        case "email": v_email = try d.decodeString()
-                        case "emailConfirmed": v_emailConfirmed = try d.decodeBool()
-                        case "emailAuthFactor": v_emailAuthFactor = try d.decodeBool()
-                        case "active": v_active = try d.decodeBool()
-                        case "status": v_status = try d.decodeString()
+                        case "accessJwt": if try d.lenientNull(k, &extra) { break }; v_accessJwt = try d.decodeString()
+                        case "refreshJwt": if try d.lenientNull(k, &extra) { break }; v_refreshJwt = try d.decodeString()
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "didDoc": if try d.lenientNull(k, &extra) { break }; v_didDoc = try d.decodeValue()
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
+                        case "emailConfirmed": if try d.lenientNull(k, &extra) { break }; v_emailConfirmed = try d.decodeBool()
+                        case "emailAuthFactor": if try d.lenientNull(k, &extra) { break }; v_emailAuthFactor = try d.decodeBool()
+                        case "active": if try d.lenientNull(k, &extra) { break }; v_active = try d.decodeBool()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -180,7 +178,7 @@ extension Com.Atproto.Server {
                 if emailAuthFactor != nil { n += 1 }
                 if active != nil { n += 1 }
                 if status != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.email { e.key("email", &m); e.encodeString(v) }

@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.deactivateAccount#input"
-            static let knownKeys: Swift.Set<String> = ["deleteAfter"]
 
             /// A recommendation to server as to how long they should hold onto the deactivated account before deleting.
             public var deleteAfter: Datetime?
@@ -39,7 +38,7 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "deleteAfter": v_deleteAfter = try d.format(Datetime.self)
+                        case "deleteAfter": if try d.lenientNull(k, &extra) { break }; v_deleteAfter = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if deleteAfter != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.deleteAfter { e.key("deleteAfter", &m); e.encodeString(v.description) }
                 e.endMap(&m)

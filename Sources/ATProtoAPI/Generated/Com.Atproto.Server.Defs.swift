@@ -11,7 +11,6 @@ extension Com.Atproto.Server {
         public struct InviteCode: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.defs#inviteCode"
-            static let knownKeys: Swift.Set<String> = ["code", "available", "disabled", "forAccount", "createdBy", "createdAt", "uses"]
 
             public var code: String
             public var available: Int
@@ -50,13 +49,13 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "code": v_code = try d.decodeString()
-                        case "available": v_available = try d.integer()
-                        case "disabled": v_disabled = try d.decodeBool()
-                        case "forAccount": v_forAccount = try d.decodeString()
-                        case "createdBy": v_createdBy = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "uses": v_uses = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.Defs.InviteCodeUse(from: &d) }
+                        case "code": if try d.lenientNull(k, &extra) { break }; v_code = try d.decodeString()
+                        case "available": if try d.lenientNull(k, &extra) { break }; v_available = try d.integer()
+                        case "disabled": if try d.lenientNull(k, &extra) { break }; v_disabled = try d.decodeBool()
+                        case "forAccount": if try d.lenientNull(k, &extra) { break }; v_forAccount = try d.decodeString()
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "uses": if try d.lenientNull(k, &extra) { break }; v_uses = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.Defs.InviteCodeUse(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension Com.Atproto.Server {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_uses == nil, !d.validating, extra["uses"] == .null { v_uses = [] }
                 guard let v_code else { throw LexError.missing("code") }
                 guard let v_available else { throw LexError.missing("available") }
                 guard let v_disabled else { throw LexError.missing("disabled") }
@@ -85,7 +85,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 7 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 e.key("uses", &m); e.array(self.uses) { e, x0 in x0.encode(to: &e) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -101,7 +101,6 @@ extension Com.Atproto.Server {
         public struct InviteCodeUse: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.defs#inviteCodeUse"
-            static let knownKeys: Swift.Set<String> = ["usedBy", "usedAt"]
 
             public var usedBy: DID
             public var usedAt: Datetime
@@ -125,8 +124,8 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "usedBy": v_usedBy = try d.format(DID.self)
-                        case "usedAt": v_usedAt = try d.format(Datetime.self)
+                        case "usedBy": if try d.lenientNull(k, &extra) { break }; v_usedBy = try d.format(DID.self)
+                        case "usedAt": if try d.lenientNull(k, &extra) { break }; v_usedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -145,7 +144,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("usedAt", &m); e.encodeString(self.usedAt.description)
                 e.key("usedBy", &m); e.encodeString(self.usedBy.description)

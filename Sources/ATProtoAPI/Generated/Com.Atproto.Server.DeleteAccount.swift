@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.deleteAccount#input"
-            static let knownKeys: Swift.Set<String> = ["did", "password", "token"]
 
             public var did: DID
             public var password: String
@@ -44,9 +43,9 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "password": v_password = try d.decodeString()
-                        case "token": v_token = try d.decodeString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "password": if try d.lenientNull(k, &extra) { break }; v_password = try d.decodeString()
+                        case "token": if try d.lenientNull(k, &extra) { break }; v_token = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -67,7 +66,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("token", &m); e.encodeString(self.token)

@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.describeServer#output"
-            static let knownKeys: Swift.Set<String> = ["inviteCodeRequired", "phoneVerificationRequired", "blobUploadLimit", "availableUserDomains", "links", "contact", "did"]
 
             /// If true, an invite code must be supplied to create an account on this instance.
             public var inviteCodeRequired: Bool?
@@ -62,13 +61,13 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "inviteCodeRequired": v_inviteCodeRequired = try d.decodeBool()
-                        case "phoneVerificationRequired": v_phoneVerificationRequired = try d.decodeBool()
-                        case "blobUploadLimit": v_blobUploadLimit = try d.integer()
-                        case "availableUserDomains": v_availableUserDomains = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "links": v_links = try Com.Atproto.Server.DescribeServer.Links(from: &d)
-                        case "contact": v_contact = try Com.Atproto.Server.DescribeServer.Contact(from: &d)
-                        case "did": v_did = try d.format(DID.self)
+                        case "inviteCodeRequired": if try d.lenientNull(k, &extra) { break }; v_inviteCodeRequired = try d.decodeBool()
+                        case "phoneVerificationRequired": if try d.lenientNull(k, &extra) { break }; v_phoneVerificationRequired = try d.decodeBool()
+                        case "blobUploadLimit": if try d.lenientNull(k, &extra) { break }; v_blobUploadLimit = try d.integer()
+                        case "availableUserDomains": if try d.lenientNull(k, &extra) { break }; v_availableUserDomains = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "links": if try d.lenientNull(k, &extra) { break }; v_links = try Com.Atproto.Server.DescribeServer.Links(from: &d)
+                        case "contact": if try d.lenientNull(k, &extra) { break }; v_contact = try Com.Atproto.Server.DescribeServer.Contact(from: &d)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -76,6 +75,7 @@ extension Com.Atproto.Server {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_availableUserDomains == nil, !d.validating, extra["availableUserDomains"] == .null { v_availableUserDomains = [] }
                 guard let v_availableUserDomains else { throw LexError.missing("availableUserDomains") }
                 guard let v_did else { throw LexError.missing("did") }
                 self.inviteCodeRequired = v_inviteCodeRequired
@@ -96,7 +96,7 @@ extension Com.Atproto.Server {
                 if blobUploadLimit != nil { n += 1 }
                 if links != nil { n += 1 }
                 if contact != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.links { e.key("links", &m); v.encode(to: &e) }
@@ -112,7 +112,6 @@ extension Com.Atproto.Server {
         public struct Links: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.describeServer#links"
-            static let knownKeys: Swift.Set<String> = ["privacyPolicy", "termsOfService"]
 
             public var privacyPolicy: URI?
             public var termsOfService: URI?
@@ -136,8 +135,8 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "privacyPolicy": v_privacyPolicy = try d.format(URI.self)
-                        case "termsOfService": v_termsOfService = try d.format(URI.self)
+                        case "privacyPolicy": if try d.lenientNull(k, &extra) { break }; v_privacyPolicy = try d.format(URI.self)
+                        case "termsOfService": if try d.lenientNull(k, &extra) { break }; v_termsOfService = try d.format(URI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -155,7 +154,7 @@ extension Com.Atproto.Server {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if privacyPolicy != nil { n += 1 }
                 if termsOfService != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.privacyPolicy { e.key("privacyPolicy", &m); e.encodeString(v.description) }
                 if let v = self.termsOfService { e.key("termsOfService", &m); e.encodeString(v.description) }
@@ -166,7 +165,6 @@ extension Com.Atproto.Server {
         public struct Contact: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.describeServer#contact"
-            static let knownKeys: Swift.Set<String> = ["email"]
 
             public var email: String?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -187,7 +185,7 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "email": v_email = try d.decodeString()
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -203,7 +201,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if email != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.email { e.key("email", &m); e.encodeString(v) }
                 e.endMap(&m)

@@ -43,7 +43,6 @@ extension Com.Atproto.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.getAccountInviteCodes#output"
-            static let knownKeys: Swift.Set<String> = ["codes"]
 
             public var codes: [Com.Atproto.Server.Defs.InviteCode]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -64,7 +63,7 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "codes": v_codes = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.Defs.InviteCode(from: &d) }
+                        case "codes": if try d.lenientNull(k, &extra) { break }; v_codes = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.Defs.InviteCode(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -72,6 +71,7 @@ extension Com.Atproto.Server {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_codes == nil, !d.validating, extra["codes"] == .null { v_codes = [] }
                 guard let v_codes else { throw LexError.missing("codes") }
                 self.codes = v_codes
                 self.extra = extra
@@ -81,7 +81,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("codes", &m); e.array(self.codes) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

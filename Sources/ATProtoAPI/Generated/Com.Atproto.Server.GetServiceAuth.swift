@@ -46,7 +46,6 @@ extension Com.Atproto.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.getServiceAuth#output"
-            static let knownKeys: Swift.Set<String> = ["token"]
 
             public var token: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -67,7 +66,7 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "token": v_token = try d.decodeString()
+                        case "token": if try d.lenientNull(k, &extra) { break }; v_token = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -84,7 +83,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("token", &m); e.encodeString(self.token)
                 e.endMap(&m)

@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.getSession#output"
-            static let knownKeys: Swift.Set<String> = ["handle", "did", "didDoc", "email", "emailConfirmed", "emailAuthFactor", "active", "status"]
 
             public var handle: Handle
             public var did: DID
@@ -60,14 +59,14 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "did": v_did = try d.format(DID.self)
-                        case "didDoc": v_didDoc = try d.decodeValue()
-                        case "email": v_email = try d.decodeString()
-                        case "emailConfirmed": v_emailConfirmed = try d.decodeBool()
-                        case "emailAuthFactor": v_emailAuthFactor = try d.decodeBool()
-                        case "active": v_active = try d.decodeBool()
-                        case "status": v_status = try d.decodeString()
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "didDoc": if try d.lenientNull(k, &extra) { break }; v_didDoc = try d.decodeValue()
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
+                        case "emailConfirmed": if try d.lenientNull(k, &extra) { break }; v_emailConfirmed = try d.decodeBool()
+                        case "emailAuthFactor": if try d.lenientNull(k, &extra) { break }; v_emailAuthFactor = try d.decodeBool()
+                        case "active": if try d.lenientNull(k, &extra) { break }; v_active = try d.decodeBool()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -97,7 +96,7 @@ extension Com.Atproto.Server {
                 if emailAuthFactor != nil { n += 1 }
                 if active != nil { n += 1 }
                 if status != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.email { e.key("email", &m); e.encodeString(v) }

@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.listAppPasswords#output"
-            static let knownKeys: Swift.Set<String> = ["passwords"]
 
             public var passwords: [Com.Atproto.Server.ListAppPasswords.AppPassword]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "passwords": v_passwords = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.ListAppPasswords.AppPassword(from: &d) }
+                        case "passwords": if try d.lenientNull(k, &extra) { break }; v_passwords = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.ListAppPasswords.AppPassword(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -46,6 +45,7 @@ extension Com.Atproto.Server {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_passwords == nil, !d.validating, extra["passwords"] == .null { v_passwords = [] }
                 guard let v_passwords else { throw LexError.missing("passwords") }
                 self.passwords = v_passwords
                 self.extra = extra
@@ -55,7 +55,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("passwords", &m); e.array(self.passwords) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -69,7 +69,6 @@ extension Com.Atproto.Server {
         public struct AppPassword: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.listAppPasswords#appPassword"
-            static let knownKeys: Swift.Set<String> = ["name", "createdAt", "privileged"]
 
             public var name: String
             public var createdAt: Datetime
@@ -96,9 +95,9 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "privileged": v_privileged = try d.decodeBool()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "privileged": if try d.lenientNull(k, &extra) { break }; v_privileged = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -118,7 +117,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if privileged != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("createdAt", &m); e.encodeString(self.createdAt.description)

@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.requestEmailUpdate#output"
-            static let knownKeys: Swift.Set<String> = ["tokenRequired"]
 
             public var tokenRequired: Bool
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "tokenRequired": v_tokenRequired = try d.decodeBool()
+                        case "tokenRequired": if try d.lenientNull(k, &extra) { break }; v_tokenRequired = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Com.Atproto.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("tokenRequired", &m); e.encodeBool(self.tokenRequired)
                 e.endMap(&m)

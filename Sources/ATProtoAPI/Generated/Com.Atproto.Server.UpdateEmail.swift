@@ -17,7 +17,6 @@ extension Com.Atproto.Server {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.server.updateEmail#input"
-            static let knownKeys: Swift.Set<String> = ["email", "emailAuthFactor", "token"]
 
             public var email: String
             public var emailAuthFactor: Bool?
@@ -45,9 +44,9 @@ extension Com.Atproto.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "email": v_email = try d.decodeString()
-                        case "emailAuthFactor": v_emailAuthFactor = try d.decodeBool()
-                        case "token": v_token = try d.decodeString()
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
+                        case "emailAuthFactor": if try d.lenientNull(k, &extra) { break }; v_emailAuthFactor = try d.decodeBool()
+                        case "token": if try d.lenientNull(k, &extra) { break }; v_token = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -67,7 +66,7 @@ extension Com.Atproto.Server {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if emailAuthFactor != nil { n += 1 }
                 if token != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("email", &m); e.encodeString(self.email)
                 if let v = self.token { e.key("token", &m); e.encodeString(v) }

@@ -36,7 +36,6 @@ extension Com.Atproto.Sync {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.getHead#output"
-            static let knownKeys: Swift.Set<String> = ["root"]
 
             public var root: CID
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -57,7 +56,7 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "root": v_root = try d.cidString()
+                        case "root": if try d.lenientNull(k, &extra) { break }; v_root = try d.cidString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -74,7 +73,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("root", &m); e.encodeString(self.root.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

@@ -36,7 +36,6 @@ extension Com.Atproto.Sync {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.getHostStatus#output"
-            static let knownKeys: Swift.Set<String> = ["hostname", "seq", "accountCount", "status"]
 
             public var hostname: String
             /// Recent repo stream event sequence number. May be delayed from actual stream processing (eg, persisted cursor not in-memory cursor).
@@ -68,10 +67,10 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "hostname": v_hostname = try d.decodeString()
-                        case "seq": v_seq = try d.integer()
-                        case "accountCount": v_accountCount = try d.integer()
-                        case "status": v_status = try d.decodeString()
+                        case "hostname": if try d.lenientNull(k, &extra) { break }; v_hostname = try d.decodeString()
+                        case "seq": if try d.lenientNull(k, &extra) { break }; v_seq = try d.integer()
+                        case "accountCount": if try d.lenientNull(k, &extra) { break }; v_accountCount = try d.integer()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -93,7 +92,7 @@ extension Com.Atproto.Sync {
                 if seq != nil { n += 1 }
                 if accountCount != nil { n += 1 }
                 if status != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.seq { e.key("seq", &m); e.encodeInt(Int64(v)) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.status { e.key("status", &m); e.encodeString(v) }

@@ -36,7 +36,6 @@ extension Com.Atproto.Sync {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.getRepoStatus#output"
-            static let knownKeys: Swift.Set<String> = ["did", "active", "status", "rev"]
 
             public var did: DID
             public var active: Bool
@@ -68,10 +67,10 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "active": v_active = try d.decodeBool()
-                        case "status": v_status = try d.decodeString()
-                        case "rev": v_rev = try d.format(TID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "active": if try d.lenientNull(k, &extra) { break }; v_active = try d.decodeBool()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.format(TID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -93,7 +92,7 @@ extension Com.Atproto.Sync {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if status != nil { n += 1 }
                 if rev != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let v = self.rev { e.key("rev", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

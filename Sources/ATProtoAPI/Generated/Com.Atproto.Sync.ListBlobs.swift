@@ -50,7 +50,6 @@ extension Com.Atproto.Sync {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.listBlobs#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "cids"]
 
             public var cursor: String?
             public var cids: [CID]
@@ -74,8 +73,8 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "cids": v_cids = try d.array(nil) { (d: inout D) throws(LexError) in try d.cidString() }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "cids": if try d.lenientNull(k, &extra) { break }; v_cids = try d.array(nil) { (d: inout D) throws(LexError) in try d.cidString() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -83,6 +82,7 @@ extension Com.Atproto.Sync {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_cids == nil, !d.validating, extra["cids"] == .null { v_cids = [] }
                 guard let v_cids else { throw LexError.missing("cids") }
                 self.cursor = v_cursor
                 self.cids = v_cids
@@ -93,7 +93,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cids", &m); e.array(self.cids) { e, x0 in e.encodeString(x0.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

@@ -40,7 +40,6 @@ extension Com.Atproto.Sync {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.listHosts#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "hosts"]
 
             public var cursor: String?
             /// Sort order is not formally specified. Recommended order is by time host was first seen by the server, with oldest first.
@@ -65,8 +64,8 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "hosts": v_hosts = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Sync.ListHosts.Host(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "hosts": if try d.lenientNull(k, &extra) { break }; v_hosts = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Sync.ListHosts.Host(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -74,6 +73,7 @@ extension Com.Atproto.Sync {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_hosts == nil, !d.validating, extra["hosts"] == .null { v_hosts = [] }
                 guard let v_hosts else { throw LexError.missing("hosts") }
                 self.cursor = v_cursor
                 self.hosts = v_hosts
@@ -84,7 +84,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("hosts", &m); e.array(self.hosts) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
@@ -95,7 +95,6 @@ extension Com.Atproto.Sync {
         public struct Host: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.listHosts#host"
-            static let knownKeys: Swift.Set<String> = ["hostname", "seq", "accountCount", "status"]
 
             /// hostname of server; not a URL (no scheme)
             public var hostname: String
@@ -127,10 +126,10 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "hostname": v_hostname = try d.decodeString()
-                        case "seq": v_seq = try d.integer()
-                        case "accountCount": v_accountCount = try d.integer()
-                        case "status": v_status = try d.decodeString()
+                        case "hostname": if try d.lenientNull(k, &extra) { break }; v_hostname = try d.decodeString()
+                        case "seq": if try d.lenientNull(k, &extra) { break }; v_seq = try d.integer()
+                        case "accountCount": if try d.lenientNull(k, &extra) { break }; v_accountCount = try d.integer()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -152,7 +151,7 @@ extension Com.Atproto.Sync {
                 if seq != nil { n += 1 }
                 if accountCount != nil { n += 1 }
                 if status != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.seq { e.key("seq", &m); e.encodeInt(Int64(v)) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.status { e.key("status", &m); e.encodeString(v) }

@@ -40,7 +40,6 @@ extension Com.Atproto.Sync {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.listRepos#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "repos"]
 
             public var cursor: String?
             public var repos: [Com.Atproto.Sync.ListRepos.Repo]
@@ -64,8 +63,8 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "repos": v_repos = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Sync.ListRepos.Repo(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "repos": if try d.lenientNull(k, &extra) { break }; v_repos = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Sync.ListRepos.Repo(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -73,6 +72,7 @@ extension Com.Atproto.Sync {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_repos == nil, !d.validating, extra["repos"] == .null { v_repos = [] }
                 guard let v_repos else { throw LexError.missing("repos") }
                 self.cursor = v_cursor
                 self.repos = v_repos
@@ -83,7 +83,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("repos", &m); e.array(self.repos) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
@@ -94,7 +94,6 @@ extension Com.Atproto.Sync {
         public struct Repo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.listRepos#repo"
-            static let knownKeys: Swift.Set<String> = ["did", "head", "rev", "active", "status"]
 
             public var did: DID
             /// Current repo commit CID
@@ -129,11 +128,11 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "head": v_head = try d.cidString()
-                        case "rev": v_rev = try d.format(TID.self)
-                        case "active": v_active = try d.decodeBool()
-                        case "status": v_status = try d.decodeString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "head": if try d.lenientNull(k, &extra) { break }; v_head = try d.cidString()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.format(TID.self)
+                        case "active": if try d.lenientNull(k, &extra) { break }; v_active = try d.decodeBool()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -157,7 +156,7 @@ extension Com.Atproto.Sync {
                 var n = 3 + (tag == nil ? 0 : 1)
                 if active != nil { n += 1 }
                 if status != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("rev", &m); e.encodeString(self.rev.description)
                 e.key("head", &m); e.encodeString(self.head.description)

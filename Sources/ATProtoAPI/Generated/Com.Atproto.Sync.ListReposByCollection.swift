@@ -46,7 +46,6 @@ extension Com.Atproto.Sync {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.listReposByCollection#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "repos"]
 
             public var cursor: String?
             public var repos: [Com.Atproto.Sync.ListReposByCollection.Repo]
@@ -70,8 +69,8 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "repos": v_repos = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Sync.ListReposByCollection.Repo(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "repos": if try d.lenientNull(k, &extra) { break }; v_repos = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Sync.ListReposByCollection.Repo(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -79,6 +78,7 @@ extension Com.Atproto.Sync {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_repos == nil, !d.validating, extra["repos"] == .null { v_repos = [] }
                 guard let v_repos else { throw LexError.missing("repos") }
                 self.cursor = v_cursor
                 self.repos = v_repos
@@ -89,7 +89,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("repos", &m); e.array(self.repos) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
@@ -100,7 +100,6 @@ extension Com.Atproto.Sync {
         public struct Repo: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.listReposByCollection#repo"
-            static let knownKeys: Swift.Set<String> = ["did"]
 
             public var did: DID
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -121,7 +120,7 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -138,7 +137,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

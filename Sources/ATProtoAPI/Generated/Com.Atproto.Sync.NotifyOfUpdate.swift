@@ -17,7 +17,6 @@ extension Com.Atproto.Sync {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.notifyOfUpdate#input"
-            static let knownKeys: Swift.Set<String> = ["hostname"]
 
             /// Hostname of the current service (usually a PDS) that is notifying of update.
             public var hostname: String
@@ -39,7 +38,7 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "hostname": v_hostname = try d.decodeString()
+                        case "hostname": if try d.lenientNull(k, &extra) { break }; v_hostname = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -56,7 +55,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("hostname", &m); e.encodeString(self.hostname)
                 e.endMap(&m)

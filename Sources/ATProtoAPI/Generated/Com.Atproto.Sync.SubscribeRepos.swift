@@ -32,7 +32,7 @@ extension Com.Atproto.Sync {
             }
         }
         /// One of: `com.atproto.sync.subscribeRepos#commit`, `com.atproto.sync.subscribeRepos#sync`, `com.atproto.sync.subscribeRepos#identity`, `com.atproto.sync.subscribeRepos#account`, `com.atproto.sync.subscribeRepos#info`; other types are kept as ``unknown(_:)``.
-        public indirect enum Message: LexValue {
+        public indirect enum Message: LexMessage {
             /// `com.atproto.sync.subscribeRepos#commit`
             case commit(Com.Atproto.Sync.SubscribeRepos.Commit)
             /// `com.atproto.sync.subscribeRepos#sync`
@@ -133,7 +133,6 @@ extension Com.Atproto.Sync {
         public struct Commit: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.subscribeRepos#commit"
-            static let knownKeys: Swift.Set<String> = ["seq", "rebase", "tooBig", "repo", "commit", "rev", "since", "blocks", "ops", "blobs", "prevData", "time"]
 
             /// The stream sequence number of this message.
             public var seq: Int
@@ -197,18 +196,18 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "seq": v_seq = try d.integer()
-                        case "rebase": v_rebase = try d.decodeBool()
-                        case "tooBig": v_tooBig = try d.decodeBool()
-                        case "repo": v_repo = try d.format(DID.self)
-                        case "commit": v_commit = try d.decodeLink()
-                        case "rev": v_rev = try d.format(TID.self)
+                        case "seq": if try d.lenientNull(k, &extra) { break }; v_seq = try d.integer()
+                        case "rebase": if try d.lenientNull(k, &extra) { break }; v_rebase = try d.decodeBool()
+                        case "tooBig": if try d.lenientNull(k, &extra) { break }; v_tooBig = try d.decodeBool()
+                        case "repo": if try d.lenientNull(k, &extra) { break }; v_repo = try d.format(DID.self)
+                        case "commit": if try d.lenientNull(k, &extra) { break }; v_commit = try d.decodeLink()
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.format(TID.self)
                         case "since": v_since = try d.nullable { (d: inout D) throws(LexError) in try d.format(TID.self) }
-                        case "blocks": v_blocks = try d.bytes(_R.r0)
-                        case "ops": v_ops = try d.array(_R.r1) { (d: inout D) throws(LexError) in try Com.Atproto.Sync.SubscribeRepos.RepoOp(from: &d) }
-                        case "blobs": v_blobs = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeLink() }
-                        case "prevData": v_prevData = try d.decodeLink()
-                        case "time": v_time = try d.format(Datetime.self)
+                        case "blocks": if try d.lenientNull(k, &extra) { break }; v_blocks = try d.bytes(_R.r0)
+                        case "ops": if try d.lenientNull(k, &extra) { break }; v_ops = try d.array(_R.r1) { (d: inout D) throws(LexError) in try Com.Atproto.Sync.SubscribeRepos.RepoOp(from: &d) }
+                        case "blobs": if try d.lenientNull(k, &extra) { break }; v_blobs = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeLink() }
+                        case "prevData": if try d.lenientNull(k, &extra) { break }; v_prevData = try d.decodeLink()
+                        case "time": if try d.lenientNull(k, &extra) { break }; v_time = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -216,6 +215,9 @@ extension Com.Atproto.Sync {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_blocks == nil, !d.validating, extra["blocks"] == .null { v_blocks = [] }
+                if v_ops == nil, !d.validating, extra["ops"] == .null { v_ops = [] }
+                if v_blobs == nil, !d.validating, extra["blobs"] == .null { v_blobs = [] }
                 guard let v_seq else { throw LexError.missing("seq") }
                 guard let v_rebase else { throw LexError.missing("rebase") }
                 guard let v_tooBig else { throw LexError.missing("tooBig") }
@@ -246,7 +248,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 11 + (tag == nil ? 0 : 1)
                 if prevData != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("ops", &m); e.array(self.ops) { e, x0 in x0.encode(to: &e) }
                 e.key("rev", &m); e.encodeString(self.rev.description)
                 e.key("seq", &m); e.encodeInt(Int64(self.seq))
@@ -268,7 +270,6 @@ extension Com.Atproto.Sync {
         public struct Sync: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.subscribeRepos#sync"
-            static let knownKeys: Swift.Set<String> = ["seq", "did", "blocks", "rev", "time"]
 
             /// The stream sequence number of this message.
             public var seq: Int
@@ -306,11 +307,11 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "seq": v_seq = try d.integer()
-                        case "did": v_did = try d.format(DID.self)
-                        case "blocks": v_blocks = try d.bytes(_R.r2)
-                        case "rev": v_rev = try d.decodeString()
-                        case "time": v_time = try d.format(Datetime.self)
+                        case "seq": if try d.lenientNull(k, &extra) { break }; v_seq = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "blocks": if try d.lenientNull(k, &extra) { break }; v_blocks = try d.bytes(_R.r2)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.decodeString()
+                        case "time": if try d.lenientNull(k, &extra) { break }; v_time = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -318,6 +319,7 @@ extension Com.Atproto.Sync {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_blocks == nil, !d.validating, extra["blocks"] == .null { v_blocks = [] }
                 guard let v_seq else { throw LexError.missing("seq") }
                 guard let v_did else { throw LexError.missing("did") }
                 guard let v_blocks else { throw LexError.missing("blocks") }
@@ -335,7 +337,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 5 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("rev", &m); e.encodeString(self.rev)
                 e.key("seq", &m); e.encodeInt(Int64(self.seq))
@@ -350,7 +352,6 @@ extension Com.Atproto.Sync {
         public struct Identity: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.subscribeRepos#identity"
-            static let knownKeys: Swift.Set<String> = ["seq", "did", "time", "handle"]
 
             public var seq: Int
             public var did: DID
@@ -381,10 +382,10 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "seq": v_seq = try d.integer()
-                        case "did": v_did = try d.format(DID.self)
-                        case "time": v_time = try d.format(Datetime.self)
-                        case "handle": v_handle = try d.format(Handle.self)
+                        case "seq": if try d.lenientNull(k, &extra) { break }; v_seq = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "time": if try d.lenientNull(k, &extra) { break }; v_time = try d.format(Datetime.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -406,7 +407,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 if handle != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("seq", &m); e.encodeInt(Int64(self.seq))
                 e.key("time", &m); e.encodeString(self.time.description)
@@ -420,7 +421,6 @@ extension Com.Atproto.Sync {
         public struct Account: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.subscribeRepos#account"
-            static let knownKeys: Swift.Set<String> = ["seq", "did", "time", "active", "status"]
 
             public var seq: Int
             public var did: DID
@@ -455,11 +455,11 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "seq": v_seq = try d.integer()
-                        case "did": v_did = try d.format(DID.self)
-                        case "time": v_time = try d.format(Datetime.self)
-                        case "active": v_active = try d.decodeBool()
-                        case "status": v_status = try d.decodeString()
+                        case "seq": if try d.lenientNull(k, &extra) { break }; v_seq = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "time": if try d.lenientNull(k, &extra) { break }; v_time = try d.format(Datetime.self)
+                        case "active": if try d.lenientNull(k, &extra) { break }; v_active = try d.decodeBool()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -483,7 +483,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 if status != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("seq", &m); e.encodeInt(Int64(self.seq))
                 e.key("time", &m); e.encodeString(self.time.description)
@@ -497,7 +497,6 @@ extension Com.Atproto.Sync {
         public struct Info: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.subscribeRepos#info"
-            static let knownKeys: Swift.Set<String> = ["name", "message"]
 
             public var name: String
             public var message: String?
@@ -521,8 +520,8 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "message": v_message = try d.decodeString()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -540,7 +539,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if message != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.message { e.key("message", &m); e.encodeString(v) }
@@ -552,7 +551,6 @@ extension Com.Atproto.Sync {
         public struct RepoOp: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.sync.subscribeRepos#repoOp"
-            static let knownKeys: Swift.Set<String> = ["action", "path", "cid", "prev"]
 
             public var action: String
             public var path: String
@@ -584,10 +582,10 @@ extension Com.Atproto.Sync {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "action": v_action = try d.decodeString()
-                        case "path": v_path = try d.decodeString()
+                        case "action": if try d.lenientNull(k, &extra) { break }; v_action = try d.decodeString()
+                        case "path": if try d.lenientNull(k, &extra) { break }; v_path = try d.decodeString()
                         case "cid": v_cid = try d.nullable { (d: inout D) throws(LexError) in try d.decodeLink() }
-                        case "prev": v_prev = try d.decodeLink()
+                        case "prev": if try d.lenientNull(k, &extra) { break }; v_prev = try d.decodeLink()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -609,7 +607,7 @@ extension Com.Atproto.Sync {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 if prev != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.nullable(self.cid) { e, n in e.encodeLink(n) }
                 e.key("path", &m); e.encodeString(self.path)
                 if let v = self.prev { e.key("prev", &m); e.encodeLink(v) }

@@ -46,7 +46,6 @@ extension Com.Atproto.Temp {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.temp.checkHandleAvailability#output"
-            static let knownKeys: Swift.Set<String> = ["handle", "result"]
 
             /// Echo of the input handle.
             public var handle: Handle
@@ -71,8 +70,8 @@ extension Com.Atproto.Temp {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "result": v_result = try Com.Atproto.Temp.CheckHandleAvailability.Output.Result(from: &d)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "result": if try d.lenientNull(k, &extra) { break }; v_result = try Com.Atproto.Temp.CheckHandleAvailability.Output.Result(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -91,7 +90,7 @@ extension Com.Atproto.Temp {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("handle", &m); e.encodeString(self.handle.description)
                 e.key("result", &m); self.result.encode(to: &e)
@@ -148,7 +147,6 @@ extension Com.Atproto.Temp {
         public struct ResultAvailable: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.temp.checkHandleAvailability#resultAvailable"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -180,7 +178,7 @@ extension Com.Atproto.Temp {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -190,7 +188,6 @@ extension Com.Atproto.Temp {
         public struct ResultUnavailable: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.temp.checkHandleAvailability#resultUnavailable"
-            static let knownKeys: Swift.Set<String> = ["suggestions"]
 
             /// List of suggested handles based on the provided inputs.
             public var suggestions: [Com.Atproto.Temp.CheckHandleAvailability.Suggestion]
@@ -212,7 +209,7 @@ extension Com.Atproto.Temp {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "suggestions": v_suggestions = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Temp.CheckHandleAvailability.Suggestion(from: &d) }
+                        case "suggestions": if try d.lenientNull(k, &extra) { break }; v_suggestions = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Temp.CheckHandleAvailability.Suggestion(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -220,6 +217,7 @@ extension Com.Atproto.Temp {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_suggestions == nil, !d.validating, extra["suggestions"] == .null { v_suggestions = [] }
                 guard let v_suggestions else { throw LexError.missing("suggestions") }
                 self.suggestions = v_suggestions
                 self.extra = extra
@@ -229,7 +227,7 @@ extension Com.Atproto.Temp {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("suggestions", &m); e.array(self.suggestions) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -239,7 +237,6 @@ extension Com.Atproto.Temp {
         public struct Suggestion: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.temp.checkHandleAvailability#suggestion"
-            static let knownKeys: Swift.Set<String> = ["handle", "method"]
 
             public var handle: Handle
             /// Method used to build this suggestion. Should be considered opaque to clients. Can be used for metrics.
@@ -264,8 +261,8 @@ extension Com.Atproto.Temp {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "method": v_method = try d.decodeString()
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "method": if try d.lenientNull(k, &extra) { break }; v_method = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -284,7 +281,7 @@ extension Com.Atproto.Temp {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("handle", &m); e.encodeString(self.handle.description)
                 e.key("method", &m); e.encodeString(self.method)

@@ -17,7 +17,6 @@ extension Com.Atproto.Temp {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.temp.checkSignupQueue#output"
-            static let knownKeys: Swift.Set<String> = ["activated", "placeInQueue", "estimatedTimeMs"]
 
             public var activated: Bool
             public var placeInQueue: Int?
@@ -44,9 +43,9 @@ extension Com.Atproto.Temp {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "activated": v_activated = try d.decodeBool()
-                        case "placeInQueue": v_placeInQueue = try d.integer()
-                        case "estimatedTimeMs": v_estimatedTimeMs = try d.integer()
+                        case "activated": if try d.lenientNull(k, &extra) { break }; v_activated = try d.decodeBool()
+                        case "placeInQueue": if try d.lenientNull(k, &extra) { break }; v_placeInQueue = try d.integer()
+                        case "estimatedTimeMs": if try d.lenientNull(k, &extra) { break }; v_estimatedTimeMs = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -66,7 +65,7 @@ extension Com.Atproto.Temp {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if placeInQueue != nil { n += 1 }
                 if estimatedTimeMs != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("activated", &m); e.encodeBool(self.activated)
                 if let v = self.placeInQueue { e.key("placeInQueue", &m); e.encodeInt(Int64(v)) }

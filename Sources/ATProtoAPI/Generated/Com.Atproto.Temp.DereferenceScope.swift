@@ -36,7 +36,6 @@ extension Com.Atproto.Temp {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.temp.dereferenceScope#output"
-            static let knownKeys: Swift.Set<String> = ["scope"]
 
             /// The full oauth permission scope
             public var scope: String
@@ -58,7 +57,7 @@ extension Com.Atproto.Temp {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "scope": v_scope = try d.decodeString()
+                        case "scope": if try d.lenientNull(k, &extra) { break }; v_scope = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -75,7 +74,7 @@ extension Com.Atproto.Temp {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("scope", &m); e.encodeString(self.scope)
                 e.endMap(&m)

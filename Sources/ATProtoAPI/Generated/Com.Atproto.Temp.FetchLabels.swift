@@ -40,7 +40,6 @@ extension Com.Atproto.Temp {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.temp.fetchLabels#output"
-            static let knownKeys: Swift.Set<String> = ["labels"]
 
             public var labels: [Com.Atproto.Label.Defs.Label]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -61,7 +60,7 @@ extension Com.Atproto.Temp {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -69,6 +68,7 @@ extension Com.Atproto.Temp {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_labels == nil, !d.validating, extra["labels"] == .null { v_labels = [] }
                 guard let v_labels else { throw LexError.missing("labels") }
                 self.labels = v_labels
                 self.extra = extra
@@ -78,7 +78,7 @@ extension Com.Atproto.Temp {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("labels", &m); e.array(self.labels) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

@@ -17,7 +17,6 @@ extension Com.Atproto.Temp {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "com.atproto.temp.revokeAccountCredentials#input"
-            static let knownKeys: Swift.Set<String> = ["account"]
 
             public var account: ATIdentifier
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Com.Atproto.Temp {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "account": v_account = try d.format(ATIdentifier.self)
+                        case "account": if try d.lenientNull(k, &extra) { break }; v_account = try d.format(ATIdentifier.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Com.Atproto.Temp {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("account", &m); e.encodeString(self.account.description)
                 e.endMap(&m)

@@ -36,7 +36,6 @@ extension Network.Bsky.Jetstream {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.getImportStatus#output"
-            static let knownKeys: Swift.Set<String> = ["job", "state", "phase", "error", "submittedAt", "finishedAt", "bucketed", "segmentsToApply", "segmentsApplied", "rowsTotal", "rowsValid", "rowsRejected", "segmentsExamined", "segmentsPatched", "rowsMutated", "rowsMatchedAllVersions", "rowsMatchedSpecific", "specificCidsUnmatched", "rowsCorruptOffset"]
 
             /// Job id.
             public var job: String
@@ -119,25 +118,25 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "job": v_job = try d.decodeString()
-                        case "state": v_state = try d.decodeString()
-                        case "phase": v_phase = try d.decodeString()
-                        case "error": v_error = try d.decodeString()
-                        case "submittedAt": v_submittedAt = try d.format(Datetime.self)
-                        case "finishedAt": v_finishedAt = try d.format(Datetime.self)
-                        case "bucketed": v_bucketed = try d.decodeBool()
-                        case "segmentsToApply": v_segmentsToApply = try d.integer(_R.r0)
-                        case "segmentsApplied": v_segmentsApplied = try d.integer(_R.r0)
-                        case "rowsTotal": v_rowsTotal = try d.integer(_R.r0)
-                        case "rowsValid": v_rowsValid = try d.integer(_R.r0)
-                        case "rowsRejected": v_rowsRejected = try d.integer(_R.r0)
-                        case "segmentsExamined": v_segmentsExamined = try d.integer(_R.r0)
-                        case "segmentsPatched": v_segmentsPatched = try d.integer(_R.r0)
-                        case "rowsMutated": v_rowsMutated = try d.integer(_R.r0)
-                        case "rowsMatchedAllVersions": v_rowsMatchedAllVersions = try d.integer(_R.r0)
-                        case "rowsMatchedSpecific": v_rowsMatchedSpecific = try d.integer(_R.r0)
-                        case "specificCidsUnmatched": v_specificCidsUnmatched = try d.integer(_R.r0)
-                        case "rowsCorruptOffset": v_rowsCorruptOffset = try d.integer(_R.r0)
+                        case "job": if try d.lenientNull(k, &extra) { break }; v_job = try d.decodeString()
+                        case "state": if try d.lenientNull(k, &extra) { break }; v_state = try d.decodeString()
+                        case "phase": if try d.lenientNull(k, &extra) { break }; v_phase = try d.decodeString()
+                        case "error": if try d.lenientNull(k, &extra) { break }; v_error = try d.decodeString()
+                        case "submittedAt": if try d.lenientNull(k, &extra) { break }; v_submittedAt = try d.format(Datetime.self)
+                        case "finishedAt": if try d.lenientNull(k, &extra) { break }; v_finishedAt = try d.format(Datetime.self)
+                        case "bucketed": if try d.lenientNull(k, &extra) { break }; v_bucketed = try d.decodeBool()
+                        case "segmentsToApply": if try d.lenientNull(k, &extra) { break }; v_segmentsToApply = try d.integer(_R.r0)
+                        case "segmentsApplied": if try d.lenientNull(k, &extra) { break }; v_segmentsApplied = try d.integer(_R.r0)
+                        case "rowsTotal": if try d.lenientNull(k, &extra) { break }; v_rowsTotal = try d.integer(_R.r0)
+                        case "rowsValid": if try d.lenientNull(k, &extra) { break }; v_rowsValid = try d.integer(_R.r0)
+                        case "rowsRejected": if try d.lenientNull(k, &extra) { break }; v_rowsRejected = try d.integer(_R.r0)
+                        case "segmentsExamined": if try d.lenientNull(k, &extra) { break }; v_segmentsExamined = try d.integer(_R.r0)
+                        case "segmentsPatched": if try d.lenientNull(k, &extra) { break }; v_segmentsPatched = try d.integer(_R.r0)
+                        case "rowsMutated": if try d.lenientNull(k, &extra) { break }; v_rowsMutated = try d.integer(_R.r0)
+                        case "rowsMatchedAllVersions": if try d.lenientNull(k, &extra) { break }; v_rowsMatchedAllVersions = try d.integer(_R.r0)
+                        case "rowsMatchedSpecific": if try d.lenientNull(k, &extra) { break }; v_rowsMatchedSpecific = try d.integer(_R.r0)
+                        case "specificCidsUnmatched": if try d.lenientNull(k, &extra) { break }; v_specificCidsUnmatched = try d.integer(_R.r0)
+                        case "rowsCorruptOffset": if try d.lenientNull(k, &extra) { break }; v_rowsCorruptOffset = try d.integer(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -189,7 +188,7 @@ extension Network.Bsky.Jetstream {
                 if rowsMatchedSpecific != nil { n += 1 }
                 if specificCidsUnmatched != nil { n += 1 }
                 if rowsCorruptOffset != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("job", &m); e.encodeString(self.job)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.error { e.key("error", &m); e.encodeString(v) }

@@ -17,7 +17,6 @@ extension Network.Bsky.Jetstream {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.importTimestamps#input"
-            static let knownKeys: Swift.Set<String> = ["path"]
 
             /// Server-local path to the plain (uncompressed) import CSV, resolved within the configured import directory. May be relative to that directory or an absolute path inside it.
             public var path: String
@@ -39,7 +38,7 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "path": v_path = try d.decodeString()
+                        case "path": if try d.lenientNull(k, &extra) { break }; v_path = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -56,7 +55,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("path", &m); e.encodeString(self.path)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -67,7 +66,6 @@ extension Network.Bsky.Jetstream {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.importTimestamps#output"
-            static let knownKeys: Swift.Set<String> = ["job"]
 
             /// Opaque job id. Poll getImportStatus with this id to observe progress and the terminal result.
             public var job: String
@@ -89,7 +87,7 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "job": v_job = try d.decodeString()
+                        case "job": if try d.lenientNull(k, &extra) { break }; v_job = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -106,7 +104,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("job", &m); e.encodeString(self.job)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

@@ -43,7 +43,6 @@ extension Network.Bsky.Jetstream {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.listSegments#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "segments"]
 
             public var cursor: String?
             public var segments: [Network.Bsky.Jetstream.ListSegments.Segment]
@@ -67,8 +66,8 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "segments": v_segments = try d.array(nil) { (d: inout D) throws(LexError) in try Network.Bsky.Jetstream.ListSegments.Segment(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "segments": if try d.lenientNull(k, &extra) { break }; v_segments = try d.array(nil) { (d: inout D) throws(LexError) in try Network.Bsky.Jetstream.ListSegments.Segment(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -76,6 +75,7 @@ extension Network.Bsky.Jetstream {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_segments == nil, !d.validating, extra["segments"] == .null { v_segments = [] }
                 guard let v_segments else { throw LexError.missing("segments") }
                 self.cursor = v_cursor
                 self.segments = v_segments
@@ -86,7 +86,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("segments", &m); e.array(self.segments) { e, x0 in x0.encode(to: &e) }
@@ -97,7 +97,6 @@ extension Network.Bsky.Jetstream {
         public struct Segment: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.listSegments#segment"
-            static let knownKeys: Swift.Set<String> = ["name", "index", "sizeBytes", "checksum", "eventCount", "minSeq", "maxSeq", "minWitnessedAt", "maxWitnessedAt"]
 
             /// Segment filename; pass to getSegment.
             public var name: String
@@ -149,15 +148,15 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "index": v_index = try d.integer()
-                        case "sizeBytes": v_sizeBytes = try d.integer()
-                        case "checksum": v_checksum = try d.decodeString()
-                        case "eventCount": v_eventCount = try d.integer()
-                        case "minSeq": v_minSeq = try d.integer()
-                        case "maxSeq": v_maxSeq = try d.integer()
-                        case "minWitnessedAt": v_minWitnessedAt = try d.integer()
-                        case "maxWitnessedAt": v_maxWitnessedAt = try d.integer()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "index": if try d.lenientNull(k, &extra) { break }; v_index = try d.integer()
+                        case "sizeBytes": if try d.lenientNull(k, &extra) { break }; v_sizeBytes = try d.integer()
+                        case "checksum": if try d.lenientNull(k, &extra) { break }; v_checksum = try d.decodeString()
+                        case "eventCount": if try d.lenientNull(k, &extra) { break }; v_eventCount = try d.integer()
+                        case "minSeq": if try d.lenientNull(k, &extra) { break }; v_minSeq = try d.integer()
+                        case "maxSeq": if try d.lenientNull(k, &extra) { break }; v_maxSeq = try d.integer()
+                        case "minWitnessedAt": if try d.lenientNull(k, &extra) { break }; v_minWitnessedAt = try d.integer()
+                        case "maxWitnessedAt": if try d.lenientNull(k, &extra) { break }; v_maxWitnessedAt = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -190,7 +189,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 9 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("index", &m); e.encodeInt(Int64(self.index))

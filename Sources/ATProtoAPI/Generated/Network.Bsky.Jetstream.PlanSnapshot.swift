@@ -17,7 +17,6 @@ extension Network.Bsky.Jetstream {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.planSnapshot#input"
-            static let knownKeys: Swift.Set<String> = ["kinds", "dids", "collections", "afterSeq", "beforeSeq"]
 
             /// Event kinds to include. Omit this field or pass an empty array to include all kinds.
             public var kinds: [String]?
@@ -55,11 +54,11 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "kinds": v_kinds = try d.array(_R.r3) { (d: inout D) throws(LexError) in try d.string(_R.r2) }
-                        case "dids": v_dids = try d.array(_R.r4) { (d: inout D) throws(LexError) in try d.format(DID.self) }
-                        case "collections": v_collections = try d.array(_R.r5) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "afterSeq": v_afterSeq = try d.integer(_R.r0)
-                        case "beforeSeq": v_beforeSeq = try d.integer(_R.r0)
+                        case "kinds": if try d.lenientNull(k, &extra) { break }; v_kinds = try d.array(_R.r3) { (d: inout D) throws(LexError) in try d.string(_R.r2) }
+                        case "dids": if try d.lenientNull(k, &extra) { break }; v_dids = try d.array(_R.r4) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "collections": if try d.lenientNull(k, &extra) { break }; v_collections = try d.array(_R.r5) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "afterSeq": if try d.lenientNull(k, &extra) { break }; v_afterSeq = try d.integer(_R.r0)
+                        case "beforeSeq": if try d.lenientNull(k, &extra) { break }; v_beforeSeq = try d.integer(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -83,7 +82,7 @@ extension Network.Bsky.Jetstream {
                 if collections != nil { n += 1 }
                 if afterSeq != nil { n += 1 }
                 if beforeSeq != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.dids { e.key("dids", &m); e.array(v) { e, x0 in e.encodeString(x0.description) } }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.kinds { e.key("kinds", &m); e.array(v) { e, x0 in e.encodeString(x0) } }
@@ -98,7 +97,6 @@ extension Network.Bsky.Jetstream {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.planSnapshot#output"
-            static let knownKeys: Swift.Set<String> = ["plannedThroughSeq", "sealedTipSeq", "segments", "stats"]
 
             /// The last sealed sequence covered by this page. Use this value as afterSeq for the next page. If the response hits the server's page limit, this is the maxSeq of the last item returned; otherwise it equals sealedTipSeq. Planning is complete when plannedThroughSeq reaches sealedTipSeq.
             public var plannedThroughSeq: Int
@@ -130,10 +128,10 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "plannedThroughSeq": v_plannedThroughSeq = try d.integer(_R.r0)
-                        case "sealedTipSeq": v_sealedTipSeq = try d.integer(_R.r0)
-                        case "segments": v_segments = try d.array(nil) { (d: inout D) throws(LexError) in try Network.Bsky.Jetstream.PlanSnapshot.Segment(from: &d) }
-                        case "stats": v_stats = try Network.Bsky.Jetstream.PlanSnapshot.Stats(from: &d)
+                        case "plannedThroughSeq": if try d.lenientNull(k, &extra) { break }; v_plannedThroughSeq = try d.integer(_R.r0)
+                        case "sealedTipSeq": if try d.lenientNull(k, &extra) { break }; v_sealedTipSeq = try d.integer(_R.r0)
+                        case "segments": if try d.lenientNull(k, &extra) { break }; v_segments = try d.array(nil) { (d: inout D) throws(LexError) in try Network.Bsky.Jetstream.PlanSnapshot.Segment(from: &d) }
+                        case "stats": if try d.lenientNull(k, &extra) { break }; v_stats = try Network.Bsky.Jetstream.PlanSnapshot.Stats(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -141,6 +139,7 @@ extension Network.Bsky.Jetstream {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_segments == nil, !d.validating, extra["segments"] == .null { v_segments = [] }
                 guard let v_plannedThroughSeq else { throw LexError.missing("plannedThroughSeq") }
                 guard let v_sealedTipSeq else { throw LexError.missing("sealedTipSeq") }
                 guard let v_segments else { throw LexError.missing("segments") }
@@ -156,7 +155,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("stats", &m); self.stats.encode(to: &e)
                 e.key("segments", &m); e.array(self.segments) { e, x0 in x0.encode(to: &e) }
@@ -169,7 +168,6 @@ extension Network.Bsky.Jetstream {
         public struct Segment: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.planSnapshot#segment"
-            static let knownKeys: Swift.Set<String> = ["name", "index", "checksum", "minSeq", "maxSeq", "mode", "blocks"]
 
             /// Segment filename to pass to getSegment or getBlock.
             public var name: String
@@ -213,13 +211,13 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "index": v_index = try d.integer(_R.r0)
-                        case "checksum": v_checksum = try d.string(_R.r1)
-                        case "minSeq": v_minSeq = try d.integer(_R.r0)
-                        case "maxSeq": v_maxSeq = try d.integer(_R.r0)
-                        case "mode": v_mode = try d.decodeString()
-                        case "blocks": v_blocks = try d.array(nil) { (d: inout D) throws(LexError) in try Network.Bsky.Jetstream.PlanSnapshot.BlockRange(from: &d) }
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "index": if try d.lenientNull(k, &extra) { break }; v_index = try d.integer(_R.r0)
+                        case "checksum": if try d.lenientNull(k, &extra) { break }; v_checksum = try d.string(_R.r1)
+                        case "minSeq": if try d.lenientNull(k, &extra) { break }; v_minSeq = try d.integer(_R.r0)
+                        case "maxSeq": if try d.lenientNull(k, &extra) { break }; v_maxSeq = try d.integer(_R.r0)
+                        case "mode": if try d.lenientNull(k, &extra) { break }; v_mode = try d.decodeString()
+                        case "blocks": if try d.lenientNull(k, &extra) { break }; v_blocks = try d.array(nil) { (d: inout D) throws(LexError) in try Network.Bsky.Jetstream.PlanSnapshot.BlockRange(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -247,7 +245,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 6 + (tag == nil ? 0 : 1)
                 if blocks != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("mode", &m); e.encodeString(self.mode)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -263,7 +261,6 @@ extension Network.Bsky.Jetstream {
         public struct BlockRange: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.planSnapshot#blockRange"
-            static let knownKeys: Swift.Set<String> = ["first", "last"]
 
             /// Index of the first block in the range.
             public var first: Int
@@ -289,8 +286,8 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "first": v_first = try d.integer(_R.r0)
-                        case "last": v_last = try d.integer(_R.r0)
+                        case "first": if try d.lenientNull(k, &extra) { break }; v_first = try d.integer(_R.r0)
+                        case "last": if try d.lenientNull(k, &extra) { break }; v_last = try d.integer(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -309,7 +306,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("last", &m); e.encodeInt(Int64(self.last))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("first", &m); e.encodeInt(Int64(self.first))
@@ -320,7 +317,6 @@ extension Network.Bsky.Jetstream {
         public struct Stats: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.planSnapshot#stats"
-            static let knownKeys: Swift.Set<String> = ["segmentsExamined", "segmentsMatched", "blocksMatched", "entries"]
 
             public var segmentsExamined: Int
             public var segmentsMatched: Int
@@ -351,10 +347,10 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "segmentsExamined": v_segmentsExamined = try d.integer(_R.r0)
-                        case "segmentsMatched": v_segmentsMatched = try d.integer(_R.r0)
-                        case "blocksMatched": v_blocksMatched = try d.integer(_R.r0)
-                        case "entries": v_entries = try d.integer(_R.r0)
+                        case "segmentsExamined": if try d.lenientNull(k, &extra) { break }; v_segmentsExamined = try d.integer(_R.r0)
+                        case "segmentsMatched": if try d.lenientNull(k, &extra) { break }; v_segmentsMatched = try d.integer(_R.r0)
+                        case "blocksMatched": if try d.lenientNull(k, &extra) { break }; v_blocksMatched = try d.integer(_R.r0)
+                        case "entries": if try d.lenientNull(k, &extra) { break }; v_entries = try d.integer(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -377,7 +373,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("entries", &m); e.encodeInt(Int64(self.entries))
                 e.key("blocksMatched", &m); e.encodeInt(Int64(self.blocksMatched))

@@ -59,7 +59,7 @@ extension Network.Bsky.Jetstream {
             }
         }
         /// One of: `network.bsky.jetstream.subscribeEvents#commit`, `network.bsky.jetstream.subscribeEvents#identity`, `network.bsky.jetstream.subscribeEvents#account`, `network.bsky.jetstream.subscribeEvents#sync`, `network.bsky.jetstream.subscribeEvents#info`; other types are kept as ``unknown(_:)``.
-        public indirect enum Message: LexValue {
+        public indirect enum Message: LexMessage {
             /// `network.bsky.jetstream.subscribeEvents#commit`
             case commit(Network.Bsky.Jetstream.SubscribeEvents.Commit)
             /// `network.bsky.jetstream.subscribeEvents#identity`
@@ -161,7 +161,6 @@ extension Network.Bsky.Jetstream {
         public struct Commit: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.subscribeEvents#commit"
-            static let knownKeys: Swift.Set<String> = ["seq", "did", "time", "rev", "operation", "collection", "rkey", "record", "cid"]
 
             /// Jetstream's monotonic per-event sequence number; the stream cursor.
             public var seq: Int
@@ -213,15 +212,15 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "seq": v_seq = try d.integer()
-                        case "did": v_did = try d.format(DID.self)
-                        case "time": v_time = try d.format(Datetime.self)
-                        case "rev": v_rev = try d.format(TID.self)
-                        case "operation": v_operation = try d.decodeString()
-                        case "collection": v_collection = try d.format(NSID.self)
-                        case "rkey": v_rkey = try d.format(RecordKey.self)
-                        case "record": v_record = try d.decodeValue()
-                        case "cid": v_cid = try d.cidString()
+                        case "seq": if try d.lenientNull(k, &extra) { break }; v_seq = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "time": if try d.lenientNull(k, &extra) { break }; v_time = try d.format(Datetime.self)
+                        case "rev": if try d.lenientNull(k, &extra) { break }; v_rev = try d.format(TID.self)
+                        case "operation": if try d.lenientNull(k, &extra) { break }; v_operation = try d.decodeString()
+                        case "collection": if try d.lenientNull(k, &extra) { break }; v_collection = try d.format(NSID.self)
+                        case "rkey": if try d.lenientNull(k, &extra) { break }; v_rkey = try d.format(RecordKey.self)
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try d.decodeValue()
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -253,7 +252,7 @@ extension Network.Bsky.Jetstream {
                 var n = 7 + (tag == nil ? 0 : 1)
                 if record != nil { n += 1 }
                 if cid != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.cid { e.key("cid", &m); e.encodeString(v.description) }
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("rev", &m); e.encodeString(self.rev.description)
@@ -272,7 +271,6 @@ extension Network.Bsky.Jetstream {
         public struct Identity: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.subscribeEvents#identity"
-            static let knownKeys: Swift.Set<String> = ["seq", "did", "time", "identity"]
 
             public var seq: Int
             public var did: DID
@@ -304,10 +302,10 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "seq": v_seq = try d.integer()
-                        case "did": v_did = try d.format(DID.self)
-                        case "time": v_time = try d.format(Datetime.self)
-                        case "identity": v_identity = try Com.Atproto.Sync.SubscribeRepos.Identity(from: &d)
+                        case "seq": if try d.lenientNull(k, &extra) { break }; v_seq = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "time": if try d.lenientNull(k, &extra) { break }; v_time = try d.format(Datetime.self)
+                        case "identity": if try d.lenientNull(k, &extra) { break }; v_identity = try Com.Atproto.Sync.SubscribeRepos.Identity(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -330,7 +328,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("seq", &m); e.encodeInt(Int64(self.seq))
                 e.key("time", &m); e.encodeString(self.time.description)
@@ -344,7 +342,6 @@ extension Network.Bsky.Jetstream {
         public struct Account: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.subscribeEvents#account"
-            static let knownKeys: Swift.Set<String> = ["seq", "did", "time", "account"]
 
             public var seq: Int
             public var did: DID
@@ -376,10 +373,10 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "seq": v_seq = try d.integer()
-                        case "did": v_did = try d.format(DID.self)
-                        case "time": v_time = try d.format(Datetime.self)
-                        case "account": v_account = try Com.Atproto.Sync.SubscribeRepos.Account(from: &d)
+                        case "seq": if try d.lenientNull(k, &extra) { break }; v_seq = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "time": if try d.lenientNull(k, &extra) { break }; v_time = try d.format(Datetime.self)
+                        case "account": if try d.lenientNull(k, &extra) { break }; v_account = try Com.Atproto.Sync.SubscribeRepos.Account(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -402,7 +399,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("seq", &m); e.encodeInt(Int64(self.seq))
                 e.key("time", &m); e.encodeString(self.time.description)
@@ -416,7 +413,6 @@ extension Network.Bsky.Jetstream {
         public struct Sync: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.subscribeEvents#sync"
-            static let knownKeys: Swift.Set<String> = ["seq", "did", "time", "sync"]
 
             public var seq: Int
             public var did: DID
@@ -448,10 +444,10 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "seq": v_seq = try d.integer()
-                        case "did": v_did = try d.format(DID.self)
-                        case "time": v_time = try d.format(Datetime.self)
-                        case "sync": v_sync = try Com.Atproto.Sync.SubscribeRepos.Sync(from: &d)
+                        case "seq": if try d.lenientNull(k, &extra) { break }; v_seq = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "time": if try d.lenientNull(k, &extra) { break }; v_time = try d.format(Datetime.self)
+                        case "sync": if try d.lenientNull(k, &extra) { break }; v_sync = try Com.Atproto.Sync.SubscribeRepos.Sync(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -474,7 +470,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("seq", &m); e.encodeInt(Int64(self.seq))
                 e.key("sync", &m); self.sync.encode(to: &e)
@@ -488,7 +484,6 @@ extension Network.Bsky.Jetstream {
         public struct Info: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "network.bsky.jetstream.subscribeEvents#info"
-            static let knownKeys: Swift.Set<String> = ["name", "message"]
 
             public var name: String
             public var message: String?
@@ -512,8 +507,8 @@ extension Network.Bsky.Jetstream {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "message": v_message = try d.decodeString()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "message": if try d.lenientNull(k, &extra) { break }; v_message = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -531,7 +526,7 @@ extension Network.Bsky.Jetstream {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if message != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.message { e.key("message", &m); e.encodeString(v) }

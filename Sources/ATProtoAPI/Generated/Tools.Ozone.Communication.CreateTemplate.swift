@@ -17,7 +17,6 @@ extension Tools.Ozone.Communication {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.communication.createTemplate#input"
-            static let knownKeys: Swift.Set<String> = ["name", "contentMarkdown", "subject", "lang", "createdBy"]
 
             /// Name of the template.
             public var name: String
@@ -55,11 +54,11 @@ extension Tools.Ozone.Communication {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "contentMarkdown": v_contentMarkdown = try d.decodeString()
-                        case "subject": v_subject = try d.decodeString()
-                        case "lang": v_lang = try d.format(Language.self)
-                        case "createdBy": v_createdBy = try d.format(DID.self)
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "contentMarkdown": if try d.lenientNull(k, &extra) { break }; v_contentMarkdown = try d.decodeString()
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.decodeString()
+                        case "lang": if try d.lenientNull(k, &extra) { break }; v_lang = try d.format(Language.self)
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -83,7 +82,7 @@ extension Tools.Ozone.Communication {
                 var n = 3 + (tag == nil ? 0 : 1)
                 if lang != nil { n += 1 }
                 if createdBy != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.lang { e.key("lang", &m); e.encodeString(v.description) }
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

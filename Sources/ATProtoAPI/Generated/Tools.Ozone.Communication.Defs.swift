@@ -11,7 +11,6 @@ extension Tools.Ozone.Communication {
         public struct TemplateView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.communication.defs#templateView"
-            static let knownKeys: Swift.Set<String> = ["id", "name", "subject", "contentMarkdown", "disabled", "lang", "lastUpdatedBy", "createdAt", "updatedAt"]
 
             public var id: String
             /// Name of the template.
@@ -61,15 +60,15 @@ extension Tools.Ozone.Communication {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.decodeString()
-                        case "name": v_name = try d.decodeString()
-                        case "subject": v_subject = try d.decodeString()
-                        case "contentMarkdown": v_contentMarkdown = try d.decodeString()
-                        case "disabled": v_disabled = try d.decodeBool()
-                        case "lang": v_lang = try d.format(Language.self)
-                        case "lastUpdatedBy": v_lastUpdatedBy = try d.format(DID.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.decodeString()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.decodeString()
+                        case "contentMarkdown": if try d.lenientNull(k, &extra) { break }; v_contentMarkdown = try d.decodeString()
+                        case "disabled": if try d.lenientNull(k, &extra) { break }; v_disabled = try d.decodeBool()
+                        case "lang": if try d.lenientNull(k, &extra) { break }; v_lang = try d.format(Language.self)
+                        case "lastUpdatedBy": if try d.lenientNull(k, &extra) { break }; v_lastUpdatedBy = try d.format(DID.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -101,7 +100,7 @@ extension Tools.Ozone.Communication {
                 var n = 7 + (tag == nil ? 0 : 1)
                 if subject != nil { n += 1 }
                 if lang != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id)
                 if let v = self.lang { e.key("lang", &m); e.encodeString(v.description) }
                 e.key("name", &m); e.encodeString(self.name)

@@ -17,7 +17,6 @@ extension Tools.Ozone.Communication {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.communication.listTemplates#output"
-            static let knownKeys: Swift.Set<String> = ["communicationTemplates"]
 
             public var communicationTemplates: [Tools.Ozone.Communication.Defs.TemplateView]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Tools.Ozone.Communication {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "communicationTemplates": v_communicationTemplates = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Communication.Defs.TemplateView(from: &d) }
+                        case "communicationTemplates": if try d.lenientNull(k, &extra) { break }; v_communicationTemplates = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Communication.Defs.TemplateView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -46,6 +45,7 @@ extension Tools.Ozone.Communication {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_communicationTemplates == nil, !d.validating, extra["communicationTemplates"] == .null { v_communicationTemplates = [] }
                 guard let v_communicationTemplates else { throw LexError.missing("communicationTemplates") }
                 self.communicationTemplates = v_communicationTemplates
                 self.extra = extra
@@ -55,7 +55,7 @@ extension Tools.Ozone.Communication {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("communicationTemplates", &m); e.array(self.communicationTemplates) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

@@ -17,7 +17,6 @@ extension Tools.Ozone.Communication {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.communication.updateTemplate#input"
-            static let knownKeys: Swift.Set<String> = ["id", "name", "lang", "contentMarkdown", "subject", "updatedBy", "disabled"]
 
             /// ID of the template to be updated.
             public var id: String
@@ -62,13 +61,13 @@ extension Tools.Ozone.Communication {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.decodeString()
-                        case "name": v_name = try d.decodeString()
-                        case "lang": v_lang = try d.format(Language.self)
-                        case "contentMarkdown": v_contentMarkdown = try d.decodeString()
-                        case "subject": v_subject = try d.decodeString()
-                        case "updatedBy": v_updatedBy = try d.format(DID.self)
-                        case "disabled": v_disabled = try d.decodeBool()
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.decodeString()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "lang": if try d.lenientNull(k, &extra) { break }; v_lang = try d.format(Language.self)
+                        case "contentMarkdown": if try d.lenientNull(k, &extra) { break }; v_contentMarkdown = try d.decodeString()
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.decodeString()
+                        case "updatedBy": if try d.lenientNull(k, &extra) { break }; v_updatedBy = try d.format(DID.self)
+                        case "disabled": if try d.lenientNull(k, &extra) { break }; v_disabled = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -96,7 +95,7 @@ extension Tools.Ozone.Communication {
                 if subject != nil { n += 1 }
                 if updatedBy != nil { n += 1 }
                 if disabled != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id)
                 if let v = self.lang { e.key("lang", &m); e.encodeString(v.description) }
                 if let v = self.name { e.key("name", &m); e.encodeString(v) }

@@ -48,7 +48,6 @@ extension Tools.Ozone.Hosting {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.hosting.getAccountHistory#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "events"]
 
             public var cursor: String?
             public var events: [Tools.Ozone.Hosting.GetAccountHistory.Event]
@@ -72,8 +71,8 @@ extension Tools.Ozone.Hosting {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "events": v_events = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Hosting.GetAccountHistory.Event(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "events": if try d.lenientNull(k, &extra) { break }; v_events = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Hosting.GetAccountHistory.Event(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -81,6 +80,7 @@ extension Tools.Ozone.Hosting {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_events == nil, !d.validating, extra["events"] == .null { v_events = [] }
                 guard let v_events else { throw LexError.missing("events") }
                 self.cursor = v_cursor
                 self.events = v_events
@@ -91,7 +91,7 @@ extension Tools.Ozone.Hosting {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("events", &m); e.array(self.events) { e, x0 in x0.encode(to: &e) }
@@ -102,7 +102,6 @@ extension Tools.Ozone.Hosting {
         public struct Event: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.hosting.getAccountHistory#event"
-            static let knownKeys: Swift.Set<String> = ["details", "createdBy", "createdAt"]
 
             public var details: Tools.Ozone.Hosting.GetAccountHistory.Event.Details
             public var createdBy: String
@@ -129,9 +128,9 @@ extension Tools.Ozone.Hosting {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "details": v_details = try Tools.Ozone.Hosting.GetAccountHistory.Event.Details(from: &d)
-                        case "createdBy": v_createdBy = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
+                        case "details": if try d.lenientNull(k, &extra) { break }; v_details = try Tools.Ozone.Hosting.GetAccountHistory.Event.Details(from: &d)
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -152,7 +151,7 @@ extension Tools.Ozone.Hosting {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("details", &m); self.details.encode(to: &e)
                 e.key("createdAt", &m); e.encodeString(self.createdAt.description)
@@ -220,7 +219,6 @@ extension Tools.Ozone.Hosting {
         public struct AccountCreated: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.hosting.getAccountHistory#accountCreated"
-            static let knownKeys: Swift.Set<String> = ["email", "handle"]
 
             public var email: String?
             public var handle: Handle?
@@ -244,8 +242,8 @@ extension Tools.Ozone.Hosting {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "email": v_email = try d.decodeString()
-                        case "handle": v_handle = try d.format(Handle.self)
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -263,7 +261,7 @@ extension Tools.Ozone.Hosting {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if email != nil { n += 1 }
                 if handle != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.email { e.key("email", &m); e.encodeString(v) }
                 if let v = self.handle { e.key("handle", &m); e.encodeString(v.description) }
@@ -274,7 +272,6 @@ extension Tools.Ozone.Hosting {
         public struct EmailUpdated: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.hosting.getAccountHistory#emailUpdated"
-            static let knownKeys: Swift.Set<String> = ["email"]
 
             public var email: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -295,7 +292,7 @@ extension Tools.Ozone.Hosting {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "email": v_email = try d.decodeString()
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -312,7 +309,7 @@ extension Tools.Ozone.Hosting {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("email", &m); e.encodeString(self.email)
                 e.endMap(&m)
@@ -322,7 +319,6 @@ extension Tools.Ozone.Hosting {
         public struct EmailConfirmed: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.hosting.getAccountHistory#emailConfirmed"
-            static let knownKeys: Swift.Set<String> = ["email"]
 
             public var email: String
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -343,7 +339,7 @@ extension Tools.Ozone.Hosting {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "email": v_email = try d.decodeString()
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -360,7 +356,7 @@ extension Tools.Ozone.Hosting {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("email", &m); e.encodeString(self.email)
                 e.endMap(&m)
@@ -370,7 +366,6 @@ extension Tools.Ozone.Hosting {
         public struct PasswordUpdated: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.hosting.getAccountHistory#passwordUpdated"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -402,7 +397,7 @@ extension Tools.Ozone.Hosting {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -411,7 +406,6 @@ extension Tools.Ozone.Hosting {
         public struct HandleUpdated: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.hosting.getAccountHistory#handleUpdated"
-            static let knownKeys: Swift.Set<String> = ["handle"]
 
             public var handle: Handle
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -432,7 +426,7 @@ extension Tools.Ozone.Hosting {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "handle": v_handle = try d.format(Handle.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -449,7 +443,7 @@ extension Tools.Ozone.Hosting {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("handle", &m); e.encodeString(self.handle.description)
                 e.endMap(&m)

@@ -17,7 +17,6 @@ extension Tools.Ozone.Moderation {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.cancelScheduledActions#input"
-            static let knownKeys: Swift.Set<String> = ["subjects", "comment"]
 
             /// Array of DID subjects to cancel scheduled actions for
             public var subjects: [DID]
@@ -43,8 +42,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subjects": v_subjects = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(DID.self) }
-                        case "comment": v_comment = try d.decodeString()
+                        case "subjects": if try d.lenientNull(k, &extra) { break }; v_subjects = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -52,6 +51,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_subjects == nil, !d.validating, extra["subjects"] == .null { v_subjects = [] }
                 guard let v_subjects else { throw LexError.missing("subjects") }
                 self.subjects = v_subjects
                 self.comment = v_comment
@@ -62,7 +62,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.key("subjects", &m); e.array(self.subjects) { e, x0 in e.encodeString(x0.description) }
@@ -76,7 +76,6 @@ extension Tools.Ozone.Moderation {
         public struct CancellationResults: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.cancelScheduledActions#cancellationResults"
-            static let knownKeys: Swift.Set<String> = ["succeeded", "failed"]
 
             /// DIDs for which all pending scheduled actions were successfully cancelled
             public var succeeded: [DID]
@@ -102,8 +101,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "succeeded": v_succeeded = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
-                        case "failed": v_failed = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.CancelScheduledActions.FailedCancellation(from: &d) }
+                        case "succeeded": if try d.lenientNull(k, &extra) { break }; v_succeeded = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "failed": if try d.lenientNull(k, &extra) { break }; v_failed = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.CancelScheduledActions.FailedCancellation(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -111,6 +110,8 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_succeeded == nil, !d.validating, extra["succeeded"] == .null { v_succeeded = [] }
+                if v_failed == nil, !d.validating, extra["failed"] == .null { v_failed = [] }
                 guard let v_succeeded else { throw LexError.missing("succeeded") }
                 guard let v_failed else { throw LexError.missing("failed") }
                 self.succeeded = v_succeeded
@@ -122,7 +123,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("failed", &m); e.array(self.failed) { e, x0 in x0.encode(to: &e) }
                 e.key("succeeded", &m); e.array(self.succeeded) { e, x0 in e.encodeString(x0.description) }
@@ -133,7 +134,6 @@ extension Tools.Ozone.Moderation {
         public struct FailedCancellation: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.cancelScheduledActions#failedCancellation"
-            static let knownKeys: Swift.Set<String> = ["did", "error", "errorCode"]
 
             public var did: DID
             public var error: String
@@ -160,9 +160,9 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "error": v_error = try d.decodeString()
-                        case "errorCode": v_errorCode = try d.decodeString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "error": if try d.lenientNull(k, &extra) { break }; v_error = try d.decodeString()
+                        case "errorCode": if try d.lenientNull(k, &extra) { break }; v_errorCode = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -182,7 +182,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if errorCode != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("error", &m); e.encodeString(self.error)

@@ -11,7 +11,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventView"
-            static let knownKeys: Swift.Set<String> = ["id", "event", "subject", "subjectBlobCids", "createdBy", "createdAt", "creatorHandle", "subjectHandle", "modTool"]
 
             public var id: Int
             public var event: Tools.Ozone.Moderation.Defs.ModEventView.Event
@@ -56,15 +55,15 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.integer()
-                        case "event": v_event = try Tools.Ozone.Moderation.Defs.ModEventView.Event(from: &d)
-                        case "subject": v_subject = try Tools.Ozone.Moderation.Defs.ModEventView.Subject(from: &d)
-                        case "subjectBlobCids": v_subjectBlobCids = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "createdBy": v_createdBy = try d.format(DID.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "creatorHandle": v_creatorHandle = try d.decodeString()
-                        case "subjectHandle": v_subjectHandle = try d.decodeString()
-                        case "modTool": v_modTool = try Tools.Ozone.Moderation.Defs.ModTool(from: &d)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.integer()
+                        case "event": if try d.lenientNull(k, &extra) { break }; v_event = try Tools.Ozone.Moderation.Defs.ModEventView.Event(from: &d)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Tools.Ozone.Moderation.Defs.ModEventView.Subject(from: &d)
+                        case "subjectBlobCids": if try d.lenientNull(k, &extra) { break }; v_subjectBlobCids = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "creatorHandle": if try d.lenientNull(k, &extra) { break }; v_creatorHandle = try d.decodeString()
+                        case "subjectHandle": if try d.lenientNull(k, &extra) { break }; v_subjectHandle = try d.decodeString()
+                        case "modTool": if try d.lenientNull(k, &extra) { break }; v_modTool = try Tools.Ozone.Moderation.Defs.ModTool(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -72,6 +71,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_subjectBlobCids == nil, !d.validating, extra["subjectBlobCids"] == .null { v_subjectBlobCids = [] }
                 guard let v_id else { throw LexError.missing("id") }
                 guard let v_event else { throw LexError.missing("event") }
                 guard let v_subject else { throw LexError.missing("subject") }
@@ -96,7 +96,7 @@ extension Tools.Ozone.Moderation {
                 if creatorHandle != nil { n += 1 }
                 if subjectHandle != nil { n += 1 }
                 if modTool != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeInt(Int64(self.id))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("event", &m); self.event.encode(to: &e)
@@ -321,7 +321,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventViewDetail: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventViewDetail"
-            static let knownKeys: Swift.Set<String> = ["id", "event", "subject", "subjectBlobs", "createdBy", "createdAt", "modTool"]
 
             public var id: Int
             public var event: Tools.Ozone.Moderation.Defs.ModEventViewDetail.Event
@@ -360,13 +359,13 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.integer()
-                        case "event": v_event = try Tools.Ozone.Moderation.Defs.ModEventViewDetail.Event(from: &d)
-                        case "subject": v_subject = try Tools.Ozone.Moderation.Defs.ModEventViewDetail.Subject(from: &d)
-                        case "subjectBlobs": v_subjectBlobs = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.BlobView(from: &d) }
-                        case "createdBy": v_createdBy = try d.format(DID.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "modTool": v_modTool = try Tools.Ozone.Moderation.Defs.ModTool(from: &d)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.integer()
+                        case "event": if try d.lenientNull(k, &extra) { break }; v_event = try Tools.Ozone.Moderation.Defs.ModEventViewDetail.Event(from: &d)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Tools.Ozone.Moderation.Defs.ModEventViewDetail.Subject(from: &d)
+                        case "subjectBlobs": if try d.lenientNull(k, &extra) { break }; v_subjectBlobs = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.BlobView(from: &d) }
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "modTool": if try d.lenientNull(k, &extra) { break }; v_modTool = try Tools.Ozone.Moderation.Defs.ModTool(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -374,6 +373,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_subjectBlobs == nil, !d.validating, extra["subjectBlobs"] == .null { v_subjectBlobs = [] }
                 guard let v_id else { throw LexError.missing("id") }
                 guard let v_event else { throw LexError.missing("event") }
                 guard let v_subject else { throw LexError.missing("subject") }
@@ -394,7 +394,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 6 + (tag == nil ? 0 : 1)
                 if modTool != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeInt(Int64(self.id))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("event", &m); self.event.encode(to: &e)
@@ -622,7 +622,6 @@ extension Tools.Ozone.Moderation {
         public struct SubjectStatusView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#subjectStatusView"
-            static let knownKeys: Swift.Set<String> = ["id", "subject", "hosting", "subjectBlobCids", "subjectRepoHandle", "updatedAt", "createdAt", "reviewState", "comment", "priorityScore", "muteUntil", "muteReportingUntil", "lastReviewedBy", "lastReviewedAt", "lastReportedAt", "lastAppealedAt", "takendown", "appealed", "suspendUntil", "tags", "accountStats", "recordsStats", "accountStrike", "ageAssuranceState", "ageAssuranceUpdatedBy"]
 
             public var id: Int
             public var subject: Tools.Ozone.Moderation.Defs.SubjectStatusView.Subject
@@ -726,31 +725,31 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.integer()
-                        case "subject": v_subject = try Tools.Ozone.Moderation.Defs.SubjectStatusView.Subject(from: &d)
-                        case "hosting": v_hosting = try Tools.Ozone.Moderation.Defs.SubjectStatusView.Hosting(from: &d)
-                        case "subjectBlobCids": v_subjectBlobCids = try d.array(nil) { (d: inout D) throws(LexError) in try d.cidString() }
-                        case "subjectRepoHandle": v_subjectRepoHandle = try d.decodeString()
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "reviewState": v_reviewState = try d.decodeString()
-                        case "comment": v_comment = try d.decodeString()
-                        case "priorityScore": v_priorityScore = try d.integer(_R.r0)
-                        case "muteUntil": v_muteUntil = try d.format(Datetime.self)
-                        case "muteReportingUntil": v_muteReportingUntil = try d.format(Datetime.self)
-                        case "lastReviewedBy": v_lastReviewedBy = try d.format(DID.self)
-                        case "lastReviewedAt": v_lastReviewedAt = try d.format(Datetime.self)
-                        case "lastReportedAt": v_lastReportedAt = try d.format(Datetime.self)
-                        case "lastAppealedAt": v_lastAppealedAt = try d.format(Datetime.self)
-                        case "takendown": v_takendown = try d.decodeBool()
-                        case "appealed": v_appealed = try d.decodeBool()
-                        case "suspendUntil": v_suspendUntil = try d.format(Datetime.self)
-                        case "tags": v_tags = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "accountStats": v_accountStats = try Tools.Ozone.Moderation.Defs.AccountStats(from: &d)
-                        case "recordsStats": v_recordsStats = try Tools.Ozone.Moderation.Defs.RecordsStats(from: &d)
-                        case "accountStrike": v_accountStrike = try Tools.Ozone.Moderation.Defs.AccountStrike(from: &d)
-                        case "ageAssuranceState": v_ageAssuranceState = try d.decodeString()
-                        case "ageAssuranceUpdatedBy": v_ageAssuranceUpdatedBy = try d.decodeString()
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.integer()
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Tools.Ozone.Moderation.Defs.SubjectStatusView.Subject(from: &d)
+                        case "hosting": if try d.lenientNull(k, &extra) { break }; v_hosting = try Tools.Ozone.Moderation.Defs.SubjectStatusView.Hosting(from: &d)
+                        case "subjectBlobCids": if try d.lenientNull(k, &extra) { break }; v_subjectBlobCids = try d.array(nil) { (d: inout D) throws(LexError) in try d.cidString() }
+                        case "subjectRepoHandle": if try d.lenientNull(k, &extra) { break }; v_subjectRepoHandle = try d.decodeString()
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "reviewState": if try d.lenientNull(k, &extra) { break }; v_reviewState = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "priorityScore": if try d.lenientNull(k, &extra) { break }; v_priorityScore = try d.integer(_R.r0)
+                        case "muteUntil": if try d.lenientNull(k, &extra) { break }; v_muteUntil = try d.format(Datetime.self)
+                        case "muteReportingUntil": if try d.lenientNull(k, &extra) { break }; v_muteReportingUntil = try d.format(Datetime.self)
+                        case "lastReviewedBy": if try d.lenientNull(k, &extra) { break }; v_lastReviewedBy = try d.format(DID.self)
+                        case "lastReviewedAt": if try d.lenientNull(k, &extra) { break }; v_lastReviewedAt = try d.format(Datetime.self)
+                        case "lastReportedAt": if try d.lenientNull(k, &extra) { break }; v_lastReportedAt = try d.format(Datetime.self)
+                        case "lastAppealedAt": if try d.lenientNull(k, &extra) { break }; v_lastAppealedAt = try d.format(Datetime.self)
+                        case "takendown": if try d.lenientNull(k, &extra) { break }; v_takendown = try d.decodeBool()
+                        case "appealed": if try d.lenientNull(k, &extra) { break }; v_appealed = try d.decodeBool()
+                        case "suspendUntil": if try d.lenientNull(k, &extra) { break }; v_suspendUntil = try d.format(Datetime.self)
+                        case "tags": if try d.lenientNull(k, &extra) { break }; v_tags = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "accountStats": if try d.lenientNull(k, &extra) { break }; v_accountStats = try Tools.Ozone.Moderation.Defs.AccountStats(from: &d)
+                        case "recordsStats": if try d.lenientNull(k, &extra) { break }; v_recordsStats = try Tools.Ozone.Moderation.Defs.RecordsStats(from: &d)
+                        case "accountStrike": if try d.lenientNull(k, &extra) { break }; v_accountStrike = try Tools.Ozone.Moderation.Defs.AccountStrike(from: &d)
+                        case "ageAssuranceState": if try d.lenientNull(k, &extra) { break }; v_ageAssuranceState = try d.decodeString()
+                        case "ageAssuranceUpdatedBy": if try d.lenientNull(k, &extra) { break }; v_ageAssuranceUpdatedBy = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -814,7 +813,7 @@ extension Tools.Ozone.Moderation {
                 if accountStrike != nil { n += 1 }
                 if ageAssuranceState != nil { n += 1 }
                 if ageAssuranceUpdatedBy != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeInt(Int64(self.id))
                 if let v = self.tags { e.key("tags", &m); e.array(v) { e, x0 in e.encodeString(x0) } }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -941,7 +940,6 @@ extension Tools.Ozone.Moderation {
         public struct SubjectView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#subjectView"
-            static let knownKeys: Swift.Set<String> = ["type", "subject", "status", "repo", "profile", "record"]
 
             public var type: String
             public var subject: String
@@ -977,12 +975,12 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "type": v_type = try d.decodeString()
-                        case "subject": v_subject = try d.decodeString()
-                        case "status": v_status = try Tools.Ozone.Moderation.Defs.SubjectStatusView(from: &d)
-                        case "repo": v_repo = try Tools.Ozone.Moderation.Defs.RepoViewDetail(from: &d)
-                        case "profile": v_profile = try Tools.Ozone.Moderation.Defs.SubjectView.Profile(from: &d)
-                        case "record": v_record = try Tools.Ozone.Moderation.Defs.RecordViewDetail(from: &d)
+                        case "type": if try d.lenientNull(k, &extra) { break }; v_type = try d.decodeString()
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.decodeString()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try Tools.Ozone.Moderation.Defs.SubjectStatusView(from: &d)
+                        case "repo": if try d.lenientNull(k, &extra) { break }; v_repo = try Tools.Ozone.Moderation.Defs.RepoViewDetail(from: &d)
+                        case "profile": if try d.lenientNull(k, &extra) { break }; v_profile = try Tools.Ozone.Moderation.Defs.SubjectView.Profile(from: &d)
+                        case "record": if try d.lenientNull(k, &extra) { break }; v_record = try Tools.Ozone.Moderation.Defs.RecordViewDetail(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1008,7 +1006,7 @@ extension Tools.Ozone.Moderation {
                 if repo != nil { n += 1 }
                 if profile != nil { n += 1 }
                 if record != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.repo { e.key("repo", &m); v.encode(to: &e) }
                 e.key("type", &m); e.encodeString(self.type)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -1055,7 +1053,6 @@ extension Tools.Ozone.Moderation {
         public struct AccountStats: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#accountStats"
-            static let knownKeys: Swift.Set<String> = ["reportCount", "appealCount", "suspendCount", "escalateCount", "takedownCount"]
 
             /// Total number of reports on the account
             public var reportCount: Int?
@@ -1093,11 +1090,11 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "reportCount": v_reportCount = try d.integer()
-                        case "appealCount": v_appealCount = try d.integer()
-                        case "suspendCount": v_suspendCount = try d.integer()
-                        case "escalateCount": v_escalateCount = try d.integer()
-                        case "takedownCount": v_takedownCount = try d.integer()
+                        case "reportCount": if try d.lenientNull(k, &extra) { break }; v_reportCount = try d.integer()
+                        case "appealCount": if try d.lenientNull(k, &extra) { break }; v_appealCount = try d.integer()
+                        case "suspendCount": if try d.lenientNull(k, &extra) { break }; v_suspendCount = try d.integer()
+                        case "escalateCount": if try d.lenientNull(k, &extra) { break }; v_escalateCount = try d.integer()
+                        case "takedownCount": if try d.lenientNull(k, &extra) { break }; v_takedownCount = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1121,7 +1118,7 @@ extension Tools.Ozone.Moderation {
                 if suspendCount != nil { n += 1 }
                 if escalateCount != nil { n += 1 }
                 if takedownCount != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.appealCount { e.key("appealCount", &m); e.encodeInt(Int64(v)) }
                 if let v = self.reportCount { e.key("reportCount", &m); e.encodeInt(Int64(v)) }
@@ -1136,7 +1133,6 @@ extension Tools.Ozone.Moderation {
         public struct RecordsStats: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#recordsStats"
-            static let knownKeys: Swift.Set<String> = ["totalReports", "reportedCount", "escalatedCount", "appealedCount", "subjectCount", "pendingCount", "processedCount", "takendownCount"]
 
             /// Cumulative sum of the number of reports on the items in the set
             public var totalReports: Int?
@@ -1186,14 +1182,14 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "totalReports": v_totalReports = try d.integer()
-                        case "reportedCount": v_reportedCount = try d.integer()
-                        case "escalatedCount": v_escalatedCount = try d.integer()
-                        case "appealedCount": v_appealedCount = try d.integer()
-                        case "subjectCount": v_subjectCount = try d.integer()
-                        case "pendingCount": v_pendingCount = try d.integer()
-                        case "processedCount": v_processedCount = try d.integer()
-                        case "takendownCount": v_takendownCount = try d.integer()
+                        case "totalReports": if try d.lenientNull(k, &extra) { break }; v_totalReports = try d.integer()
+                        case "reportedCount": if try d.lenientNull(k, &extra) { break }; v_reportedCount = try d.integer()
+                        case "escalatedCount": if try d.lenientNull(k, &extra) { break }; v_escalatedCount = try d.integer()
+                        case "appealedCount": if try d.lenientNull(k, &extra) { break }; v_appealedCount = try d.integer()
+                        case "subjectCount": if try d.lenientNull(k, &extra) { break }; v_subjectCount = try d.integer()
+                        case "pendingCount": if try d.lenientNull(k, &extra) { break }; v_pendingCount = try d.integer()
+                        case "processedCount": if try d.lenientNull(k, &extra) { break }; v_processedCount = try d.integer()
+                        case "takendownCount": if try d.lenientNull(k, &extra) { break }; v_takendownCount = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1223,7 +1219,7 @@ extension Tools.Ozone.Moderation {
                 if pendingCount != nil { n += 1 }
                 if processedCount != nil { n += 1 }
                 if takendownCount != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.pendingCount { e.key("pendingCount", &m); e.encodeInt(Int64(v)) }
                 if let v = self.subjectCount { e.key("subjectCount", &m); e.encodeInt(Int64(v)) }
@@ -1241,7 +1237,6 @@ extension Tools.Ozone.Moderation {
         public struct AccountStrike: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#accountStrike"
-            static let knownKeys: Swift.Set<String> = ["activeStrikeCount", "totalStrikeCount", "firstStrikeAt", "lastStrikeAt"]
 
             /// Current number of active strikes (excluding expired strikes)
             public var activeStrikeCount: Int?
@@ -1275,10 +1270,10 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "activeStrikeCount": v_activeStrikeCount = try d.integer()
-                        case "totalStrikeCount": v_totalStrikeCount = try d.integer()
-                        case "firstStrikeAt": v_firstStrikeAt = try d.format(Datetime.self)
-                        case "lastStrikeAt": v_lastStrikeAt = try d.format(Datetime.self)
+                        case "activeStrikeCount": if try d.lenientNull(k, &extra) { break }; v_activeStrikeCount = try d.integer()
+                        case "totalStrikeCount": if try d.lenientNull(k, &extra) { break }; v_totalStrikeCount = try d.integer()
+                        case "firstStrikeAt": if try d.lenientNull(k, &extra) { break }; v_firstStrikeAt = try d.format(Datetime.self)
+                        case "lastStrikeAt": if try d.lenientNull(k, &extra) { break }; v_lastStrikeAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1300,7 +1295,7 @@ extension Tools.Ozone.Moderation {
                 if totalStrikeCount != nil { n += 1 }
                 if firstStrikeAt != nil { n += 1 }
                 if lastStrikeAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.lastStrikeAt { e.key("lastStrikeAt", &m); e.encodeString(v.description) }
                 if let v = self.firstStrikeAt { e.key("firstStrikeAt", &m); e.encodeString(v.description) }
@@ -1330,7 +1325,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventTakedown: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventTakedown"
-            static let knownKeys: Swift.Set<String> = ["comment", "durationInHours", "acknowledgeAccountSubjects", "policies", "severityLevel", "targetServices", "strikeCount", "strikeExpiresAt"]
 
             public var comment: String?
             /// Indicates how long the takedown should be in effect before automatically expiring.
@@ -1379,14 +1373,14 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "durationInHours": v_durationInHours = try d.integer()
-                        case "acknowledgeAccountSubjects": v_acknowledgeAccountSubjects = try d.decodeBool()
-                        case "policies": v_policies = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "severityLevel": v_severityLevel = try d.decodeString()
-                        case "targetServices": v_targetServices = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "strikeCount": v_strikeCount = try d.integer()
-                        case "strikeExpiresAt": v_strikeExpiresAt = try d.format(Datetime.self)
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "durationInHours": if try d.lenientNull(k, &extra) { break }; v_durationInHours = try d.integer()
+                        case "acknowledgeAccountSubjects": if try d.lenientNull(k, &extra) { break }; v_acknowledgeAccountSubjects = try d.decodeBool()
+                        case "policies": if try d.lenientNull(k, &extra) { break }; v_policies = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "severityLevel": if try d.lenientNull(k, &extra) { break }; v_severityLevel = try d.decodeString()
+                        case "targetServices": if try d.lenientNull(k, &extra) { break }; v_targetServices = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "strikeCount": if try d.lenientNull(k, &extra) { break }; v_strikeCount = try d.integer()
+                        case "strikeExpiresAt": if try d.lenientNull(k, &extra) { break }; v_strikeExpiresAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1416,7 +1410,7 @@ extension Tools.Ozone.Moderation {
                 if targetServices != nil { n += 1 }
                 if strikeCount != nil { n += 1 }
                 if strikeExpiresAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 if let v = self.policies { e.key("policies", &m); e.array(v) { e, x0 in e.encodeString(x0) } }
@@ -1434,7 +1428,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventReverseTakedown: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventReverseTakedown"
-            static let knownKeys: Swift.Set<String> = ["comment", "policies", "severityLevel", "strikeCount"]
 
             /// Describe reasoning behind the reversal.
             public var comment: String?
@@ -1468,10 +1461,10 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "policies": v_policies = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "severityLevel": v_severityLevel = try d.decodeString()
-                        case "strikeCount": v_strikeCount = try d.integer()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "policies": if try d.lenientNull(k, &extra) { break }; v_policies = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "severityLevel": if try d.lenientNull(k, &extra) { break }; v_severityLevel = try d.decodeString()
+                        case "strikeCount": if try d.lenientNull(k, &extra) { break }; v_strikeCount = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1493,7 +1486,7 @@ extension Tools.Ozone.Moderation {
                 if policies != nil { n += 1 }
                 if severityLevel != nil { n += 1 }
                 if strikeCount != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 if let v = self.policies { e.key("policies", &m); e.array(v) { e, x0 in e.encodeString(x0) } }
@@ -1507,7 +1500,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventResolveAppeal: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventResolveAppeal"
-            static let knownKeys: Swift.Set<String> = ["comment"]
 
             /// Describe resolution.
             public var comment: String?
@@ -1529,7 +1521,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1545,7 +1537,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -1556,7 +1548,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventComment: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventComment"
-            static let knownKeys: Swift.Set<String> = ["comment", "sticky"]
 
             public var comment: String?
             /// Make the comment persistent on the subject
@@ -1581,8 +1572,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "sticky": v_sticky = try d.decodeBool()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "sticky": if try d.lenientNull(k, &extra) { break }; v_sticky = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1600,7 +1591,7 @@ extension Tools.Ozone.Moderation {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
                 if sticky != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.sticky { e.key("sticky", &m); e.encodeBool(v) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
@@ -1612,7 +1603,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventReport: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventReport"
-            static let knownKeys: Swift.Set<String> = ["comment", "isReporterMuted", "reportType"]
 
             public var comment: String?
             /// Set to true if the reporter was muted from reporting at the time of the event. These reports won't impact the reviewState of the subject.
@@ -1640,9 +1630,9 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "isReporterMuted": v_isReporterMuted = try d.decodeBool()
-                        case "reportType": v_reportType = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "isReporterMuted": if try d.lenientNull(k, &extra) { break }; v_isReporterMuted = try d.decodeBool()
+                        case "reportType": if try d.lenientNull(k, &extra) { break }; v_reportType = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1662,7 +1652,7 @@ extension Tools.Ozone.Moderation {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
                 if isReporterMuted != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.key("reportType", &m); e.encodeString(self.reportType)
@@ -1675,7 +1665,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventLabel: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventLabel"
-            static let knownKeys: Swift.Set<String> = ["comment", "createLabelVals", "negateLabelVals", "durationInHours"]
 
             public var comment: String?
             public var createLabelVals: [String]
@@ -1706,10 +1695,10 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "createLabelVals": v_createLabelVals = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "negateLabelVals": v_negateLabelVals = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "durationInHours": v_durationInHours = try d.integer()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "createLabelVals": if try d.lenientNull(k, &extra) { break }; v_createLabelVals = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "negateLabelVals": if try d.lenientNull(k, &extra) { break }; v_negateLabelVals = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "durationInHours": if try d.lenientNull(k, &extra) { break }; v_durationInHours = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1717,6 +1706,8 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_createLabelVals == nil, !d.validating, extra["createLabelVals"] == .null { v_createLabelVals = [] }
+                if v_negateLabelVals == nil, !d.validating, extra["negateLabelVals"] == .null { v_negateLabelVals = [] }
                 guard let v_createLabelVals else { throw LexError.missing("createLabelVals") }
                 guard let v_negateLabelVals else { throw LexError.missing("negateLabelVals") }
                 self.comment = v_comment
@@ -1731,7 +1722,7 @@ extension Tools.Ozone.Moderation {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
                 if durationInHours != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.key("createLabelVals", &m); e.array(self.createLabelVals) { e, x0 in e.encodeString(x0) }
@@ -1745,7 +1736,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventPriorityScore: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventPriorityScore"
-            static let knownKeys: Swift.Set<String> = ["comment", "score"]
 
             public var comment: String?
             public var score: Int
@@ -1769,8 +1759,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "score": v_score = try d.integer(_R.r0)
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "score": if try d.lenientNull(k, &extra) { break }; v_score = try d.integer(_R.r0)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1788,7 +1778,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("score", &m); e.encodeInt(Int64(self.score))
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
@@ -1800,7 +1790,6 @@ extension Tools.Ozone.Moderation {
         public struct AgeAssuranceEvent: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#ageAssuranceEvent"
-            static let knownKeys: Swift.Set<String> = ["createdAt", "attemptId", "status", "access", "countryCode", "regionCode", "initIp", "initUa", "completeIp", "completeUa"]
 
             /// The date and time of this write operation.
             public var createdAt: Datetime
@@ -1857,16 +1846,16 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "attemptId": v_attemptId = try d.decodeString()
-                        case "status": v_status = try d.decodeString()
-                        case "access": v_access = try d.decodeString()
-                        case "countryCode": v_countryCode = try d.decodeString()
-                        case "regionCode": v_regionCode = try d.decodeString()
-                        case "initIp": v_initIp = try d.decodeString()
-                        case "initUa": v_initUa = try d.decodeString()
-                        case "completeIp": v_completeIp = try d.decodeString()
-                        case "completeUa": v_completeUa = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "attemptId": if try d.lenientNull(k, &extra) { break }; v_attemptId = try d.decodeString()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "access": if try d.lenientNull(k, &extra) { break }; v_access = try d.decodeString()
+                        case "countryCode": if try d.lenientNull(k, &extra) { break }; v_countryCode = try d.decodeString()
+                        case "regionCode": if try d.lenientNull(k, &extra) { break }; v_regionCode = try d.decodeString()
+                        case "initIp": if try d.lenientNull(k, &extra) { break }; v_initIp = try d.decodeString()
+                        case "initUa": if try d.lenientNull(k, &extra) { break }; v_initUa = try d.decodeString()
+                        case "completeIp": if try d.lenientNull(k, &extra) { break }; v_completeIp = try d.decodeString()
+                        case "completeUa": if try d.lenientNull(k, &extra) { break }; v_completeUa = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1900,7 +1889,7 @@ extension Tools.Ozone.Moderation {
                 if initUa != nil { n += 1 }
                 if completeIp != nil { n += 1 }
                 if completeUa != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.access { e.key("access", &m); e.encodeString(v) }
                 if let v = self.initIp { e.key("initIp", &m); e.encodeString(v) }
@@ -1920,7 +1909,6 @@ extension Tools.Ozone.Moderation {
         public struct AgeAssuranceOverrideEvent: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#ageAssuranceOverrideEvent"
-            static let knownKeys: Swift.Set<String> = ["status", "access", "comment"]
 
             /// The status to be set for the user decided by a moderator, overriding whatever value the user had previously. Use reset to default to original state.
             public var status: String
@@ -1949,9 +1937,9 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "status": v_status = try d.decodeString()
-                        case "access": v_access = try d.decodeString()
-                        case "comment": v_comment = try d.string(_R.r2)
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "access": if try d.lenientNull(k, &extra) { break }; v_access = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.string(_R.r2)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1971,7 +1959,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if access != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.access { e.key("access", &m); e.encodeString(v) }
                 e.key("status", &m); e.encodeString(self.status)
@@ -1984,7 +1972,6 @@ extension Tools.Ozone.Moderation {
         public struct AgeAssurancePurgeEvent: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#ageAssurancePurgeEvent"
-            static let knownKeys: Swift.Set<String> = ["comment"]
 
             /// Comment describing the reason for the purge.
             public var comment: String
@@ -2006,7 +1993,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.string(_R.r2)
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.string(_R.r2)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2023,7 +2010,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("comment", &m); e.encodeString(self.comment)
                 e.endMap(&m)
@@ -2034,7 +2021,6 @@ extension Tools.Ozone.Moderation {
         public struct RevokeAccountCredentialsEvent: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#revokeAccountCredentialsEvent"
-            static let knownKeys: Swift.Set<String> = ["comment"]
 
             /// Comment describing the reason for the revocation.
             public var comment: String
@@ -2056,7 +2042,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.string(_R.r2)
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.string(_R.r2)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2073,7 +2059,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("comment", &m); e.encodeString(self.comment)
                 e.endMap(&m)
@@ -2083,7 +2069,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventAcknowledge: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventAcknowledge"
-            static let knownKeys: Swift.Set<String> = ["comment", "acknowledgeAccountSubjects"]
 
             public var comment: String?
             /// If true, all other reports on content authored by this account will be resolved (acknowledged).
@@ -2108,8 +2093,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "acknowledgeAccountSubjects": v_acknowledgeAccountSubjects = try d.decodeBool()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "acknowledgeAccountSubjects": if try d.lenientNull(k, &extra) { break }; v_acknowledgeAccountSubjects = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2127,7 +2112,7 @@ extension Tools.Ozone.Moderation {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
                 if acknowledgeAccountSubjects != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 if let v = self.acknowledgeAccountSubjects { e.key("acknowledgeAccountSubjects", &m); e.encodeBool(v) }
@@ -2138,7 +2123,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventEscalate: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventEscalate"
-            static let knownKeys: Swift.Set<String> = ["comment"]
 
             public var comment: String?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -2159,7 +2143,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2175,7 +2159,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -2186,7 +2170,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventMute: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventMute"
-            static let knownKeys: Swift.Set<String> = ["comment", "durationInHours"]
 
             public var comment: String?
             /// Indicates how long the subject should remain muted.
@@ -2211,8 +2194,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "durationInHours": v_durationInHours = try d.integer()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "durationInHours": if try d.lenientNull(k, &extra) { break }; v_durationInHours = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2230,7 +2213,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.key("durationInHours", &m); e.encodeInt(Int64(self.durationInHours))
@@ -2242,7 +2225,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventUnmute: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventUnmute"
-            static let knownKeys: Swift.Set<String> = ["comment"]
 
             /// Describe reasoning behind the reversal.
             public var comment: String?
@@ -2264,7 +2246,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2280,7 +2262,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -2291,7 +2273,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventMuteReporter: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventMuteReporter"
-            static let knownKeys: Swift.Set<String> = ["comment", "durationInHours"]
 
             public var comment: String?
             /// Indicates how long the account should remain muted. Falsy value here means a permanent mute.
@@ -2316,8 +2297,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "durationInHours": v_durationInHours = try d.integer()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "durationInHours": if try d.lenientNull(k, &extra) { break }; v_durationInHours = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2335,7 +2316,7 @@ extension Tools.Ozone.Moderation {
                 var n = 0 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
                 if durationInHours != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 if let v = self.durationInHours { e.key("durationInHours", &m); e.encodeInt(Int64(v)) }
@@ -2347,7 +2328,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventUnmuteReporter: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventUnmuteReporter"
-            static let knownKeys: Swift.Set<String> = ["comment"]
 
             /// Describe reasoning behind the reversal.
             public var comment: String?
@@ -2369,7 +2349,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2385,7 +2365,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -2396,7 +2376,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventEmail: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventEmail"
-            static let knownKeys: Swift.Set<String> = ["subjectLine", "content", "comment", "policies", "severityLevel", "strikeCount", "strikeExpiresAt", "isDelivered"]
 
             /// The subject line of the email sent to the user.
             public var subjectLine: String
@@ -2446,14 +2425,14 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subjectLine": v_subjectLine = try d.decodeString()
-                        case "content": v_content = try d.decodeString()
-                        case "comment": v_comment = try d.decodeString()
-                        case "policies": v_policies = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "severityLevel": v_severityLevel = try d.decodeString()
-                        case "strikeCount": v_strikeCount = try d.integer()
-                        case "strikeExpiresAt": v_strikeExpiresAt = try d.format(Datetime.self)
-                        case "isDelivered": v_isDelivered = try d.decodeBool()
+                        case "subjectLine": if try d.lenientNull(k, &extra) { break }; v_subjectLine = try d.decodeString()
+                        case "content": if try d.lenientNull(k, &extra) { break }; v_content = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "policies": if try d.lenientNull(k, &extra) { break }; v_policies = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "severityLevel": if try d.lenientNull(k, &extra) { break }; v_severityLevel = try d.decodeString()
+                        case "strikeCount": if try d.lenientNull(k, &extra) { break }; v_strikeCount = try d.integer()
+                        case "strikeExpiresAt": if try d.lenientNull(k, &extra) { break }; v_strikeExpiresAt = try d.format(Datetime.self)
+                        case "isDelivered": if try d.lenientNull(k, &extra) { break }; v_isDelivered = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2483,7 +2462,7 @@ extension Tools.Ozone.Moderation {
                 if strikeCount != nil { n += 1 }
                 if strikeExpiresAt != nil { n += 1 }
                 if isDelivered != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 if let v = self.content { e.key("content", &m); e.encodeString(v) }
@@ -2501,7 +2480,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventDivert: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventDivert"
-            static let knownKeys: Swift.Set<String> = ["comment"]
 
             public var comment: String?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -2522,7 +2500,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2538,7 +2516,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -2549,7 +2527,6 @@ extension Tools.Ozone.Moderation {
         public struct ModEventTag: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modEventTag"
-            static let knownKeys: Swift.Set<String> = ["add", "remove", "comment", "durationInHours"]
 
             /// Tags to be added to the subject. If already exists, won't be duplicated.
             public var add: [String]
@@ -2583,10 +2560,10 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "add": v_add = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "remove": v_remove = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "comment": v_comment = try d.decodeString()
-                        case "durationInHours": v_durationInHours = try d.integer()
+                        case "add": if try d.lenientNull(k, &extra) { break }; v_add = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "remove": if try d.lenientNull(k, &extra) { break }; v_remove = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "durationInHours": if try d.lenientNull(k, &extra) { break }; v_durationInHours = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2594,6 +2571,8 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_add == nil, !d.validating, extra["add"] == .null { v_add = [] }
+                if v_remove == nil, !d.validating, extra["remove"] == .null { v_remove = [] }
                 guard let v_add else { throw LexError.missing("add") }
                 guard let v_remove else { throw LexError.missing("remove") }
                 self.add = v_add
@@ -2608,7 +2587,7 @@ extension Tools.Ozone.Moderation {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
                 if durationInHours != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("add", &m); e.array(self.add) { e, x0 in e.encodeString(x0) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("remove", &m); e.array(self.remove) { e, x0 in e.encodeString(x0) }
@@ -2622,7 +2601,6 @@ extension Tools.Ozone.Moderation {
         public struct AccountEvent: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#accountEvent"
-            static let knownKeys: Swift.Set<String> = ["comment", "active", "status", "timestamp"]
 
             public var comment: String?
             /// Indicates that the account has a repository which can be fetched from the host that emitted this event.
@@ -2653,10 +2631,10 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "active": v_active = try d.decodeBool()
-                        case "status": v_status = try d.decodeString()
-                        case "timestamp": v_timestamp = try d.format(Datetime.self)
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "active": if try d.lenientNull(k, &extra) { break }; v_active = try d.decodeBool()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "timestamp": if try d.lenientNull(k, &extra) { break }; v_timestamp = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2678,7 +2656,7 @@ extension Tools.Ozone.Moderation {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
                 if status != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("active", &m); e.encodeBool(self.active)
                 if let v = self.status { e.key("status", &m); e.encodeString(v) }
@@ -2692,7 +2670,6 @@ extension Tools.Ozone.Moderation {
         public struct IdentityEvent: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#identityEvent"
-            static let knownKeys: Swift.Set<String> = ["comment", "handle", "pdsHost", "tombstone", "timestamp"]
 
             public var comment: String?
             public var handle: Handle?
@@ -2725,11 +2702,11 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "pdsHost": v_pdsHost = try d.format(URI.self)
-                        case "tombstone": v_tombstone = try d.decodeBool()
-                        case "timestamp": v_timestamp = try d.format(Datetime.self)
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "pdsHost": if try d.lenientNull(k, &extra) { break }; v_pdsHost = try d.format(URI.self)
+                        case "tombstone": if try d.lenientNull(k, &extra) { break }; v_tombstone = try d.decodeBool()
+                        case "timestamp": if try d.lenientNull(k, &extra) { break }; v_timestamp = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2753,7 +2730,7 @@ extension Tools.Ozone.Moderation {
                 if handle != nil { n += 1 }
                 if pdsHost != nil { n += 1 }
                 if tombstone != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.handle { e.key("handle", &m); e.encodeString(v.description) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
@@ -2768,7 +2745,6 @@ extension Tools.Ozone.Moderation {
         public struct RecordEvent: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#recordEvent"
-            static let knownKeys: Swift.Set<String> = ["comment", "op", "cid", "timestamp"]
 
             public var comment: String?
             public var op: String
@@ -2798,10 +2774,10 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "op": v_op = try d.decodeString()
-                        case "cid": v_cid = try d.cidString()
-                        case "timestamp": v_timestamp = try d.format(Datetime.self)
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "op": if try d.lenientNull(k, &extra) { break }; v_op = try d.decodeString()
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "timestamp": if try d.lenientNull(k, &extra) { break }; v_timestamp = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2823,7 +2799,7 @@ extension Tools.Ozone.Moderation {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
                 if cid != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("op", &m); e.encodeString(self.op)
                 if let v = self.cid { e.key("cid", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -2837,7 +2813,6 @@ extension Tools.Ozone.Moderation {
         public struct ScheduleTakedownEvent: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#scheduleTakedownEvent"
-            static let knownKeys: Swift.Set<String> = ["comment", "executeAt", "executeAfter", "executeUntil"]
 
             public var comment: String?
             public var executeAt: Datetime?
@@ -2867,10 +2842,10 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "executeAt": v_executeAt = try d.format(Datetime.self)
-                        case "executeAfter": v_executeAfter = try d.format(Datetime.self)
-                        case "executeUntil": v_executeUntil = try d.format(Datetime.self)
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "executeAt": if try d.lenientNull(k, &extra) { break }; v_executeAt = try d.format(Datetime.self)
+                        case "executeAfter": if try d.lenientNull(k, &extra) { break }; v_executeAfter = try d.format(Datetime.self)
+                        case "executeUntil": if try d.lenientNull(k, &extra) { break }; v_executeUntil = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2892,7 +2867,7 @@ extension Tools.Ozone.Moderation {
                 if executeAt != nil { n += 1 }
                 if executeAfter != nil { n += 1 }
                 if executeUntil != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 if let v = self.executeAt { e.key("executeAt", &m); e.encodeString(v.description) }
@@ -2906,7 +2881,6 @@ extension Tools.Ozone.Moderation {
         public struct CancelScheduledTakedownEvent: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#cancelScheduledTakedownEvent"
-            static let knownKeys: Swift.Set<String> = ["comment"]
 
             public var comment: String?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -2927,7 +2901,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -2943,7 +2917,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -2953,7 +2927,6 @@ extension Tools.Ozone.Moderation {
         public struct RepoView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#repoView"
-            static let knownKeys: Swift.Set<String> = ["did", "handle", "email", "relatedRecords", "indexedAt", "moderation", "invitedBy", "invitesDisabled", "inviteNote", "deactivatedAt", "threatSignatures"]
 
             public var did: DID
             public var handle: Handle
@@ -3004,17 +2977,17 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "email": v_email = try d.decodeString()
-                        case "relatedRecords": v_relatedRecords = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeValue() }
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "moderation": v_moderation = try Tools.Ozone.Moderation.Defs.Moderation(from: &d)
-                        case "invitedBy": v_invitedBy = try Com.Atproto.Server.Defs.InviteCode(from: &d)
-                        case "invitesDisabled": v_invitesDisabled = try d.decodeBool()
-                        case "inviteNote": v_inviteNote = try d.decodeString()
-                        case "deactivatedAt": v_deactivatedAt = try d.format(Datetime.self)
-                        case "threatSignatures": v_threatSignatures = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Admin.Defs.ThreatSignature(from: &d) }
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
+                        case "relatedRecords": if try d.lenientNull(k, &extra) { break }; v_relatedRecords = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeValue() }
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "moderation": if try d.lenientNull(k, &extra) { break }; v_moderation = try Tools.Ozone.Moderation.Defs.Moderation(from: &d)
+                        case "invitedBy": if try d.lenientNull(k, &extra) { break }; v_invitedBy = try Com.Atproto.Server.Defs.InviteCode(from: &d)
+                        case "invitesDisabled": if try d.lenientNull(k, &extra) { break }; v_invitesDisabled = try d.decodeBool()
+                        case "inviteNote": if try d.lenientNull(k, &extra) { break }; v_inviteNote = try d.decodeString()
+                        case "deactivatedAt": if try d.lenientNull(k, &extra) { break }; v_deactivatedAt = try d.format(Datetime.self)
+                        case "threatSignatures": if try d.lenientNull(k, &extra) { break }; v_threatSignatures = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Admin.Defs.ThreatSignature(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3022,6 +2995,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_relatedRecords == nil, !d.validating, extra["relatedRecords"] == .null { v_relatedRecords = [] }
                 guard let v_did else { throw LexError.missing("did") }
                 guard let v_handle else { throw LexError.missing("handle") }
                 guard let v_relatedRecords else { throw LexError.missing("relatedRecords") }
@@ -3050,7 +3024,7 @@ extension Tools.Ozone.Moderation {
                 if inviteNote != nil { n += 1 }
                 if deactivatedAt != nil { n += 1 }
                 if threatSignatures != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.email { e.key("email", &m); e.encodeString(v) }
@@ -3070,7 +3044,6 @@ extension Tools.Ozone.Moderation {
         public struct RepoViewDetail: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#repoViewDetail"
-            static let knownKeys: Swift.Set<String> = ["did", "handle", "email", "relatedRecords", "indexedAt", "moderation", "labels", "invitedBy", "invites", "invitesDisabled", "inviteNote", "emailConfirmedAt", "deactivatedAt", "threatSignatures"]
 
             public var did: DID
             public var handle: Handle
@@ -3130,20 +3103,20 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "email": v_email = try d.decodeString()
-                        case "relatedRecords": v_relatedRecords = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeValue() }
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "moderation": v_moderation = try Tools.Ozone.Moderation.Defs.ModerationDetail(from: &d)
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "invitedBy": v_invitedBy = try Com.Atproto.Server.Defs.InviteCode(from: &d)
-                        case "invites": v_invites = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.Defs.InviteCode(from: &d) }
-                        case "invitesDisabled": v_invitesDisabled = try d.decodeBool()
-                        case "inviteNote": v_inviteNote = try d.decodeString()
-                        case "emailConfirmedAt": v_emailConfirmedAt = try d.format(Datetime.self)
-                        case "deactivatedAt": v_deactivatedAt = try d.format(Datetime.self)
-                        case "threatSignatures": v_threatSignatures = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Admin.Defs.ThreatSignature(from: &d) }
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "email": if try d.lenientNull(k, &extra) { break }; v_email = try d.decodeString()
+                        case "relatedRecords": if try d.lenientNull(k, &extra) { break }; v_relatedRecords = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeValue() }
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "moderation": if try d.lenientNull(k, &extra) { break }; v_moderation = try Tools.Ozone.Moderation.Defs.ModerationDetail(from: &d)
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "invitedBy": if try d.lenientNull(k, &extra) { break }; v_invitedBy = try Com.Atproto.Server.Defs.InviteCode(from: &d)
+                        case "invites": if try d.lenientNull(k, &extra) { break }; v_invites = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Server.Defs.InviteCode(from: &d) }
+                        case "invitesDisabled": if try d.lenientNull(k, &extra) { break }; v_invitesDisabled = try d.decodeBool()
+                        case "inviteNote": if try d.lenientNull(k, &extra) { break }; v_inviteNote = try d.decodeString()
+                        case "emailConfirmedAt": if try d.lenientNull(k, &extra) { break }; v_emailConfirmedAt = try d.format(Datetime.self)
+                        case "deactivatedAt": if try d.lenientNull(k, &extra) { break }; v_deactivatedAt = try d.format(Datetime.self)
+                        case "threatSignatures": if try d.lenientNull(k, &extra) { break }; v_threatSignatures = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Admin.Defs.ThreatSignature(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3151,6 +3124,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_relatedRecords == nil, !d.validating, extra["relatedRecords"] == .null { v_relatedRecords = [] }
                 guard let v_did else { throw LexError.missing("did") }
                 guard let v_handle else { throw LexError.missing("handle") }
                 guard let v_relatedRecords else { throw LexError.missing("relatedRecords") }
@@ -3185,7 +3159,7 @@ extension Tools.Ozone.Moderation {
                 if emailConfirmedAt != nil { n += 1 }
                 if deactivatedAt != nil { n += 1 }
                 if threatSignatures != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.email { e.key("email", &m); e.encodeString(v) }
@@ -3208,7 +3182,6 @@ extension Tools.Ozone.Moderation {
         public struct RepoViewNotFound: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#repoViewNotFound"
-            static let knownKeys: Swift.Set<String> = ["did"]
 
             public var did: DID
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -3229,7 +3202,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3246,7 +3219,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -3256,7 +3229,6 @@ extension Tools.Ozone.Moderation {
         public struct RecordView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#recordView"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "value", "blobCids", "indexedAt", "moderation", "repo"]
 
             public var uri: ATURI
             public var cid: CID
@@ -3295,13 +3267,13 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "value": v_value = try d.decodeValue()
-                        case "blobCids": v_blobCids = try d.array(nil) { (d: inout D) throws(LexError) in try d.cidString() }
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "moderation": v_moderation = try Tools.Ozone.Moderation.Defs.Moderation(from: &d)
-                        case "repo": v_repo = try Tools.Ozone.Moderation.Defs.RepoView(from: &d)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeValue()
+                        case "blobCids": if try d.lenientNull(k, &extra) { break }; v_blobCids = try d.array(nil) { (d: inout D) throws(LexError) in try d.cidString() }
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "moderation": if try d.lenientNull(k, &extra) { break }; v_moderation = try Tools.Ozone.Moderation.Defs.Moderation(from: &d)
+                        case "repo": if try d.lenientNull(k, &extra) { break }; v_repo = try Tools.Ozone.Moderation.Defs.RepoView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3309,6 +3281,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_blobCids == nil, !d.validating, extra["blobCids"] == .null { v_blobCids = [] }
                 guard let v_uri else { throw LexError.missing("uri") }
                 guard let v_cid else { throw LexError.missing("cid") }
                 guard let v_value else { throw LexError.missing("value") }
@@ -3330,7 +3303,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 7 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 e.key("repo", &m); self.repo.encode(to: &e)
@@ -3346,7 +3319,6 @@ extension Tools.Ozone.Moderation {
         public struct RecordViewDetail: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#recordViewDetail"
-            static let knownKeys: Swift.Set<String> = ["uri", "cid", "value", "blobs", "labels", "indexedAt", "moderation", "repo"]
 
             public var uri: ATURI
             public var cid: CID
@@ -3388,14 +3360,14 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "cid": v_cid = try d.cidString()
-                        case "value": v_value = try d.decodeValue()
-                        case "blobs": v_blobs = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.BlobView(from: &d) }
-                        case "labels": v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
-                        case "indexedAt": v_indexedAt = try d.format(Datetime.self)
-                        case "moderation": v_moderation = try Tools.Ozone.Moderation.Defs.ModerationDetail(from: &d)
-                        case "repo": v_repo = try Tools.Ozone.Moderation.Defs.RepoView(from: &d)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeValue()
+                        case "blobs": if try d.lenientNull(k, &extra) { break }; v_blobs = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.BlobView(from: &d) }
+                        case "labels": if try d.lenientNull(k, &extra) { break }; v_labels = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Label.Defs.Label(from: &d) }
+                        case "indexedAt": if try d.lenientNull(k, &extra) { break }; v_indexedAt = try d.format(Datetime.self)
+                        case "moderation": if try d.lenientNull(k, &extra) { break }; v_moderation = try Tools.Ozone.Moderation.Defs.ModerationDetail(from: &d)
+                        case "repo": if try d.lenientNull(k, &extra) { break }; v_repo = try Tools.Ozone.Moderation.Defs.RepoView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3403,6 +3375,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_blobs == nil, !d.validating, extra["blobs"] == .null { v_blobs = [] }
                 guard let v_uri else { throw LexError.missing("uri") }
                 guard let v_cid else { throw LexError.missing("cid") }
                 guard let v_value else { throw LexError.missing("value") }
@@ -3425,7 +3398,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 7 + (tag == nil ? 0 : 1)
                 if labels != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 e.key("repo", &m); self.repo.encode(to: &e)
@@ -3442,7 +3415,6 @@ extension Tools.Ozone.Moderation {
         public struct RecordViewNotFound: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#recordViewNotFound"
-            static let knownKeys: Swift.Set<String> = ["uri"]
 
             public var uri: ATURI
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -3463,7 +3435,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3480,7 +3452,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -3490,7 +3462,6 @@ extension Tools.Ozone.Moderation {
         public struct ConvoView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#convoView"
-            static let knownKeys: Swift.Set<String> = ["did", "convoId"]
 
             public var did: DID
             public var convoId: String
@@ -3514,8 +3485,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "convoId": v_convoId = try d.decodeString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "convoId": if try d.lenientNull(k, &extra) { break }; v_convoId = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3534,7 +3505,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -3545,7 +3516,6 @@ extension Tools.Ozone.Moderation {
         public struct Moderation: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#moderation"
-            static let knownKeys: Swift.Set<String> = ["subjectStatus"]
 
             public var subjectStatus: Tools.Ozone.Moderation.Defs.SubjectStatusView?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -3566,7 +3536,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subjectStatus": v_subjectStatus = try Tools.Ozone.Moderation.Defs.SubjectStatusView(from: &d)
+                        case "subjectStatus": if try d.lenientNull(k, &extra) { break }; v_subjectStatus = try Tools.Ozone.Moderation.Defs.SubjectStatusView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3582,7 +3552,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if subjectStatus != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.subjectStatus { e.key("subjectStatus", &m); v.encode(to: &e) }
                 e.endMap(&m)
@@ -3592,7 +3562,6 @@ extension Tools.Ozone.Moderation {
         public struct ModerationDetail: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#moderationDetail"
-            static let knownKeys: Swift.Set<String> = ["subjectStatus"]
 
             public var subjectStatus: Tools.Ozone.Moderation.Defs.SubjectStatusView?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -3613,7 +3582,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subjectStatus": v_subjectStatus = try Tools.Ozone.Moderation.Defs.SubjectStatusView(from: &d)
+                        case "subjectStatus": if try d.lenientNull(k, &extra) { break }; v_subjectStatus = try Tools.Ozone.Moderation.Defs.SubjectStatusView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3629,7 +3598,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if subjectStatus != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.subjectStatus { e.key("subjectStatus", &m); v.encode(to: &e) }
                 e.endMap(&m)
@@ -3639,7 +3608,6 @@ extension Tools.Ozone.Moderation {
         public struct BlobView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#blobView"
-            static let knownKeys: Swift.Set<String> = ["cid", "mimeType", "size", "createdAt", "details", "moderation"]
 
             public var cid: CID
             public var mimeType: String
@@ -3675,12 +3643,12 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cid": v_cid = try d.cidString()
-                        case "mimeType": v_mimeType = try d.decodeString()
-                        case "size": v_size = try d.integer()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "details": v_details = try Tools.Ozone.Moderation.Defs.BlobView.Details(from: &d)
-                        case "moderation": v_moderation = try Tools.Ozone.Moderation.Defs.Moderation(from: &d)
+                        case "cid": if try d.lenientNull(k, &extra) { break }; v_cid = try d.cidString()
+                        case "mimeType": if try d.lenientNull(k, &extra) { break }; v_mimeType = try d.decodeString()
+                        case "size": if try d.lenientNull(k, &extra) { break }; v_size = try d.integer()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "details": if try d.lenientNull(k, &extra) { break }; v_details = try Tools.Ozone.Moderation.Defs.BlobView.Details(from: &d)
+                        case "moderation": if try d.lenientNull(k, &extra) { break }; v_moderation = try Tools.Ozone.Moderation.Defs.Moderation(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3706,7 +3674,7 @@ extension Tools.Ozone.Moderation {
                 var n = 4 + (tag == nil ? 0 : 1)
                 if details != nil { n += 1 }
                 if moderation != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("cid", &m); e.encodeString(self.cid.description)
                 e.key("size", &m); e.encodeInt(Int64(self.size))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3762,7 +3730,6 @@ extension Tools.Ozone.Moderation {
         public struct ImageDetails: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#imageDetails"
-            static let knownKeys: Swift.Set<String> = ["width", "height"]
 
             public var width: Int
             public var height: Int
@@ -3786,8 +3753,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "width": v_width = try d.integer()
-                        case "height": v_height = try d.integer()
+                        case "width": if try d.lenientNull(k, &extra) { break }; v_width = try d.integer()
+                        case "height": if try d.lenientNull(k, &extra) { break }; v_height = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3806,7 +3773,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("width", &m); e.encodeInt(Int64(self.width))
                 e.key("height", &m); e.encodeInt(Int64(self.height))
@@ -3817,7 +3784,6 @@ extension Tools.Ozone.Moderation {
         public struct VideoDetails: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#videoDetails"
-            static let knownKeys: Swift.Set<String> = ["width", "height", "length"]
 
             public var width: Int
             public var height: Int
@@ -3844,9 +3810,9 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "width": v_width = try d.integer()
-                        case "height": v_height = try d.integer()
-                        case "length": v_length = try d.integer()
+                        case "width": if try d.lenientNull(k, &extra) { break }; v_width = try d.integer()
+                        case "height": if try d.lenientNull(k, &extra) { break }; v_height = try d.integer()
+                        case "length": if try d.lenientNull(k, &extra) { break }; v_length = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3867,7 +3833,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("width", &m); e.encodeInt(Int64(self.width))
                 e.key("height", &m); e.encodeInt(Int64(self.height))
@@ -3879,7 +3845,6 @@ extension Tools.Ozone.Moderation {
         public struct AccountHosting: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#accountHosting"
-            static let knownKeys: Swift.Set<String> = ["status", "updatedAt", "createdAt", "deletedAt", "deactivatedAt", "reactivatedAt"]
 
             public var status: String
             public var updatedAt: Datetime?
@@ -3915,12 +3880,12 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "status": v_status = try d.decodeString()
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "deletedAt": v_deletedAt = try d.format(Datetime.self)
-                        case "deactivatedAt": v_deactivatedAt = try d.format(Datetime.self)
-                        case "reactivatedAt": v_reactivatedAt = try d.format(Datetime.self)
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "deletedAt": if try d.lenientNull(k, &extra) { break }; v_deletedAt = try d.format(Datetime.self)
+                        case "deactivatedAt": if try d.lenientNull(k, &extra) { break }; v_deactivatedAt = try d.format(Datetime.self)
+                        case "reactivatedAt": if try d.lenientNull(k, &extra) { break }; v_reactivatedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -3946,7 +3911,7 @@ extension Tools.Ozone.Moderation {
                 if deletedAt != nil { n += 1 }
                 if deactivatedAt != nil { n += 1 }
                 if reactivatedAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("status", &m); e.encodeString(self.status)
                 if let v = self.createdAt { e.key("createdAt", &m); e.encodeString(v.description) }
@@ -3961,7 +3926,6 @@ extension Tools.Ozone.Moderation {
         public struct RecordHosting: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#recordHosting"
-            static let knownKeys: Swift.Set<String> = ["status", "updatedAt", "createdAt", "deletedAt"]
 
             public var status: String
             public var updatedAt: Datetime?
@@ -3991,10 +3955,10 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "status": v_status = try d.decodeString()
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "deletedAt": v_deletedAt = try d.format(Datetime.self)
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "deletedAt": if try d.lenientNull(k, &extra) { break }; v_deletedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -4016,7 +3980,7 @@ extension Tools.Ozone.Moderation {
                 if updatedAt != nil { n += 1 }
                 if createdAt != nil { n += 1 }
                 if deletedAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("status", &m); e.encodeString(self.status)
                 if let v = self.createdAt { e.key("createdAt", &m); e.encodeString(v.description) }
@@ -4029,7 +3993,6 @@ extension Tools.Ozone.Moderation {
         public struct ReporterStats: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#reporterStats"
-            static let knownKeys: Swift.Set<String> = ["did", "accountReportCount", "recordReportCount", "reportedAccountCount", "reportedRecordCount", "takendownAccountCount", "takendownRecordCount", "labeledAccountCount", "labeledRecordCount"]
 
             public var did: DID
             /// The total number of reports made by the user on accounts.
@@ -4082,15 +4045,15 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "accountReportCount": v_accountReportCount = try d.integer()
-                        case "recordReportCount": v_recordReportCount = try d.integer()
-                        case "reportedAccountCount": v_reportedAccountCount = try d.integer()
-                        case "reportedRecordCount": v_reportedRecordCount = try d.integer()
-                        case "takendownAccountCount": v_takendownAccountCount = try d.integer()
-                        case "takendownRecordCount": v_takendownRecordCount = try d.integer()
-                        case "labeledAccountCount": v_labeledAccountCount = try d.integer()
-                        case "labeledRecordCount": v_labeledRecordCount = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "accountReportCount": if try d.lenientNull(k, &extra) { break }; v_accountReportCount = try d.integer()
+                        case "recordReportCount": if try d.lenientNull(k, &extra) { break }; v_recordReportCount = try d.integer()
+                        case "reportedAccountCount": if try d.lenientNull(k, &extra) { break }; v_reportedAccountCount = try d.integer()
+                        case "reportedRecordCount": if try d.lenientNull(k, &extra) { break }; v_reportedRecordCount = try d.integer()
+                        case "takendownAccountCount": if try d.lenientNull(k, &extra) { break }; v_takendownAccountCount = try d.integer()
+                        case "takendownRecordCount": if try d.lenientNull(k, &extra) { break }; v_takendownRecordCount = try d.integer()
+                        case "labeledAccountCount": if try d.lenientNull(k, &extra) { break }; v_labeledAccountCount = try d.integer()
+                        case "labeledRecordCount": if try d.lenientNull(k, &extra) { break }; v_labeledRecordCount = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -4123,7 +4086,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 9 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("recordReportCount", &m); e.encodeInt(Int64(self.recordReportCount))
@@ -4142,7 +4105,6 @@ extension Tools.Ozone.Moderation {
         public struct ModTool: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#modTool"
-            static let knownKeys: Swift.Set<String> = ["name", "meta"]
 
             /// Name/identifier of the source (e.g., 'automod', 'ozone/workspace')
             public var name: String
@@ -4168,8 +4130,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "meta": v_meta = try d.decodeValue()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "meta": if try d.lenientNull(k, &extra) { break }; v_meta = try d.decodeValue()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -4187,7 +4149,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if meta != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.meta { e.key("meta", &m); e.encodeValue(v) }
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -4208,7 +4170,6 @@ extension Tools.Ozone.Moderation {
         public struct ScheduledActionView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.defs#scheduledActionView"
-            static let knownKeys: Swift.Set<String> = ["id", "action", "eventData", "did", "executeAt", "executeAfter", "executeUntil", "randomizeExecution", "createdBy", "createdAt", "updatedAt", "status", "lastExecutedAt", "lastFailureReason", "executionEventId"]
 
             /// Auto-incrementing row ID
             public var id: Int
@@ -4286,21 +4247,21 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.integer()
-                        case "action": v_action = try d.decodeString()
-                        case "eventData": v_eventData = try d.decodeValue()
-                        case "did": v_did = try d.format(DID.self)
-                        case "executeAt": v_executeAt = try d.format(Datetime.self)
-                        case "executeAfter": v_executeAfter = try d.format(Datetime.self)
-                        case "executeUntil": v_executeUntil = try d.format(Datetime.self)
-                        case "randomizeExecution": v_randomizeExecution = try d.decodeBool()
-                        case "createdBy": v_createdBy = try d.format(DID.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
-                        case "status": v_status = try d.decodeString()
-                        case "lastExecutedAt": v_lastExecutedAt = try d.format(Datetime.self)
-                        case "lastFailureReason": v_lastFailureReason = try d.decodeString()
-                        case "executionEventId": v_executionEventId = try d.integer()
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.integer()
+                        case "action": if try d.lenientNull(k, &extra) { break }; v_action = try d.decodeString()
+                        case "eventData": if try d.lenientNull(k, &extra) { break }; v_eventData = try d.decodeValue()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "executeAt": if try d.lenientNull(k, &extra) { break }; v_executeAt = try d.format(Datetime.self)
+                        case "executeAfter": if try d.lenientNull(k, &extra) { break }; v_executeAfter = try d.format(Datetime.self)
+                        case "executeUntil": if try d.lenientNull(k, &extra) { break }; v_executeUntil = try d.format(Datetime.self)
+                        case "randomizeExecution": if try d.lenientNull(k, &extra) { break }; v_randomizeExecution = try d.decodeBool()
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "lastExecutedAt": if try d.lenientNull(k, &extra) { break }; v_lastExecutedAt = try d.format(Datetime.self)
+                        case "lastFailureReason": if try d.lenientNull(k, &extra) { break }; v_lastFailureReason = try d.decodeString()
+                        case "executionEventId": if try d.lenientNull(k, &extra) { break }; v_executionEventId = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -4344,7 +4305,7 @@ extension Tools.Ozone.Moderation {
                 if lastExecutedAt != nil { n += 1 }
                 if lastFailureReason != nil { n += 1 }
                 if executionEventId != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeInt(Int64(self.id))
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

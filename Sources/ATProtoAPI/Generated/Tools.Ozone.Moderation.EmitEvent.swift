@@ -17,7 +17,6 @@ extension Tools.Ozone.Moderation {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.emitEvent#input"
-            static let knownKeys: Swift.Set<String> = ["event", "subject", "subjectBlobCids", "createdBy", "modTool", "externalId", "reportAction"]
 
             public var event: Tools.Ozone.Moderation.EmitEvent.Input.Event
             public var subject: Tools.Ozone.Moderation.EmitEvent.Input.Subject
@@ -58,13 +57,13 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "event": v_event = try Tools.Ozone.Moderation.EmitEvent.Input.Event(from: &d)
-                        case "subject": v_subject = try Tools.Ozone.Moderation.EmitEvent.Input.Subject(from: &d)
-                        case "subjectBlobCids": v_subjectBlobCids = try d.array(nil) { (d: inout D) throws(LexError) in try d.cidString() }
-                        case "createdBy": v_createdBy = try d.format(DID.self)
-                        case "modTool": v_modTool = try Tools.Ozone.Moderation.Defs.ModTool(from: &d)
-                        case "externalId": v_externalId = try d.decodeString()
-                        case "reportAction": v_reportAction = try Tools.Ozone.Moderation.EmitEvent.ReportAction(from: &d)
+                        case "event": if try d.lenientNull(k, &extra) { break }; v_event = try Tools.Ozone.Moderation.EmitEvent.Input.Event(from: &d)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Tools.Ozone.Moderation.EmitEvent.Input.Subject(from: &d)
+                        case "subjectBlobCids": if try d.lenientNull(k, &extra) { break }; v_subjectBlobCids = try d.array(nil) { (d: inout D) throws(LexError) in try d.cidString() }
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
+                        case "modTool": if try d.lenientNull(k, &extra) { break }; v_modTool = try Tools.Ozone.Moderation.Defs.ModTool(from: &d)
+                        case "externalId": if try d.lenientNull(k, &extra) { break }; v_externalId = try d.decodeString()
+                        case "reportAction": if try d.lenientNull(k, &extra) { break }; v_reportAction = try Tools.Ozone.Moderation.EmitEvent.ReportAction(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -92,7 +91,7 @@ extension Tools.Ozone.Moderation {
                 if modTool != nil { n += 1 }
                 if externalId != nil { n += 1 }
                 if reportAction != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("event", &m); self.event.encode(to: &e)
                 if let v = self.modTool { e.key("modTool", &m); v.encode(to: &e) }
@@ -314,7 +313,6 @@ extension Tools.Ozone.Moderation {
         public struct ReportAction: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.emitEvent#reportAction"
-            static let knownKeys: Swift.Set<String> = ["ids", "types", "all", "note"]
 
             /// Target specific report IDs
             public var ids: [Int]?
@@ -348,10 +346,10 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "ids": v_ids = try d.array(nil) { (d: inout D) throws(LexError) in try d.integer() }
-                        case "types": v_types = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "all": v_all = try d.decodeBool()
-                        case "note": v_note = try d.decodeString()
+                        case "ids": if try d.lenientNull(k, &extra) { break }; v_ids = try d.array(nil) { (d: inout D) throws(LexError) in try d.integer() }
+                        case "types": if try d.lenientNull(k, &extra) { break }; v_types = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "all": if try d.lenientNull(k, &extra) { break }; v_all = try d.decodeBool()
+                        case "note": if try d.lenientNull(k, &extra) { break }; v_note = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -373,7 +371,7 @@ extension Tools.Ozone.Moderation {
                 if types != nil { n += 1 }
                 if all != nil { n += 1 }
                 if note != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.all { e.key("all", &m); e.encodeBool(v) }
                 if let v = self.ids { e.key("ids", &m); e.array(v) { e, x0 in e.encodeInt(Int64(x0)) } }
                 if let v = self.note { e.key("note", &m); e.encodeString(v) }

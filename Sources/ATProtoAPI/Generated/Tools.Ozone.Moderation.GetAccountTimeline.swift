@@ -35,7 +35,6 @@ extension Tools.Ozone.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.getAccountTimeline#output"
-            static let knownKeys: Swift.Set<String> = ["timeline"]
 
             public var timeline: [Tools.Ozone.Moderation.GetAccountTimeline.TimelineItem]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "timeline": v_timeline = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.GetAccountTimeline.TimelineItem(from: &d) }
+                        case "timeline": if try d.lenientNull(k, &extra) { break }; v_timeline = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.GetAccountTimeline.TimelineItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_timeline == nil, !d.validating, extra["timeline"] == .null { v_timeline = [] }
                 guard let v_timeline else { throw LexError.missing("timeline") }
                 self.timeline = v_timeline
                 self.extra = extra
@@ -73,7 +73,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("timeline", &m); e.array(self.timeline) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -87,7 +87,6 @@ extension Tools.Ozone.Moderation {
         public struct TimelineItem: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.getAccountTimeline#timelineItem"
-            static let knownKeys: Swift.Set<String> = ["day", "summary"]
 
             public var day: String
             public var summary: [Tools.Ozone.Moderation.GetAccountTimeline.TimelineItemSummary]
@@ -111,8 +110,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "day": v_day = try d.decodeString()
-                        case "summary": v_summary = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.GetAccountTimeline.TimelineItemSummary(from: &d) }
+                        case "day": if try d.lenientNull(k, &extra) { break }; v_day = try d.decodeString()
+                        case "summary": if try d.lenientNull(k, &extra) { break }; v_summary = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.GetAccountTimeline.TimelineItemSummary(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -120,6 +119,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_summary == nil, !d.validating, extra["summary"] == .null { v_summary = [] }
                 guard let v_day else { throw LexError.missing("day") }
                 guard let v_summary else { throw LexError.missing("summary") }
                 self.day = v_day
@@ -131,7 +131,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("day", &m); e.encodeString(self.day)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("summary", &m); e.array(self.summary) { e, x0 in x0.encode(to: &e) }
@@ -142,7 +142,6 @@ extension Tools.Ozone.Moderation {
         public struct TimelineItemSummary: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.getAccountTimeline#timelineItemSummary"
-            static let knownKeys: Swift.Set<String> = ["eventSubjectType", "eventType", "count"]
 
             public var eventSubjectType: String
             public var eventType: String
@@ -169,9 +168,9 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "eventSubjectType": v_eventSubjectType = try d.decodeString()
-                        case "eventType": v_eventType = try d.decodeString()
-                        case "count": v_count = try d.integer()
+                        case "eventSubjectType": if try d.lenientNull(k, &extra) { break }; v_eventSubjectType = try d.decodeString()
+                        case "eventType": if try d.lenientNull(k, &extra) { break }; v_eventType = try d.decodeString()
+                        case "count": if try d.lenientNull(k, &extra) { break }; v_count = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -192,7 +191,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("count", &m); e.encodeInt(Int64(self.count))
                 e.key("eventType", &m); e.encodeString(self.eventType)

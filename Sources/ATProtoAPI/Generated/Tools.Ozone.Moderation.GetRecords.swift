@@ -35,7 +35,6 @@ extension Tools.Ozone.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.getRecords#output"
-            static let knownKeys: Swift.Set<String> = ["records"]
 
             public var records: [Tools.Ozone.Moderation.GetRecords.Output.RecordsItem]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "records": v_records = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.GetRecords.Output.RecordsItem(from: &d) }
+                        case "records": if try d.lenientNull(k, &extra) { break }; v_records = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.GetRecords.Output.RecordsItem(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_records == nil, !d.validating, extra["records"] == .null { v_records = [] }
                 guard let v_records else { throw LexError.missing("records") }
                 self.records = v_records
                 self.extra = extra
@@ -73,7 +73,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("records", &m); e.array(self.records) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

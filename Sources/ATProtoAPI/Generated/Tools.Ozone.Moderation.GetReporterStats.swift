@@ -35,7 +35,6 @@ extension Tools.Ozone.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.getReporterStats#output"
-            static let knownKeys: Swift.Set<String> = ["stats"]
 
             public var stats: [Tools.Ozone.Moderation.Defs.ReporterStats]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "stats": v_stats = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.ReporterStats(from: &d) }
+                        case "stats": if try d.lenientNull(k, &extra) { break }; v_stats = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.ReporterStats(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_stats == nil, !d.validating, extra["stats"] == .null { v_stats = [] }
                 guard let v_stats else { throw LexError.missing("stats") }
                 self.stats = v_stats
                 self.extra = extra
@@ -73,7 +73,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("stats", &m); e.array(self.stats) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

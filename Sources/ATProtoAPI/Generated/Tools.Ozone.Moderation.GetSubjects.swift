@@ -35,7 +35,6 @@ extension Tools.Ozone.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.getSubjects#output"
-            static let knownKeys: Swift.Set<String> = ["subjects"]
 
             public var subjects: [Tools.Ozone.Moderation.Defs.SubjectView]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subjects": v_subjects = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.SubjectView(from: &d) }
+                        case "subjects": if try d.lenientNull(k, &extra) { break }; v_subjects = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.SubjectView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_subjects == nil, !d.validating, extra["subjects"] == .null { v_subjects = [] }
                 guard let v_subjects else { throw LexError.missing("subjects") }
                 self.subjects = v_subjects
                 self.extra = extra
@@ -73,7 +73,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subjects", &m); e.array(self.subjects) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

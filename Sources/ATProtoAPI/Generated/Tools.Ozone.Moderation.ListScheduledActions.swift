@@ -17,7 +17,6 @@ extension Tools.Ozone.Moderation {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.listScheduledActions#input"
-            static let knownKeys: Swift.Set<String> = ["startsAfter", "endsBefore", "subjects", "statuses", "limit", "cursor"]
 
             /// Filter actions scheduled to execute after this time
             public var startsAfter: Datetime?
@@ -59,12 +58,12 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "startsAfter": v_startsAfter = try d.format(Datetime.self)
-                        case "endsBefore": v_endsBefore = try d.format(Datetime.self)
-                        case "subjects": v_subjects = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(DID.self) }
-                        case "statuses": v_statuses = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "limit": v_limit = try d.integer(_R.r2)
-                        case "cursor": v_cursor = try d.decodeString()
+                        case "startsAfter": if try d.lenientNull(k, &extra) { break }; v_startsAfter = try d.format(Datetime.self)
+                        case "endsBefore": if try d.lenientNull(k, &extra) { break }; v_endsBefore = try d.format(Datetime.self)
+                        case "subjects": if try d.lenientNull(k, &extra) { break }; v_subjects = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "statuses": if try d.lenientNull(k, &extra) { break }; v_statuses = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "limit": if try d.lenientNull(k, &extra) { break }; v_limit = try d.integer(_R.r2)
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -72,6 +71,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_statuses == nil, !d.validating, extra["statuses"] == .null { v_statuses = [] }
                 guard let v_statuses else { throw LexError.missing("statuses") }
                 self.startsAfter = v_startsAfter
                 self.endsBefore = v_endsBefore
@@ -90,7 +90,7 @@ extension Tools.Ozone.Moderation {
                 if subjects != nil { n += 1 }
                 if limit != nil { n += 1 }
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.limit { e.key("limit", &m); e.encodeInt(Int64(v)) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
@@ -106,7 +106,6 @@ extension Tools.Ozone.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.listScheduledActions#output"
-            static let knownKeys: Swift.Set<String> = ["actions", "cursor"]
 
             public var actions: [Tools.Ozone.Moderation.Defs.ScheduledActionView]
             /// Cursor for next page of results
@@ -131,8 +130,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "actions": v_actions = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.ScheduledActionView(from: &d) }
-                        case "cursor": v_cursor = try d.decodeString()
+                        case "actions": if try d.lenientNull(k, &extra) { break }; v_actions = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.ScheduledActionView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -140,6 +139,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_actions == nil, !d.validating, extra["actions"] == .null { v_actions = [] }
                 guard let v_actions else { throw LexError.missing("actions") }
                 self.actions = v_actions
                 self.cursor = v_cursor
@@ -150,7 +150,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("actions", &m); e.array(self.actions) { e, x0 in x0.encode(to: &e) }

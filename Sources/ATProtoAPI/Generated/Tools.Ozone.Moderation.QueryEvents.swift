@@ -145,7 +145,6 @@ extension Tools.Ozone.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.queryEvents#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "events"]
 
             public var cursor: String?
             public var events: [Tools.Ozone.Moderation.Defs.ModEventView]
@@ -169,8 +168,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "events": v_events = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.ModEventView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "events": if try d.lenientNull(k, &extra) { break }; v_events = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.ModEventView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -178,6 +177,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_events == nil, !d.validating, extra["events"] == .null { v_events = [] }
                 guard let v_events else { throw LexError.missing("events") }
                 self.cursor = v_cursor
                 self.events = v_events
@@ -188,7 +188,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("events", &m); e.array(self.events) { e, x0 in x0.encode(to: &e) }

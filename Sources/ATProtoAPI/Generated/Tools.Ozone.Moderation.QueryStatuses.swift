@@ -207,7 +207,6 @@ extension Tools.Ozone.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.queryStatuses#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "subjectStatuses"]
 
             public var cursor: String?
             public var subjectStatuses: [Tools.Ozone.Moderation.Defs.SubjectStatusView]
@@ -231,8 +230,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "subjectStatuses": v_subjectStatuses = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.SubjectStatusView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "subjectStatuses": if try d.lenientNull(k, &extra) { break }; v_subjectStatuses = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.SubjectStatusView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -240,6 +239,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_subjectStatuses == nil, !d.validating, extra["subjectStatuses"] == .null { v_subjectStatuses = [] }
                 guard let v_subjectStatuses else { throw LexError.missing("subjectStatuses") }
                 self.cursor = v_cursor
                 self.subjectStatuses = v_subjectStatuses
@@ -250,7 +250,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("subjectStatuses", &m); e.array(self.subjectStatuses) { e, x0 in x0.encode(to: &e) }

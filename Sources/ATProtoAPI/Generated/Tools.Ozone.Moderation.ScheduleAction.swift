@@ -17,7 +17,6 @@ extension Tools.Ozone.Moderation {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.scheduleAction#input"
-            static let knownKeys: Swift.Set<String> = ["action", "subjects", "createdBy", "scheduling", "modTool"]
 
             public var action: Tools.Ozone.Moderation.ScheduleAction.Input.Action
             /// Array of DID subjects to schedule the action for
@@ -52,11 +51,11 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "action": v_action = try Tools.Ozone.Moderation.ScheduleAction.Input.Action(from: &d)
-                        case "subjects": v_subjects = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.format(DID.self) }
-                        case "createdBy": v_createdBy = try d.format(DID.self)
-                        case "scheduling": v_scheduling = try Tools.Ozone.Moderation.ScheduleAction.SchedulingConfig(from: &d)
-                        case "modTool": v_modTool = try Tools.Ozone.Moderation.Defs.ModTool(from: &d)
+                        case "action": if try d.lenientNull(k, &extra) { break }; v_action = try Tools.Ozone.Moderation.ScheduleAction.Input.Action(from: &d)
+                        case "subjects": if try d.lenientNull(k, &extra) { break }; v_subjects = try d.array(_R.r1) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
+                        case "scheduling": if try d.lenientNull(k, &extra) { break }; v_scheduling = try Tools.Ozone.Moderation.ScheduleAction.SchedulingConfig(from: &d)
+                        case "modTool": if try d.lenientNull(k, &extra) { break }; v_modTool = try Tools.Ozone.Moderation.Defs.ModTool(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_subjects == nil, !d.validating, extra["subjects"] == .null { v_subjects = [] }
                 guard let v_action else { throw LexError.missing("action") }
                 guard let v_subjects else { throw LexError.missing("subjects") }
                 guard let v_createdBy else { throw LexError.missing("createdBy") }
@@ -80,7 +80,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 if modTool != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("action", &m); self.action.encode(to: &e)
                 if let v = self.modTool { e.key("modTool", &m); v.encode(to: &e) }
@@ -134,7 +134,6 @@ extension Tools.Ozone.Moderation {
         public struct Takedown: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.scheduleAction#takedown"
-            static let knownKeys: Swift.Set<String> = ["comment", "durationInHours", "acknowledgeAccountSubjects", "policies", "severityLevel", "strikeCount", "strikeExpiresAt", "emailContent", "emailSubject"]
 
             public var comment: String?
             /// Indicates how long the takedown should be in effect before automatically expiring.
@@ -187,15 +186,15 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "comment": v_comment = try d.decodeString()
-                        case "durationInHours": v_durationInHours = try d.integer()
-                        case "acknowledgeAccountSubjects": v_acknowledgeAccountSubjects = try d.decodeBool()
-                        case "policies": v_policies = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "severityLevel": v_severityLevel = try d.decodeString()
-                        case "strikeCount": v_strikeCount = try d.integer()
-                        case "strikeExpiresAt": v_strikeExpiresAt = try d.format(Datetime.self)
-                        case "emailContent": v_emailContent = try d.decodeString()
-                        case "emailSubject": v_emailSubject = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "durationInHours": if try d.lenientNull(k, &extra) { break }; v_durationInHours = try d.integer()
+                        case "acknowledgeAccountSubjects": if try d.lenientNull(k, &extra) { break }; v_acknowledgeAccountSubjects = try d.decodeBool()
+                        case "policies": if try d.lenientNull(k, &extra) { break }; v_policies = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "severityLevel": if try d.lenientNull(k, &extra) { break }; v_severityLevel = try d.decodeString()
+                        case "strikeCount": if try d.lenientNull(k, &extra) { break }; v_strikeCount = try d.integer()
+                        case "strikeExpiresAt": if try d.lenientNull(k, &extra) { break }; v_strikeExpiresAt = try d.format(Datetime.self)
+                        case "emailContent": if try d.lenientNull(k, &extra) { break }; v_emailContent = try d.decodeString()
+                        case "emailSubject": if try d.lenientNull(k, &extra) { break }; v_emailSubject = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -227,7 +226,7 @@ extension Tools.Ozone.Moderation {
                 if strikeExpiresAt != nil { n += 1 }
                 if emailContent != nil { n += 1 }
                 if emailSubject != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 if let v = self.policies { e.key("policies", &m); e.array(v) { e, x0 in e.encodeString(x0) } }
@@ -246,7 +245,6 @@ extension Tools.Ozone.Moderation {
         public struct SchedulingConfig: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.scheduleAction#schedulingConfig"
-            static let knownKeys: Swift.Set<String> = ["executeAt", "executeAfter", "executeUntil"]
 
             /// Exact time to execute the action
             public var executeAt: Datetime?
@@ -276,9 +274,9 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "executeAt": v_executeAt = try d.format(Datetime.self)
-                        case "executeAfter": v_executeAfter = try d.format(Datetime.self)
-                        case "executeUntil": v_executeUntil = try d.format(Datetime.self)
+                        case "executeAt": if try d.lenientNull(k, &extra) { break }; v_executeAt = try d.format(Datetime.self)
+                        case "executeAfter": if try d.lenientNull(k, &extra) { break }; v_executeAfter = try d.format(Datetime.self)
+                        case "executeUntil": if try d.lenientNull(k, &extra) { break }; v_executeUntil = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -298,7 +296,7 @@ extension Tools.Ozone.Moderation {
                 if executeAt != nil { n += 1 }
                 if executeAfter != nil { n += 1 }
                 if executeUntil != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.executeAt { e.key("executeAt", &m); e.encodeString(v.description) }
                 if let v = self.executeAfter { e.key("executeAfter", &m); e.encodeString(v.description) }
@@ -310,7 +308,6 @@ extension Tools.Ozone.Moderation {
         public struct ScheduledActionResults: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.scheduleAction#scheduledActionResults"
-            static let knownKeys: Swift.Set<String> = ["succeeded", "failed"]
 
             public var succeeded: [DID]
             public var failed: [Tools.Ozone.Moderation.ScheduleAction.FailedScheduling]
@@ -334,8 +331,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "succeeded": v_succeeded = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
-                        case "failed": v_failed = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.ScheduleAction.FailedScheduling(from: &d) }
+                        case "succeeded": if try d.lenientNull(k, &extra) { break }; v_succeeded = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(DID.self) }
+                        case "failed": if try d.lenientNull(k, &extra) { break }; v_failed = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.ScheduleAction.FailedScheduling(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -343,6 +340,8 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_succeeded == nil, !d.validating, extra["succeeded"] == .null { v_succeeded = [] }
+                if v_failed == nil, !d.validating, extra["failed"] == .null { v_failed = [] }
                 guard let v_succeeded else { throw LexError.missing("succeeded") }
                 guard let v_failed else { throw LexError.missing("failed") }
                 self.succeeded = v_succeeded
@@ -354,7 +353,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("failed", &m); e.array(self.failed) { e, x0 in x0.encode(to: &e) }
                 e.key("succeeded", &m); e.array(self.succeeded) { e, x0 in e.encodeString(x0.description) }
@@ -365,7 +364,6 @@ extension Tools.Ozone.Moderation {
         public struct FailedScheduling: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.scheduleAction#failedScheduling"
-            static let knownKeys: Swift.Set<String> = ["subject", "error", "errorCode"]
 
             public var subject: DID
             public var error: String
@@ -392,9 +390,9 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try d.format(DID.self)
-                        case "error": v_error = try d.decodeString()
-                        case "errorCode": v_errorCode = try d.decodeString()
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(DID.self)
+                        case "error": if try d.lenientNull(k, &extra) { break }; v_error = try d.decodeString()
+                        case "errorCode": if try d.lenientNull(k, &extra) { break }; v_errorCode = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -414,7 +412,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if errorCode != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("error", &m); e.encodeString(self.error)
                 e.key("subject", &m); e.encodeString(self.subject.description)

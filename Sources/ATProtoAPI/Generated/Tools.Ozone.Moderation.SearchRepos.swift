@@ -49,7 +49,6 @@ extension Tools.Ozone.Moderation {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.moderation.searchRepos#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "repos"]
 
             public var cursor: String?
             public var repos: [Tools.Ozone.Moderation.Defs.RepoView]
@@ -73,8 +72,8 @@ extension Tools.Ozone.Moderation {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "repos": v_repos = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.RepoView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "repos": if try d.lenientNull(k, &extra) { break }; v_repos = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.RepoView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -82,6 +81,7 @@ extension Tools.Ozone.Moderation {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_repos == nil, !d.validating, extra["repos"] == .null { v_repos = [] }
                 guard let v_repos else { throw LexError.missing("repos") }
                 self.cursor = v_cursor
                 self.repos = v_repos
@@ -92,7 +92,7 @@ extension Tools.Ozone.Moderation {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("repos", &m); e.array(self.repos) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

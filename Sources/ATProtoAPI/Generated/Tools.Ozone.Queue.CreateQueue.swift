@@ -17,7 +17,6 @@ extension Tools.Ozone.Queue {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.createQueue#input"
-            static let knownKeys: Swift.Set<String> = ["name", "subjectTypes", "collection", "reportTypes", "description", "recommendedPolicies"]
 
             /// Display name for the queue (must be unique)
             public var name: String
@@ -59,12 +58,12 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "subjectTypes": v_subjectTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "collection": v_collection = try d.format(NSID.self)
-                        case "reportTypes": v_reportTypes = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "description": v_description = try d.decodeString()
-                        case "recommendedPolicies": v_recommendedPolicies = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "subjectTypes": if try d.lenientNull(k, &extra) { break }; v_subjectTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "collection": if try d.lenientNull(k, &extra) { break }; v_collection = try d.format(NSID.self)
+                        case "reportTypes": if try d.lenientNull(k, &extra) { break }; v_reportTypes = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.decodeString()
+                        case "recommendedPolicies": if try d.lenientNull(k, &extra) { break }; v_recommendedPolicies = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -90,7 +89,7 @@ extension Tools.Ozone.Queue {
                 if reportTypes != nil { n += 1 }
                 if description != nil { n += 1 }
                 if recommendedPolicies != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.collection { e.key("collection", &m); e.encodeString(v.description) }
@@ -106,7 +105,6 @@ extension Tools.Ozone.Queue {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.createQueue#output"
-            static let knownKeys: Swift.Set<String> = ["queue"]
 
             public var queue: Tools.Ozone.Queue.Defs.QueueView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -127,7 +125,7 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "queue": v_queue = try Tools.Ozone.Queue.Defs.QueueView(from: &d)
+                        case "queue": if try d.lenientNull(k, &extra) { break }; v_queue = try Tools.Ozone.Queue.Defs.QueueView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -144,7 +142,7 @@ extension Tools.Ozone.Queue {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("queue", &m); self.queue.encode(to: &e)
                 e.endMap(&m)

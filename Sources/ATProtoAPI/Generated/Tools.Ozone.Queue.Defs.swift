@@ -11,7 +11,6 @@ extension Tools.Ozone.Queue {
         public struct QueueView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.defs#queueView"
-            static let knownKeys: Swift.Set<String> = ["id", "name", "subjectTypes", "collection", "reportTypes", "description", "recommendedPolicies", "createdBy", "createdAt", "updatedAt", "enabled", "deletedAt", "stats"]
 
             /// Queue ID
             public var id: Int
@@ -79,19 +78,19 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.integer()
-                        case "name": v_name = try d.decodeString()
-                        case "subjectTypes": v_subjectTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "collection": v_collection = try d.format(NSID.self)
-                        case "reportTypes": v_reportTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "description": v_description = try d.decodeString()
-                        case "recommendedPolicies": v_recommendedPolicies = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "createdBy": v_createdBy = try d.format(DID.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
-                        case "enabled": v_enabled = try d.decodeBool()
-                        case "deletedAt": v_deletedAt = try d.format(Datetime.self)
-                        case "stats": v_stats = try Tools.Ozone.Queue.Defs.QueueStats(from: &d)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.integer()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "subjectTypes": if try d.lenientNull(k, &extra) { break }; v_subjectTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "collection": if try d.lenientNull(k, &extra) { break }; v_collection = try d.format(NSID.self)
+                        case "reportTypes": if try d.lenientNull(k, &extra) { break }; v_reportTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.decodeString()
+                        case "recommendedPolicies": if try d.lenientNull(k, &extra) { break }; v_recommendedPolicies = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
+                        case "enabled": if try d.lenientNull(k, &extra) { break }; v_enabled = try d.decodeBool()
+                        case "deletedAt": if try d.lenientNull(k, &extra) { break }; v_deletedAt = try d.format(Datetime.self)
+                        case "stats": if try d.lenientNull(k, &extra) { break }; v_stats = try Tools.Ozone.Queue.Defs.QueueStats(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -131,7 +130,7 @@ extension Tools.Ozone.Queue {
                 if description != nil { n += 1 }
                 if recommendedPolicies != nil { n += 1 }
                 if deletedAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeInt(Int64(self.id))
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -153,7 +152,6 @@ extension Tools.Ozone.Queue {
         public struct QueueStats: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.defs#queueStats"
-            static let knownKeys: Swift.Set<String> = ["pendingCount", "actionedCount", "escalatedCount", "inboundCount", "actionRate", "avgHandlingTimeSec", "lastUpdated"]
 
             /// Number of reports in 'open' status
             public var pendingCount: Int?
@@ -199,13 +197,13 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "pendingCount": v_pendingCount = try d.integer()
-                        case "actionedCount": v_actionedCount = try d.integer()
-                        case "escalatedCount": v_escalatedCount = try d.integer()
-                        case "inboundCount": v_inboundCount = try d.integer()
-                        case "actionRate": v_actionRate = try d.integer()
-                        case "avgHandlingTimeSec": v_avgHandlingTimeSec = try d.integer()
-                        case "lastUpdated": v_lastUpdated = try d.format(Datetime.self)
+                        case "pendingCount": if try d.lenientNull(k, &extra) { break }; v_pendingCount = try d.integer()
+                        case "actionedCount": if try d.lenientNull(k, &extra) { break }; v_actionedCount = try d.integer()
+                        case "escalatedCount": if try d.lenientNull(k, &extra) { break }; v_escalatedCount = try d.integer()
+                        case "inboundCount": if try d.lenientNull(k, &extra) { break }; v_inboundCount = try d.integer()
+                        case "actionRate": if try d.lenientNull(k, &extra) { break }; v_actionRate = try d.integer()
+                        case "avgHandlingTimeSec": if try d.lenientNull(k, &extra) { break }; v_avgHandlingTimeSec = try d.integer()
+                        case "lastUpdated": if try d.lenientNull(k, &extra) { break }; v_lastUpdated = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -233,7 +231,7 @@ extension Tools.Ozone.Queue {
                 if actionRate != nil { n += 1 }
                 if avgHandlingTimeSec != nil { n += 1 }
                 if lastUpdated != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.actionRate { e.key("actionRate", &m); e.encodeInt(Int64(v)) }
                 if let v = self.lastUpdated { e.key("lastUpdated", &m); e.encodeString(v.description) }
@@ -249,7 +247,6 @@ extension Tools.Ozone.Queue {
         public struct AssignmentView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.defs#assignmentView"
-            static let knownKeys: Swift.Set<String> = ["id", "did", "moderator", "queue", "startAt", "endAt"]
 
             public var id: Int
             public var did: DID
@@ -286,12 +283,12 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.integer()
-                        case "did": v_did = try d.format(DID.self)
-                        case "moderator": v_moderator = try Tools.Ozone.Team.Defs.Member(from: &d)
-                        case "queue": v_queue = try Tools.Ozone.Queue.Defs.QueueView(from: &d)
-                        case "startAt": v_startAt = try d.format(Datetime.self)
-                        case "endAt": v_endAt = try d.format(Datetime.self)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "moderator": if try d.lenientNull(k, &extra) { break }; v_moderator = try Tools.Ozone.Team.Defs.Member(from: &d)
+                        case "queue": if try d.lenientNull(k, &extra) { break }; v_queue = try Tools.Ozone.Queue.Defs.QueueView(from: &d)
+                        case "startAt": if try d.lenientNull(k, &extra) { break }; v_startAt = try d.format(Datetime.self)
+                        case "endAt": if try d.lenientNull(k, &extra) { break }; v_endAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -317,7 +314,7 @@ extension Tools.Ozone.Queue {
                 var n = 4 + (tag == nil ? 0 : 1)
                 if moderator != nil { n += 1 }
                 if endAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeInt(Int64(self.id))
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

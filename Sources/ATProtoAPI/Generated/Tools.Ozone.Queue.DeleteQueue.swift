@@ -17,7 +17,6 @@ extension Tools.Ozone.Queue {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.deleteQueue#input"
-            static let knownKeys: Swift.Set<String> = ["queueId", "migrateToQueueId"]
 
             /// ID of the queue to delete
             public var queueId: Int
@@ -43,8 +42,8 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "queueId": v_queueId = try d.integer()
-                        case "migrateToQueueId": v_migrateToQueueId = try d.integer()
+                        case "queueId": if try d.lenientNull(k, &extra) { break }; v_queueId = try d.integer()
+                        case "migrateToQueueId": if try d.lenientNull(k, &extra) { break }; v_migrateToQueueId = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -62,7 +61,7 @@ extension Tools.Ozone.Queue {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if migrateToQueueId != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("queueId", &m); e.encodeInt(Int64(self.queueId))
                 if let v = self.migrateToQueueId { e.key("migrateToQueueId", &m); e.encodeInt(Int64(v)) }
@@ -74,7 +73,6 @@ extension Tools.Ozone.Queue {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.deleteQueue#output"
-            static let knownKeys: Swift.Set<String> = ["deleted", "reportsMigrated"]
 
             public var deleted: Bool
             /// Number of reports that were migrated (if migration occurred)
@@ -99,8 +97,8 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "deleted": v_deleted = try d.decodeBool()
-                        case "reportsMigrated": v_reportsMigrated = try d.integer()
+                        case "deleted": if try d.lenientNull(k, &extra) { break }; v_deleted = try d.decodeBool()
+                        case "reportsMigrated": if try d.lenientNull(k, &extra) { break }; v_reportsMigrated = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -118,7 +116,7 @@ extension Tools.Ozone.Queue {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if reportsMigrated != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("deleted", &m); e.encodeBool(self.deleted)
                 if let v = self.reportsMigrated { e.key("reportsMigrated", &m); e.encodeInt(Int64(v)) }

@@ -57,7 +57,6 @@ extension Tools.Ozone.Queue {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.getAssignments#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "assignments"]
 
             public var cursor: String?
             public var assignments: [Tools.Ozone.Queue.Defs.AssignmentView]
@@ -81,8 +80,8 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "assignments": v_assignments = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Queue.Defs.AssignmentView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "assignments": if try d.lenientNull(k, &extra) { break }; v_assignments = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Queue.Defs.AssignmentView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -90,6 +89,7 @@ extension Tools.Ozone.Queue {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_assignments == nil, !d.validating, extra["assignments"] == .null { v_assignments = [] }
                 guard let v_assignments else { throw LexError.missing("assignments") }
                 self.cursor = v_cursor
                 self.assignments = v_assignments
@@ -100,7 +100,7 @@ extension Tools.Ozone.Queue {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("assignments", &m); e.array(self.assignments) { e, x0 in x0.encode(to: &e) }

@@ -60,7 +60,6 @@ extension Tools.Ozone.Queue {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.listQueues#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "queues"]
 
             public var cursor: String?
             public var queues: [Tools.Ozone.Queue.Defs.QueueView]
@@ -84,8 +83,8 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "queues": v_queues = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Queue.Defs.QueueView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "queues": if try d.lenientNull(k, &extra) { break }; v_queues = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Queue.Defs.QueueView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -93,6 +92,7 @@ extension Tools.Ozone.Queue {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_queues == nil, !d.validating, extra["queues"] == .null { v_queues = [] }
                 guard let v_queues else { throw LexError.missing("queues") }
                 self.cursor = v_cursor
                 self.queues = v_queues
@@ -103,7 +103,7 @@ extension Tools.Ozone.Queue {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("queues", &m); e.array(self.queues) { e, x0 in x0.encode(to: &e) }

@@ -17,7 +17,6 @@ extension Tools.Ozone.Queue {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.routeReports#input"
-            static let knownKeys: Swift.Set<String> = ["startReportId", "endReportId"]
 
             /// Start of report ID range (inclusive).
             public var startReportId: Int
@@ -43,8 +42,8 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "startReportId": v_startReportId = try d.integer()
-                        case "endReportId": v_endReportId = try d.integer()
+                        case "startReportId": if try d.lenientNull(k, &extra) { break }; v_startReportId = try d.integer()
+                        case "endReportId": if try d.lenientNull(k, &extra) { break }; v_endReportId = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -63,7 +62,7 @@ extension Tools.Ozone.Queue {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("endReportId", &m); e.encodeInt(Int64(self.endReportId))
                 e.key("startReportId", &m); e.encodeInt(Int64(self.startReportId))
@@ -75,7 +74,6 @@ extension Tools.Ozone.Queue {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.routeReports#output"
-            static let knownKeys: Swift.Set<String> = ["assigned", "unmatched"]
 
             /// The number of reports assigned to a queue.
             public var assigned: Int
@@ -101,8 +99,8 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "assigned": v_assigned = try d.integer()
-                        case "unmatched": v_unmatched = try d.integer()
+                        case "assigned": if try d.lenientNull(k, &extra) { break }; v_assigned = try d.integer()
+                        case "unmatched": if try d.lenientNull(k, &extra) { break }; v_unmatched = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -121,7 +119,7 @@ extension Tools.Ozone.Queue {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("assigned", &m); e.encodeInt(Int64(self.assigned))
                 e.key("unmatched", &m); e.encodeInt(Int64(self.unmatched))

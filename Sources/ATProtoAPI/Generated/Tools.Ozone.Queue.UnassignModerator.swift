@@ -17,7 +17,6 @@ extension Tools.Ozone.Queue {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.unassignModerator#input"
-            static let knownKeys: Swift.Set<String> = ["queueId", "did"]
 
             /// The ID of the queue to unassign the user from.
             public var queueId: Int
@@ -43,8 +42,8 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "queueId": v_queueId = try d.integer()
-                        case "did": v_did = try d.format(DID.self)
+                        case "queueId": if try d.lenientNull(k, &extra) { break }; v_queueId = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -63,7 +62,7 @@ extension Tools.Ozone.Queue {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("queueId", &m); e.encodeInt(Int64(self.queueId))

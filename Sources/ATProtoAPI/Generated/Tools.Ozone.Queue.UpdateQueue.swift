@@ -17,7 +17,6 @@ extension Tools.Ozone.Queue {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.updateQueue#input"
-            static let knownKeys: Swift.Set<String> = ["queueId", "name", "enabled", "description", "recommendedPolicies"]
 
             /// ID of the queue to update
             public var queueId: Int
@@ -55,11 +54,11 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "queueId": v_queueId = try d.integer()
-                        case "name": v_name = try d.decodeString()
-                        case "enabled": v_enabled = try d.decodeBool()
-                        case "description": v_description = try d.decodeString()
-                        case "recommendedPolicies": v_recommendedPolicies = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "queueId": if try d.lenientNull(k, &extra) { break }; v_queueId = try d.integer()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "enabled": if try d.lenientNull(k, &extra) { break }; v_enabled = try d.decodeBool()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.decodeString()
+                        case "recommendedPolicies": if try d.lenientNull(k, &extra) { break }; v_recommendedPolicies = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -83,7 +82,7 @@ extension Tools.Ozone.Queue {
                 if enabled != nil { n += 1 }
                 if description != nil { n += 1 }
                 if recommendedPolicies != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.name { e.key("name", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.enabled { e.key("enabled", &m); e.encodeBool(v) }
@@ -98,7 +97,6 @@ extension Tools.Ozone.Queue {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.queue.updateQueue#output"
-            static let knownKeys: Swift.Set<String> = ["queue"]
 
             public var queue: Tools.Ozone.Queue.Defs.QueueView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -119,7 +117,7 @@ extension Tools.Ozone.Queue {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "queue": v_queue = try Tools.Ozone.Queue.Defs.QueueView(from: &d)
+                        case "queue": if try d.lenientNull(k, &extra) { break }; v_queue = try Tools.Ozone.Queue.Defs.QueueView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -136,7 +134,7 @@ extension Tools.Ozone.Queue {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("queue", &m); self.queue.encode(to: &e)
                 e.endMap(&m)

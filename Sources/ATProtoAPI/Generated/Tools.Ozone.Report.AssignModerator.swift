@@ -17,7 +17,6 @@ extension Tools.Ozone.Report {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.assignModerator#input"
-            static let knownKeys: Swift.Set<String> = ["reportId", "queueId", "did", "isPermanent"]
 
             /// The ID of the report to assign.
             public var reportId: Int
@@ -51,10 +50,10 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "reportId": v_reportId = try d.integer()
-                        case "queueId": v_queueId = try d.integer()
-                        case "did": v_did = try d.format(DID.self)
-                        case "isPermanent": v_isPermanent = try d.decodeBool()
+                        case "reportId": if try d.lenientNull(k, &extra) { break }; v_reportId = try d.integer()
+                        case "queueId": if try d.lenientNull(k, &extra) { break }; v_queueId = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "isPermanent": if try d.lenientNull(k, &extra) { break }; v_isPermanent = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -76,7 +75,7 @@ extension Tools.Ozone.Report {
                 if queueId != nil { n += 1 }
                 if did != nil { n += 1 }
                 if isPermanent != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.did { e.key("did", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.queueId { e.key("queueId", &m); e.encodeInt(Int64(v)) }

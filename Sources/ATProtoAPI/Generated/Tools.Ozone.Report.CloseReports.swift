@@ -17,7 +17,6 @@ extension Tools.Ozone.Report {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.closeReports#input"
-            static let knownKeys: Swift.Set<String> = ["subject", "reportTypes", "internalNote", "isAutomated"]
 
             /// Subject DID (account-level reports) or AT-URI (record-level reports) whose reports should be closed.
             public var subject: URI
@@ -51,10 +50,10 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try d.format(URI.self)
-                        case "reportTypes": v_reportTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "internalNote": v_internalNote = try d.decodeString()
-                        case "isAutomated": v_isAutomated = try d.decodeBool()
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(URI.self)
+                        case "reportTypes": if try d.lenientNull(k, &extra) { break }; v_reportTypes = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "internalNote": if try d.lenientNull(k, &extra) { break }; v_internalNote = try d.decodeString()
+                        case "isAutomated": if try d.lenientNull(k, &extra) { break }; v_isAutomated = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -76,7 +75,7 @@ extension Tools.Ozone.Report {
                 if reportTypes != nil { n += 1 }
                 if internalNote != nil { n += 1 }
                 if isAutomated != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("subject", &m); e.encodeString(self.subject.description)
                 if let v = self.isAutomated { e.key("isAutomated", &m); e.encodeBool(v) }
@@ -90,7 +89,6 @@ extension Tools.Ozone.Report {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.closeReports#output"
-            static let knownKeys: Swift.Set<String> = ["closedCount", "reportIds"]
 
             /// Number of reports that were transitioned to closed.
             public var closedCount: Int
@@ -116,8 +114,8 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "closedCount": v_closedCount = try d.integer()
-                        case "reportIds": v_reportIds = try d.array(nil) { (d: inout D) throws(LexError) in try d.integer() }
+                        case "closedCount": if try d.lenientNull(k, &extra) { break }; v_closedCount = try d.integer()
+                        case "reportIds": if try d.lenientNull(k, &extra) { break }; v_reportIds = try d.array(nil) { (d: inout D) throws(LexError) in try d.integer() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -125,6 +123,7 @@ extension Tools.Ozone.Report {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_reportIds == nil, !d.validating, extra["reportIds"] == .null { v_reportIds = [] }
                 guard let v_closedCount else { throw LexError.missing("closedCount") }
                 guard let v_reportIds else { throw LexError.missing("reportIds") }
                 self.closedCount = v_closedCount
@@ -136,7 +135,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("reportIds", &m); e.array(self.reportIds) { e, x0 in e.encodeInt(Int64(x0)) }
                 e.key("closedCount", &m); e.encodeInt(Int64(self.closedCount))

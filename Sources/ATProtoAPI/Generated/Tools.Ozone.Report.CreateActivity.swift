@@ -17,7 +17,6 @@ extension Tools.Ozone.Report {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.createActivity#input"
-            static let knownKeys: Swift.Set<String> = ["reportId", "eventId", "activity", "internalNote", "publicNote", "isAutomated"]
 
             /// ID of the report to record activity on. Exactly one of reportId or eventId must be provided.
             public var reportId: Int?
@@ -59,12 +58,12 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "reportId": v_reportId = try d.integer()
-                        case "eventId": v_eventId = try d.integer()
-                        case "activity": v_activity = try Tools.Ozone.Report.CreateActivity.Input.Activity(from: &d)
-                        case "internalNote": v_internalNote = try d.decodeString()
-                        case "publicNote": v_publicNote = try d.decodeString()
-                        case "isAutomated": v_isAutomated = try d.decodeBool()
+                        case "reportId": if try d.lenientNull(k, &extra) { break }; v_reportId = try d.integer()
+                        case "eventId": if try d.lenientNull(k, &extra) { break }; v_eventId = try d.integer()
+                        case "activity": if try d.lenientNull(k, &extra) { break }; v_activity = try Tools.Ozone.Report.CreateActivity.Input.Activity(from: &d)
+                        case "internalNote": if try d.lenientNull(k, &extra) { break }; v_internalNote = try d.decodeString()
+                        case "publicNote": if try d.lenientNull(k, &extra) { break }; v_publicNote = try d.decodeString()
+                        case "isAutomated": if try d.lenientNull(k, &extra) { break }; v_isAutomated = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -90,7 +89,7 @@ extension Tools.Ozone.Report {
                 if internalNote != nil { n += 1 }
                 if publicNote != nil { n += 1 }
                 if isAutomated != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.eventId { e.key("eventId", &m); e.encodeInt(Int64(v)) }
                 e.key("activity", &m); self.activity.encode(to: &e)
@@ -167,7 +166,6 @@ extension Tools.Ozone.Report {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.createActivity#output"
-            static let knownKeys: Swift.Set<String> = ["activity"]
 
             public var activity: Tools.Ozone.Report.Defs.ReportActivityView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -188,7 +186,7 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "activity": v_activity = try Tools.Ozone.Report.Defs.ReportActivityView(from: &d)
+                        case "activity": if try d.lenientNull(k, &extra) { break }; v_activity = try Tools.Ozone.Report.Defs.ReportActivityView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -205,7 +203,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("activity", &m); self.activity.encode(to: &e)
                 e.endMap(&m)

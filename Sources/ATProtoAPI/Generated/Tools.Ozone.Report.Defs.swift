@@ -136,7 +136,6 @@ extension Tools.Ozone.Report {
         public struct ReportAssignment: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#reportAssignment"
-            static let knownKeys: Swift.Set<String> = ["did", "moderator", "assignedAt"]
 
             /// DID of the assigned moderator
             public var did: DID
@@ -166,9 +165,9 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "moderator": v_moderator = try Tools.Ozone.Team.Defs.Member(from: &d)
-                        case "assignedAt": v_assignedAt = try d.format(Datetime.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "moderator": if try d.lenientNull(k, &extra) { break }; v_moderator = try Tools.Ozone.Team.Defs.Member(from: &d)
+                        case "assignedAt": if try d.lenientNull(k, &extra) { break }; v_assignedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -188,7 +187,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if moderator != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.moderator { e.key("moderator", &m); v.encode(to: &e) }
@@ -200,7 +199,6 @@ extension Tools.Ozone.Report {
         public struct ReportView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#reportView"
-            static let knownKeys: Swift.Set<String> = ["id", "eventId", "status", "subject", "reportType", "reportedBy", "reporter", "comment", "createdAt", "updatedAt", "queuedAt", "actionEventIds", "actions", "actionNote", "subjectStatus", "relatedReportCount", "assignment", "queue", "isMuted", "isAutomated"]
 
             /// Report ID
             public var id: Int
@@ -298,26 +296,26 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.integer()
-                        case "eventId": v_eventId = try d.integer()
-                        case "status": v_status = try d.decodeString()
-                        case "subject": v_subject = try Tools.Ozone.Moderation.Defs.SubjectView(from: &d)
-                        case "reportType": v_reportType = try d.decodeString()
-                        case "reportedBy": v_reportedBy = try d.format(DID.self)
-                        case "reporter": v_reporter = try Tools.Ozone.Moderation.Defs.SubjectView(from: &d)
-                        case "comment": v_comment = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
-                        case "queuedAt": v_queuedAt = try d.format(Datetime.self)
-                        case "actionEventIds": v_actionEventIds = try d.array(nil) { (d: inout D) throws(LexError) in try d.integer() }
-                        case "actions": v_actions = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.ModEventView(from: &d) }
-                        case "actionNote": v_actionNote = try d.decodeString()
-                        case "subjectStatus": v_subjectStatus = try Tools.Ozone.Moderation.Defs.SubjectStatusView(from: &d)
-                        case "relatedReportCount": v_relatedReportCount = try d.integer()
-                        case "assignment": v_assignment = try Tools.Ozone.Report.Defs.ReportAssignment(from: &d)
-                        case "queue": v_queue = try Tools.Ozone.Queue.Defs.QueueView(from: &d)
-                        case "isMuted": v_isMuted = try d.decodeBool()
-                        case "isAutomated": v_isAutomated = try d.decodeBool()
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.integer()
+                        case "eventId": if try d.lenientNull(k, &extra) { break }; v_eventId = try d.integer()
+                        case "status": if try d.lenientNull(k, &extra) { break }; v_status = try d.decodeString()
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try Tools.Ozone.Moderation.Defs.SubjectView(from: &d)
+                        case "reportType": if try d.lenientNull(k, &extra) { break }; v_reportType = try d.decodeString()
+                        case "reportedBy": if try d.lenientNull(k, &extra) { break }; v_reportedBy = try d.format(DID.self)
+                        case "reporter": if try d.lenientNull(k, &extra) { break }; v_reporter = try Tools.Ozone.Moderation.Defs.SubjectView(from: &d)
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
+                        case "queuedAt": if try d.lenientNull(k, &extra) { break }; v_queuedAt = try d.format(Datetime.self)
+                        case "actionEventIds": if try d.lenientNull(k, &extra) { break }; v_actionEventIds = try d.array(nil) { (d: inout D) throws(LexError) in try d.integer() }
+                        case "actions": if try d.lenientNull(k, &extra) { break }; v_actions = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Moderation.Defs.ModEventView(from: &d) }
+                        case "actionNote": if try d.lenientNull(k, &extra) { break }; v_actionNote = try d.decodeString()
+                        case "subjectStatus": if try d.lenientNull(k, &extra) { break }; v_subjectStatus = try Tools.Ozone.Moderation.Defs.SubjectStatusView(from: &d)
+                        case "relatedReportCount": if try d.lenientNull(k, &extra) { break }; v_relatedReportCount = try d.integer()
+                        case "assignment": if try d.lenientNull(k, &extra) { break }; v_assignment = try Tools.Ozone.Report.Defs.ReportAssignment(from: &d)
+                        case "queue": if try d.lenientNull(k, &extra) { break }; v_queue = try Tools.Ozone.Queue.Defs.QueueView(from: &d)
+                        case "isMuted": if try d.lenientNull(k, &extra) { break }; v_isMuted = try d.decodeBool()
+                        case "isAutomated": if try d.lenientNull(k, &extra) { break }; v_isAutomated = try d.decodeBool()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -371,7 +369,7 @@ extension Tools.Ozone.Report {
                 if queue != nil { n += 1 }
                 if isMuted != nil { n += 1 }
                 if isAutomated != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeInt(Int64(self.id))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.queue { e.key("queue", &m); v.encode(to: &e) }
@@ -401,7 +399,6 @@ extension Tools.Ozone.Report {
         public struct QueueActivity: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#queueActivity"
-            static let knownKeys: Swift.Set<String> = ["previousStatus"]
 
             /// The report's status before this activity. Populated automatically from the report row; not required in input.
             public var previousStatus: String?
@@ -423,7 +420,7 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "previousStatus": v_previousStatus = try d.decodeString()
+                        case "previousStatus": if try d.lenientNull(k, &extra) { break }; v_previousStatus = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -439,7 +436,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if previousStatus != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.previousStatus { e.key("previousStatus", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -450,7 +447,6 @@ extension Tools.Ozone.Report {
         public struct AssignmentActivity: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#assignmentActivity"
-            static let knownKeys: Swift.Set<String> = ["previousStatus"]
 
             /// The report's status before this activity. Populated automatically from the report row; not required in input.
             public var previousStatus: String?
@@ -472,7 +468,7 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "previousStatus": v_previousStatus = try d.decodeString()
+                        case "previousStatus": if try d.lenientNull(k, &extra) { break }; v_previousStatus = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -488,7 +484,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if previousStatus != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.previousStatus { e.key("previousStatus", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -499,7 +495,6 @@ extension Tools.Ozone.Report {
         public struct EscalationActivity: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#escalationActivity"
-            static let knownKeys: Swift.Set<String> = ["previousStatus"]
 
             /// The report's status before this activity. Populated automatically from the report row; not required in input.
             public var previousStatus: String?
@@ -521,7 +516,7 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "previousStatus": v_previousStatus = try d.decodeString()
+                        case "previousStatus": if try d.lenientNull(k, &extra) { break }; v_previousStatus = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -537,7 +532,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if previousStatus != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.previousStatus { e.key("previousStatus", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -548,7 +543,6 @@ extension Tools.Ozone.Report {
         public struct CloseActivity: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#closeActivity"
-            static let knownKeys: Swift.Set<String> = ["previousStatus"]
 
             /// The report's status before this activity. Populated automatically from the report row; not required in input.
             public var previousStatus: String?
@@ -570,7 +564,7 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "previousStatus": v_previousStatus = try d.decodeString()
+                        case "previousStatus": if try d.lenientNull(k, &extra) { break }; v_previousStatus = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -586,7 +580,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if previousStatus != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.previousStatus { e.key("previousStatus", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -597,7 +591,6 @@ extension Tools.Ozone.Report {
         public struct ReopenActivity: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#reopenActivity"
-            static let knownKeys: Swift.Set<String> = ["previousStatus"]
 
             /// The report's status before this activity. Populated automatically from the report row; not required in input.
             public var previousStatus: String?
@@ -619,7 +612,7 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "previousStatus": v_previousStatus = try d.decodeString()
+                        case "previousStatus": if try d.lenientNull(k, &extra) { break }; v_previousStatus = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -635,7 +628,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if previousStatus != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.previousStatus { e.key("previousStatus", &m); e.encodeString(v) }
                 e.endMap(&m)
@@ -646,7 +639,6 @@ extension Tools.Ozone.Report {
         public struct NoteActivity: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#noteActivity"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -678,7 +670,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }
@@ -688,7 +680,6 @@ extension Tools.Ozone.Report {
         public struct ReportActivityView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#reportActivityView"
-            static let knownKeys: Swift.Set<String> = ["id", "reportId", "activity", "internalNote", "publicNote", "meta", "isAutomated", "createdBy", "moderator", "report", "createdAt"]
 
             /// Activity ID
             public var id: Int
@@ -750,17 +741,17 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.integer()
-                        case "reportId": v_reportId = try d.integer()
-                        case "activity": v_activity = try Tools.Ozone.Report.Defs.ReportActivityView.Activity(from: &d)
-                        case "internalNote": v_internalNote = try d.decodeString()
-                        case "publicNote": v_publicNote = try d.decodeString()
-                        case "meta": v_meta = try d.decodeValue()
-                        case "isAutomated": v_isAutomated = try d.decodeBool()
-                        case "createdBy": v_createdBy = try d.format(DID.self)
-                        case "moderator": v_moderator = try Tools.Ozone.Team.Defs.Member(from: &d)
-                        case "report": v_report = try Tools.Ozone.Report.Defs.ReportView(from: &d)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.integer()
+                        case "reportId": if try d.lenientNull(k, &extra) { break }; v_reportId = try d.integer()
+                        case "activity": if try d.lenientNull(k, &extra) { break }; v_activity = try Tools.Ozone.Report.Defs.ReportActivityView.Activity(from: &d)
+                        case "internalNote": if try d.lenientNull(k, &extra) { break }; v_internalNote = try d.decodeString()
+                        case "publicNote": if try d.lenientNull(k, &extra) { break }; v_publicNote = try d.decodeString()
+                        case "meta": if try d.lenientNull(k, &extra) { break }; v_meta = try d.decodeValue()
+                        case "isAutomated": if try d.lenientNull(k, &extra) { break }; v_isAutomated = try d.decodeBool()
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
+                        case "moderator": if try d.lenientNull(k, &extra) { break }; v_moderator = try Tools.Ozone.Team.Defs.Member(from: &d)
+                        case "report": if try d.lenientNull(k, &extra) { break }; v_report = try Tools.Ozone.Report.Defs.ReportView(from: &d)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -796,7 +787,7 @@ extension Tools.Ozone.Report {
                 if meta != nil { n += 1 }
                 if moderator != nil { n += 1 }
                 if report != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeInt(Int64(self.id))
                 if let v = self.meta { e.key("meta", &m); e.encodeValue(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -878,7 +869,6 @@ extension Tools.Ozone.Report {
         public struct LiveStats: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#liveStats"
-            static let knownKeys: Swift.Set<String> = ["pendingCount", "actionedCount", "escalatedCount", "inboundCount", "actionRate", "avgHandlingTimeSec", "lastUpdated"]
 
             /// Number of reports currently not closed.
             public var pendingCount: Int?
@@ -924,13 +914,13 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "pendingCount": v_pendingCount = try d.integer()
-                        case "actionedCount": v_actionedCount = try d.integer()
-                        case "escalatedCount": v_escalatedCount = try d.integer()
-                        case "inboundCount": v_inboundCount = try d.integer()
-                        case "actionRate": v_actionRate = try d.integer()
-                        case "avgHandlingTimeSec": v_avgHandlingTimeSec = try d.integer()
-                        case "lastUpdated": v_lastUpdated = try d.format(Datetime.self)
+                        case "pendingCount": if try d.lenientNull(k, &extra) { break }; v_pendingCount = try d.integer()
+                        case "actionedCount": if try d.lenientNull(k, &extra) { break }; v_actionedCount = try d.integer()
+                        case "escalatedCount": if try d.lenientNull(k, &extra) { break }; v_escalatedCount = try d.integer()
+                        case "inboundCount": if try d.lenientNull(k, &extra) { break }; v_inboundCount = try d.integer()
+                        case "actionRate": if try d.lenientNull(k, &extra) { break }; v_actionRate = try d.integer()
+                        case "avgHandlingTimeSec": if try d.lenientNull(k, &extra) { break }; v_avgHandlingTimeSec = try d.integer()
+                        case "lastUpdated": if try d.lenientNull(k, &extra) { break }; v_lastUpdated = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -958,7 +948,7 @@ extension Tools.Ozone.Report {
                 if actionRate != nil { n += 1 }
                 if avgHandlingTimeSec != nil { n += 1 }
                 if lastUpdated != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.actionRate { e.key("actionRate", &m); e.encodeInt(Int64(v)) }
                 if let v = self.lastUpdated { e.key("lastUpdated", &m); e.encodeString(v.description) }
@@ -975,7 +965,6 @@ extension Tools.Ozone.Report {
         public struct HistoricalStats: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#historicalStats"
-            static let knownKeys: Swift.Set<String> = ["date", "computedAt", "pendingCount", "actionedCount", "escalatedCount", "inboundCount", "actionRate", "avgHandlingTimeSec"]
 
             /// The calendar date this snapshot covers (YYYY-MM-DD).
             public var date: String
@@ -1025,14 +1014,14 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "date": v_date = try d.decodeString()
-                        case "computedAt": v_computedAt = try d.format(Datetime.self)
-                        case "pendingCount": v_pendingCount = try d.integer()
-                        case "actionedCount": v_actionedCount = try d.integer()
-                        case "escalatedCount": v_escalatedCount = try d.integer()
-                        case "inboundCount": v_inboundCount = try d.integer()
-                        case "actionRate": v_actionRate = try d.integer()
-                        case "avgHandlingTimeSec": v_avgHandlingTimeSec = try d.integer()
+                        case "date": if try d.lenientNull(k, &extra) { break }; v_date = try d.decodeString()
+                        case "computedAt": if try d.lenientNull(k, &extra) { break }; v_computedAt = try d.format(Datetime.self)
+                        case "pendingCount": if try d.lenientNull(k, &extra) { break }; v_pendingCount = try d.integer()
+                        case "actionedCount": if try d.lenientNull(k, &extra) { break }; v_actionedCount = try d.integer()
+                        case "escalatedCount": if try d.lenientNull(k, &extra) { break }; v_escalatedCount = try d.integer()
+                        case "inboundCount": if try d.lenientNull(k, &extra) { break }; v_inboundCount = try d.integer()
+                        case "actionRate": if try d.lenientNull(k, &extra) { break }; v_actionRate = try d.integer()
+                        case "avgHandlingTimeSec": if try d.lenientNull(k, &extra) { break }; v_avgHandlingTimeSec = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1062,7 +1051,7 @@ extension Tools.Ozone.Report {
                 if inboundCount != nil { n += 1 }
                 if actionRate != nil { n += 1 }
                 if avgHandlingTimeSec != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("date", &m); e.encodeString(self.date)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.actionRate { e.key("actionRate", &m); e.encodeInt(Int64(v)) }
@@ -1079,7 +1068,6 @@ extension Tools.Ozone.Report {
         public struct AssignmentView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.defs#assignmentView"
-            static let knownKeys: Swift.Set<String> = ["id", "did", "moderator", "queue", "reportId", "startAt", "endAt"]
 
             public var id: Int
             public var did: DID
@@ -1119,13 +1107,13 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.integer()
-                        case "did": v_did = try d.format(DID.self)
-                        case "moderator": v_moderator = try Tools.Ozone.Team.Defs.Member(from: &d)
-                        case "queue": v_queue = try Tools.Ozone.Queue.Defs.QueueView(from: &d)
-                        case "reportId": v_reportId = try d.integer()
-                        case "startAt": v_startAt = try d.format(Datetime.self)
-                        case "endAt": v_endAt = try d.format(Datetime.self)
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.integer()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "moderator": if try d.lenientNull(k, &extra) { break }; v_moderator = try Tools.Ozone.Team.Defs.Member(from: &d)
+                        case "queue": if try d.lenientNull(k, &extra) { break }; v_queue = try Tools.Ozone.Queue.Defs.QueueView(from: &d)
+                        case "reportId": if try d.lenientNull(k, &extra) { break }; v_reportId = try d.integer()
+                        case "startAt": if try d.lenientNull(k, &extra) { break }; v_startAt = try d.format(Datetime.self)
+                        case "endAt": if try d.lenientNull(k, &extra) { break }; v_endAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -1153,7 +1141,7 @@ extension Tools.Ozone.Report {
                 if moderator != nil { n += 1 }
                 if queue != nil { n += 1 }
                 if endAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeInt(Int64(self.id))
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -68,7 +68,6 @@ extension Tools.Ozone.Report {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.getHistoricalStats#output"
-            static let knownKeys: Swift.Set<String> = ["stats", "cursor"]
 
             public var stats: [Tools.Ozone.Report.Defs.HistoricalStats]
             public var cursor: String?
@@ -92,8 +91,8 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "stats": v_stats = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Report.Defs.HistoricalStats(from: &d) }
-                        case "cursor": v_cursor = try d.decodeString()
+                        case "stats": if try d.lenientNull(k, &extra) { break }; v_stats = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Report.Defs.HistoricalStats(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -101,6 +100,7 @@ extension Tools.Ozone.Report {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_stats == nil, !d.validating, extra["stats"] == .null { v_stats = [] }
                 guard let v_stats else { throw LexError.missing("stats") }
                 self.stats = v_stats
                 self.cursor = v_cursor
@@ -111,7 +111,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("stats", &m); e.array(self.stats) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

@@ -17,7 +17,6 @@ extension Tools.Ozone.Report {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.getLatestReport#output"
-            static let knownKeys: Swift.Set<String> = ["report"]
 
             public var report: Tools.Ozone.Report.Defs.ReportView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "report": v_report = try Tools.Ozone.Report.Defs.ReportView(from: &d)
+                        case "report": if try d.lenientNull(k, &extra) { break }; v_report = try Tools.Ozone.Report.Defs.ReportView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("report", &m); self.report.encode(to: &e)
                 e.endMap(&m)

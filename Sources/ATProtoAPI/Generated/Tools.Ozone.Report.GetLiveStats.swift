@@ -46,7 +46,6 @@ extension Tools.Ozone.Report {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.getLiveStats#output"
-            static let knownKeys: Swift.Set<String> = ["stats"]
 
             /// Statistics for the requested filter.
             public var stats: Tools.Ozone.Report.Defs.LiveStats
@@ -68,7 +67,7 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "stats": v_stats = try Tools.Ozone.Report.Defs.LiveStats(from: &d)
+                        case "stats": if try d.lenientNull(k, &extra) { break }; v_stats = try Tools.Ozone.Report.Defs.LiveStats(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -85,7 +84,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("stats", &m); self.stats.encode(to: &e)
                 e.endMap(&m)

@@ -61,7 +61,6 @@ extension Tools.Ozone.Report {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.queryActivities#output"
-            static let knownKeys: Swift.Set<String> = ["activities", "cursor"]
 
             public var activities: [Tools.Ozone.Report.Defs.ReportActivityView]
             public var cursor: String?
@@ -85,8 +84,8 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "activities": v_activities = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Report.Defs.ReportActivityView(from: &d) }
-                        case "cursor": v_cursor = try d.decodeString()
+                        case "activities": if try d.lenientNull(k, &extra) { break }; v_activities = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Report.Defs.ReportActivityView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -94,6 +93,7 @@ extension Tools.Ozone.Report {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_activities == nil, !d.validating, extra["activities"] == .null { v_activities = [] }
                 guard let v_activities else { throw LexError.missing("activities") }
                 self.activities = v_activities
                 self.cursor = v_cursor
@@ -104,7 +104,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("activities", &m); e.array(self.activities) { e, x0 in x0.encode(to: &e) }

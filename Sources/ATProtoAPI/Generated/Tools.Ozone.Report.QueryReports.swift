@@ -107,7 +107,6 @@ extension Tools.Ozone.Report {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.queryReports#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "reports"]
 
             public var cursor: String?
             public var reports: [Tools.Ozone.Report.Defs.ReportView]
@@ -131,8 +130,8 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "reports": v_reports = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Report.Defs.ReportView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "reports": if try d.lenientNull(k, &extra) { break }; v_reports = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Report.Defs.ReportView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -140,6 +139,7 @@ extension Tools.Ozone.Report {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_reports == nil, !d.validating, extra["reports"] == .null { v_reports = [] }
                 guard let v_reports else { throw LexError.missing("reports") }
                 self.cursor = v_cursor
                 self.reports = v_reports
@@ -150,7 +150,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("reports", &m); e.array(self.reports) { e, x0 in x0.encode(to: &e) }

@@ -17,7 +17,6 @@ extension Tools.Ozone.Report {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.reassignQueue#input"
-            static let knownKeys: Swift.Set<String> = ["reportId", "queueId", "comment"]
 
             /// ID of the report to reassign
             public var reportId: Int
@@ -47,9 +46,9 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "reportId": v_reportId = try d.integer()
-                        case "queueId": v_queueId = try d.integer()
-                        case "comment": v_comment = try d.decodeString()
+                        case "reportId": if try d.lenientNull(k, &extra) { break }; v_reportId = try d.integer()
+                        case "queueId": if try d.lenientNull(k, &extra) { break }; v_queueId = try d.integer()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -69,7 +68,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }
                 e.key("queueId", &m); e.encodeInt(Int64(self.queueId))
@@ -82,7 +81,6 @@ extension Tools.Ozone.Report {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.reassignQueue#output"
-            static let knownKeys: Swift.Set<String> = ["report"]
 
             public var report: Tools.Ozone.Report.Defs.ReportView
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -103,7 +101,7 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "report": v_report = try Tools.Ozone.Report.Defs.ReportView(from: &d)
+                        case "report": if try d.lenientNull(k, &extra) { break }; v_report = try Tools.Ozone.Report.Defs.ReportView(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -120,7 +118,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("report", &m); self.report.encode(to: &e)
                 e.endMap(&m)

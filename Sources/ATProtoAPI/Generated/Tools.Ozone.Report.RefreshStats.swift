@@ -17,7 +17,6 @@ extension Tools.Ozone.Report {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.refreshStats#input"
-            static let knownKeys: Swift.Set<String> = ["startDate", "endDate", "queueIds"]
 
             /// Start date for recomputation, inclusive (YYYY-MM-DD).
             public var startDate: String
@@ -47,9 +46,9 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "startDate": v_startDate = try d.decodeString()
-                        case "endDate": v_endDate = try d.decodeString()
-                        case "queueIds": v_queueIds = try d.array(nil) { (d: inout D) throws(LexError) in try d.integer() }
+                        case "startDate": if try d.lenientNull(k, &extra) { break }; v_startDate = try d.decodeString()
+                        case "endDate": if try d.lenientNull(k, &extra) { break }; v_endDate = try d.decodeString()
+                        case "queueIds": if try d.lenientNull(k, &extra) { break }; v_queueIds = try d.array(nil) { (d: inout D) throws(LexError) in try d.integer() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -69,7 +68,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if queueIds != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("endDate", &m); e.encodeString(self.endDate)
                 if let v = self.queueIds { e.key("queueIds", &m); e.array(v) { e, x0 in e.encodeInt(Int64(x0)) } }
@@ -82,7 +81,6 @@ extension Tools.Ozone.Report {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.refreshStats#output"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -114,7 +112,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }

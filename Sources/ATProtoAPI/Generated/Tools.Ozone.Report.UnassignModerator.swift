@@ -17,7 +17,6 @@ extension Tools.Ozone.Report {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.report.unassignModerator#input"
-            static let knownKeys: Swift.Set<String> = ["reportId"]
 
             /// The ID of the report to unassign.
             public var reportId: Int
@@ -39,7 +38,7 @@ extension Tools.Ozone.Report {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "reportId": v_reportId = try d.integer()
+                        case "reportId": if try d.lenientNull(k, &extra) { break }; v_reportId = try d.integer()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -56,7 +55,7 @@ extension Tools.Ozone.Report {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("reportId", &m); e.encodeInt(Int64(self.reportId))
                 e.endMap(&m)

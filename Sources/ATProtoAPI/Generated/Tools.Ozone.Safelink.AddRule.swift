@@ -17,7 +17,6 @@ extension Tools.Ozone.Safelink {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.safelink.addRule#input"
-            static let knownKeys: Swift.Set<String> = ["url", "pattern", "action", "reason", "comment", "createdBy"]
 
             /// The URL or domain to apply the rule to
             public var url: String
@@ -56,12 +55,12 @@ extension Tools.Ozone.Safelink {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "url": v_url = try d.decodeString()
-                        case "pattern": v_pattern = try d.decodeString()
-                        case "action": v_action = try d.decodeString()
-                        case "reason": v_reason = try d.decodeString()
-                        case "comment": v_comment = try d.decodeString()
-                        case "createdBy": v_createdBy = try d.format(DID.self)
+                        case "url": if try d.lenientNull(k, &extra) { break }; v_url = try d.decodeString()
+                        case "pattern": if try d.lenientNull(k, &extra) { break }; v_pattern = try d.decodeString()
+                        case "action": if try d.lenientNull(k, &extra) { break }; v_action = try d.decodeString()
+                        case "reason": if try d.lenientNull(k, &extra) { break }; v_reason = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -87,7 +86,7 @@ extension Tools.Ozone.Safelink {
                 var n = 4 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
                 if createdBy != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("url", &m); e.encodeString(self.url)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("action", &m); e.encodeString(self.action)

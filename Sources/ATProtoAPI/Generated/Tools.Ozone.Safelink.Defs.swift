@@ -12,7 +12,6 @@ extension Tools.Ozone.Safelink {
         public struct Event: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.safelink.defs#event"
-            static let knownKeys: Swift.Set<String> = ["id", "eventType", "url", "pattern", "action", "reason", "createdBy", "createdAt", "comment"]
 
             /// Auto-incrementing row ID
             public var id: Int
@@ -61,15 +60,15 @@ extension Tools.Ozone.Safelink {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "id": v_id = try d.integer()
-                        case "eventType": v_eventType = try d.decodeString()
-                        case "url": v_url = try d.decodeString()
-                        case "pattern": v_pattern = try d.decodeString()
-                        case "action": v_action = try d.decodeString()
-                        case "reason": v_reason = try d.decodeString()
-                        case "createdBy": v_createdBy = try d.format(DID.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "comment": v_comment = try d.decodeString()
+                        case "id": if try d.lenientNull(k, &extra) { break }; v_id = try d.integer()
+                        case "eventType": if try d.lenientNull(k, &extra) { break }; v_eventType = try d.decodeString()
+                        case "url": if try d.lenientNull(k, &extra) { break }; v_url = try d.decodeString()
+                        case "pattern": if try d.lenientNull(k, &extra) { break }; v_pattern = try d.decodeString()
+                        case "action": if try d.lenientNull(k, &extra) { break }; v_action = try d.decodeString()
+                        case "reason": if try d.lenientNull(k, &extra) { break }; v_reason = try d.decodeString()
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -101,7 +100,7 @@ extension Tools.Ozone.Safelink {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 8 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeInt(Int64(self.id))
                 e.key("url", &m); e.encodeString(self.url)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -136,7 +135,6 @@ extension Tools.Ozone.Safelink {
         public struct UrlRule: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.safelink.defs#urlRule"
-            static let knownKeys: Swift.Set<String> = ["url", "pattern", "action", "reason", "comment", "createdBy", "createdAt", "updatedAt"]
 
             /// The URL or domain to apply the rule to
             public var url: String
@@ -183,14 +181,14 @@ extension Tools.Ozone.Safelink {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "url": v_url = try d.decodeString()
-                        case "pattern": v_pattern = try d.decodeString()
-                        case "action": v_action = try d.decodeString()
-                        case "reason": v_reason = try d.decodeString()
-                        case "comment": v_comment = try d.decodeString()
-                        case "createdBy": v_createdBy = try d.format(DID.self)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
+                        case "url": if try d.lenientNull(k, &extra) { break }; v_url = try d.decodeString()
+                        case "pattern": if try d.lenientNull(k, &extra) { break }; v_pattern = try d.decodeString()
+                        case "action": if try d.lenientNull(k, &extra) { break }; v_action = try d.decodeString()
+                        case "reason": if try d.lenientNull(k, &extra) { break }; v_reason = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -220,7 +218,7 @@ extension Tools.Ozone.Safelink {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 7 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("url", &m); e.encodeString(self.url)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("action", &m); e.encodeString(self.action)

@@ -17,7 +17,6 @@ extension Tools.Ozone.Safelink {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.safelink.queryEvents#input"
-            static let knownKeys: Swift.Set<String> = ["cursor", "limit", "urls", "patternType", "sortDirection"]
 
             /// Cursor for pagination
             public var cursor: String?
@@ -55,11 +54,11 @@ extension Tools.Ozone.Safelink {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "limit": v_limit = try d.integer(_R.r0)
-                        case "urls": v_urls = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "patternType": v_patternType = try d.decodeString()
-                        case "sortDirection": v_sortDirection = try d.decodeString()
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "limit": if try d.lenientNull(k, &extra) { break }; v_limit = try d.integer(_R.r0)
+                        case "urls": if try d.lenientNull(k, &extra) { break }; v_urls = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "patternType": if try d.lenientNull(k, &extra) { break }; v_patternType = try d.decodeString()
+                        case "sortDirection": if try d.lenientNull(k, &extra) { break }; v_sortDirection = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -83,7 +82,7 @@ extension Tools.Ozone.Safelink {
                 if urls != nil { n += 1 }
                 if patternType != nil { n += 1 }
                 if sortDirection != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.urls { e.key("urls", &m); e.array(v) { e, x0 in e.encodeString(x0) } }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.limit { e.key("limit", &m); e.encodeInt(Int64(v)) }
@@ -98,7 +97,6 @@ extension Tools.Ozone.Safelink {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.safelink.queryEvents#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "events"]
 
             /// Next cursor for pagination. Only present if there are more results.
             public var cursor: String?
@@ -123,8 +121,8 @@ extension Tools.Ozone.Safelink {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "events": v_events = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Safelink.Defs.Event(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "events": if try d.lenientNull(k, &extra) { break }; v_events = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Safelink.Defs.Event(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -132,6 +130,7 @@ extension Tools.Ozone.Safelink {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_events == nil, !d.validating, extra["events"] == .null { v_events = [] }
                 guard let v_events else { throw LexError.missing("events") }
                 self.cursor = v_cursor
                 self.events = v_events
@@ -142,7 +141,7 @@ extension Tools.Ozone.Safelink {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("events", &m); e.array(self.events) { e, x0 in x0.encode(to: &e) }

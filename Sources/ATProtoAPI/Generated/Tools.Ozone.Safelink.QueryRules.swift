@@ -17,7 +17,6 @@ extension Tools.Ozone.Safelink {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.safelink.queryRules#input"
-            static let knownKeys: Swift.Set<String> = ["cursor", "limit", "urls", "patternType", "actions", "reason", "createdBy", "sortDirection"]
 
             /// Cursor for pagination
             public var cursor: String?
@@ -67,14 +66,14 @@ extension Tools.Ozone.Safelink {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "limit": v_limit = try d.integer(_R.r0)
-                        case "urls": v_urls = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "patternType": v_patternType = try d.decodeString()
-                        case "actions": v_actions = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "reason": v_reason = try d.decodeString()
-                        case "createdBy": v_createdBy = try d.format(DID.self)
-                        case "sortDirection": v_sortDirection = try d.decodeString()
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "limit": if try d.lenientNull(k, &extra) { break }; v_limit = try d.integer(_R.r0)
+                        case "urls": if try d.lenientNull(k, &extra) { break }; v_urls = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "patternType": if try d.lenientNull(k, &extra) { break }; v_patternType = try d.decodeString()
+                        case "actions": if try d.lenientNull(k, &extra) { break }; v_actions = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "reason": if try d.lenientNull(k, &extra) { break }; v_reason = try d.decodeString()
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
+                        case "sortDirection": if try d.lenientNull(k, &extra) { break }; v_sortDirection = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -104,7 +103,7 @@ extension Tools.Ozone.Safelink {
                 if reason != nil { n += 1 }
                 if createdBy != nil { n += 1 }
                 if sortDirection != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.urls { e.key("urls", &m); e.array(v) { e, x0 in e.encodeString(x0) } }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.limit { e.key("limit", &m); e.encodeInt(Int64(v)) }
@@ -122,7 +121,6 @@ extension Tools.Ozone.Safelink {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.safelink.queryRules#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "rules"]
 
             /// Next cursor for pagination. Only present if there are more results.
             public var cursor: String?
@@ -147,8 +145,8 @@ extension Tools.Ozone.Safelink {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "rules": v_rules = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Safelink.Defs.UrlRule(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "rules": if try d.lenientNull(k, &extra) { break }; v_rules = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Safelink.Defs.UrlRule(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -156,6 +154,7 @@ extension Tools.Ozone.Safelink {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_rules == nil, !d.validating, extra["rules"] == .null { v_rules = [] }
                 guard let v_rules else { throw LexError.missing("rules") }
                 self.cursor = v_cursor
                 self.rules = v_rules
@@ -166,7 +165,7 @@ extension Tools.Ozone.Safelink {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("rules", &m); e.array(self.rules) { e, x0 in x0.encode(to: &e) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

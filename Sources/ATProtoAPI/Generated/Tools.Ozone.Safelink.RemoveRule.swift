@@ -17,7 +17,6 @@ extension Tools.Ozone.Safelink {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.safelink.removeRule#input"
-            static let knownKeys: Swift.Set<String> = ["url", "pattern", "comment", "createdBy"]
 
             /// The URL or domain to remove the rule for
             public var url: String
@@ -50,10 +49,10 @@ extension Tools.Ozone.Safelink {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "url": v_url = try d.decodeString()
-                        case "pattern": v_pattern = try d.decodeString()
-                        case "comment": v_comment = try d.decodeString()
-                        case "createdBy": v_createdBy = try d.format(DID.self)
+                        case "url": if try d.lenientNull(k, &extra) { break }; v_url = try d.decodeString()
+                        case "pattern": if try d.lenientNull(k, &extra) { break }; v_pattern = try d.decodeString()
+                        case "comment": if try d.lenientNull(k, &extra) { break }; v_comment = try d.decodeString()
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -75,7 +74,7 @@ extension Tools.Ozone.Safelink {
                 var n = 2 + (tag == nil ? 0 : 1)
                 if comment != nil { n += 1 }
                 if createdBy != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("url", &m); e.encodeString(self.url)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.comment { e.key("comment", &m); e.encodeString(v) }

@@ -17,7 +17,6 @@ extension Tools.Ozone.Server {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.server.getConfig#output"
-            static let knownKeys: Swift.Set<String> = ["appview", "pds", "blobDivert", "chat", "viewer", "verifierDid"]
 
             public var appview: Tools.Ozone.Server.GetConfig.ServiceConfig?
             public var pds: Tools.Ozone.Server.GetConfig.ServiceConfig?
@@ -54,12 +53,12 @@ extension Tools.Ozone.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "appview": v_appview = try Tools.Ozone.Server.GetConfig.ServiceConfig(from: &d)
-                        case "pds": v_pds = try Tools.Ozone.Server.GetConfig.ServiceConfig(from: &d)
-                        case "blobDivert": v_blobDivert = try Tools.Ozone.Server.GetConfig.ServiceConfig(from: &d)
-                        case "chat": v_chat = try Tools.Ozone.Server.GetConfig.ServiceConfig(from: &d)
-                        case "viewer": v_viewer = try Tools.Ozone.Server.GetConfig.ViewerConfig(from: &d)
-                        case "verifierDid": v_verifierDid = try d.format(DID.self)
+                        case "appview": if try d.lenientNull(k, &extra) { break }; v_appview = try Tools.Ozone.Server.GetConfig.ServiceConfig(from: &d)
+                        case "pds": if try d.lenientNull(k, &extra) { break }; v_pds = try Tools.Ozone.Server.GetConfig.ServiceConfig(from: &d)
+                        case "blobDivert": if try d.lenientNull(k, &extra) { break }; v_blobDivert = try Tools.Ozone.Server.GetConfig.ServiceConfig(from: &d)
+                        case "chat": if try d.lenientNull(k, &extra) { break }; v_chat = try Tools.Ozone.Server.GetConfig.ServiceConfig(from: &d)
+                        case "viewer": if try d.lenientNull(k, &extra) { break }; v_viewer = try Tools.Ozone.Server.GetConfig.ViewerConfig(from: &d)
+                        case "verifierDid": if try d.lenientNull(k, &extra) { break }; v_verifierDid = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -85,7 +84,7 @@ extension Tools.Ozone.Server {
                 if chat != nil { n += 1 }
                 if viewer != nil { n += 1 }
                 if verifierDid != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.pds { e.key("pds", &m); v.encode(to: &e) }
                 if let v = self.chat { e.key("chat", &m); v.encode(to: &e) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -100,7 +99,6 @@ extension Tools.Ozone.Server {
         public struct ServiceConfig: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.server.getConfig#serviceConfig"
-            static let knownKeys: Swift.Set<String> = ["url"]
 
             public var url: URI?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -121,7 +119,7 @@ extension Tools.Ozone.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "url": v_url = try d.format(URI.self)
+                        case "url": if try d.lenientNull(k, &extra) { break }; v_url = try d.format(URI.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -137,7 +135,7 @@ extension Tools.Ozone.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if url != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.url { e.key("url", &m); e.encodeString(v.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -147,7 +145,6 @@ extension Tools.Ozone.Server {
         public struct ViewerConfig: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.server.getConfig#viewerConfig"
-            static let knownKeys: Swift.Set<String> = ["role"]
 
             public var role: String?
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -168,7 +165,7 @@ extension Tools.Ozone.Server {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "role": v_role = try d.decodeString()
+                        case "role": if try d.lenientNull(k, &extra) { break }; v_role = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -184,7 +181,7 @@ extension Tools.Ozone.Server {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 if role != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let v = self.role { e.key("role", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

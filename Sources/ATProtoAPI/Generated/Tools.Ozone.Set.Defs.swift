@@ -11,7 +11,6 @@ extension Tools.Ozone.Set {
         public struct Set: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.set.defs#set"
-            static let knownKeys: Swift.Set<String> = ["name", "description"]
 
             public var name: String
             public var description: String?
@@ -35,8 +34,8 @@ extension Tools.Ozone.Set {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.string(_R.r0)
-                        case "description": v_description = try d.string(_R.r1)
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.string(_R.r0)
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r1)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -54,7 +53,7 @@ extension Tools.Ozone.Set {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if description != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.description { e.key("description", &m); e.encodeString(v) }
@@ -65,7 +64,6 @@ extension Tools.Ozone.Set {
         public struct SetView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.set.defs#setView"
-            static let knownKeys: Swift.Set<String> = ["name", "description", "setSize", "createdAt", "updatedAt"]
 
             public var name: String
             public var description: String?
@@ -98,11 +96,11 @@ extension Tools.Ozone.Set {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.string(_R.r0)
-                        case "description": v_description = try d.string(_R.r1)
-                        case "setSize": v_setSize = try d.integer()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.string(_R.r0)
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r1)
+                        case "setSize": if try d.lenientNull(k, &extra) { break }; v_setSize = try d.integer()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -126,7 +124,7 @@ extension Tools.Ozone.Set {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 4 + (tag == nil ? 0 : 1)
                 if description != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("setSize", &m); e.encodeInt(Int64(self.setSize))

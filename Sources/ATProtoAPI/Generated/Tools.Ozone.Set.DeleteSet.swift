@@ -17,7 +17,6 @@ extension Tools.Ozone.Set {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.set.deleteSet#input"
-            static let knownKeys: Swift.Set<String> = ["name"]
 
             /// Name of the set to delete
             public var name: String
@@ -39,7 +38,7 @@ extension Tools.Ozone.Set {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -56,7 +55,7 @@ extension Tools.Ozone.Set {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -67,7 +66,6 @@ extension Tools.Ozone.Set {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.set.deleteSet#output"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -99,7 +97,7 @@ extension Tools.Ozone.Set {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }

@@ -17,7 +17,6 @@ extension Tools.Ozone.Set {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.set.deleteValues#input"
-            static let knownKeys: Swift.Set<String> = ["name", "values"]
 
             /// Name of the set to delete values from
             public var name: String
@@ -43,8 +42,8 @@ extension Tools.Ozone.Set {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "name": v_name = try d.decodeString()
-                        case "values": v_values = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "name": if try d.lenientNull(k, &extra) { break }; v_name = try d.decodeString()
+                        case "values": if try d.lenientNull(k, &extra) { break }; v_values = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.decodeString() }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -52,6 +51,7 @@ extension Tools.Ozone.Set {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_values == nil, !d.validating, extra["values"] == .null { v_values = [] }
                 guard let v_name else { throw LexError.missing("name") }
                 guard let v_values else { throw LexError.missing("values") }
                 self.name = v_name
@@ -63,7 +63,7 @@ extension Tools.Ozone.Set {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("values", &m); e.array(self.values) { e, x0 in e.encodeString(x0) }

@@ -44,7 +44,6 @@ extension Tools.Ozone.Set {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.set.getValues#output"
-            static let knownKeys: Swift.Set<String> = ["set", "values", "cursor"]
 
             public var set: Tools.Ozone.Set.Defs.SetView
             public var values: [String]
@@ -71,9 +70,9 @@ extension Tools.Ozone.Set {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "set": v_set = try Tools.Ozone.Set.Defs.SetView(from: &d)
-                        case "values": v_values = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
-                        case "cursor": v_cursor = try d.decodeString()
+                        case "set": if try d.lenientNull(k, &extra) { break }; v_set = try Tools.Ozone.Set.Defs.SetView(from: &d)
+                        case "values": if try d.lenientNull(k, &extra) { break }; v_values = try d.array(nil) { (d: inout D) throws(LexError) in try d.decodeString() }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -81,6 +80,7 @@ extension Tools.Ozone.Set {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_values == nil, !d.validating, extra["values"] == .null { v_values = [] }
                 guard let v_set else { throw LexError.missing("set") }
                 guard let v_values else { throw LexError.missing("values") }
                 self.set = v_set
@@ -93,7 +93,7 @@ extension Tools.Ozone.Set {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("set", &m); self.set.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

@@ -56,7 +56,6 @@ extension Tools.Ozone.Set {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.set.querySets#output"
-            static let knownKeys: Swift.Set<String> = ["sets", "cursor"]
 
             public var sets: [Tools.Ozone.Set.Defs.SetView]
             public var cursor: String?
@@ -80,8 +79,8 @@ extension Tools.Ozone.Set {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "sets": v_sets = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Set.Defs.SetView(from: &d) }
-                        case "cursor": v_cursor = try d.decodeString()
+                        case "sets": if try d.lenientNull(k, &extra) { break }; v_sets = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Set.Defs.SetView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -89,6 +88,7 @@ extension Tools.Ozone.Set {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_sets == nil, !d.validating, extra["sets"] == .null { v_sets = [] }
                 guard let v_sets else { throw LexError.missing("sets") }
                 self.sets = v_sets
                 self.cursor = v_cursor
@@ -99,7 +99,7 @@ extension Tools.Ozone.Set {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("sets", &m); e.array(self.sets) { e, x0 in x0.encode(to: &e) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }

@@ -11,7 +11,6 @@ extension Tools.Ozone.Setting {
         public struct Option: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.setting.defs#option"
-            static let knownKeys: Swift.Set<String> = ["key", "did", "value", "description", "createdAt", "updatedAt", "managerRole", "scope", "createdBy", "lastUpdatedBy"]
 
             public var key: NSID
             public var did: DID
@@ -59,16 +58,16 @@ extension Tools.Ozone.Setting {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "key": v_key = try d.format(NSID.self)
-                        case "did": v_did = try d.format(DID.self)
-                        case "value": v_value = try d.decodeValue()
-                        case "description": v_description = try d.string(_R.r0)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
-                        case "managerRole": v_managerRole = try d.decodeString()
-                        case "scope": v_scope = try d.decodeString()
-                        case "createdBy": v_createdBy = try d.format(DID.self)
-                        case "lastUpdatedBy": v_lastUpdatedBy = try d.format(DID.self)
+                        case "key": if try d.lenientNull(k, &extra) { break }; v_key = try d.format(NSID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeValue()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r0)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
+                        case "managerRole": if try d.lenientNull(k, &extra) { break }; v_managerRole = try d.decodeString()
+                        case "scope": if try d.lenientNull(k, &extra) { break }; v_scope = try d.decodeString()
+                        case "createdBy": if try d.lenientNull(k, &extra) { break }; v_createdBy = try d.format(DID.self)
+                        case "lastUpdatedBy": if try d.lenientNull(k, &extra) { break }; v_lastUpdatedBy = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -102,7 +101,7 @@ extension Tools.Ozone.Setting {
                 if createdAt != nil { n += 1 }
                 if updatedAt != nil { n += 1 }
                 if managerRole != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("key", &m); e.encodeString(self.key.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -55,7 +55,6 @@ extension Tools.Ozone.Setting {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.setting.listOptions#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "options"]
 
             public var cursor: String?
             public var options: [Tools.Ozone.Setting.Defs.Option]
@@ -79,8 +78,8 @@ extension Tools.Ozone.Setting {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "options": v_options = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Setting.Defs.Option(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "options": if try d.lenientNull(k, &extra) { break }; v_options = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Setting.Defs.Option(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -88,6 +87,7 @@ extension Tools.Ozone.Setting {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_options == nil, !d.validating, extra["options"] == .null { v_options = [] }
                 guard let v_options else { throw LexError.missing("options") }
                 self.cursor = v_cursor
                 self.options = v_options
@@ -98,7 +98,7 @@ extension Tools.Ozone.Setting {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("options", &m); e.array(self.options) { e, x0 in x0.encode(to: &e) }

@@ -17,7 +17,6 @@ extension Tools.Ozone.Setting {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.setting.removeOptions#input"
-            static let knownKeys: Swift.Set<String> = ["keys", "scope"]
 
             public var keys: [NSID]
             public var scope: String
@@ -41,8 +40,8 @@ extension Tools.Ozone.Setting {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "keys": v_keys = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(NSID.self) }
-                        case "scope": v_scope = try d.decodeString()
+                        case "keys": if try d.lenientNull(k, &extra) { break }; v_keys = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(NSID.self) }
+                        case "scope": if try d.lenientNull(k, &extra) { break }; v_scope = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -50,6 +49,7 @@ extension Tools.Ozone.Setting {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_keys == nil, !d.validating, extra["keys"] == .null { v_keys = [] }
                 guard let v_keys else { throw LexError.missing("keys") }
                 guard let v_scope else { throw LexError.missing("scope") }
                 self.keys = v_keys
@@ -61,7 +61,7 @@ extension Tools.Ozone.Setting {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("keys", &m); e.array(self.keys) { e, x0 in e.encodeString(x0.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("scope", &m); e.encodeString(self.scope)
@@ -73,7 +73,6 @@ extension Tools.Ozone.Setting {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.setting.removeOptions#output"
-            static let knownKeys: Swift.Set<String> = []
 
             /// Fields the lexicon does not name, kept as they came and written back.
             public var extra: DataMap
@@ -105,7 +104,7 @@ extension Tools.Ozone.Setting {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 0 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
             }

@@ -17,7 +17,6 @@ extension Tools.Ozone.Setting {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.setting.upsertOption#input"
-            static let knownKeys: Swift.Set<String> = ["key", "scope", "value", "description", "managerRole"]
 
             public var key: NSID
             public var scope: String
@@ -50,11 +49,11 @@ extension Tools.Ozone.Setting {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "key": v_key = try d.format(NSID.self)
-                        case "scope": v_scope = try d.decodeString()
-                        case "value": v_value = try d.decodeValue()
-                        case "description": v_description = try d.string(_R.r0)
-                        case "managerRole": v_managerRole = try d.decodeString()
+                        case "key": if try d.lenientNull(k, &extra) { break }; v_key = try d.format(NSID.self)
+                        case "scope": if try d.lenientNull(k, &extra) { break }; v_scope = try d.decodeString()
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeValue()
+                        case "description": if try d.lenientNull(k, &extra) { break }; v_description = try d.string(_R.r0)
+                        case "managerRole": if try d.lenientNull(k, &extra) { break }; v_managerRole = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -78,7 +77,7 @@ extension Tools.Ozone.Setting {
                 var n = 3 + (tag == nil ? 0 : 1)
                 if description != nil { n += 1 }
                 if managerRole != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("key", &m); e.encodeString(self.key.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("scope", &m); e.encodeString(self.scope)
@@ -93,7 +92,6 @@ extension Tools.Ozone.Setting {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.setting.upsertOption#output"
-            static let knownKeys: Swift.Set<String> = ["option"]
 
             public var option: Tools.Ozone.Setting.Defs.Option
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -114,7 +112,7 @@ extension Tools.Ozone.Setting {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "option": v_option = try Tools.Ozone.Setting.Defs.Option(from: &d)
+                        case "option": if try d.lenientNull(k, &extra) { break }; v_option = try Tools.Ozone.Setting.Defs.Option(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -131,7 +129,7 @@ extension Tools.Ozone.Setting {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("option", &m); self.option.encode(to: &e)
                 e.endMap(&m)

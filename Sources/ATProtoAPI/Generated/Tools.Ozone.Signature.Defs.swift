@@ -11,7 +11,6 @@ extension Tools.Ozone.Signature {
         public struct SigDetail: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.signature.defs#sigDetail"
-            static let knownKeys: Swift.Set<String> = ["property", "value"]
 
             public var property: String
             public var value: String
@@ -35,8 +34,8 @@ extension Tools.Ozone.Signature {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "property": v_property = try d.decodeString()
-                        case "value": v_value = try d.decodeString()
+                        case "property": if try d.lenientNull(k, &extra) { break }; v_property = try d.decodeString()
+                        case "value": if try d.lenientNull(k, &extra) { break }; v_value = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Tools.Ozone.Signature {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("value", &m); e.encodeString(self.value)
                 e.key("property", &m); e.encodeString(self.property)

@@ -35,7 +35,6 @@ extension Tools.Ozone.Signature {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.signature.findCorrelation#output"
-            static let knownKeys: Swift.Set<String> = ["details"]
 
             public var details: [Tools.Ozone.Signature.Defs.SigDetail]
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -56,7 +55,7 @@ extension Tools.Ozone.Signature {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "details": v_details = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Signature.Defs.SigDetail(from: &d) }
+                        case "details": if try d.lenientNull(k, &extra) { break }; v_details = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Signature.Defs.SigDetail(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -64,6 +63,7 @@ extension Tools.Ozone.Signature {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_details == nil, !d.validating, extra["details"] == .null { v_details = [] }
                 guard let v_details else { throw LexError.missing("details") }
                 self.details = v_details
                 self.extra = extra
@@ -73,7 +73,7 @@ extension Tools.Ozone.Signature {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("details", &m); e.array(self.details) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)

@@ -44,7 +44,6 @@ extension Tools.Ozone.Signature {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.signature.findRelatedAccounts#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "accounts"]
 
             public var cursor: String?
             public var accounts: [Tools.Ozone.Signature.FindRelatedAccounts.RelatedAccount]
@@ -68,8 +67,8 @@ extension Tools.Ozone.Signature {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "accounts": v_accounts = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Signature.FindRelatedAccounts.RelatedAccount(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "accounts": if try d.lenientNull(k, &extra) { break }; v_accounts = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Signature.FindRelatedAccounts.RelatedAccount(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -77,6 +76,7 @@ extension Tools.Ozone.Signature {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_accounts == nil, !d.validating, extra["accounts"] == .null { v_accounts = [] }
                 guard let v_accounts else { throw LexError.missing("accounts") }
                 self.cursor = v_cursor
                 self.accounts = v_accounts
@@ -87,7 +87,7 @@ extension Tools.Ozone.Signature {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("accounts", &m); e.array(self.accounts) { e, x0 in x0.encode(to: &e) }
@@ -98,7 +98,6 @@ extension Tools.Ozone.Signature {
         public struct RelatedAccount: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.signature.findRelatedAccounts#relatedAccount"
-            static let knownKeys: Swift.Set<String> = ["account", "similarities"]
 
             public var account: Com.Atproto.Admin.Defs.AccountView
             public var similarities: [Tools.Ozone.Signature.Defs.SigDetail]?
@@ -122,8 +121,8 @@ extension Tools.Ozone.Signature {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "account": v_account = try Com.Atproto.Admin.Defs.AccountView(from: &d)
-                        case "similarities": v_similarities = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Signature.Defs.SigDetail(from: &d) }
+                        case "account": if try d.lenientNull(k, &extra) { break }; v_account = try Com.Atproto.Admin.Defs.AccountView(from: &d)
+                        case "similarities": if try d.lenientNull(k, &extra) { break }; v_similarities = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Signature.Defs.SigDetail(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -141,7 +140,7 @@ extension Tools.Ozone.Signature {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if similarities != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("account", &m); self.account.encode(to: &e)
                 if let v = self.similarities { e.key("similarities", &m); e.array(v) { e, x0 in x0.encode(to: &e) } }

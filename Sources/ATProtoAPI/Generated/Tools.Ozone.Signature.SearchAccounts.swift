@@ -44,7 +44,6 @@ extension Tools.Ozone.Signature {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.signature.searchAccounts#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "accounts"]
 
             public var cursor: String?
             public var accounts: [Com.Atproto.Admin.Defs.AccountView]
@@ -68,8 +67,8 @@ extension Tools.Ozone.Signature {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "accounts": v_accounts = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Admin.Defs.AccountView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "accounts": if try d.lenientNull(k, &extra) { break }; v_accounts = try d.array(nil) { (d: inout D) throws(LexError) in try Com.Atproto.Admin.Defs.AccountView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -77,6 +76,7 @@ extension Tools.Ozone.Signature {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_accounts == nil, !d.validating, extra["accounts"] == .null { v_accounts = [] }
                 guard let v_accounts else { throw LexError.missing("accounts") }
                 self.cursor = v_cursor
                 self.accounts = v_accounts
@@ -87,7 +87,7 @@ extension Tools.Ozone.Signature {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("accounts", &m); e.array(self.accounts) { e, x0 in x0.encode(to: &e) }

@@ -17,7 +17,6 @@ extension Tools.Ozone.Team {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.team.addMember#input"
-            static let knownKeys: Swift.Set<String> = ["did", "role"]
 
             public var did: DID
             public var role: String
@@ -41,8 +40,8 @@ extension Tools.Ozone.Team {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "role": v_role = try d.decodeString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "role": if try d.lenientNull(k, &extra) { break }; v_role = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -61,7 +60,7 @@ extension Tools.Ozone.Team {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("role", &m); e.encodeString(self.role)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -11,7 +11,6 @@ extension Tools.Ozone.Team {
         public struct Member: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.team.defs#member"
-            static let knownKeys: Swift.Set<String> = ["did", "disabled", "profile", "createdAt", "updatedAt", "lastUpdatedBy", "role"]
 
             public var did: DID
             public var disabled: Bool?
@@ -50,13 +49,13 @@ extension Tools.Ozone.Team {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "disabled": v_disabled = try d.decodeBool()
-                        case "profile": v_profile = try App.Bsky.Actor.Defs.ProfileViewDetailed(from: &d)
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "updatedAt": v_updatedAt = try d.format(Datetime.self)
-                        case "lastUpdatedBy": v_lastUpdatedBy = try d.decodeString()
-                        case "role": v_role = try d.decodeString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "disabled": if try d.lenientNull(k, &extra) { break }; v_disabled = try d.decodeBool()
+                        case "profile": if try d.lenientNull(k, &extra) { break }; v_profile = try App.Bsky.Actor.Defs.ProfileViewDetailed(from: &d)
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "updatedAt": if try d.lenientNull(k, &extra) { break }; v_updatedAt = try d.format(Datetime.self)
+                        case "lastUpdatedBy": if try d.lenientNull(k, &extra) { break }; v_lastUpdatedBy = try d.decodeString()
+                        case "role": if try d.lenientNull(k, &extra) { break }; v_role = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -84,7 +83,7 @@ extension Tools.Ozone.Team {
                 if createdAt != nil { n += 1 }
                 if updatedAt != nil { n += 1 }
                 if lastUpdatedBy != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("role", &m); e.encodeString(self.role)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

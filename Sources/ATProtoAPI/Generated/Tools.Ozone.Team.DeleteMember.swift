@@ -17,7 +17,6 @@ extension Tools.Ozone.Team {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.team.deleteMember#input"
-            static let knownKeys: Swift.Set<String> = ["did"]
 
             public var did: DID
             /// Fields the lexicon does not name, kept as they came and written back.
@@ -38,7 +37,7 @@ extension Tools.Ozone.Team {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -55,7 +54,7 @@ extension Tools.Ozone.Team {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

@@ -52,7 +52,6 @@ extension Tools.Ozone.Team {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.team.listMembers#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "members"]
 
             public var cursor: String?
             public var members: [Tools.Ozone.Team.Defs.Member]
@@ -76,8 +75,8 @@ extension Tools.Ozone.Team {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "members": v_members = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Team.Defs.Member(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "members": if try d.lenientNull(k, &extra) { break }; v_members = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Team.Defs.Member(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -85,6 +84,7 @@ extension Tools.Ozone.Team {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_members == nil, !d.validating, extra["members"] == .null { v_members = [] }
                 guard let v_members else { throw LexError.missing("members") }
                 self.cursor = v_cursor
                 self.members = v_members
@@ -95,7 +95,7 @@ extension Tools.Ozone.Team {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("members", &m); e.array(self.members) { e, x0 in x0.encode(to: &e) }

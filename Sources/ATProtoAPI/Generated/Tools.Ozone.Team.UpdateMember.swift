@@ -17,7 +17,6 @@ extension Tools.Ozone.Team {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.team.updateMember#input"
-            static let knownKeys: Swift.Set<String> = ["did", "disabled", "role"]
 
             public var did: DID
             public var disabled: Bool?
@@ -44,9 +43,9 @@ extension Tools.Ozone.Team {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "did": v_did = try d.format(DID.self)
-                        case "disabled": v_disabled = try d.decodeBool()
-                        case "role": v_role = try d.decodeString()
+                        case "did": if try d.lenientNull(k, &extra) { break }; v_did = try d.format(DID.self)
+                        case "disabled": if try d.lenientNull(k, &extra) { break }; v_disabled = try d.decodeBool()
+                        case "role": if try d.lenientNull(k, &extra) { break }; v_role = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -66,7 +65,7 @@ extension Tools.Ozone.Team {
                 var n = 1 + (tag == nil ? 0 : 1)
                 if disabled != nil { n += 1 }
                 if role != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let v = self.role { e.key("role", &m); e.encodeString(v) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -12,7 +12,6 @@ extension Tools.Ozone.Verification {
         public struct VerificationView: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.verification.defs#verificationView"
-            static let knownKeys: Swift.Set<String> = ["issuer", "uri", "subject", "handle", "displayName", "createdAt", "revokeReason", "revokedAt", "revokedBy", "subjectProfile", "issuerProfile", "subjectRepo", "issuerRepo"]
 
             /// The user who issued this verification.
             public var issuer: DID
@@ -78,19 +77,19 @@ extension Tools.Ozone.Verification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "issuer": v_issuer = try d.format(DID.self)
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "subject": v_subject = try d.format(DID.self)
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "displayName": v_displayName = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
-                        case "revokeReason": v_revokeReason = try d.decodeString()
-                        case "revokedAt": v_revokedAt = try d.format(Datetime.self)
-                        case "revokedBy": v_revokedBy = try d.format(DID.self)
-                        case "subjectProfile": v_subjectProfile = try Tools.Ozone.Verification.Defs.VerificationView.SubjectProfile(from: &d)
-                        case "issuerProfile": v_issuerProfile = try Tools.Ozone.Verification.Defs.VerificationView.IssuerProfile(from: &d)
-                        case "subjectRepo": v_subjectRepo = try Tools.Ozone.Verification.Defs.VerificationView.SubjectRepo(from: &d)
-                        case "issuerRepo": v_issuerRepo = try Tools.Ozone.Verification.Defs.VerificationView.IssuerRepo(from: &d)
+                        case "issuer": if try d.lenientNull(k, &extra) { break }; v_issuer = try d.format(DID.self)
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(DID.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
+                        case "revokeReason": if try d.lenientNull(k, &extra) { break }; v_revokeReason = try d.decodeString()
+                        case "revokedAt": if try d.lenientNull(k, &extra) { break }; v_revokedAt = try d.format(Datetime.self)
+                        case "revokedBy": if try d.lenientNull(k, &extra) { break }; v_revokedBy = try d.format(DID.self)
+                        case "subjectProfile": if try d.lenientNull(k, &extra) { break }; v_subjectProfile = try Tools.Ozone.Verification.Defs.VerificationView.SubjectProfile(from: &d)
+                        case "issuerProfile": if try d.lenientNull(k, &extra) { break }; v_issuerProfile = try Tools.Ozone.Verification.Defs.VerificationView.IssuerProfile(from: &d)
+                        case "subjectRepo": if try d.lenientNull(k, &extra) { break }; v_subjectRepo = try Tools.Ozone.Verification.Defs.VerificationView.SubjectRepo(from: &d)
+                        case "issuerRepo": if try d.lenientNull(k, &extra) { break }; v_issuerRepo = try Tools.Ozone.Verification.Defs.VerificationView.IssuerRepo(from: &d)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -130,7 +129,7 @@ extension Tools.Ozone.Verification {
                 if issuerProfile != nil { n += 1 }
                 if subjectRepo != nil { n += 1 }
                 if issuerRepo != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("handle", &m); e.encodeString(self.handle.description)

@@ -17,7 +17,6 @@ extension Tools.Ozone.Verification {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.verification.grantVerifications#input"
-            static let knownKeys: Swift.Set<String> = ["verifications"]
 
             /// Array of verification requests to process
             public var verifications: [Tools.Ozone.Verification.GrantVerifications.VerificationInput]
@@ -39,7 +38,7 @@ extension Tools.Ozone.Verification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "verifications": v_verifications = try d.array(_R.r0) { (d: inout D) throws(LexError) in try Tools.Ozone.Verification.GrantVerifications.VerificationInput(from: &d) }
+                        case "verifications": if try d.lenientNull(k, &extra) { break }; v_verifications = try d.array(_R.r0) { (d: inout D) throws(LexError) in try Tools.Ozone.Verification.GrantVerifications.VerificationInput(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -47,6 +46,7 @@ extension Tools.Ozone.Verification {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_verifications == nil, !d.validating, extra["verifications"] == .null { v_verifications = [] }
                 guard let v_verifications else { throw LexError.missing("verifications") }
                 self.verifications = v_verifications
                 self.extra = extra
@@ -56,7 +56,7 @@ extension Tools.Ozone.Verification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("verifications", &m); e.array(self.verifications) { e, x0 in x0.encode(to: &e) }
                 e.endMap(&m)
@@ -67,7 +67,6 @@ extension Tools.Ozone.Verification {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.verification.grantVerifications#output"
-            static let knownKeys: Swift.Set<String> = ["verifications", "failedVerifications"]
 
             public var verifications: [Tools.Ozone.Verification.Defs.VerificationView]
             public var failedVerifications: [Tools.Ozone.Verification.GrantVerifications.GrantError]
@@ -91,8 +90,8 @@ extension Tools.Ozone.Verification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "verifications": v_verifications = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Verification.Defs.VerificationView(from: &d) }
-                        case "failedVerifications": v_failedVerifications = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Verification.GrantVerifications.GrantError(from: &d) }
+                        case "verifications": if try d.lenientNull(k, &extra) { break }; v_verifications = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Verification.Defs.VerificationView(from: &d) }
+                        case "failedVerifications": if try d.lenientNull(k, &extra) { break }; v_failedVerifications = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Verification.GrantVerifications.GrantError(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -100,6 +99,8 @@ extension Tools.Ozone.Verification {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_verifications == nil, !d.validating, extra["verifications"] == .null { v_verifications = [] }
+                if v_failedVerifications == nil, !d.validating, extra["failedVerifications"] == .null { v_failedVerifications = [] }
                 guard let v_verifications else { throw LexError.missing("verifications") }
                 guard let v_failedVerifications else { throw LexError.missing("failedVerifications") }
                 self.verifications = v_verifications
@@ -111,7 +112,7 @@ extension Tools.Ozone.Verification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("verifications", &m); e.array(self.verifications) { e, x0 in x0.encode(to: &e) }
                 e.key("failedVerifications", &m); e.array(self.failedVerifications) { e, x0 in x0.encode(to: &e) }
@@ -122,7 +123,6 @@ extension Tools.Ozone.Verification {
         public struct VerificationInput: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.verification.grantVerifications#verificationInput"
-            static let knownKeys: Swift.Set<String> = ["subject", "handle", "displayName", "createdAt"]
 
             /// The did of the subject being verified
             public var subject: DID
@@ -156,10 +156,10 @@ extension Tools.Ozone.Verification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "subject": v_subject = try d.format(DID.self)
-                        case "handle": v_handle = try d.format(Handle.self)
-                        case "displayName": v_displayName = try d.decodeString()
-                        case "createdAt": v_createdAt = try d.format(Datetime.self)
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(DID.self)
+                        case "handle": if try d.lenientNull(k, &extra) { break }; v_handle = try d.format(Handle.self)
+                        case "displayName": if try d.lenientNull(k, &extra) { break }; v_displayName = try d.decodeString()
+                        case "createdAt": if try d.lenientNull(k, &extra) { break }; v_createdAt = try d.format(Datetime.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -181,7 +181,7 @@ extension Tools.Ozone.Verification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 3 + (tag == nil ? 0 : 1)
                 if createdAt != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("handle", &m); e.encodeString(self.handle.description)
                 e.key("subject", &m); e.encodeString(self.subject.description)
@@ -195,7 +195,6 @@ extension Tools.Ozone.Verification {
         public struct GrantError: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.verification.grantVerifications#grantError"
-            static let knownKeys: Swift.Set<String> = ["error", "subject"]
 
             /// Error message describing the reason for failure.
             public var error: String
@@ -221,8 +220,8 @@ extension Tools.Ozone.Verification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "error": v_error = try d.decodeString()
-                        case "subject": v_subject = try d.format(DID.self)
+                        case "error": if try d.lenientNull(k, &extra) { break }; v_error = try d.decodeString()
+                        case "subject": if try d.lenientNull(k, &extra) { break }; v_subject = try d.format(DID.self)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -241,7 +240,7 @@ extension Tools.Ozone.Verification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("error", &m); e.encodeString(self.error)
                 e.key("subject", &m); e.encodeString(self.subject.description)

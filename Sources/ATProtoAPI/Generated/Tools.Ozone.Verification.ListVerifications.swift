@@ -75,7 +75,6 @@ extension Tools.Ozone.Verification {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.verification.listVerifications#output"
-            static let knownKeys: Swift.Set<String> = ["cursor", "verifications"]
 
             public var cursor: String?
             public var verifications: [Tools.Ozone.Verification.Defs.VerificationView]
@@ -99,8 +98,8 @@ extension Tools.Ozone.Verification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "cursor": v_cursor = try d.decodeString()
-                        case "verifications": v_verifications = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Verification.Defs.VerificationView(from: &d) }
+                        case "cursor": if try d.lenientNull(k, &extra) { break }; v_cursor = try d.decodeString()
+                        case "verifications": if try d.lenientNull(k, &extra) { break }; v_verifications = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Verification.Defs.VerificationView(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -108,6 +107,7 @@ extension Tools.Ozone.Verification {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_verifications == nil, !d.validating, extra["verifications"] == .null { v_verifications = [] }
                 guard let v_verifications else { throw LexError.missing("verifications") }
                 self.cursor = v_cursor
                 self.verifications = v_verifications
@@ -118,7 +118,7 @@ extension Tools.Ozone.Verification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if cursor != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.cursor { e.key("cursor", &m); e.encodeString(v) }
                 e.key("verifications", &m); e.array(self.verifications) { e, x0 in x0.encode(to: &e) }

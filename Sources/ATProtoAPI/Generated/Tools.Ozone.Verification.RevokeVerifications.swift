@@ -17,7 +17,6 @@ extension Tools.Ozone.Verification {
         public struct Input: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.verification.revokeVerifications#input"
-            static let knownKeys: Swift.Set<String> = ["uris", "revokeReason"]
 
             /// Array of verification record uris to revoke
             public var uris: [ATURI]
@@ -43,8 +42,8 @@ extension Tools.Ozone.Verification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uris": v_uris = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
-                        case "revokeReason": v_revokeReason = try d.string(_R.r1)
+                        case "uris": if try d.lenientNull(k, &extra) { break }; v_uris = try d.array(_R.r0) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
+                        case "revokeReason": if try d.lenientNull(k, &extra) { break }; v_revokeReason = try d.string(_R.r1)
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -52,6 +51,7 @@ extension Tools.Ozone.Verification {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_uris == nil, !d.validating, extra["uris"] == .null { v_uris = [] }
                 guard let v_uris else { throw LexError.missing("uris") }
                 self.uris = v_uris
                 self.revokeReason = v_revokeReason
@@ -62,7 +62,7 @@ extension Tools.Ozone.Verification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 1 + (tag == nil ? 0 : 1)
                 if revokeReason != nil { n += 1 }
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uris", &m); e.array(self.uris) { e, x0 in e.encodeString(x0.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 if let v = self.revokeReason { e.key("revokeReason", &m); e.encodeString(v) }
@@ -74,7 +74,6 @@ extension Tools.Ozone.Verification {
         public struct Output: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.verification.revokeVerifications#output"
-            static let knownKeys: Swift.Set<String> = ["revokedVerifications", "failedRevocations"]
 
             /// List of verification uris successfully revoked
             public var revokedVerifications: [ATURI]
@@ -100,8 +99,8 @@ extension Tools.Ozone.Verification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "revokedVerifications": v_revokedVerifications = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
-                        case "failedRevocations": v_failedRevocations = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Verification.RevokeVerifications.RevokeError(from: &d) }
+                        case "revokedVerifications": if try d.lenientNull(k, &extra) { break }; v_revokedVerifications = try d.array(nil) { (d: inout D) throws(LexError) in try d.format(ATURI.self) }
+                        case "failedRevocations": if try d.lenientNull(k, &extra) { break }; v_failedRevocations = try d.array(nil) { (d: inout D) throws(LexError) in try Tools.Ozone.Verification.RevokeVerifications.RevokeError(from: &d) }
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -109,6 +108,8 @@ extension Tools.Ozone.Verification {
                 } catch {
                     throw key.isEmpty ? error : error.at(key)
                 }
+                if v_revokedVerifications == nil, !d.validating, extra["revokedVerifications"] == .null { v_revokedVerifications = [] }
+                if v_failedRevocations == nil, !d.validating, extra["failedRevocations"] == .null { v_failedRevocations = [] }
                 guard let v_revokedVerifications else { throw LexError.missing("revokedVerifications") }
                 guard let v_failedRevocations else { throw LexError.missing("failedRevocations") }
                 self.revokedVerifications = v_revokedVerifications
@@ -120,7 +121,7 @@ extension Tools.Ozone.Verification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("failedRevocations", &m); e.array(self.failedRevocations) { e, x0 in x0.encode(to: &e) }
                 e.key("revokedVerifications", &m); e.array(self.revokedVerifications) { e, x0 in e.encodeString(x0.description) }
@@ -132,7 +133,6 @@ extension Tools.Ozone.Verification {
         public struct RevokeError: LexObject {
             /// The definition's lexicon reference.
             public static let lexiconID = "tools.ozone.verification.revokeVerifications#revokeError"
-            static let knownKeys: Swift.Set<String> = ["uri", "error"]
 
             /// The AT-URI of the verification record that failed to revoke.
             public var uri: ATURI
@@ -158,8 +158,8 @@ extension Tools.Ozone.Verification {
                     while let k = try d.nextKey(&state) {
                         key = k
                         switch k {
-                        case "uri": v_uri = try d.format(ATURI.self)
-                        case "error": v_error = try d.decodeString()
+                        case "uri": if try d.lenientNull(k, &extra) { break }; v_uri = try d.format(ATURI.self)
+                        case "error": if try d.lenientNull(k, &extra) { break }; v_error = try d.decodeString()
                         default: extra[k] = try d.decodeValue()
                         }
                         key = ""
@@ -178,7 +178,7 @@ extension Tools.Ozone.Verification {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
                 var n = 2 + (tag == nil ? 0 : 1)
                 _ = n
-                var m = e.beginMap(known: n, extra: extra, knownKeys: Self.knownKeys)
+                var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("error", &m); e.encodeString(self.error)

@@ -108,37 +108,54 @@ public struct LexCBOREncoder: LexEncoder {
     public var bytes: [UInt8] { writer.bytes }
 
     public struct MapState {
-        var extra: [DataMap.Entry]
+        var extra: DataMap
         var next = 0
-        let knownKeys: Set<String>
+        let known: Int
+        var skipped = 0
+        let headerStart: Int
     }
 
-    public mutating func beginMap(known: Int, extra: DataMap, knownKeys: Set<String>) -> MapState {
-        if extra.isEmpty {
-            writer.writeMapHeader(known)
-            return MapState(extra: [], knownKeys: knownKeys)
-        }
-        let kept = extra.filter { !knownKeys.contains($0.key) }
-        writer.writeMapHeader(known + kept.count)
-        return MapState(extra: kept, knownKeys: knownKeys)
+    public mutating func beginMap(known: Int, extra: DataMap) -> MapState {
+        let start = writer.bytes.count
+        writer.writeMapHeader(known + extra.count)
+        return MapState(extra: extra, known: known, headerStart: start)
     }
 
     @inline(__always)
     public mutating func key(_ key: String, _ state: inout MapState) {
-        while state.next < state.extra.count, DataMap.precedes(state.extra[state.next].key, key) {
-            writer.writeString(state.extra[state.next].key)
-            writer.write(state.extra[state.next].value)
-            state.next += 1
-        }
+        if state.next < state.extra.count { flushExtra(before: key, &state) }
         writer.writeString(key)
     }
 
-    public mutating func endMap(_ state: inout MapState) {
-        while state.next < state.extra.count {
-            writer.writeString(state.extra[state.next].key)
-            writer.write(state.extra[state.next].value)
+    private mutating func flushExtra(before key: String, _ state: inout MapState) {
+        let entries = state.extra.entries
+        while state.next < entries.count, DataMap.precedes(entries[state.next].key, key) {
+            writer.writeString(entries[state.next].key)
+            writer.write(entries[state.next].value)
             state.next += 1
         }
+        // A known field wins over an unknown one of the same name.
+        if state.next < entries.count, entries[state.next].key == key {
+            state.next += 1
+            state.skipped += 1
+        }
+    }
+
+    public mutating func endMap(_ state: inout MapState) {
+        let entries = state.extra.entries
+        while state.next < entries.count {
+            writer.writeString(entries[state.next].key)
+            writer.write(entries[state.next].value)
+            state.next += 1
+        }
+        guard state.skipped > 0 else { return }
+        // Fewer entries than declared: write the header again.
+        let declared = state.known + entries.count
+        var header = DAGCBORWriter(capacity: 9)
+        header.writeMapHeader(declared - state.skipped)
+        var old = DAGCBORWriter(capacity: 9)
+        old.writeMapHeader(declared)
+        writer.bytes.replaceSubrange(state.headerStart..<(state.headerStart + old.bytes.count), with: header.bytes)
     }
 
     public mutating func beginArray(count: Int) { writer.writeArrayHeader(count) }

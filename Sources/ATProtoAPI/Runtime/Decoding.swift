@@ -68,6 +68,15 @@ extension LexDecoder {
         return .value(try value(&self))
     }
 
+    /// Without validation, a `null` where the lexicon does not allow one is
+    /// kept with the unknown fields under `key`, and the field stays absent.
+    @inlinable
+    public mutating func lenientNull(_ key: String, _ extra: inout DataMap) throws(LexError) -> Bool {
+        guard !validating, try decodeNull() else { return false }
+        extra[key] = .null
+        return true
+    }
+
     /// Reads a record's `$type`: it must name `nsid` when validating; a
     /// different name is kept with the unknown fields.
     public mutating func recordType(_ nsid: String, extra: inout DataMap) throws(LexError) {

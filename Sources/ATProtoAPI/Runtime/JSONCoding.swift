@@ -105,18 +105,22 @@ public struct LexJSONEncoder: LexEncoder {
     public struct MapState {
         var first = true
         let extra: DataMap
-        let knownKeys: Set<String>
+        var written: [String] = []
     }
 
-    public mutating func beginMap(known: Int, extra: DataMap, knownKeys: Set<String>) -> MapState {
+    public mutating func beginMap(known: Int, extra: DataMap) -> MapState {
         writer.byte(UInt8(ascii: "{"))
-        return MapState(extra: extra, knownKeys: knownKeys)
+        return MapState(extra: extra)
     }
 
-    public mutating func key(_ key: String, _ state: inout MapState) { writer.writeKey(key, first: &state.first) }
+    public mutating func key(_ key: String, _ state: inout MapState) {
+        if !state.extra.isEmpty { state.written.append(key) }
+        writer.writeKey(key, first: &state.first)
+    }
 
     public mutating func endMap(_ state: inout MapState) {
-        for entry in state.extra where !state.knownKeys.contains(entry.key) {
+        // A known field wins over an unknown one of the same name.
+        for entry in state.extra where !state.written.contains(entry.key) {
             writer.writeKey(entry.key, first: &state.first)
             writer.write(entry.value)
         }

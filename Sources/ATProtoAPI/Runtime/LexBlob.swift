@@ -59,13 +59,13 @@ public struct LexBlob: LexValue {
 
     public func encode<E: LexEncoder>(to e: inout E) {
         if isLegacy {
-            var m = e.beginMap(known: 2, extra: extra, knownKeys: Self.legacyKeys)
+            var m = e.beginMap(known: 2, extra: extra)
             e.key("cid", &m); e.encodeString(ref.description)
             e.key("mimeType", &m); e.encodeString(mimeType)
             e.endMap(&m)
             return
         }
-        var m = e.beginMap(known: 4, extra: extra, knownKeys: Self.knownKeys)
+        var m = e.beginMap(known: 4, extra: extra)
         e.key("ref", &m); e.encodeLink(ref)
         e.key("size", &m); e.encodeInt(Int64(size ?? 0))
         e.key("$type", &m); e.encodeString("blob")

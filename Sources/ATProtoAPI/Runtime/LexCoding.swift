@@ -48,9 +48,9 @@ public protocol LexEncoder {
     associatedtype MapState
 
     /// Opens a map with `known` known fields (in canonical key order, as
-    /// ``key(_:_:)`` will be called) and the unknown fields `extra`. Entries of
-    /// `extra` whose key is in `knownKeys` are not written.
-    mutating func beginMap(known: Int, extra: DataMap, knownKeys: Set<String>) -> MapState
+    /// ``key(_:_:)`` will be called) and the unknown fields `extra`. An entry
+    /// of `extra` with the same key as a known field written is not written.
+    mutating func beginMap(known: Int, extra: DataMap) -> MapState
     /// Starts the known field `key`.
     mutating func key(_ key: String, _ state: inout MapState)
     /// Closes a map.

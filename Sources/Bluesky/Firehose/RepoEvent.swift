@@ -1,5 +1,6 @@
 import ATCrypto
 import ATData
+import ATProtoAPI
 import ATRepo
 import ATSyntax
 
@@ -28,53 +29,37 @@ public enum RepoEvent: Sendable {
         }
     }
 
-    /// Decodes a frame: a DAG-CBOR header (`{op, t}`), then the body.
+    /// Decodes a frame: a DAG-CBOR header (`{op, t}`), then the body, read
+    /// as the generated `com.atproto.sync.subscribeRepos` message types.
     ///
     /// - Throws: ``BlueskyError`` — `.decoding` for a malformed frame, and
     ///   for an error frame (`op: -1`) `.xrpc` with the server's error name
     ///   (`FutureCursor`, `ConsumerTooSlow`, …).
     public init(frame: [UInt8]) throws(BlueskyError) {
-        let header: DataValue, body: DataValue
+        typealias Repos = Com.Atproto.Sync.SubscribeRepos
+        let decoded: LexFrame<Repos.Message>
         do {
-            let (head, length) = try DAGCBOR.decodePrefix(frame)
-            header = head
-            body = try DAGCBOR.decode(Array(frame[length...]))
+            decoded = try LexFrame(frame: frame)
         } catch {
-            throw BlueskyError(kind: .decoding, detail: "a firehose frame does not decode: \(error.message)", underlying: error)
+            throw BlueskyError(kind: .decoding, detail: "a firehose frame does not decode: \(error)", underlying: error)
         }
-        if header["op"]?.intValue == -1 {
-            let name = body["error"]?.stringValue ?? "Unknown"
+        switch decoded {
+        case .error(let name, let message):
             throw BlueskyError(
-                kind: .xrpc(XRPCErrorName(rawValue: name)), body: XRPCErrorBody(error: name, message: body["message"]?.stringValue),
-                detail: body["message"]?.stringValue ?? "")
-        }
-        guard header["op"]?.intValue == 1, let type = header["t"]?.stringValue else {
-            throw BlueskyError(kind: .decoding, detail: "a firehose frame has an invalid header")
-        }
-        func field<T>(_ name: String, _ parse: (DataValue) -> T?) throws(BlueskyError) -> T {
-            guard let value = body[name], let parsed = parse(value) else {
-                throw BlueskyError(kind: .decoding, detail: "\(type) has no valid '\(name)'")
-            }
-            return parsed
-        }
-        switch type {
-        case "#commit":
-            self = .commit(try CommitEvent(body))
-        case "#identity":
-            self = .identity(
-                seq: try field("seq", \.intValue), did: try field("did") { $0.stringValue.flatMap { try? DID($0) } },
-                handle: body["handle"]?.stringValue, time: try field("time", \.stringValue))
-        case "#account":
+                kind: .xrpc(XRPCErrorName(rawValue: name)), body: XRPCErrorBody(error: name, message: message), detail: message ?? "")
+        case .message(.commit(let commit)):
+            self = .commit(try CommitEvent(commit))
+        case .message(.identity(let identity)):
+            self = .identity(seq: Int64(identity.seq), did: identity.did, handle: identity.handle?.description, time: identity.time.description)
+        case .message(.account(let account)):
             self = .account(
-                seq: try field("seq", \.intValue), did: try field("did") { $0.stringValue.flatMap { try? DID($0) } },
-                active: try field("active", \.boolValue), status: body["status"]?.stringValue, time: try field("time", \.stringValue))
-        case "#sync":
-            self = .sync(
-                seq: try field("seq", \.intValue), did: try field("did") { $0.stringValue.flatMap { try? DID($0) } },
-                rev: try field("rev", \.stringValue), time: try field("time", \.stringValue))
-        case "#info":
-            self = .info(name: try field("name", \.stringValue), message: body["message"]?.stringValue)
-        default:
+                seq: Int64(account.seq), did: account.did, active: account.active, status: account.status, time: account.time.description)
+        case .message(.sync(let sync)):
+            self = .sync(seq: Int64(sync.seq), did: sync.did, rev: sync.rev, time: sync.time.description)
+        case .message(.info(let info)):
+            self = .info(name: info.name, message: info.message)
+        case .message(.unknown(let body)):
+            let type = (try? DAGCBOR.decodePrefix(frame))?.value["t"]?.stringValue ?? ""
             self = .unknown(type: type, body: body)
         }
     }
@@ -103,30 +88,24 @@ public struct CommitEvent: Sendable {
     /// When the server emitted it.
     public var time: String
 
-    init(_ body: DataValue) throws(BlueskyError) {
-        func fail(_ name: String) -> BlueskyError { BlueskyError(kind: .decoding, detail: "#commit has no valid '\(name)'") }
-        guard let seq = body["seq"]?.intValue else { throw fail("seq") }
-        guard let repo = body["repo"]?.stringValue.flatMap({ try? DID($0) }) else { throw fail("repo") }
-        guard let commit = body["commit"]?.linkValue else { throw fail("commit") }
-        guard let rev = body["rev"]?.stringValue.flatMap({ try? TID($0) }) else { throw fail("rev") }
-        guard let blocks = body["blocks"]?.bytesValue else { throw fail("blocks") }
+    init(_ event: Com.Atproto.Sync.SubscribeRepos.Commit) throws(BlueskyError) {
         var ops = [RecordOp]()
-        for item in body["ops"]?.arrayValue ?? [] {
-            guard let actionName = item["action"]?.stringValue, let action = RecordOp.Action(rawValue: actionName),
-                let pathText = item["path"]?.stringValue, let path = try? RepoPath(Array(pathText.utf8))
-            else { throw fail("ops") }
-            ops.append(RecordOp(action: action, path: path, cid: item["cid"]?.linkValue, prev: item["prev"]?.linkValue))
+        for op in event.ops {
+            guard let action = RecordOp.Action(rawValue: op.action), let path = try? RepoPath(Array(op.path.utf8)) else {
+                throw BlueskyError(kind: .decoding, detail: "#commit has an invalid op: \(op.action) \(op.path)")
+            }
+            ops.append(RecordOp(action: action, path: path, cid: op.cid.wrapped, prev: op.prev))
         }
-        self.seq = seq
-        self.repo = repo
-        self.commit = commit
-        self.rev = rev
-        self.since = body["since"]?.stringValue.flatMap { try? TID($0) }
-        self.blocks = blocks
+        self.seq = Int64(event.seq)
+        self.repo = event.repo
+        self.commit = event.commit
+        self.rev = event.rev
+        self.since = event.since.wrapped
+        self.blocks = event.blocks
         self.ops = ops
-        self.prevData = body["prevData"]?.linkValue
-        self.tooBig = body["tooBig"]?.boolValue ?? false
-        self.time = body["time"]?.stringValue ?? ""
+        self.prevData = event.prevData
+        self.tooBig = event.tooBig
+        self.time = event.time.description
     }
 
     /// Verifies the commit in one call with ATRepo: each block against its

@@ -1,4 +1,5 @@
 import ATData
+import ATProtoAPI
 import ATRepo
 import ATSyntax
 import Bluesky
@@ -13,14 +14,21 @@ enum FirehoseFrame {
         DAGCBOR.encode(["op": 1, "t": .string(type)]) + DAGCBOR.encode(body)
     }
 
+    typealias Repos = Com.Atproto.Sync.SubscribeRepos
+
+    /// A frame of the generated `subscribeRepos` message type.
+    static func frame(_ message: Repos.Message) -> [UInt8] {
+        LexFrame<Repos.Message>.message(message).encode()
+    }
+
     /// An error frame; the stream ends after it.
     static func error(_ name: String, _ message: String) -> [UInt8] {
-        DAGCBOR.encode(["op": -1]) + DAGCBOR.encode(["error": .string(name), "message": .string(message)])
+        LexFrame<Repos.Message>.error(name: name, message: message).encode()
     }
 
     /// `#info`, such as `OutdatedCursor`.
     static func info(_ name: String, _ text: String) -> [UInt8] {
-        message("#info", ["name": .string(name), "message": .string(text)])
+        frame(.info(Repos.Info(name: name, message: text)))
     }
 
     /// `#commit`: the commit, its ops, and as a CAR slice its new blocks and
@@ -28,44 +36,33 @@ enum FirehoseFrame {
     static func commit(
         seq: Int64, did: DID, result: CommitResult, blocks: [(cid: CID, bytes: [UInt8])], since: TID?, time: Date = Date()
     ) -> [UInt8] {
-        let ops: [DataValue] = result.ops.map { op in
-            var map = DataMap([
-                "action": .string(op.action.rawValue), "path": .string(op.path.description),
-                "cid": op.cid.map(DataValue.link) ?? .null,
-            ])
-            if let prev = op.prev { map["prev"] = .link(prev) }
-            return .map(map)
+        let ops = result.ops.map { op in
+            Repos.RepoOp(action: op.action.rawValue, path: op.path.description, cid: op.cid.map { .value($0) } ?? .null, prev: op.prev)
         }
         let car = CARWriter.encode(roots: [result.commitCID], blocks: blocks.map { ($0.cid, $0.bytes) })
-        return message("#commit", [
-            "seq": .int(seq), "rebase": false, "tooBig": false, "repo": .string(did.description),
-            "commit": .link(result.commitCID), "rev": .string(result.commit.rev?.description ?? ""),
-            "since": since.map { .string($0.description) } ?? .null, "blocks": .bytes(car), "ops": .array(ops),
-            "blobs": [], "prevData": .link(result.prevData), "time": .string(timestamp(time)),
-        ])
+        // A commit this PDS signed has a rev (version 3).
+        let rev = result.commit.rev ?? TID(rawValue: 0)
+        return frame(.commit(Repos.Commit(
+            seq: Int(seq), rebase: false, tooBig: false, repo: did, commit: result.commitCID, rev: rev,
+            since: since.map { .value($0) } ?? .null, blocks: car, ops: ops, blobs: [], prevData: result.prevData, time: timestamp(time))))
     }
 
     /// `#identity`: the account's DID document or handle changed (or is new).
     static func identity(seq: Int64, did: DID, handle: Handle?, time: Date = Date()) -> [UInt8] {
-        var body = DataMap(["seq": .int(seq), "did": .string(did.description), "time": .string(timestamp(time))])
-        if let handle { body["handle"] = .string(handle.description) }
-        return message("#identity", .map(body))
+        frame(.identity(Repos.Identity(seq: Int(seq), did: did, time: timestamp(time), handle: handle)))
     }
 
     /// `#account`: whether the account is active.
     static func account(seq: Int64, did: DID, active: Bool, status: String? = nil, time: Date = Date()) -> [UInt8] {
-        var body = DataMap(["seq": .int(seq), "did": .string(did.description), "time": .string(timestamp(time)), "active": .bool(active)])
-        if let status { body["status"] = .string(status) }
-        return message("#account", .map(body))
+        frame(.account(Repos.Account(seq: Int(seq), did: did, time: timestamp(time), active: active, status: status)))
     }
 
     /// `#sync`: the repository is now at this commit; earlier state is to be
     /// dropped. `blocks` is a CAR with the commit block only.
     static func sync(seq: Int64, did: DID, commit: CID, commitBlock: [UInt8], rev: TID, time: Date = Date()) -> [UInt8] {
-        message("#sync", [
-            "seq": .int(seq), "did": .string(did.description), "rev": .string(rev.description),
-            "blocks": .bytes(CARWriter.encode(roots: [commit], blocks: [(commit, commitBlock)])), "time": .string(timestamp(time)),
-        ])
+        frame(.sync(Repos.Sync(
+            seq: Int(seq), did: did, blocks: CARWriter.encode(roots: [commit], blocks: [(commit, commitBlock)]), rev: rev.description,
+            time: timestamp(time))))
     }
 
     /// The builder of a stored `#sync` event, given its sequence number.
@@ -134,7 +131,5 @@ enum FirehoseFrame {
     }
 
     /// An RFC 3339 time with milliseconds, in UTC.
-    static func timestamp(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-    }
+    static func timestamp(_ date: Date) -> Datetime { Datetime(date) }
 }

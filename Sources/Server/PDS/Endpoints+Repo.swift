@@ -1,160 +1,134 @@
 import ATData
 import ATLexicon
+import ATProtoAPI
 import ATRepo
 import ATSyntax
 import Foundation
 import Hummingbird
 
+private typealias Repo = Com.Atproto.Repo
+
 extension PDS {
     /// `com.atproto.repo.*`.
     func registerRepoMethods(_ methods: inout XRPCMethods) {
         let writes = config.writeLimit.map { ("writes", $0) }
-        methods.procedure("com.atproto.repo.putRecord", limit: writes) { [self] call in
+        methods.procedure(Repo.PutRecord.nsid, limit: writes) { [self] call in
             // The token first: no body is read for a caller who may not write.
             let caller = try await authenticate(call)
-            let input = try await call.input(limit: config.maxJSONBody)
-            let did = try authorize(caller, toWrite: try input.field("repo") { try ATIdentifier($0) })
-            let collection: NSID = try input.field("collection") { try NSID($0) }
-            let rkey: RecordKey = try input.field("rkey") { try RecordKey($0) }
-            let record = try input["record"] ?? { throw XRPCError.invalidRequest("Input must have the property \"record\"") }()
-            let status = try check(record, collection: collection, did: did, validate: input["validate"]?.boolValue)
-            var swap: WriteOp.Swap?
-            if let value = input["swapRecord"] {
-                swap = value == .null ? .absent : .cid(try input.field("swapRecord") { try CID($0) })
+            let input = try await call.input(Repo.PutRecord.Input.self, limit: config.maxJSONBody)
+            let did = try authorize(caller, toWrite: input.repo)
+            let status = try check(input.record, collection: input.collection, did: did, validate: input.validate)
+            let swap: WriteOp.Swap? = switch input.swapRecord {
+            case nil: nil
+            case .null?: .absent
+            case .value(let cid)?: .cid(cid)
             }
-            let swapCommit: CID? = try input.optionalField("swapCommit") { try CID($0) }
-            let op = WriteOp(action: .put, collection: collection, rkey: rkey, record: record, swap: swap)
-            let outcome = try await writer(for: did).apply([op], swapCommit: swapCommit)
-            return .json(writeOutput(did: did, op: op, cid: outcome.results[0].cid!, outcome: outcome, status: status))
+            let op = WriteOp(action: .put, collection: input.collection, rkey: input.rkey, record: input.record, swap: swap)
+            let outcome = try await writer(for: did).apply([op], swapCommit: input.swapCommit)
+            return .lex(Repo.PutRecord.Output(
+                uri: recordURI(did, op), cid: outcome.results[0].cid!, commit: commitMeta(outcome), validationStatus: status))
         }
-        methods.procedure("com.atproto.repo.createRecord", limit: writes) { [self] call in
-            // The token first: no body is read for a caller who may not write.
+        methods.procedure(Repo.CreateRecord.nsid, limit: writes) { [self] call in
             let caller = try await authenticate(call)
-            let input = try await call.input(limit: config.maxJSONBody)
-            let did = try authorize(caller, toWrite: try input.field("repo") { try ATIdentifier($0) })
-            let collection: NSID = try input.field("collection") { try NSID($0) }
-            let rkey = try input.optionalField("rkey") { try RecordKey($0) } ?? RecordKey(recordKeyClock.next().description)
-            let record = try input["record"] ?? { throw XRPCError.invalidRequest("Input must have the property \"record\"") }()
-            let status = try check(record, collection: collection, did: did, validate: input["validate"]?.boolValue)
-            let swapCommit: CID? = try input.optionalField("swapCommit") { try CID($0) }
-            let op = WriteOp(action: .create, collection: collection, rkey: rkey, record: record, swap: nil)
-            let outcome = try await writer(for: did).apply([op], swapCommit: swapCommit)
-            return .json(writeOutput(did: did, op: op, cid: outcome.results[0].cid!, outcome: outcome, status: status))
+            let input = try await call.input(Repo.CreateRecord.Input.self, limit: config.maxJSONBody)
+            let did = try authorize(caller, toWrite: input.repo)
+            let rkey = input.rkey ?? RecordKey(recordKeyClock.next())
+            let status = try check(input.record, collection: input.collection, did: did, validate: input.validate)
+            let op = WriteOp(action: .create, collection: input.collection, rkey: rkey, record: input.record, swap: nil)
+            let outcome = try await writer(for: did).apply([op], swapCommit: input.swapCommit)
+            return .lex(Repo.CreateRecord.Output(
+                uri: recordURI(did, op), cid: outcome.results[0].cid!, commit: commitMeta(outcome), validationStatus: status))
         }
-        methods.procedure("com.atproto.repo.deleteRecord", limit: writes) { [self] call in
-            // The token first: no body is read for a caller who may not write.
+        methods.procedure(Repo.DeleteRecord.nsid, limit: writes) { [self] call in
             let caller = try await authenticate(call)
-            let input = try await call.input(limit: config.maxJSONBody)
-            let did = try authorize(caller, toWrite: try input.field("repo") { try ATIdentifier($0) })
-            let collection: NSID = try input.field("collection") { try NSID($0) }
-            let rkey: RecordKey = try input.field("rkey") { try RecordKey($0) }
-            let swap = try input.optionalField("swapRecord") { WriteOp.Swap.cid(try CID($0)) }
-            let swapCommit: CID? = try input.optionalField("swapCommit") { try CID($0) }
-            let op = WriteOp(action: .delete, collection: collection, rkey: rkey, record: nil, swap: swap)
-            let outcome = try await writer(for: did).apply([op], swapCommit: swapCommit)
-            return .json(["commit": ["cid": .string(outcome.commit.description), "rev": .string(outcome.rev.description)]])
+            let input = try await call.input(Repo.DeleteRecord.Input.self, limit: config.maxJSONBody)
+            let did = try authorize(caller, toWrite: input.repo)
+            let op = WriteOp(action: .delete, collection: input.collection, rkey: input.rkey, record: nil, swap: input.swapRecord.map { .cid($0) })
+            let outcome = try await writer(for: did).apply([op], swapCommit: input.swapCommit)
+            return .lex(Repo.DeleteRecord.Output(commit: commitMeta(outcome)))
         }
-        methods.procedure("com.atproto.repo.applyWrites", limit: writes) { [self] call in
-            // The token first: no body is read for a caller who may not write.
+        methods.procedure(Repo.ApplyWrites.nsid, limit: writes) { [self] call in
             let caller = try await authenticate(call)
-            let input = try await call.input(limit: config.maxJSONBody)
-            let did = try authorize(caller, toWrite: try input.field("repo") { try ATIdentifier($0) })
-            guard let list = input["writes"]?.arrayValue, !list.isEmpty, list.count <= 200 else {
-                throw XRPCError.invalidRequest("writes must have 1 to 200 items")
-            }
-            let validate = input["validate"]?.boolValue
+            let input = try await call.input(Repo.ApplyWrites.Input.self, limit: config.maxJSONBody)
+            let did = try authorize(caller, toWrite: input.repo)
+            guard !input.writes.isEmpty, input.writes.count <= 200 else { throw XRPCError.invalidRequest("writes must have 1 to 200 items") }
             var ops = [WriteOp](), statuses = [String?]()
-            for item in list {
-                let type = item["$type"]?.stringValue ?? ""
-                let collection: NSID = try item.field("collection") { try NSID($0) }
-                switch type {
-                case "com.atproto.repo.applyWrites#create", "com.atproto.repo.applyWrites#update":
-                    let value = try item["value"] ?? { throw XRPCError.invalidRequest("a write needs a value") }()
-                    statuses.append(try check(value, collection: collection, did: did, validate: validate))
-                    let isCreate = type.hasSuffix("#create")
-                    let rkey: RecordKey = try isCreate
-                        ? (item.optionalField("rkey") { try RecordKey($0) } ?? RecordKey(recordKeyClock.next().description))
-                        : item.field("rkey") { try RecordKey($0) }
-                    ops.append(WriteOp(action: isCreate ? .create : .update, collection: collection, rkey: rkey, record: value, swap: nil))
-                case "com.atproto.repo.applyWrites#delete":
+            for write in input.writes {
+                switch write {
+                case .create(let create):
+                    statuses.append(try check(create.value, collection: create.collection, did: did, validate: input.validate))
+                    let rkey = create.rkey ?? RecordKey(recordKeyClock.next())
+                    ops.append(WriteOp(action: .create, collection: create.collection, rkey: rkey, record: create.value, swap: nil))
+                case .update(let update):
+                    statuses.append(try check(update.value, collection: update.collection, did: did, validate: input.validate))
+                    ops.append(WriteOp(action: .update, collection: update.collection, rkey: update.rkey, record: update.value, swap: nil))
+                case .delete(let delete):
                     statuses.append(nil)
-                    ops.append(WriteOp(action: .delete, collection: collection, rkey: try item.field("rkey") { try RecordKey($0) }, record: nil, swap: nil))
-                default:
-                    throw XRPCError.invalidRequest("unknown write type \(type)")
+                    ops.append(WriteOp(action: .delete, collection: delete.collection, rkey: delete.rkey, record: nil, swap: nil))
+                case .unknown(let value):
+                    throw XRPCError.invalidRequest("unknown write type \(value["$type"]?.stringValue ?? "")")
                 }
             }
-            let swapCommit: CID? = try input.optionalField("swapCommit") { try CID($0) }
-            let outcome = try await writer(for: did).apply(ops, swapCommit: swapCommit)
-            var results = [DataValue]()
+            let outcome = try await writer(for: did).apply(ops, swapCommit: input.swapCommit)
+            var results = [Repo.ApplyWrites.Output.ResultsItem]()
             for (index, result) in outcome.results.enumerated() {
-                let uri = DataValue.string("at://\(did)/\(result.op.collection)/\(result.op.rkey)")
                 switch result.op.action {
                 case .delete:
-                    results.append(["$type": "com.atproto.repo.applyWrites#deleteResult"])
-                case .create, .update, .put:
-                    var entry = DataMap([
-                        "$type": .string(result.op.action == .create ? "com.atproto.repo.applyWrites#createResult" : "com.atproto.repo.applyWrites#updateResult"),
-                        "uri": uri, "cid": .string(result.cid!.description),
-                    ])
-                    if let status = statuses[index] { entry["validationStatus"] = .string(status) }
-                    results.append(.map(entry))
+                    results.append(.deleteResult(.init()))
+                case .create:
+                    results.append(.createResult(.init(uri: recordURI(did, result.op), cid: result.cid!, validationStatus: statuses[index])))
+                case .update, .put:
+                    results.append(.updateResult(.init(uri: recordURI(did, result.op), cid: result.cid!, validationStatus: statuses[index])))
                 }
             }
-            return .json([
-                "commit": ["cid": .string(outcome.commit.description), "rev": .string(outcome.rev.description)], "results": .array(results),
-            ])
+            return .lex(Repo.ApplyWrites.Output(commit: commitMeta(outcome), results: results))
         }
-        methods.query("com.atproto.repo.getRecord") { [self] call in
-            let did = try resolveRepo(try call.require("repo") { try ATIdentifier($0) })
-            let collection = try call.require("collection") { try NSID($0) }
-            let rkey = try call.require("rkey") { try RecordKey($0) }
-            let wanted = try call.optional("cid") { try CID($0) }
-            let uri = "at://\(did)/\(collection)/\(rkey)"
-            guard let cid = try repos.record(of: did, collection: collection.description, rkey: rkey.description), wanted == nil || wanted == cid,
-                let bytes = try repos.blocks(of: did).get(cid)
+        methods.query(Repo.GetRecord.nsid) { [self] call in
+            let params = try call.parameters(Repo.GetRecord.Parameters.self)
+            let did = try resolveRepo(params.repo)
+            let uri = ATURI(authority: .did(did), collection: params.collection, recordKey: params.rkey)
+            guard let cid = try repos.record(of: did, collection: params.collection.description, rkey: params.rkey.description),
+                params.cid == nil || params.cid == cid, let bytes = try repos.blocks(of: did).get(cid)
             else { throw XRPCError.named("RecordNotFound", "Could not locate record: \(uri)") }
-            return .json(["uri": .string(uri), "cid": .string(cid.description), "value": try DAGCBOR.decode(bytes)])
+            return .lex(Repo.GetRecord.Output(uri: uri, cid: cid, value: try DAGCBOR.decode(bytes)))
         }
-        methods.query("com.atproto.repo.listRecords") { [self] call in
-            let did = try resolveRepo(try call.require("repo") { try ATIdentifier($0) })
-            let collection = try call.require("collection") { try NSID($0) }
-            let limit = try call.limit(default: 50, range: 1...100)
-            let reverse = call.parameter("reverse") == "true"
-            let rows = try repos.records(of: did, collection: collection.description, limit: limit, cursor: call.parameter("cursor"), reverse: reverse)
+        methods.query(Repo.ListRecords.nsid) { [self] call in
+            let params = try call.parameters(Repo.ListRecords.Parameters.self)
+            let did = try resolveRepo(params.repo)
+            let limit = params.limit ?? 50
+            let rows = try repos.records(
+                of: did, collection: params.collection.description, limit: limit, cursor: params.cursor, reverse: params.reverse ?? false)
             let blocks = repos.blocks(of: did)
-            var records = [DataValue]()
+            var records = [Repo.ListRecords.Record]()
             for row in rows {
-                guard let bytes = try blocks.get(row.cid) else { continue }
-                records.append([
-                    "uri": .string("at://\(did)/\(collection)/\(row.rkey)"), "cid": .string(row.cid.description), "value": try DAGCBOR.decode(bytes),
-                ])
+                guard let bytes = try blocks.get(row.cid), let rkey = try? RecordKey(row.rkey) else { continue }
+                records.append(.init(
+                    uri: ATURI(authority: .did(did), collection: params.collection, recordKey: rkey), cid: row.cid, value: try DAGCBOR.decode(bytes)))
             }
-            var out = DataMap(["records": .array(records)])
-            if rows.count == limit, let last = rows.last { out["cursor"] = .string(last.rkey) }
-            return .json(.map(out))
+            return .lex(Repo.ListRecords.Output(cursor: rows.count == limit ? rows.last?.rkey : nil, records: records))
         }
-        methods.query("com.atproto.repo.describeRepo") { [self] call in
-            let did = try resolveRepo(try call.require("repo") { try ATIdentifier($0) })
+        methods.query(Repo.DescribeRepo.nsid) { [self] call in
+            let params = try call.parameters(Repo.DescribeRepo.Parameters.self)
+            let did = try resolveRepo(params.repo)
             guard let account = try account(did) else { throw XRPCError.named("RepoNotFound", "Could not find repo: \(did)") }
-            let document = try plc.current(did)?.document(for: did) ?? .null
-            return .json([
-                "handle": .string(account.handle.description), "did": .string(did.description), "didDoc": document,
-                "collections": .array(try repos.collections(of: did).map(DataValue.string)), "handleIsCorrect": true,
-            ])
+            let document = try plc.current(did)?.document(for: did) ?? .map(DataMap())
+            let collections = try repos.collections(of: did).compactMap { try? NSID($0) }
+            return .lex(Repo.DescribeRepo.Output(
+                handle: account.handle, did: did, didDoc: document, collections: collections, handleIsCorrect: true))
         }
-        methods.procedure("com.atproto.repo.uploadBlob", limit: writes) { [self] call in
+        methods.procedure(Repo.UploadBlob.nsid, limit: writes) { [self] call in
             let did = try await authenticate(call)
             let mime = call.request.headers[.contentType] ?? "application/octet-stream"
             let upload = try await uploadBlob(did: did, mimeType: mime, declared: call.request.headers[.contentLength].flatMap(Int.init), body: call.request.body)
-            return .json([
-                "blob": ["$type": "blob", "ref": .link(upload.cid), "mimeType": .string(mime), "size": .int(Int64(upload.size))]
-            ])
+            return .lex(Repo.UploadBlob.Output(blob: LexBlob(ref: upload.cid, mimeType: mime, size: upload.size)))
         }
     }
 
     /// Checks a record before it is written: an object whose `$type` (when
     /// present) is the collection, whose blobs were uploaded, and which passes
-    /// lexicon validation as `validate` asks. Returns the `validationStatus`.
+    /// lexicon validation as `validate` asks: with its generated type when the
+    /// collection has one, else with the runtime validator. Returns the
+    /// `validationStatus`.
     func check(_ record: DataValue, collection: NSID, did: DID, validate: Bool?) throws -> String {
         guard case .map(let map) = record else { throw XRPCError.invalidRequest("Invalid record: must be an object") }
         if let type = map["$type"], type.stringValue != collection.description {
@@ -164,6 +138,14 @@ extension PDS {
             throw XRPCError.named("BlobNotFound", "Could not find blob: \(blob)")
         }
         if validate == false { return "unknown" }
+        if let type = LexiconIndex.records[collection.description] {
+            do {
+                try Self.validate(record, as: type)
+                return "valid"
+            } catch {
+                throw XRPCError.invalidRequest("Invalid \(collection) record: \(error)")
+            }
+        }
         do {
             try lexicons.validate(record: record, collection: collection)
             return "valid"
@@ -174,11 +156,15 @@ extension PDS {
         }
     }
 
-    func writeOutput(did: DID, op: WriteOp, cid: CID, outcome: WriteOutcome, status: String) -> DataValue {
-        [
-            "uri": .string("at://\(did)/\(op.collection)/\(op.rkey)"), "cid": .string(cid.description),
-            "commit": ["cid": .string(outcome.commit.description), "rev": .string(outcome.rev.description)],
-            "validationStatus": .string(status),
-        ]
+    private static func validate<R: LexRecord>(_ record: DataValue, as type: R.Type) throws(LexError) {
+        _ = try R(record, validating: true)
+    }
+
+    func recordURI(_ did: DID, _ op: WriteOp) -> ATURI {
+        ATURI(authority: .did(did), collection: op.collection, recordKey: op.rkey)
+    }
+
+    func commitMeta(_ outcome: WriteOutcome) -> Com.Atproto.Repo.Defs.CommitMeta {
+        Repo.Defs.CommitMeta(cid: outcome.commit, rev: outcome.rev)
     }
 }

@@ -1,33 +1,35 @@
 import ATData
+import ATProtoAPI
 import ATRepo
 import ATSyntax
 import Foundation
 import HTTPTypes
 import Hummingbird
 
+private typealias Sync = Com.Atproto.Sync
+
 extension PDS {
     /// `com.atproto.sync.*`.
     func registerSyncMethods(_ methods: inout XRPCMethods) {
-        methods.query("com.atproto.sync.getRepo", limit: config.getRepoLimit.map { ("getRepo", $0) }) { [self] call in
-            let did = try call.require("did") { try DID($0) }
-            let since = try call.optional("since") { try TID($0) }
+        methods.query(Sync.GetRepo.nsid, limit: config.getRepoLimit.map { ("getRepo", $0) }) { [self] call in
+            let params = try call.parameters(Sync.GetRepo.Parameters.self)
+            let did = params.did
             guard try account(did) != nil, let snapshot = try repos.snapshot(of: did) else {
                 throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)")
             }
-            return try .repoExport(snapshot, since: since, gate: exports, address: call.context.remoteAddress?.ipAddress ?? "unknown")
+            return try .repoExport(snapshot, since: params.since, gate: exports, address: call.context.remoteAddress?.ipAddress ?? "unknown")
         }
-        methods.query("com.atproto.sync.listBlobs") { [self] call in
-            let did = try requireRepo(call)
-            let since = try call.optional("since") { try TID($0) }
-            let limit = try call.limit(default: 500, range: 1...1000)
-            let cids = try repos.blobs(of: did, since: since, cursor: call.parameter("cursor"), limit: limit)
-            var out = DataMap(["cids": .array(cids.map(DataValue.string))])
-            if cids.count == limit, let last = cids.last { out["cursor"] = .string(last) }
-            return .json(.map(out))
+        methods.query(Sync.ListBlobs.nsid) { [self] call in
+            let params = try call.parameters(Sync.ListBlobs.Parameters.self)
+            let did = try requireRepo(params.did)
+            let limit = params.limit ?? 500
+            let cids = try repos.blobs(of: did, since: params.since, cursor: params.cursor, limit: limit)
+            return .lex(Sync.ListBlobs.Output(cursor: cids.count == limit ? cids.last : nil, cids: cids.compactMap { try? CID($0) }))
         }
-        methods.query("com.atproto.sync.getBlob") { [self] call in
-            let did = try requireRepo(call)
-            let cid = try call.require("cid") { try CID($0) }
+        methods.query(Sync.GetBlob.nsid) { [self] call in
+            let params = try call.parameters(Sync.GetBlob.Parameters.self)
+            let did = try requireRepo(params.did)
+            let cid = params.cid
             guard let blob = try blobs.metadata(did: did, cid: cid) else { throw XRPCError.named("BlobNotFound", "Blob not found: \(cid)") }
             let store = blobs
             return Response(
@@ -42,45 +44,40 @@ extension PDS {
                     try await writer.finish(nil)
                 })
         }
-        methods.query("com.atproto.sync.getLatestCommit") { [self] call in
-            let did = try requireRepo(call)
+        methods.query(Sync.GetLatestCommit.nsid) { [self] call in
+            let did = try requireRepo(try call.parameters(Sync.GetLatestCommit.Parameters.self).did)
             guard let root = try repos.root(of: did) else { throw XRPCError.named("RepoNotFound", "Could not find root for DID: \(did)") }
-            return .json(["cid": .string(root.commit.description), "rev": .string(root.rev.description)])
+            return .lex(Sync.GetLatestCommit.Output(cid: root.commit, rev: root.rev))
         }
-        methods.query("com.atproto.sync.getRepoStatus") { [self] call in
-            let did = try requireRepo(call)
+        methods.query(Sync.GetRepoStatus.nsid) { [self] call in
+            let did = try requireRepo(try call.parameters(Sync.GetRepoStatus.Parameters.self).did)
             let root = try repos.root(of: did)
-            var out = DataMap(["did": .string(did.description), "active": true])
-            if let root { out["rev"] = .string(root.rev.description) }
-            return .json(.map(out))
+            return .lex(Sync.GetRepoStatus.Output(did: did, active: true, rev: root?.rev))
         }
-        methods.query("com.atproto.sync.listRepos") { [self] call in
-            let limit = try call.limit(default: 500, range: 1...1000)
-            let roots = try repos.repos(after: call.parameter("cursor"), limit: limit)
-            var out = DataMap([
-                "repos": .array(roots.map {
-                    ["did": .string($0.did.description), "head": .string($0.commit.description), "rev": .string($0.rev.description), "active": true]
-                })
-            ])
-            if roots.count == limit, let last = roots.last { out["cursor"] = .string(last.did.description) }
-            return .json(.map(out))
+        methods.query(Sync.ListRepos.nsid) { [self] call in
+            let params = try call.parameters(Sync.ListRepos.Parameters.self)
+            let limit = params.limit ?? 500
+            let roots = try repos.repos(after: params.cursor, limit: limit)
+            return .lex(Sync.ListRepos.Output(
+                cursor: roots.count == limit ? roots.last?.did.description : nil,
+                repos: roots.map { .init(did: $0.did, head: $0.commit, rev: $0.rev, active: true) }))
         }
-        methods.query("com.atproto.sync.getRecord") { [self] call in
-            let did = try requireRepo(call)
-            let path = RepoPath(collection: try call.require("collection") { try NSID($0) }, recordKey: try call.require("rkey") { try RecordKey($0) })
+        methods.query(Sync.GetRecord.nsid) { [self] call in
+            let params = try call.parameters(Sync.GetRecord.Parameters.self)
+            let did = try requireRepo(params.did)
+            let path = RepoPath(collection: params.collection, recordKey: params.rkey)
             let proof = try await writer(for: did).proof(for: path)
             return .car(roots: [proof.commit]) { car in
                 for (cid, bytes) in proof.blocks { try await car.write(cid: cid, data: bytes) }
             }
         }
-        methods.query("com.atproto.sync.getBlocks", limit: config.getRepoLimit.map { ("getBlocks", $0) }) { [self] call in
-            let did = try requireRepo(call)
-            let texts = call.parameters("cids")
-            guard !texts.isEmpty, texts.count <= 1000 else { throw XRPCError.invalidRequest("cids must have 1 to 1000 items") }
+        methods.query(Sync.GetBlocks.nsid, limit: config.getRepoLimit.map { ("getBlocks", $0) }) { [self] call in
+            let params = try call.parameters(Sync.GetBlocks.Parameters.self)
+            let did = try requireRepo(params.did)
+            guard params.cids.count <= 1000 else { throw XRPCError.invalidRequest("cids must have 1 to 1000 items") }
             var cids = [CID](), seen = Set<CID>()
-            for text in texts {
-                guard let cid = try? CID(text) else { throw XRPCError.invalidRequest("invalid CID: \(text)") }
-                guard seen.insert(cid).inserted else { throw XRPCError.invalidRequest("cids has \(text) more than once") }
+            for cid in params.cids {
+                guard seen.insert(cid).inserted else { throw XRPCError.invalidRequest("cids has \(cid) more than once") }
                 cids.append(cid)
             }
             // Every block must be there before the answer starts; they are
@@ -99,9 +96,8 @@ extension PDS {
         }
     }
 
-    /// The `did` parameter of an account hosted here.
-    private func requireRepo(_ call: XRPCRequest) throws -> DID {
-        let did = try call.require("did") { try DID($0) }
+    /// `did`, if it is an account hosted here.
+    private func requireRepo(_ did: DID) throws -> DID {
         guard try account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
         return did
     }

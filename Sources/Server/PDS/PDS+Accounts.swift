@@ -1,5 +1,6 @@
 import ATCrypto
 import ATData
+import ATProtoAPI
 import ATSyntax
 import Bluesky
 import Foundation
@@ -7,39 +8,32 @@ import HTTPTypes
 
 extension PDS {
     /// Tokens for a session of `account`, with the refresh token recorded.
-    func session(for account: AccountRecord) async throws -> DataValue {
+    func session(for account: AccountRecord) async throws -> Com.Atproto.Server.CreateSession.Output {
         let access = try await tokens.issue(.access, for: account.did)
         let refresh = try await tokens.issue(.refresh, for: account.did)
         try accounts.storeRefreshToken(id: refresh.id!, did: account.did, expiresAt: refresh.expires)
-        var out: DataValue = [
-            "accessJwt": .string(access.token), "refreshJwt": .string(refresh.token), "handle": .string(account.handle.description),
-            "did": .string(account.did.description), "active": true,
-        ]
-        if let email = account.email, case .map(var map) = out {
-            map["email"] = .string(email)
-            out = .map(map)
-        }
-        return out
+        return .init(
+            accessJwt: access.token, refreshJwt: refresh.token, handle: account.handle, did: account.did, email: account.email, active: true)
     }
 
     /// `com.atproto.server.createAccount`: checks the handle and the gate,
     /// makes a signing key, registers a `did:plc` with a signed genesis
     /// operation, and creates the repository.
-    func createAccount(_ input: DataValue, admin: Bool) async throws -> DataValue {
-        let handle: Handle = try input.field("handle") { try Handle($0) }
+    func createAccount(_ input: Com.Atproto.Server.CreateAccount.Input, admin: Bool) async throws -> Com.Atproto.Server.CreateAccount.Output {
+        let handle = input.handle
         let suffix = "." + config.handleDomain
         let name = handle.description.hasSuffix(suffix) ? String(handle.description.dropLast(suffix.count)) : ""
         guard !name.isEmpty, !name.contains("."), (3...30).contains(name.count) else {
             throw XRPCError.named("InvalidHandle", "Handle must be a name of 3 to 30 characters under \(suffix)")
         }
         guard !AccountRules.isReserved(name) else { throw XRPCError.named("HandleNotAvailable", "Reserved handle: \(handle)") }
-        guard let password = input["password"]?.stringValue, !password.isEmpty else {
+        guard let password = input.password, !password.isEmpty else {
             throw XRPCError.invalidRequest("Input must have the property \"password\"")
         }
         if let problem = PasswordHasher.validate(password) { throw XRPCError.named("InvalidPassword", "Invalid password: \(problem)") }
-        let email = input["email"]?.stringValue
+        let email = input.email
         if let email, let problem = AccountRules.emailProblem(email) { throw XRPCError.named("InvalidEmail", "Invalid email: \(problem)") }
-        if input["did"] != nil && input["did"] != .null {
+        if input.did != nil {
             throw XRPCError.invalidRequest("Bringing an existing DID is not supported")
         }
         if try accounts.account(handle: handle) != nil { throw XRPCError.named("HandleNotAvailable", "Handle already taken: \(handle)") }
@@ -47,7 +41,7 @@ extension PDS {
             throw XRPCError.invalidRequest("Email already taken: \(email)")
         }
         if config.inviteRequired && !admin {
-            guard let code = input["inviteCode"]?.stringValue, try accounts.useInviteCode(code) else {
+            guard let code = input.inviteCode, try accounts.useInviteCode(code) else {
                 throw XRPCError.named("InvalidInviteCode", "Provided invite code not available")
             }
         }
@@ -72,12 +66,10 @@ extension PDS {
         try firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: handle) }
         try firehose.append(did: did) { FirehoseFrame.account(seq: $0, did: did, active: true) }
         logger.info("created account \(handle) \(did)")
-        var out = try await session(for: account)
-        if case .map(var map) = out {
-            map["didDoc"] = operation.document(for: did)
-            out = .map(map)
-        }
-        return out
+        let session = try await session(for: account)
+        return .init(
+            accessJwt: session.accessJwt, refreshJwt: session.refreshJwt, handle: session.handle, did: session.did,
+            didDoc: operation.document(for: did))
     }
 
     /// Sends a PLC operation to the configured directory: the embedded one, or an external one over HTTP.
@@ -101,9 +93,9 @@ extension PDS {
     /// `com.atproto.server.createSession`. Attempts are limited per account
     /// (``ServerConfig/loginLimit``) as well as per client, and a login
     /// takes as long whether the account exists or not.
-    func createSession(_ input: DataValue) async throws -> DataValue {
-        let identifier = try input.field("identifier")
-        let password = try input.field("password")
+    func createSession(_ input: Com.Atproto.Server.CreateSession.Input) async throws -> Com.Atproto.Server.CreateSession.Output {
+        let identifier = input.identifier
+        let password = input.password
         let account: AccountRecord?
         if let did = try? DID(identifier) {
             account = try accounts.account(did: did)
@@ -123,7 +115,7 @@ extension PDS {
     }
 
     /// `com.atproto.server.refreshSession`: rotates the refresh token.
-    func refreshSession(_ call: XRPCRequest) async throws -> DataValue {
+    func refreshSession(_ call: XRPCRequest) async throws -> Com.Atproto.Server.CreateSession.Output {
         let account = try await consumeRefreshToken(call)
         return try await session(for: account)
     }

@@ -1,78 +1,76 @@
 import ATData
+import ATProtoAPI
 import ATSyntax
 import Foundation
 import HTTPTypes
 import Hummingbird
+
+private typealias Sync = Com.Atproto.Sync
 
 extension Relay {
     /// The relay's XRPC methods: crawl requests, the mirrored repositories,
     /// and its hosts.
     func registerMethods(_ methods: inout XRPCMethods) {
         let crawlLimit = config.crawlRequestLimit.map { ("requestCrawl", $0) }
-        for nsid in ["com.atproto.sync.requestCrawl", "com.atproto.sync.notifyOfUpdate"] {
-            methods.procedure(nsid, limit: crawlLimit) { [self] call in
-                guard case .string(let hostname)? = try await call.input(limit: 4096)["hostname"] else {
-                    throw XRPCError.invalidRequest("Input must have the property \"hostname\"")
-                }
-                try await requestCrawl(hostname)
-                return .empty
+        methods.procedure(Sync.RequestCrawl.nsid, limit: crawlLimit) { [self] call in
+            try await requestCrawl(try await call.input(Sync.RequestCrawl.Input.self, limit: 4096).hostname)
+            return .empty
+        }
+        methods.procedure(Sync.NotifyOfUpdate.nsid, limit: crawlLimit) { [self] call in
+            try await requestCrawl(try await call.input(Sync.NotifyOfUpdate.Input.self, limit: 4096).hostname)
+            return .empty
+        }
+        methods.query(Sync.GetRepo.nsid, limit: config.getRepoLimit.map { ("getRepo", $0) }) { [self] call in
+            let params = try call.parameters(Sync.GetRepo.Parameters.self)
+            guard let snapshot = try repos.snapshot(of: params.did) else {
+                throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(params.did)")
             }
+            return try .repoExport(snapshot, since: params.since, gate: exports, address: call.context.remoteAddress?.ipAddress ?? "unknown")
         }
-        methods.query("com.atproto.sync.getRepo", limit: config.getRepoLimit.map { ("getRepo", $0) }) { [self] call in
-            let did = try call.require("did") { try DID($0) }
-            let since = try call.optional("since") { try TID($0) }
-            guard let snapshot = try repos.snapshot(of: did) else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
-            return try .repoExport(snapshot, since: since, gate: exports, address: call.context.remoteAddress?.ipAddress ?? "unknown")
-        }
-        methods.query("com.atproto.sync.getLatestCommit") { [self] call in
-            let did = try call.require("did") { try DID($0) }
+        methods.query(Sync.GetLatestCommit.nsid) { [self] call in
+            let did = try call.parameters(Sync.GetLatestCommit.Parameters.self).did
             guard let root = try repos.root(of: did) else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
-            return .json(["cid": .string(root.commit.description), "rev": .string(root.rev.description)])
+            return .lex(Sync.GetLatestCommit.Output(cid: root.commit, rev: root.rev))
         }
-        methods.query("com.atproto.sync.getRepoStatus") { [self] call in
-            let did = try call.require("did") { try DID($0) }
+        methods.query(Sync.GetRepoStatus.nsid) { [self] call in
+            let did = try call.parameters(Sync.GetRepoStatus.Parameters.self).did
             guard let mirrored = try hosts.mirroredRepo(did) else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
-            var out = DataMap(["did": .string(did.description), "active": .bool(mirrored.status == .active)])
-            if mirrored.status != .active { out["status"] = .string(mirrored.status.rawValue) }
-            if let rev = mirrored.rev { out["rev"] = .string(rev.description) }
-            return .json(.map(out))
+            return .lex(Sync.GetRepoStatus.Output(
+                did: did, active: mirrored.status == .active, status: mirrored.status == .active ? nil : mirrored.status.rawValue, rev: mirrored.rev))
         }
-        methods.query("com.atproto.sync.listRepos") { [self] call in
-            let limit = try call.limit(default: 500, range: 1...1000)
-            let roots = try repos.repos(after: call.parameter("cursor"), limit: limit)
-            var listed = [DataValue]()
+        methods.query(Sync.ListRepos.nsid) { [self] call in
+            let params = try call.parameters(Sync.ListRepos.Parameters.self)
+            let limit = params.limit ?? 500
+            let roots = try repos.repos(after: params.cursor, limit: limit)
+            var listed = [Sync.ListRepos.Repo]()
             for root in roots {
-                var entry = DataMap([
-                    "did": .string(root.did.description), "head": .string(root.commit.description), "rev": .string(root.rev.description),
-                ])
                 let status = try hosts.mirroredRepo(root.did)?.status ?? .active
-                entry["active"] = .bool(status == .active)
-                if status != .active { entry["status"] = .string(status.rawValue) }
-                listed.append(.map(entry))
+                listed.append(.init(
+                    did: root.did, head: root.commit, rev: root.rev, active: status == .active, status: status == .active ? nil : status.rawValue))
             }
-            var out = DataMap(["repos": .array(listed)])
-            if roots.count == limit, let last = roots.last { out["cursor"] = .string(last.did.description) }
-            return .json(.map(out))
+            return .lex(Sync.ListRepos.Output(cursor: roots.count == limit ? roots.last?.did.description : nil, repos: listed))
         }
-        methods.query("com.atproto.sync.listHosts") { [self] call in
-            let limit = try call.limit(default: 200, range: 1...1000)
-            let page = try hosts.hosts(after: call.parameter("cursor"), limit: limit)
-            var out = DataMap(["hosts": .array(try page.map { .map(try hostStatus($0)) })])
-            if page.count == limit, let last = page.last { out["cursor"] = .string(last.hostname) }
-            return .json(.map(out))
+        methods.query(Sync.ListHosts.nsid) { [self] call in
+            let params = try call.parameters(Sync.ListHosts.Parameters.self)
+            let limit = params.limit ?? 200
+            let page = try hosts.hosts(after: params.cursor, limit: limit)
+            return .lex(Sync.ListHosts.Output(
+                cursor: page.count == limit ? page.last?.hostname : nil, hosts: try page.map { try hostStatus($0, as: Sync.ListHosts.Host.self) }))
         }
-        methods.query("com.atproto.sync.getHostStatus") { [self] call in
-            let hostname = try call.require("hostname") { try CrawlHost($0).description }
+        methods.query(Sync.GetHostStatus.nsid) { [self] call in
+            let text = try call.parameters(Sync.GetHostStatus.Parameters.self).hostname
+            let hostname: String
+            do { hostname = try CrawlHost(text).description } catch { throw XRPCError.invalidRequest("Error: hostname is invalid: \(error)") }
             guard let host = try hosts.host(hostname) else { throw XRPCError.named("HostNotFound", "Host not found: \(hostname)") }
-            return .json(.map(try hostStatus(host)))
+            let status = try hostStatus(host, as: Sync.ListHosts.Host.self)
+            return .lex(Sync.GetHostStatus.Output(hostname: status.hostname, seq: status.seq, accountCount: status.accountCount, status: status.status))
         }
     }
 
-    private func hostStatus(_ host: HostRecord) throws -> DataMap {
-        DataMap([
-            "hostname": .string(host.hostname), "seq": .int(host.cursor), "status": .string(host.status.rawValue),
-            "accountCount": .int(Int64(try hosts.accountCount(ofHost: host.hostname))),
-        ])
+    private func hostStatus(_ host: HostRecord, as type: Sync.ListHosts.Host.Type) throws -> Sync.ListHosts.Host {
+        Sync.ListHosts.Host(
+            hostname: host.hostname, seq: Int(host.cursor), accountCount: try hosts.accountCount(ofHost: host.hostname),
+            status: host.status.rawValue)
     }
 
     /// `POST /admin/banHost {"hostname": …}` with the admin password (HTTP
@@ -85,10 +83,7 @@ extension Relay {
             else {
                 throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required")
             }
-            guard case .string(let hostname)? = try await call.input(limit: 4096)["hostname"] else {
-                throw XRPCError.invalidRequest("Input must have the property \"hostname\"")
-            }
-            try ban(hostname)
+            try ban(try await call.input(Sync.RequestCrawl.Input.self, limit: 4096).hostname)
             return Response.empty
         }
     }
