@@ -100,6 +100,7 @@ let package = Package(
             dependencies: ["ATData", "ATSyntax", "Bluesky", "BenchSupport"],
             path: "Benchmarks/PDSBench"
         ),
+        .executableTarget(name: "LexBench", dependencies: ["ATData", "ATProtoAPI", "ATRepo"], path: "Benchmarks/LexBench"),
         .executableTarget(
             name: "RelayBench",
             dependencies: ["ATData", "ATSyntax", "Bluesky", "BenchSupport", "Server"],
