@@ -26,6 +26,18 @@ while let flag = arguments.popFirst() {
     }
 }
 
+/// Whether `value` holds a blob in the legacy `{cid, mimeType}` form, which
+/// the atproto SDK's models do not take: such posts stay out of the corpus.
+func hasLegacyBlob(_ value: DataValue) -> Bool {
+    switch value {
+    case .map(let map):
+        if map["mimeType"] != nil, map["$type"] != "blob" { return true }
+        return map.contains { hasLegacyBlob($0.value) }
+    case .array(let items): return items.contains(where: hasLegacyBlob)
+    default: return false
+    }
+}
+
 // The real posts, in DAG-CBOR as their repositories hold them.
 var real = [[UInt8]]()
 for path in cars {
@@ -34,7 +46,7 @@ for path in cars {
     for entry in try repo.recordCIDs() where entry.path.description.hasPrefix("app.bsky.feed.post/") {
         let block = try repo.store.require(entry.cid)
         // Only posts that are valid (and so round-trip) make the corpus.
-        if let post = try? App.Bsky.Feed.Post(cbor: block), post.cbor() == block { real.append(block) }
+        if let post = try? App.Bsky.Feed.Post(cbor: block), post.cbor() == block, !hasLegacyBlob(post.dataValue) { real.append(block) }
     }
 }
 guard !real.isEmpty else {

@@ -16,6 +16,35 @@ enum ASCII {
         Array(bytes).split(separator: separator, omittingEmptySubsequences: false)
     }
 
+    /// Runs `body` over the UTF-8 bytes of `string` without copying them when
+    /// the string is stored contiguously (native strings are).
+    @inline(__always)
+    static func withBytes<R>(_ string: String, _ body: (UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> R) throws(SyntaxError) -> R {
+        let result: Result<R, SyntaxError>? = string.utf8.withContiguousStorageIfAvailable { buffer in
+            do throws(SyntaxError) { return .success(try body(buffer)) } catch { return .failure(error) }
+        }
+        if let result { return try result.get() }
+        let copy = Array(string.utf8)
+        let fallback: Result<R, SyntaxError> = copy.withUnsafeBufferPointer { buffer in
+            do throws(SyntaxError) { return .success(try body(buffer)) } catch { return .failure(error) }
+        }
+        return try fallback.get()
+    }
+
+    /// The ranges of the pieces of `bytes` between `separator`s, empty ones
+    /// kept, passed to `body` in order with whether each is the last.
+    @inline(__always)
+    static func forEachPiece(
+        _ bytes: UnsafeBufferPointer<UInt8>, on separator: UInt8, _ body: (Range<Int>, Bool) throws(SyntaxError) -> Void
+    ) throws(SyntaxError) {
+        var start = 0
+        for i in 0..<bytes.count where bytes[i] == separator {
+            try body(start..<i, false)
+            start = i + 1
+        }
+        try body(start..<bytes.count, true)
+    }
+
     /// Parses a fixed-width run of decimal digits.
     static func number(_ bytes: ArraySlice<UInt8>) -> Int? {
         var value = 0

@@ -22,7 +22,8 @@ public struct ATURI: SyntaxValue {
         guard !string.isEmpty else { throw fail(.empty, "empty string") }
         guard string.utf8.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
         guard string.hasPrefix("at://") else { throw fail(.invalidStructure, "must start with 'at://'") }
-        let parts = string.dropFirst(5).split(separator: "/", omittingEmptySubsequences: false)
+        // Split on the UTF-8 bytes: '/' is ASCII, so the pieces are whole characters.
+        let parts = string.utf8.dropFirst(5).split(separator: ASCII.slash, maxSplits: 3, omittingEmptySubsequences: false).map { Substring($0) }
         guard parts.count <= 3 else { throw fail(.invalidStructure, "too many path segments") }
         do {
             authority = try ATIdentifier(String(parts[0]))

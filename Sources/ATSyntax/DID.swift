@@ -14,29 +14,31 @@ public struct DID: SyntaxValue, Comparable {
 
     /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
-        let bytes = Array(string.utf8)
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("DID", code, message)
         }
-        guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
-        guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
-        guard bytes.starts(with: "did:".utf8) else { throw fail(.invalidStructure, "must start with 'did:'") }
-        var i = 4
-        while i < bytes.count, ASCII.isLower(bytes[i]) { i += 1 }
-        let methodLength = i - 4
-        guard methodLength > 0 else { throw fail(.invalidStructure, "missing lowercase method name") }
-        guard i < bytes.count, bytes[i] == ASCII.colon else {
-            throw fail(.invalidCharacter, "method name must be lowercase letters followed by ':'")
-        }
-        i += 1
-        guard i < bytes.count else { throw fail(.invalidStructure, "missing method-specific identifier") }
-        for c in bytes[i...] {
-            guard ASCII.isAlnum(c) || c == ASCII.dot || c == ASCII.hyphen || c == 0x5F || c == ASCII.colon || c == 0x25 else {
-                throw fail(.invalidCharacter, "character '\(Unicode.Scalar(c))' is not allowed")
+        let methodLength = try ASCII.withBytes(string) { (bytes) throws(SyntaxError) -> Int in
+            guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
+            guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
+            guard bytes.starts(with: "did:".utf8) else { throw fail(.invalidStructure, "must start with 'did:'") }
+            var i = 4
+            while i < bytes.count, ASCII.isLower(bytes[i]) { i += 1 }
+            let methodLength = i - 4
+            guard methodLength > 0 else { throw fail(.invalidStructure, "missing lowercase method name") }
+            guard i < bytes.count, bytes[i] == ASCII.colon else {
+                throw fail(.invalidCharacter, "method name must be lowercase letters followed by ':'")
             }
-        }
-        guard let last = bytes.last, last != ASCII.colon, last != 0x25 else {
-            throw fail(.invalidStructure, "must not end with ':' or '%'")
+            i += 1
+            guard i < bytes.count else { throw fail(.invalidStructure, "missing method-specific identifier") }
+            for c in bytes[i...] {
+                guard ASCII.isAlnum(c) || c == ASCII.dot || c == ASCII.hyphen || c == 0x5F || c == ASCII.colon || c == 0x25 else {
+                    throw fail(.invalidCharacter, "character '\(Unicode.Scalar(c))' is not allowed")
+                }
+            }
+            guard let last = bytes.last, last != ASCII.colon, last != 0x25 else {
+                throw fail(.invalidStructure, "must not end with ':' or '%'")
+            }
+            return methodLength
         }
         self.description = string
         self.methodLength = methodLength

@@ -16,23 +16,26 @@ public struct Handle: SyntaxValue, Comparable {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("Handle", code, message)
         }
-        let bytes = Array(string.utf8)
-        guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
-        guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
-        let labels = ASCII.split(bytes, on: ASCII.dot)
-        guard labels.count >= 2 else { throw fail(.invalidStructure, "needs at least two labels separated by '.'") }
-        for label in labels {
-            try Self.checkLabel(label, fail: fail)
+        let hasUpper = try ASCII.withBytes(string) { (bytes) throws(SyntaxError) -> Bool in
+            guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
+            guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
+            var labels = 0
+            var last = 0..<0
+            try ASCII.forEachPiece(bytes, on: ASCII.dot) { (range, isLast) throws(SyntaxError) in
+                labels += 1
+                try Self.checkLabel(UnsafeBufferPointer(rebasing: bytes[range]), fail: fail)
+                if isLast { last = range }
+            }
+            guard labels >= 2 else { throw fail(.invalidStructure, "needs at least two labels separated by '.'") }
+            guard ASCII.isAlpha(bytes[last.lowerBound]) else { throw fail(.invalidStructure, "the top-level domain must start with a letter") }
+            return bytes.contains(where: ASCII.isUpper)
         }
-        guard let first = labels.last?.first, ASCII.isAlpha(first) else {
-            throw fail(.invalidStructure, "the top-level domain must start with a letter")
-        }
-        self.description = String(decoding: bytes.map { ASCII.isUpper($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+        self.description = hasUpper ? String(decoding: string.utf8.map { ASCII.isUpper($0) ? $0 + 0x20 : $0 }, as: UTF8.self) : string
     }
 
     /// Checks one DNS label: 1–63 bytes of `[A-Za-z0-9-]`, no hyphen at either end.
     static func checkLabel(
-        _ label: ArraySlice<UInt8>, fail: (SyntaxError.Code, String) -> SyntaxError
+        _ label: UnsafeBufferPointer<UInt8>, fail: (SyntaxError.Code, String) -> SyntaxError
     ) throws(SyntaxError) {
         guard !label.isEmpty else { throw fail(.invalidStructure, "empty label") }
         guard label.count <= 63 else { throw fail(.tooLong, "label longer than 63 bytes") }

@@ -16,26 +16,27 @@ public struct NSID: SyntaxValue, Comparable {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("NSID", code, message)
         }
-        let bytes = Array(string.utf8)
-        guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
-        guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
-        let segments = ASCII.split(bytes, on: ASCII.dot)
-        guard segments.count >= 3 else { throw fail(.invalidStructure, "needs at least three segments") }
-        for segment in segments.dropLast() {
-            try Handle.checkLabel(segment, fail: fail)
-        }
-        guard let first = segments[0].first, ASCII.isAlpha(first) else {
-            throw fail(.invalidCharacter, "the first segment must start with a letter")
-        }
-        let name = segments[segments.count - 1]
-        guard !name.isEmpty else { throw fail(.invalidStructure, "empty name") }
-        guard name.count <= 63 else { throw fail(.tooLong, "name longer than 63 bytes") }
-        guard let n0 = name.first, ASCII.isAlpha(n0) else { throw fail(.invalidCharacter, "the name must start with a letter") }
-        for c in name where !ASCII.isAlnum(c) {
-            throw fail(.invalidCharacter, "character '\(Unicode.Scalar(c))' is not allowed in the name")
+        let nameLength = try ASCII.withBytes(string) { (bytes) throws(SyntaxError) -> Int in
+            guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
+            guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
+            var segments = 0
+            var name = 0..<0
+            try ASCII.forEachPiece(bytes, on: ASCII.dot) { (range, isLast) throws(SyntaxError) in
+                segments += 1
+                if isLast { name = range } else { try Handle.checkLabel(UnsafeBufferPointer(rebasing: bytes[range]), fail: fail) }
+            }
+            guard segments >= 3 else { throw fail(.invalidStructure, "needs at least three segments") }
+            guard ASCII.isAlpha(bytes[0]) else { throw fail(.invalidCharacter, "the first segment must start with a letter") }
+            guard !name.isEmpty else { throw fail(.invalidStructure, "empty name") }
+            guard name.count <= 63 else { throw fail(.tooLong, "name longer than 63 bytes") }
+            guard ASCII.isAlpha(bytes[name.lowerBound]) else { throw fail(.invalidCharacter, "the name must start with a letter") }
+            for c in bytes[name] where !ASCII.isAlnum(c) {
+                throw fail(.invalidCharacter, "character '\(Unicode.Scalar(c))' is not allowed in the name")
+            }
+            return name.count
         }
         self.description = string
-        self.nameLength = name.count
+        self.nameLength = nameLength
     }
 
     /// The last segment, such as `post` in `app.bsky.feed.post`. Case-sensitive.

@@ -11,7 +11,9 @@ struct ClientEmitter {
         var groups = [String: [Doc]]()
         for id in lex.sortedIDs {
             let doc = lex.docs[id]!
-            guard doc.mainType == "query" || doc.mainType == "procedure" else { continue }
+            // Jetstream's subscription sends JSON text frames, not event-stream frames.
+            let isStream = doc.mainType == "subscription" && !id.hasPrefix("network.bsky.jetstream.")
+            guard doc.mainType == "query" || doc.mainType == "procedure" || isStream else { continue }
             groups[id.split(separator: ".").dropLast().joined(separator: "."), default: []].append(doc)
         }
         var files = [String: String]()
@@ -69,6 +71,7 @@ struct ClientEmitter {
 
     private func method(_ doc: Doc, api: String, table: inout [(String, String, String)]) -> String {
         let main = doc.main!
+        if doc.mainType == "subscription" { return subscription(doc, api: api, table: &table) }
         let isQuery = doc.mainType == "query"
         let path = Lexicons.typePath(doc.id)
         let name = Naming.lowerFirst(String(doc.id.split(separator: ".").last!))
@@ -169,6 +172,25 @@ struct ClientEmitter {
             out += "            let page = try await client.\(Naming.identifier(name))(\(passes.joined(separator: ", ")))\n"
             out += "            return (page, page.cursor)\n        }\n    }\n"
         }
+        return out
+    }
+
+    /// A subscription: its typed messages as an async sequence.
+    private func subscription(_ doc: Doc, api: String, table: inout [(String, String, String)]) -> String {
+        let main = doc.main!
+        let path = Lexicons.typePath(doc.id)
+        let name = Naming.lowerFirst(String(doc.id.split(separator: ".").last!))
+        table.append((doc.id, "Bluesky.\(api).\(name)", "subscription"))
+        let paramsSchema = main["parameters"]
+        let required = Set(paramsSchema?["required"]?.strings ?? [])
+        let args = (paramsSchema?["properties"]?.entries ?? []).map { Argument(label: $0.0, type: parameterType($0.1), required: required.contains($0.0)) }
+        let declarations = args.map(\.declaration) + ["maxFrameSize: Int = 16 << 20"]
+        var out = Naming.docComment(main["description"]?.string, indent: "    ")
+        out += "    ///\n    /// `\(doc.id)` (subscription): the messages as they arrive; an error frame ends the sequence with a\n"
+        out += "    /// ``BlueskyError``, and cancelling the iterating task closes the connection.\n"
+        out += "    public func \(Naming.identifier(name))(\(declarations.joined(separator: ", "))) -> AsyncThrowingStream<\(path).Message, any Error> {\n"
+        let params = args.isEmpty ? "[]" : "\(path).Parameters(\(args.map(\.pass).joined(separator: ", "))).queryItems"
+        out += "        client.lexSubscribe(\(path).nsid, parameters: \(params), maxFrameSize: maxFrameSize, as: \(path).Message.self)\n    }\n"
         return out
     }
 

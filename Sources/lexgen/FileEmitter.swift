@@ -90,6 +90,18 @@ final class FileEmitter {
         }
     }
 
+    /// The concrete entry points of a value: specialised code for each format.
+    func entryPoints(indent: String) -> String {
+        """
+        \(indent)public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+        \(indent)public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+        \(indent)public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+        \(indent)public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
+
+        """
+    }
+
     // MARK: Structs
 
     struct Property {
@@ -167,6 +179,7 @@ final class FileEmitter {
             }
         }
         out += "\(i2)self.extra = extra\n\(i1)}\n\n"
+        out += entryPoints(indent: i1)
         // Decoding.
         out += "\(i1)public init<D: LexDecoder>(from d: inout D) throws(LexError) {\n"
         for p in props { out += "\(i2)var v_\(p.name): \(p.valueType)? = nil\n" }

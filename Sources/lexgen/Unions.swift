@@ -49,6 +49,7 @@ extension FileEmitter {
         out += "public indirect enum \(name): \(frames ? "LexMessage" : "LexValue") {\n"
         for m in members { out += "    /// `\(m.typeName)`\n    case \(Naming.identifier(m.caseName))(\(m.swift))\n" }
         out += "    /// A member this version does not know, kept whole.\n    case unknown(DataValue)\n\n"
+        out += entryPoints(indent: "    ")
         out += "    public init<D: LexDecoder>(from d: inout D) throws(LexError) {\n"
         out += "        let type = try d.peekType()\n        switch type {\n"
         for m in members {
@@ -74,6 +75,8 @@ extension FileEmitter {
             out += "    public init<D: LexDecoder>(frameType: String, from d: inout D) throws(LexError) {\n        switch frameType {\n"
             for m in members { out += "        case \(Naming.literal(m.frameName)): self = .\(Naming.identifier(m.caseName))(try \(m.swift)(from: &d))\n" }
             out += "        default: self = .unknown(try d.decodeValue())\n        }\n    }\n"
+            out += "\n    public init(frameType: String, decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(frameType: frameType, from: &d) }\n"
+            out += "    public func encodeFrameBody(into e: inout LexCBOREncoder) { encodeFrameBody(to: &e) }\n"
             out += "\n    /// The frame header's `t` for this message; `nil` for an unknown one.\n    public var frameType: String? {\n        switch self {\n"
             for m in members { out += "        case .\(Naming.identifier(m.caseName)): \(Naming.literal(m.frameName))\n" }
             out += "        case .unknown: nil\n        }\n    }\n"

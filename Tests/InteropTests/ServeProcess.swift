@@ -40,16 +40,18 @@ final class ServeProcess: @unchecked Sendable {
         _ = killServersAtExit
         let pid = process.processIdentifier
         startedServers.withLock { _ = $0.insert(pid) }
-        var urls = [URL]()
+        // With both roles, the two ready lines come in either order.
+        var pdsURL: URL?, relayURL: URL?
         for _ in 0..<(role == "all" ? 2 : 1) {
             let line = try PeerServer.readLine(stdout.fileHandleForReading, timeout: 60)
             guard let range = line.range(of: "http://[^ ]+", options: .regularExpression), let url = URL(string: String(line[range])) else {
                 throw ToolError("bsky serve printed \(line)")
             }
-            urls.append(url)
+            if line.contains("relay listening") { relayURL = url } else { pdsURL = url }
         }
-        self.url = urls[0]
-        self.relayURL = role == "pds" ? nil : urls.last
+        guard let first = pdsURL ?? relayURL else { throw ToolError("bsky serve printed no URL") }
+        self.url = first
+        self.relayURL = relayURL
     }
 
     /// Stops the server with SIGTERM and waits for it; after 20 s it is

@@ -52,6 +52,11 @@ extension App.Bsky.Ageassurance {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_state: App.Bsky.Ageassurance.Defs.State? = nil
                 var v_metadata: App.Bsky.Ageassurance.Defs.StateMetadata? = nil

@@ -19,6 +19,11 @@ extension App.Bsky.Embed {
             self.extra = extra
         }
 
+        public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+        public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+        public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+        public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
         public init<D: LexDecoder>(from d: inout D) throws(LexError) {
             var v_external: App.Bsky.Embed.External.External? = nil
             var extra = DataMap()
@@ -73,6 +78,11 @@ extension App.Bsky.Embed {
                 self.associatedRefs = associatedRefs
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: URI? = nil
@@ -139,6 +149,11 @@ extension App.Bsky.Embed {
                 self.external = external
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_external: App.Bsky.Embed.External.ViewExternal? = nil
@@ -211,6 +226,11 @@ extension App.Bsky.Embed {
                 self.associatedProfiles = associatedProfiles
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: URI? = nil
@@ -319,6 +339,11 @@ extension App.Bsky.Embed {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: URI? = nil
                 var v_icon: URI? = nil
@@ -392,6 +417,11 @@ extension App.Bsky.Embed {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_backgroundRGB: App.Bsky.Embed.External.ColorRGB? = nil
                 var v_foregroundRGB: App.Bsky.Embed.External.ColorRGB? = nil
@@ -457,6 +487,11 @@ extension App.Bsky.Embed {
                 self.b = b
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_r: Int? = nil

@@ -20,6 +20,11 @@ extension App.Bsky.Embed {
             self.extra = extra
         }
 
+        public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+        public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+        public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+        public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
         public init<D: LexDecoder>(from d: inout D) throws(LexError) {
             var v_items: [App.Bsky.Embed.Gallery.ItemsItem]? = nil
             var extra = DataMap()
@@ -59,6 +64,11 @@ extension App.Bsky.Embed {
             case image(App.Bsky.Embed.Gallery.Image)
             /// A member this version does not know, kept whole.
             case unknown(DataValue)
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 let type = try d.peekType()
@@ -107,6 +117,11 @@ extension App.Bsky.Embed {
                 self.aspectRatio = aspectRatio
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_image: LexBlob? = nil
@@ -165,6 +180,11 @@ extension App.Bsky.Embed {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_items: [App.Bsky.Embed.Gallery.View.ItemsItem]? = nil
                 var extra = DataMap()
@@ -204,6 +224,11 @@ extension App.Bsky.Embed {
                 case viewImage(App.Bsky.Embed.Gallery.ViewImage)
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
+
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
@@ -257,6 +282,11 @@ extension App.Bsky.Embed {
                 self.aspectRatio = aspectRatio
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_thumbnail: URI? = nil

@@ -51,6 +51,11 @@ extension App.Bsky.Feed {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: ATURI? = nil
                 var v_cid: CID? = nil
@@ -169,6 +174,11 @@ extension App.Bsky.Feed {
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
 
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
                     switch type {
@@ -243,6 +253,11 @@ extension App.Bsky.Feed {
                 self.knownLikers = knownLikers
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_repost: ATURI? = nil
@@ -328,6 +343,11 @@ extension App.Bsky.Feed {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_count: Int? = nil
                 var v_actors: [App.Bsky.Actor.Defs.ProfileViewBasic]? = nil
@@ -381,6 +401,11 @@ extension App.Bsky.Feed {
                 self.rootAuthorLike = rootAuthorLike
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_rootAuthorLike: ATURI? = nil
@@ -437,6 +462,11 @@ extension App.Bsky.Feed {
                 self.reqId = reqId
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_post: App.Bsky.Feed.Defs.PostView? = nil
@@ -498,6 +528,11 @@ extension App.Bsky.Feed {
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
 
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
                     switch type {
@@ -549,6 +584,11 @@ extension App.Bsky.Feed {
                 self.grandparentAuthor = grandparentAuthor
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_root: App.Bsky.Feed.Defs.ReplyRef.Root? = nil
@@ -602,6 +642,11 @@ extension App.Bsky.Feed {
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
 
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
                     switch type {
@@ -647,6 +692,11 @@ extension App.Bsky.Feed {
                 case blockedPost(App.Bsky.Feed.Defs.BlockedPost)
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
+
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
@@ -703,6 +753,11 @@ extension App.Bsky.Feed {
                 self.indexedAt = indexedAt
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_by: App.Bsky.Actor.Defs.ProfileViewBasic? = nil
@@ -763,6 +818,11 @@ extension App.Bsky.Feed {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var extra = DataMap()
                 var state = try d.beginMap()
@@ -810,6 +870,11 @@ extension App.Bsky.Feed {
                 self.threadContext = threadContext
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_post: App.Bsky.Feed.Defs.PostView? = nil
@@ -868,6 +933,11 @@ extension App.Bsky.Feed {
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
 
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
                     switch type {
@@ -913,6 +983,11 @@ extension App.Bsky.Feed {
                 case blockedPost(App.Bsky.Feed.Defs.BlockedPost)
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
+
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
@@ -965,6 +1040,11 @@ extension App.Bsky.Feed {
                 self.notFound = notFound
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: ATURI? = nil
@@ -1021,6 +1101,11 @@ extension App.Bsky.Feed {
                 self.author = author
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: ATURI? = nil
@@ -1080,6 +1165,11 @@ extension App.Bsky.Feed {
                 self.viewer = viewer
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_did: DID? = nil
@@ -1157,6 +1247,11 @@ extension App.Bsky.Feed {
                 self.indexedAt = indexedAt
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: ATURI? = nil
@@ -1269,6 +1364,11 @@ extension App.Bsky.Feed {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_like: ATURI? = nil
                 var extra = DataMap()
@@ -1320,6 +1420,11 @@ extension App.Bsky.Feed {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_post: ATURI? = nil
                 var v_reason: App.Bsky.Feed.Defs.SkeletonFeedPost.Reason? = nil
@@ -1370,6 +1475,11 @@ extension App.Bsky.Feed {
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
 
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
                     switch type {
@@ -1417,6 +1527,11 @@ extension App.Bsky.Feed {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_repost: ATURI? = nil
                 var extra = DataMap()
@@ -1461,6 +1576,11 @@ extension App.Bsky.Feed {
             public init(extra: DataMap = DataMap()) {
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var extra = DataMap()
@@ -1509,6 +1629,11 @@ extension App.Bsky.Feed {
                 self.lists = lists
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: ATURI? = nil
@@ -1578,6 +1703,11 @@ extension App.Bsky.Feed {
                 self.reqId = reqId
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_item: ATURI? = nil

@@ -34,6 +34,11 @@ extension App.Bsky.Labeler {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: ATURI? = nil
                 var v_cid: CID? = nil
@@ -133,6 +138,11 @@ extension App.Bsky.Labeler {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: ATURI? = nil
                 var v_cid: CID? = nil
@@ -229,6 +239,11 @@ extension App.Bsky.Labeler {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_like: ATURI? = nil
                 var extra = DataMap()
@@ -278,6 +293,11 @@ extension App.Bsky.Labeler {
                 self.labelValueDefinitions = labelValueDefinitions
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_labelValues: [String]? = nil

@@ -32,6 +32,11 @@ extension App.Bsky.Labeler {
             self.extra = extra
         }
 
+        public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+        public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+        public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+        public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
         public init<D: LexDecoder>(from d: inout D) throws(LexError) {
             var v_policies: App.Bsky.Labeler.Defs.LabelerPolicies? = nil
             var v_labels: App.Bsky.Labeler.Service.Labels? = nil
@@ -94,6 +99,11 @@ extension App.Bsky.Labeler {
             case defsSelfLabels(Com.Atproto.Label.Defs.SelfLabels)
             /// A member this version does not know, kept whole.
             case unknown(DataValue)
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 let type = try d.peekType()

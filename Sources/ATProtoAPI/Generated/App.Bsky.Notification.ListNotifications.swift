@@ -70,6 +70,11 @@ extension App.Bsky.Notification {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_cursor: String? = nil
                 var v_notifications: [App.Bsky.Notification.ListNotifications.Notification]? = nil
@@ -151,6 +156,11 @@ extension App.Bsky.Notification {
                 self.labels = labels
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: ATURI? = nil

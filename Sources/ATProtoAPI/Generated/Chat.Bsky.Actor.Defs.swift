@@ -48,6 +48,11 @@ extension Chat.Bsky.Actor {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_did: DID? = nil
                 var v_handle: Handle? = nil
@@ -140,6 +145,11 @@ extension Chat.Bsky.Actor {
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
 
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
                     switch type {
@@ -188,6 +198,11 @@ extension Chat.Bsky.Actor {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var extra = DataMap()
                 var state = try d.beginMap()
@@ -234,6 +249,11 @@ extension Chat.Bsky.Actor {
                 self.role = role
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_addedBy: Chat.Bsky.Actor.Defs.ProfileViewBasic? = nil
@@ -284,6 +304,11 @@ extension Chat.Bsky.Actor {
             public init(extra: DataMap = DataMap()) {
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var extra = DataMap()

@@ -20,6 +20,11 @@ extension Chat.Bsky.Embed {
             self.extra = extra
         }
 
+        public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+        public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+        public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+        public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
         public init<D: LexDecoder>(from d: inout D) throws(LexError) {
             var v_code: String? = nil
             var extra = DataMap()
@@ -66,6 +71,11 @@ extension Chat.Bsky.Embed {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_joinLinkPreview: Chat.Bsky.Embed.JoinLink.View.JoinLinkPreview? = nil
                 var extra = DataMap()
@@ -108,6 +118,11 @@ extension Chat.Bsky.Embed {
                 case defsInvalidJoinLinkPreviewView(Chat.Bsky.Group.Defs.InvalidJoinLinkPreviewView)
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
+
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()

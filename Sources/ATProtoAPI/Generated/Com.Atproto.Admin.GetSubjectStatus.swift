@@ -58,6 +58,11 @@ extension Com.Atproto.Admin {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_subject: Com.Atproto.Admin.GetSubjectStatus.Output.Subject? = nil
                 var v_takedown: Com.Atproto.Admin.Defs.StatusAttr? = nil
@@ -109,6 +114,11 @@ extension Com.Atproto.Admin {
                 case defsRepoBlobRef(Com.Atproto.Admin.Defs.RepoBlobRef)
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
+
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()

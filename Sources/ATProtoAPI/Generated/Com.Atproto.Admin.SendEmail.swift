@@ -37,6 +37,11 @@ extension Com.Atproto.Admin {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_recipientDid: DID? = nil
                 var v_content: String? = nil
@@ -103,6 +108,11 @@ extension Com.Atproto.Admin {
                 self.sent = sent
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_sent: Bool? = nil

@@ -40,6 +40,11 @@ extension Com.Atproto.Label {
             /// A member this version does not know, kept whole.
             case unknown(DataValue)
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 let type = try d.peekType()
                 switch type {
@@ -80,6 +85,9 @@ extension Com.Atproto.Label {
                 }
             }
 
+            public init(frameType: String, decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(frameType: frameType, from: &d) }
+            public func encodeFrameBody(into e: inout LexCBOREncoder) { encodeFrameBody(to: &e) }
+
             /// The frame header's `t` for this message; `nil` for an unknown one.
             public var frameType: String? {
                 switch self {
@@ -119,6 +127,11 @@ extension Com.Atproto.Label {
                 self.labels = labels
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_seq: Int? = nil
@@ -174,6 +187,11 @@ extension Com.Atproto.Label {
                 self.message = message
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_name: String? = nil

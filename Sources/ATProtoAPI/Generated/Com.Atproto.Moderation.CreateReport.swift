@@ -36,6 +36,11 @@ extension Com.Atproto.Moderation {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_reasonType: String? = nil
                 var v_reason: String? = nil
@@ -90,6 +95,11 @@ extension Com.Atproto.Moderation {
                 case strongRef(Com.Atproto.Repo.StrongRef)
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
+
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
@@ -148,6 +158,11 @@ extension Com.Atproto.Moderation {
                 self.createdAt = createdAt
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_id: Int? = nil
@@ -214,6 +229,11 @@ extension Com.Atproto.Moderation {
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
 
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
                     switch type {
@@ -265,6 +285,11 @@ extension Com.Atproto.Moderation {
                 self.meta = meta
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_name: String? = nil

@@ -37,6 +37,11 @@ extension Com.Atproto.Repo {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_repo: ATIdentifier? = nil
                 var v_validate: Bool? = nil
@@ -95,6 +100,11 @@ extension Com.Atproto.Repo {
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
 
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
                     switch type {
@@ -148,6 +158,11 @@ extension Com.Atproto.Repo {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_commit: Com.Atproto.Repo.Defs.CommitMeta? = nil
                 var v_results: [Com.Atproto.Repo.ApplyWrites.Output.ResultsItem]? = nil
@@ -194,6 +209,11 @@ extension Com.Atproto.Repo {
                 case deleteResult(Com.Atproto.Repo.ApplyWrites.DeleteResult)
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
+
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
@@ -254,6 +274,11 @@ extension Com.Atproto.Repo {
                 self.value = value
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_collection: NSID? = nil
@@ -316,6 +341,11 @@ extension Com.Atproto.Repo {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_collection: NSID? = nil
                 var v_rkey: RecordKey? = nil
@@ -376,6 +406,11 @@ extension Com.Atproto.Repo {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_collection: NSID? = nil
                 var v_rkey: RecordKey? = nil
@@ -431,6 +466,11 @@ extension Com.Atproto.Repo {
                 self.validationStatus = validationStatus
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: ATURI? = nil
@@ -492,6 +532,11 @@ extension Com.Atproto.Repo {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_uri: ATURI? = nil
                 var v_cid: CID? = nil
@@ -545,6 +590,11 @@ extension Com.Atproto.Repo {
             public init(extra: DataMap = DataMap()) {
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var extra = DataMap()

@@ -73,6 +73,11 @@ extension Network.Bsky.Jetstream {
             /// A member this version does not know, kept whole.
             case unknown(DataValue)
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 let type = try d.peekType()
                 switch type {
@@ -124,6 +129,9 @@ extension Network.Bsky.Jetstream {
                 default: self = .unknown(try d.decodeValue())
                 }
             }
+
+            public init(frameType: String, decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(frameType: frameType, from: &d) }
+            public func encodeFrameBody(into e: inout LexCBOREncoder) { encodeFrameBody(to: &e) }
 
             /// The frame header's `t` for this message; `nil` for an unknown one.
             public var frameType: String? {
@@ -194,6 +202,11 @@ extension Network.Bsky.Jetstream {
                 self.cid = cid
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_seq: Int? = nil
@@ -290,6 +303,11 @@ extension Network.Bsky.Jetstream {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_seq: Int? = nil
                 var v_did: DID? = nil
@@ -360,6 +378,11 @@ extension Network.Bsky.Jetstream {
                 self.account = account
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_seq: Int? = nil
@@ -432,6 +455,11 @@ extension Network.Bsky.Jetstream {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_seq: Int? = nil
                 var v_did: DID? = nil
@@ -496,6 +524,11 @@ extension Network.Bsky.Jetstream {
                 self.message = message
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_name: String? = nil

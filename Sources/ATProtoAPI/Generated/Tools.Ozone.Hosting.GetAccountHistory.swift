@@ -61,6 +61,11 @@ extension Tools.Ozone.Hosting {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_cursor: String? = nil
                 var v_events: [Tools.Ozone.Hosting.GetAccountHistory.Event]? = nil
@@ -116,6 +121,11 @@ extension Tools.Ozone.Hosting {
                 self.createdAt = createdAt
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_details: Tools.Ozone.Hosting.GetAccountHistory.Event.Details? = nil
@@ -173,6 +183,11 @@ extension Tools.Ozone.Hosting {
                 case handleUpdated(Tools.Ozone.Hosting.GetAccountHistory.HandleUpdated)
                 /// A member this version does not know, kept whole.
                 case unknown(DataValue)
+
+                public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+                public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+                public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+                public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
                 public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                     let type = try d.peekType()
@@ -232,6 +247,11 @@ extension Tools.Ozone.Hosting {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_email: String? = nil
                 var v_handle: Handle? = nil
@@ -283,6 +303,11 @@ extension Tools.Ozone.Hosting {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_email: String? = nil
                 var extra = DataMap()
@@ -330,6 +355,11 @@ extension Tools.Ozone.Hosting {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_email: String? = nil
                 var extra = DataMap()
@@ -375,6 +405,11 @@ extension Tools.Ozone.Hosting {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var extra = DataMap()
                 var state = try d.beginMap()
@@ -416,6 +451,11 @@ extension Tools.Ozone.Hosting {
                 self.handle = handle
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_handle: Handle? = nil

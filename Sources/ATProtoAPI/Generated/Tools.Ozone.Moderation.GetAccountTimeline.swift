@@ -46,6 +46,11 @@ extension Tools.Ozone.Moderation {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_timeline: [Tools.Ozone.Moderation.GetAccountTimeline.TimelineItem]? = nil
                 var extra = DataMap()
@@ -99,6 +104,11 @@ extension Tools.Ozone.Moderation {
                 self.summary = summary
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_day: String? = nil
@@ -156,6 +166,11 @@ extension Tools.Ozone.Moderation {
                 self.count = count
                 self.extra = extra
             }
+
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_eventSubjectType: String? = nil

@@ -59,6 +59,11 @@ extension Tools.Ozone.Set {
                 self.extra = extra
             }
 
+            public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+            public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+            public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+            public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
+
             public init<D: LexDecoder>(from d: inout D) throws(LexError) {
                 var v_set: Tools.Ozone.Set.Defs.SetView? = nil
                 var v_values: [String]? = nil

@@ -7,7 +7,7 @@ extension LexValue {
         let result: Result<Self, LexError> = bytes.withUnsafeBytes { buffer in
             var decoder = LexCBORDecoder(buffer, validating: validating)
             do throws(LexError) {
-                let value = try Self(from: &decoder)
+                let value = try Self(decoding: &decoder)
                 try decoder.expectEnd()
                 return .success(value)
             } catch { return .failure(error) }
@@ -20,7 +20,7 @@ extension LexValue {
         let result: Result<Self, LexError> = bytes.withUnsafeBytes { buffer in
             var decoder = LexJSONDecoder(buffer, validating: validating)
             do throws(LexError) {
-                let value = try Self(from: &decoder)
+                let value = try Self(decoding: &decoder)
                 try decoder.expectEnd()
                 return .success(value)
             } catch { return .failure(error) }
@@ -36,14 +36,14 @@ extension LexValue {
     /// The value as canonical DAG-CBOR.
     public func cbor() -> [UInt8] {
         var encoder = LexCBOREncoder()
-        encode(to: &encoder)
+        encode(into: &encoder)
         return encoder.bytes
     }
 
     /// The value as compact atproto JSON.
     public func json() -> [UInt8] {
         var encoder = LexJSONEncoder()
-        encode(to: &encoder)
+        encode(into: &encoder)
         return encoder.bytes
     }
 

@@ -27,7 +27,39 @@ public struct LexBlob: LexValue {
     }
 
     public init<D: LexDecoder>(from d: inout D) throws(LexError) {
-        guard case .map(let map) = try d.decodeValue() else { throw LexError(.wrongType, "a blob is an object") }
+        // Field by field: the current form needs no value tree; anything
+        // else falls back to reading the whole object.
+        var type: String?, ref: CID?, mime: String?, size: Int64?, cidText: String?
+        var extra = DataMap()
+        var state = try d.beginMap()
+        var key = ""
+        do {
+            while let k = try d.nextKey(&state) {
+                key = k
+                switch k {
+                case "$type": type = try d.decodeString()
+                case "ref": ref = try d.decodeLink()
+                case "mimeType": mime = try d.decodeString()
+                case "size": size = try d.decodeInt()
+                case "cid": cidText = try d.decodeString()
+                default: extra[k] = try d.decodeValue()
+                }
+                key = ""
+            }
+        } catch {
+            throw key.isEmpty ? error : error.at(key)
+        }
+        var map = extra
+        if let type { map["$type"] = .string(type) }
+        if let ref { map["ref"] = .link(ref) }
+        if let mime { map["mimeType"] = .string(mime) }
+        if let size { map["size"] = .int(size) }
+        if let cidText { map["cid"] = .string(cidText) }
+        if type == "blob", let ref, let mime, let size, size >= 0, let int = Int(exactly: size), cidText == nil {
+            self.init(ref: ref, mimeType: mime, size: int)
+            self.extra = extra
+            return
+        }
         try self.init(map: map, validating: d.validating)
     }
 
@@ -56,6 +88,11 @@ public struct LexBlob: LexValue {
             throw LexError(.wrongType, "expected a blob: $type 'blob' with ref, mimeType and size")
         }
     }
+
+    public init(decoding d: inout LexCBORDecoder) throws(LexError) { try self.init(from: &d) }
+    public init(decoding d: inout LexJSONDecoder) throws(LexError) { try self.init(from: &d) }
+    public func encode(into e: inout LexCBOREncoder) { encode(to: &e) }
+    public func encode(into e: inout LexJSONEncoder) { encode(to: &e) }
 
     public func encode<E: LexEncoder>(to e: inout E) {
         if isLegacy {

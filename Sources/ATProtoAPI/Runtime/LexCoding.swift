@@ -71,11 +71,23 @@ public protocol LexEncoder {
 }
 
 /// A value that a lexicon defines: it decodes and encodes itself directly.
+///
+/// The generic requirements compose values inside one another; the concrete
+/// ones are the entry points, so that a whole value is read or written by
+/// code specialised for its format.
 public protocol LexValue: Sendable, Hashable {
     /// Reads the value.
     init<D: LexDecoder>(from decoder: inout D) throws(LexError)
     /// Writes the value.
     func encode<E: LexEncoder>(to encoder: inout E)
+    /// Reads the value from DAG-CBOR.
+    init(decoding decoder: inout LexCBORDecoder) throws(LexError)
+    /// Reads the value from JSON.
+    init(decoding decoder: inout LexJSONDecoder) throws(LexError)
+    /// Writes the value as DAG-CBOR.
+    func encode(into encoder: inout LexCBOREncoder)
+    /// Writes the value as JSON.
+    func encode(into encoder: inout LexJSONEncoder)
 }
 
 /// An object definition: a map with known fields and the unknown fields kept.

@@ -9,6 +9,10 @@ public protocol LexMessage: LexValue {
     var frameType: String? { get }
     /// Writes the frame body: the member without `$type`.
     func encodeFrameBody<E: LexEncoder>(to e: inout E)
+    /// Reads a frame body from DAG-CBOR (the specialised entry point).
+    init(frameType: String, decoding d: inout LexCBORDecoder) throws(LexError)
+    /// Writes the frame body as DAG-CBOR (the specialised entry point).
+    func encodeFrameBody(into e: inout LexCBOREncoder)
 }
 
 /// One frame of an event stream (`subscribeRepos`, `subscribeLabels`): a
@@ -39,7 +43,7 @@ public enum LexFrame<Message: LexMessage>: Sendable, Hashable {
                 switch op.map(Int.init) {
                 case 1?:
                     guard let type else { throw LexError(.missingField, "a message frame's header needs 't'", path: ["t"]) }
-                    value = .message(try Message(frameType: type, from: &d))
+                    value = .message(try Message(frameType: type, decoding: &d))
                 case .some(-1):
                     var name: String? = nil, message: String? = nil
                     var body = try d.beginMap()
@@ -73,7 +77,7 @@ public enum LexFrame<Message: LexMessage>: Sendable, Hashable {
             e.key("t", &header); e.encodeString(message.frameType ?? fallbackType)
             e.key("op", &header); e.encodeInt(1)
             e.endMap(&header)
-            message.encodeFrameBody(to: &e)
+            message.encodeFrameBody(into: &e)
         case .error(let name, let message):
             var header = e.beginMap(known: 1, extra: DataMap())
             e.key("op", &header); e.encodeInt(-1)

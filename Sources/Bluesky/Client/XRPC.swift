@@ -51,22 +51,6 @@ extension Bluesky {
         }
     }
 
-    /// Sends `call` and decodes its JSON output.
-    func json<Output: Decodable>(_ call: XRPCCall, options: CallOptions, as type: Output.Type = Output.self) async throws(BlueskyError) -> Output {
-        let (_, body) = try await data(call, options: options)
-        do {
-            return try JSONDecoder().decode(Output.self, from: Data(body))
-        } catch {
-            throw BlueskyError(kind: .decoding, status: 200, rawBody: body, detail: "\(call.nsid): \(error)")
-        }
-    }
-
-    /// Sends `call` and reads its output in the atproto JSON data model.
-    func dataValue(_ call: XRPCCall, options: CallOptions) async throws(BlueskyError) -> DataValue {
-        let (_, body) = try await data(call, options: options)
-        return try Repo.parse(body, call.nsid)
-    }
-
     /// Sends `call` and ignores any output.
     func send(_ call: XRPCCall, options: CallOptions) async throws(BlueskyError) {
         _ = try await data(call, options: options)

@@ -52,6 +52,14 @@ extension Bluesky.ChatBskyModerationAPI {
         return try await client.lexCall(Chat.Bsky.Moderation.GetMessageContext.nsid, .query, parameters: parameters.queryItems, body: nil, contentType: nil, options: options, as: Chat.Bsky.Moderation.GetMessageContext.Output.self)
     }
 
+    /// Subscribe to stream of chat events targeted to moderation. Private endpoint.
+    ///
+    /// `chat.bsky.moderation.subscribeModEvents` (subscription): the messages as they arrive; an error frame ends the sequence with a
+    /// ``BlueskyError``, and cancelling the iterating task closes the connection.
+    public func subscribeModEvents(cursor: String? = nil, maxFrameSize: Int = 16 << 20) -> AsyncThrowingStream<Chat.Bsky.Moderation.SubscribeModEvents.Message, any Error> {
+        client.lexSubscribe(Chat.Bsky.Moderation.SubscribeModEvents.nsid, parameters: Chat.Bsky.Moderation.SubscribeModEvents.Parameters(cursor: cursor).queryItems, maxFrameSize: maxFrameSize, as: Chat.Bsky.Moderation.SubscribeModEvents.Message.self)
+    }
+
     ///
     /// `chat.bsky.moderation.updateActorAccess` (procedure).
     public func updateActorAccess(actor: DID, allowAccess: Bool, ref: String? = nil, options: CallOptions = .init()) async throws(BlueskyError) -> Void {

@@ -21,4 +21,12 @@ extension Bluesky.ComAtprotoLabelAPI {
             return (page, page.cursor)
         }
     }
+
+    /// Subscribe to stream of labels (and negations). Public endpoint implemented by mod services. Uses same sequencing scheme as repo event stream.
+    ///
+    /// `com.atproto.label.subscribeLabels` (subscription): the messages as they arrive; an error frame ends the sequence with a
+    /// ``BlueskyError``, and cancelling the iterating task closes the connection.
+    public func subscribeLabels(cursor: Int? = nil, maxFrameSize: Int = 16 << 20) -> AsyncThrowingStream<Com.Atproto.Label.SubscribeLabels.Message, any Error> {
+        client.lexSubscribe(Com.Atproto.Label.SubscribeLabels.nsid, parameters: Com.Atproto.Label.SubscribeLabels.Parameters(cursor: cursor).queryItems, maxFrameSize: maxFrameSize, as: Com.Atproto.Label.SubscribeLabels.Message.self)
+    }
 }

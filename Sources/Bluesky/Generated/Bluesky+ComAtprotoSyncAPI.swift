@@ -160,4 +160,12 @@ extension Bluesky.ComAtprotoSyncAPI {
         let input = Com.Atproto.Sync.RequestCrawl.Input(hostname: hostname)
         try await client.lexSend(Com.Atproto.Sync.RequestCrawl.nsid, .procedure, parameters: [], body: input.json(), contentType: "application/json", options: options)
     }
+
+    /// Repository event stream, aka Firehose endpoint. Outputs repo commits with diff data, and identity update events, for all repositories on the current server. See the atproto specifications for details around stream sequencing, repo versioning, CAR diff format, and more. Public and does not require auth; implemented by PDS and Relay.
+    ///
+    /// `com.atproto.sync.subscribeRepos` (subscription): the messages as they arrive; an error frame ends the sequence with a
+    /// ``BlueskyError``, and cancelling the iterating task closes the connection.
+    public func subscribeRepos(cursor: Int? = nil, maxFrameSize: Int = 16 << 20) -> AsyncThrowingStream<Com.Atproto.Sync.SubscribeRepos.Message, any Error> {
+        client.lexSubscribe(Com.Atproto.Sync.SubscribeRepos.nsid, parameters: Com.Atproto.Sync.SubscribeRepos.Parameters(cursor: cursor).queryItems, maxFrameSize: maxFrameSize, as: Com.Atproto.Sync.SubscribeRepos.Message.self)
+    }
 }

@@ -170,6 +170,7 @@ extension Bluesky {
         _ = Bluesky.ChatBskyModerationAPI.getConvoMembers; methods["chat.bsky.moderation.getConvoMembers"] = .query
         _ = Bluesky.ChatBskyModerationAPI.getConvos; methods["chat.bsky.moderation.getConvos"] = .query
         _ = Bluesky.ChatBskyModerationAPI.getMessageContext; methods["chat.bsky.moderation.getMessageContext"] = .query
+        _ = Bluesky.ChatBskyModerationAPI.subscribeModEvents; methods["chat.bsky.moderation.subscribeModEvents"] = .subscription
         _ = Bluesky.ChatBskyModerationAPI.updateActorAccess; methods["chat.bsky.moderation.updateActorAccess"] = .procedure
         _ = Bluesky.ChatBskyNotificationAPI.getPreferences; methods["chat.bsky.notification.getPreferences"] = .query
         _ = Bluesky.ChatBskyNotificationAPI.putPreferences; methods["chat.bsky.notification.putPreferences"] = .procedure
@@ -198,6 +199,7 @@ extension Bluesky {
         _ = Bluesky.ComAtprotoIdentityAPI.submitPlcOperation; methods["com.atproto.identity.submitPlcOperation"] = .procedure
         _ = Bluesky.ComAtprotoIdentityAPI.updateHandle; methods["com.atproto.identity.updateHandle"] = .procedure
         _ = Bluesky.ComAtprotoLabelAPI.queryLabels; methods["com.atproto.label.queryLabels"] = .query
+        _ = Bluesky.ComAtprotoLabelAPI.subscribeLabels; methods["com.atproto.label.subscribeLabels"] = .subscription
         _ = Bluesky.ComAtprotoLexiconAPI.resolveLexicon; methods["com.atproto.lexicon.resolveLexicon"] = .query
         _ = Bluesky.ComAtprotoModerationAPI.createReport; methods["com.atproto.moderation.createReport"] = .procedure
         _ = Bluesky.ComAtprotoRepoAPI.applyWrites; methods["com.atproto.repo.applyWrites"] = .procedure
@@ -250,6 +252,7 @@ extension Bluesky {
         _ = Bluesky.ComAtprotoSyncAPI.listReposByCollection; methods["com.atproto.sync.listReposByCollection"] = .query
         _ = Bluesky.ComAtprotoSyncAPI.notifyOfUpdate; methods["com.atproto.sync.notifyOfUpdate"] = .procedure
         _ = Bluesky.ComAtprotoSyncAPI.requestCrawl; methods["com.atproto.sync.requestCrawl"] = .procedure
+        _ = Bluesky.ComAtprotoSyncAPI.subscribeRepos; methods["com.atproto.sync.subscribeRepos"] = .subscription
         _ = Bluesky.ComAtprotoTempAPI.addReservedHandle; methods["com.atproto.temp.addReservedHandle"] = .procedure
         _ = Bluesky.ComAtprotoTempAPI.checkHandleAvailability; methods["com.atproto.temp.checkHandleAvailability"] = .query
         _ = Bluesky.ComAtprotoTempAPI.checkSignupQueue; methods["com.atproto.temp.checkSignupQueue"] = .query

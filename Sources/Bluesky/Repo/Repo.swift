@@ -1,4 +1,5 @@
 import ATData
+import ATProtoAPI
 import ATSyntax
 import Foundation
 
@@ -21,14 +22,16 @@ extension Bluesky {
             repo: ATIdentifier, collection: NSID, rkey: RecordKey, record: DataValue, validate: Bool? = nil,
             swapRecord: RecordSwap? = nil, swapCommit: CID? = nil, options: CallOptions = .init()
         ) async throws(BlueskyError) -> RecordWriteOutput {
-            var input = DataMap([
-                "repo": .string(repo.description), "collection": .string(collection.description),
-                "rkey": .string(rkey.description), "record": record,
-            ])
-            if let validate { input["validate"] = .bool(validate) }
-            if let swapRecord { input["swapRecord"] = swapRecord.json }
-            if let swapCommit { input["swapCommit"] = .string(swapCommit.description) }
-            return try await client.json(.procedure("com.atproto.repo.putRecord", json: .map(input)), options: options)
+            let swap: LexNullable<CID>? = swapRecord.map {
+                switch $0 {
+                case .absent: .null
+                case .cid(let cid): .value(cid)
+                }
+            }
+            let output = try await api.putRecord(
+                repo: repo, collection: collection, rkey: rkey, validate: validate, record: record, swapRecord: swap, swapCommit: swapCommit,
+                options: options)
+            return RecordWriteOutput(uri: output.uri, cid: output.cid, commit: output.commit.map(CommitRef.init), validationStatus: output.validationStatus.map(ValidationStatus.init(rawValue:)))
         }
 
         /// `com.atproto.repo.putRecord` with a `Codable` record, encoded in the
@@ -48,11 +51,9 @@ extension Bluesky {
             repo: ATIdentifier, collection: NSID, rkey: RecordKey? = nil, record: DataValue, validate: Bool? = nil,
             swapCommit: CID? = nil, options: CallOptions = .init()
         ) async throws(BlueskyError) -> RecordWriteOutput {
-            var input = DataMap(["repo": .string(repo.description), "collection": .string(collection.description), "record": record])
-            if let rkey { input["rkey"] = .string(rkey.description) }
-            if let validate { input["validate"] = .bool(validate) }
-            if let swapCommit { input["swapCommit"] = .string(swapCommit.description) }
-            return try await client.json(.procedure("com.atproto.repo.createRecord", json: .map(input)), options: options)
+            let output = try await api.createRecord(
+                repo: repo, collection: collection, rkey: rkey, validate: validate, record: record, swapCommit: swapCommit, options: options)
+            return RecordWriteOutput(uri: output.uri, cid: output.cid, commit: output.commit.map(CommitRef.init), validationStatus: output.validationStatus.map(ValidationStatus.init(rawValue:)))
         }
 
         /// `com.atproto.repo.createRecord` with a `Codable` record.
@@ -70,26 +71,22 @@ extension Bluesky {
             repo: ATIdentifier, collection: NSID, rkey: RecordKey, swapRecord: CID? = nil, swapCommit: CID? = nil,
             options: CallOptions = .init()
         ) async throws(BlueskyError) -> RecordDeleteOutput {
-            var input = DataMap([
-                "repo": .string(repo.description), "collection": .string(collection.description), "rkey": .string(rkey.description),
-            ])
-            if let swapRecord { input["swapRecord"] = .string(swapRecord.description) }
-            if let swapCommit { input["swapCommit"] = .string(swapCommit.description) }
-            let (_, body) = try await client.data(.procedure("com.atproto.repo.deleteRecord", json: .map(input)), options: options)
+            let input = Com.Atproto.Repo.DeleteRecord.Input(repo: repo, collection: collection, rkey: rkey, swapRecord: swapRecord, swapCommit: swapCommit)
+            // Older servers answer with an empty body.
+            let body = try await client.lexBytes(
+                Com.Atproto.Repo.DeleteRecord.nsid, .procedure, parameters: [], body: input.json(), contentType: "application/json",
+                accept: "application/json", options: options)
             if body.isEmpty { return RecordDeleteOutput(commit: nil) }
-            return try Self.decode(RecordDeleteOutput.self, body, "com.atproto.repo.deleteRecord")
+            let output = try Self.decode(Com.Atproto.Repo.DeleteRecord.Output.self, body, Com.Atproto.Repo.DeleteRecord.nsid)
+            return RecordDeleteOutput(commit: output.commit.map(CommitRef.init))
         }
 
         /// `com.atproto.repo.getRecord`: one record, optionally at a given CID.
         public func getRecord(
             repo: ATIdentifier, collection: NSID, rkey: RecordKey, cid: CID? = nil, options: CallOptions = .init()
         ) async throws(BlueskyError) -> RecordEntry {
-            let output = try await client.dataValue(
-                .query("com.atproto.repo.getRecord", [
-                    ("repo", repo.description), ("collection", collection.description), ("rkey", rkey.description),
-                    ("cid", cid?.description),
-                ]), options: options)
-            return try Self.record(output, "com.atproto.repo.getRecord")
+            let output = try await api.getRecord(repo: repo, collection: collection, rkey: rkey, cid: cid, options: options)
+            return RecordEntry(uri: output.uri, cid: output.cid, value: output.value)
         }
 
         /// `com.atproto.repo.listRecords`, one page.
@@ -97,17 +94,9 @@ extension Bluesky {
             repo: ATIdentifier, collection: NSID, limit: Int? = nil, reverse: Bool? = nil, cursor: String?,
             options: CallOptions = .init()
         ) async throws(BlueskyError) -> RecordPage {
-            let output = try await client.dataValue(
-                .query("com.atproto.repo.listRecords", [
-                    ("repo", repo.description), ("collection", collection.description), ("limit", limit.map(String.init)),
-                    ("reverse", reverse.map(String.init)), ("cursor", cursor),
-                ]), options: options)
-            guard let list = output["records"]?.arrayValue else {
-                throw BlueskyError(kind: .decoding, status: 200, detail: "com.atproto.repo.listRecords: no records array")
-            }
-            var records = [RecordEntry]()
-            for item in list { records.append(try Self.record(item, "com.atproto.repo.listRecords")) }
-            return RecordPage(records: records, cursor: output["cursor"]?.stringValue)
+            let output = try await api.listRecords(
+                repo: repo, collection: collection, limit: limit, cursor: cursor, reverse: reverse, options: options)
+            return RecordPage(records: output.records.map { RecordEntry(uri: $0.uri, cid: $0.cid, value: $0.value) }, cursor: output.cursor)
         }
 
         /// `com.atproto.repo.listRecords`, every page in turn.
@@ -125,54 +114,41 @@ extension Bluesky {
         public func applyWrites(
             repo: ATIdentifier, writes: [RepoWrite], validate: Bool? = nil, swapCommit: CID? = nil, options: CallOptions = .init()
         ) async throws(BlueskyError) -> ApplyWritesOutput {
-            var input = DataMap(["repo": .string(repo.description), "writes": .array(writes.map(\.json))])
-            if let validate { input["validate"] = .bool(validate) }
-            if let swapCommit { input["swapCommit"] = .string(swapCommit.description) }
-            let nsid = "com.atproto.repo.applyWrites"
-            let (_, body) = try await client.data(.procedure(nsid, json: .map(input)), options: options)
+            typealias API = Com.Atproto.Repo.ApplyWrites
+            let input = API.Input(repo: repo, validate: validate, writes: writes.map(\.generated), swapCommit: swapCommit)
+            let body = try await client.lexBytes(
+                API.nsid, .procedure, parameters: [], body: input.json(), contentType: "application/json", accept: "application/json",
+                options: options)
             if body.isEmpty { return ApplyWritesOutput(commit: nil, results: []) }
-            let output = try Self.parse(body, nsid)
+            let output = try Self.decode(API.Output.self, body, API.nsid)
             var results = [ApplyWritesOutput.Result]()
-            for item in output["results"]?.arrayValue ?? [] {
-                let type = item["$type"]?.stringValue ?? ""
-                if type.hasSuffix("#deleteResult") {
-                    results.append(.delete)
-                    continue
+            for item in output.results ?? [] {
+                switch item {
+                case .createResult(let r): results.append(.create(uri: r.uri, cid: r.cid, validationStatus: r.validationStatus.map(ValidationStatus.init(rawValue:))))
+                case .updateResult(let r): results.append(.update(uri: r.uri, cid: r.cid, validationStatus: r.validationStatus.map(ValidationStatus.init(rawValue:))))
+                case .deleteResult, .unknown: results.append(.delete)
                 }
-                let uri = try Self.field(item, "uri", nsid) { try? ATURI($0) }
-                let cid = try Self.field(item, "cid", nsid) { try? CID($0) }
-                let status = item["validationStatus"]?.stringValue.map(ValidationStatus.init(rawValue:))
-                results.append(type.hasSuffix("#updateResult") ? .update(uri: uri, cid: cid, validationStatus: status) : .create(uri: uri, cid: cid, validationStatus: status))
             }
-            return ApplyWritesOutput(commit: try Self.commit(output, nsid), results: results)
+            return ApplyWritesOutput(commit: output.commit.map(CommitRef.init), results: results)
         }
 
         /// `com.atproto.repo.describeRepo`.
         public func describeRepo(repo: ATIdentifier, options: CallOptions = .init()) async throws(BlueskyError) -> RepoDescription {
-            let nsid = "com.atproto.repo.describeRepo"
-            let output = try await client.dataValue(.query(nsid, [("repo", repo.description)]), options: options)
+            let output = try await api.describeRepo(repo: repo, options: options)
             return RepoDescription(
-                handle: try Self.field(output, "handle", nsid) { $0 },
-                did: try Self.field(output, "did", nsid) { try? DID($0) },
-                didDoc: output["didDoc"] ?? .null,
-                collections: (output["collections"]?.arrayValue ?? []).compactMap(\.stringValue),
-                handleIsCorrect: output["handleIsCorrect"]?.boolValue ?? false)
+                handle: output.handle.description, did: output.did, didDoc: output.didDoc, collections: output.collections.map(\.description),
+                handleIsCorrect: output.handleIsCorrect)
         }
 
         /// `com.atproto.repo.uploadBlob`: stores `data` and returns the
         /// reference to put in a record.
         public func uploadBlob(_ data: [UInt8], mimeType: String, options: CallOptions = .init()) async throws(BlueskyError) -> BlobRef {
-            let nsid = "com.atproto.repo.uploadBlob"
-            var call = XRPCCall(nsid: nsid, kind: .procedure, body: data, contentType: mimeType)
-            call.accept = "application/json"
-            let output = try await client.dataValue(call, options: options)
-            guard let blob = output["blob"], let ref = blob["ref"]?.linkValue, let mime = blob["mimeType"]?.stringValue,
-                let size = blob["size"]?.intValue
-            else {
-                throw BlueskyError(kind: .decoding, status: 200, detail: "\(nsid): no blob reference in the output")
-            }
-            return BlobRef(ref: ref, mimeType: mime, size: Int(size))
+            let blob = try await api.uploadBlob(body: data, contentType: mimeType, options: options).blob
+            return BlobRef(ref: blob.ref, mimeType: blob.mimeType, size: blob.size ?? 0)
         }
+
+        /// The generated `com.atproto.repo` methods these wrap.
+        private var api: Bluesky.ComAtprotoRepoAPI { client.com.atproto.repo }
     }
 }
 
@@ -185,31 +161,6 @@ extension Bluesky.Repo {
         }
     }
 
-    static func record(_ value: DataValue, _ nsid: String) throws(BlueskyError) -> RecordEntry {
-        RecordEntry(
-            uri: try field(value, "uri", nsid) { try? ATURI($0) },
-            cid: value["cid"]?.stringValue.flatMap { try? CID($0) },
-            value: try field(value, "value", nsid, { $0 }, as: \.self))
-    }
-
-    static func commit(_ value: DataValue, _ nsid: String) throws(BlueskyError) -> CommitRef? {
-        guard let commit = value["commit"], commit != .null else { return nil }
-        return CommitRef(cid: try field(commit, "cid", nsid) { try? CID($0) }, rev: try field(commit, "rev", nsid) { try? TID($0) })
-    }
-
-    static func field<T>(_ value: DataValue, _ name: String, _ nsid: String, _ parse: (String) -> T?) throws(BlueskyError) -> T {
-        try field(value, name, nsid, parse, as: \.stringValue)
-    }
-
-    static func field<T, Raw>(
-        _ value: DataValue, _ name: String, _ nsid: String, _ parse: (Raw) -> T?, as raw: (DataValue) -> Raw?
-    ) throws(BlueskyError) -> T {
-        guard let field = value[name], let text = raw(field), let parsed = parse(text) else {
-            throw BlueskyError(kind: .decoding, status: 200, detail: "\(nsid): the output's '\(name)' is missing or invalid")
-        }
-        return parsed
-    }
-
     static func parse(_ body: [UInt8], _ nsid: String) throws(BlueskyError) -> DataValue {
         do {
             return try DataValue(json: Data(body))
@@ -218,11 +169,11 @@ extension Bluesky.Repo {
         }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], _ nsid: String) throws(BlueskyError) -> T {
+    static func decode<T: LexValue>(_ type: T.Type, _ body: [UInt8], _ nsid: String) throws(BlueskyError) -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: Data(body))
+            return try T(json: body, validating: false)
         } catch {
-            throw BlueskyError(kind: .decoding, status: 200, rawBody: body, detail: "\(nsid): \(error)")
+            throw BlueskyError(kind: .decoding, status: 200, rawBody: body, detail: "\(nsid): \(error)", underlying: error)
         }
     }
 }

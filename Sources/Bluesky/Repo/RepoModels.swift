@@ -1,4 +1,5 @@
 import ATData
+import ATProtoAPI
 import ATSyntax
 
 /// How a server judged a record against its lexicon. Open: any other value is
@@ -65,13 +66,6 @@ public enum RecordSwap: Sendable, Hashable {
     case absent
     /// The record's current CID must be this.
     case cid(CID)
-
-    var json: DataValue {
-        switch self {
-        case .absent: .null
-        case .cid(let cid): .string(cid.description)
-        }
-    }
 }
 
 /// A record as `getRecord` and `listRecords` return it.
@@ -107,22 +101,12 @@ public enum RepoWrite: Sendable, Hashable {
     /// Deletes a record.
     case delete(collection: NSID, rkey: RecordKey)
 
-    var json: DataValue {
+    /// The write as the generated union member.
+    var generated: Com.Atproto.Repo.ApplyWrites.Input.WritesItem {
         switch self {
-        case .create(let collection, let rkey, let value):
-            var map = DataMap(["$type": "com.atproto.repo.applyWrites#create", "collection": .string(collection.description), "value": value])
-            if let rkey { map["rkey"] = .string(rkey.description) }
-            return .map(map)
-        case .update(let collection, let rkey, let value):
-            return [
-                "$type": "com.atproto.repo.applyWrites#update", "collection": .string(collection.description),
-                "rkey": .string(rkey.description), "value": value,
-            ]
-        case .delete(let collection, let rkey):
-            return [
-                "$type": "com.atproto.repo.applyWrites#delete", "collection": .string(collection.description),
-                "rkey": .string(rkey.description),
-            ]
+        case .create(let collection, let rkey, let value): .create(.init(collection: collection, rkey: rkey, value: value))
+        case .update(let collection, let rkey, let value): .update(.init(collection: collection, rkey: rkey, value: value))
+        case .delete(let collection, let rkey): .delete(.init(collection: collection, rkey: rkey))
         }
     }
 }

@@ -1,39 +1,48 @@
 import ATData
+import ATProtoAPI
 import ATSyntax
 import HTTPTypes
 
 extension Bluesky {
-    /// The `com.atproto.server.*` endpoints: accounts and sessions.
+    /// The `com.atproto.server.*` endpoints: accounts and sessions. Thin
+    /// wrappers over the generated `com.atproto.server` methods.
     public struct Server: Sendable {
         let client: Bluesky
+
+        private var api: Bluesky.ComAtprotoServerAPI { client.com.atproto.server }
 
         /// `com.atproto.server.createSession`: logs in with a handle (or DID,
         /// or email) and a password. See ``Session`` for a session that refreshes itself.
         public func createSession(
             identifier: String, password: String, authFactorToken: String? = nil, options: CallOptions = .init()
         ) async throws(BlueskyError) -> SessionInfo {
-            var input = DataMap(["identifier": .string(identifier), "password": .string(password)])
-            if let authFactorToken { input["authFactorToken"] = .string(authFactorToken) }
-            return try await client.json(.procedure("com.atproto.server.createSession", json: .map(input)), options: options)
+            let s = try await api.createSession(identifier: identifier, password: password, authFactorToken: authFactorToken, options: options)
+            return SessionInfo(
+                accessJwt: s.accessJwt, refreshJwt: s.refreshJwt, handle: s.handle.description, did: s.did, email: s.email, active: s.active,
+                status: s.status)
         }
 
         /// `com.atproto.server.refreshSession`: new tokens for a refresh token.
         public func refreshSession(refreshToken: String, options: CallOptions = .init()) async throws(BlueskyError) -> SessionInfo {
             var options = options
             options.headers[.authorization] = "Bearer \(refreshToken)"
-            return try await client.json(.procedure("com.atproto.server.refreshSession"), options: options)
+            let s = try await api.refreshSession(options: options)
+            return SessionInfo(
+                accessJwt: s.accessJwt, refreshJwt: s.refreshJwt, handle: s.handle.description, did: s.did, email: s.email, active: s.active,
+                status: s.status)
         }
 
         /// `com.atproto.server.deleteSession`: ends the session of a refresh token.
         public func deleteSession(refreshToken: String, options: CallOptions = .init()) async throws(BlueskyError) {
             var options = options
             options.headers[.authorization] = "Bearer \(refreshToken)"
-            try await client.send(.procedure("com.atproto.server.deleteSession"), options: options)
+            try await api.deleteSession(options: options)
         }
 
         /// `com.atproto.server.getSession`: who the bearer is.
         public func getSession(options: CallOptions = .init()) async throws(BlueskyError) -> SessionStatus {
-            try await client.json(.query("com.atproto.server.getSession"), options: options)
+            let s = try await api.getSession(options: options)
+            return SessionStatus(handle: s.handle.description, did: s.did, email: s.email, active: s.active, status: s.status)
         }
 
         /// `com.atproto.server.createAccount`: a new account, logged in.
@@ -41,17 +50,20 @@ extension Bluesky {
             handle: Handle, email: String? = nil, password: String? = nil, inviteCode: String? = nil, did: DID? = nil,
             options: CallOptions = .init()
         ) async throws(BlueskyError) -> SessionInfo {
-            var input = DataMap(["handle": .string(handle.description)])
-            if let email { input["email"] = .string(email) }
-            if let password { input["password"] = .string(password) }
-            if let inviteCode { input["inviteCode"] = .string(inviteCode) }
-            if let did { input["did"] = .string(did.description) }
-            return try await client.json(.procedure("com.atproto.server.createAccount", json: .map(input)), options: options)
+            let s = try await api.createAccount(email: email, handle: handle, did: did, inviteCode: inviteCode, password: password, options: options)
+            // Servers often add the session's `email` and `active` (fields of createSession's output) here too.
+            return SessionInfo(
+                accessJwt: s.accessJwt, refreshJwt: s.refreshJwt, handle: s.handle.description, did: s.did,
+                email: s.extra["email"]?.stringValue, active: s.extra["active"]?.boolValue, status: s.extra["status"]?.stringValue)
         }
 
         /// `com.atproto.server.describeServer`: the server's DID, handle domains and sign-up rules.
         public func describeServer(options: CallOptions = .init()) async throws(BlueskyError) -> ServerDescription {
-            try await client.json(.query("com.atproto.server.describeServer"), options: options)
+            let d = try await api.describeServer(options: options)
+            return ServerDescription(
+                did: d.did, availableUserDomains: d.availableUserDomains, inviteCodeRequired: d.inviteCodeRequired,
+                phoneVerificationRequired: d.phoneVerificationRequired,
+                links: d.links.map { .init(privacyPolicy: $0.privacyPolicy?.description, termsOfService: $0.termsOfService?.description) })
         }
     }
 }

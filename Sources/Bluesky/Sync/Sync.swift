@@ -1,4 +1,5 @@
 import ATData
+import ATProtoAPI
 import ATSyntax
 import HTTPTypes
 
@@ -42,10 +43,8 @@ extension Bluesky {
         public func listBlobs(
             did: DID, since: TID? = nil, limit: Int? = nil, cursor: String?, options: CallOptions = .init()
         ) async throws(BlueskyError) -> BlobPage {
-            try await client.json(
-                .query("com.atproto.sync.listBlobs", [
-                    ("did", did.description), ("since", since?.description), ("limit", limit.map(String.init)), ("cursor", cursor),
-                ]), options: options)
+            let page = try await api.listBlobs(did: did, since: since, limit: limit, cursor: cursor, options: options)
+            return BlobPage(cids: page.cids, cursor: page.cursor)
         }
 
         /// `com.atproto.sync.listBlobs`, every page in turn.
@@ -59,12 +58,12 @@ extension Bluesky {
         /// `com.atproto.sync.notifyOfUpdate`: tells a relay that `hostname` has
         /// new data, so that it crawls it again.
         public func notifyOfUpdate(hostname: String, options: CallOptions = .init()) async throws(BlueskyError) {
-            try await client.send(.procedure("com.atproto.sync.notifyOfUpdate", json: ["hostname": .string(hostname)]), options: options)
+            try await api.notifyOfUpdate(hostname: hostname, options: options)
         }
 
         /// `com.atproto.sync.requestCrawl`: asks a relay to start crawling `hostname`.
         public func requestCrawl(hostname: String, options: CallOptions = .init()) async throws(BlueskyError) {
-            try await client.send(.procedure("com.atproto.sync.requestCrawl", json: ["hostname": .string(hostname)]), options: options)
+            try await api.requestCrawl(hostname: hostname, options: options)
         }
 
         /// `com.atproto.sync.getBlob`: a blob's bytes.
@@ -77,18 +76,22 @@ extension Bluesky {
 
         /// `com.atproto.sync.getLatestCommit`: the current commit's CID and revision.
         public func getLatestCommit(did: DID, options: CallOptions = .init()) async throws(BlueskyError) -> CommitRef {
-            try await client.json(.query("com.atproto.sync.getLatestCommit", [("did", did.description)]), options: options)
+            let commit = try await api.getLatestCommit(did: did, options: options)
+            return CommitRef(cid: commit.cid, rev: commit.rev)
         }
 
         /// `com.atproto.sync.getRepoStatus`: whether a repository is served, and its revision.
         public func getRepoStatus(did: DID, options: CallOptions = .init()) async throws(BlueskyError) -> RepoStatus {
-            try await client.json(.query("com.atproto.sync.getRepoStatus", [("did", did.description)]), options: options)
+            let s = try await api.getRepoStatus(did: did, options: options)
+            return RepoStatus(did: s.did, active: s.active, status: s.status, rev: s.rev)
         }
 
         /// `com.atproto.sync.listRepos`, one page.
         public func listRepos(limit: Int? = nil, cursor: String?, options: CallOptions = .init()) async throws(BlueskyError) -> RepoPage {
-            try await client.json(
-                .query("com.atproto.sync.listRepos", [("limit", limit.map(String.init)), ("cursor", cursor)]), options: options)
+            let page = try await api.listRepos(limit: limit, cursor: cursor, options: options)
+            return RepoPage(
+                repos: page.repos.map { RepoListing(did: $0.did, head: $0.head, rev: $0.rev, active: $0.active, status: $0.status) },
+                cursor: page.cursor)
         }
 
         /// `com.atproto.sync.listRepos`, every page in turn.
@@ -101,8 +104,10 @@ extension Bluesky {
 
         /// `com.atproto.sync.listHosts` (a relay), one page.
         public func listHosts(limit: Int? = nil, cursor: String?, options: CallOptions = .init()) async throws(BlueskyError) -> HostPage {
-            try await client.json(
-                .query("com.atproto.sync.listHosts", [("limit", limit.map(String.init)), ("cursor", cursor)]), options: options)
+            let page = try await api.listHosts(limit: limit, cursor: cursor, options: options)
+            return HostPage(
+                hosts: page.hosts.map { HostInfo(hostname: $0.hostname, seq: $0.seq.map(Int64.init), accountCount: $0.accountCount, status: $0.status) },
+                cursor: page.cursor)
         }
 
         /// `com.atproto.sync.listHosts` (a relay), every page in turn.
@@ -115,8 +120,12 @@ extension Bluesky {
 
         /// `com.atproto.sync.getHostStatus` (a relay): what it knows of one host.
         public func getHostStatus(hostname: String, options: CallOptions = .init()) async throws(BlueskyError) -> HostInfo {
-            try await client.json(.query("com.atproto.sync.getHostStatus", [("hostname", hostname)]), options: options)
+            let h = try await api.getHostStatus(hostname: hostname, options: options)
+            return HostInfo(hostname: h.hostname, seq: h.seq.map(Int64.init), accountCount: h.accountCount, status: h.status)
         }
+
+        /// The generated `com.atproto.sync` methods these wrap.
+        private var api: Bluesky.ComAtprotoSyncAPI { client.com.atproto.sync }
 
         /// `com.atproto.sync.getRecord`: a CAR with the commit, the MST nodes
         /// on the record's path, and the record: a proof of it (or of its absence).

@@ -1,4 +1,5 @@
 import ATData
+import ATProtoAPI
 import ATSyntax
 
 /// A commit by CID and revision: `getLatestCommit`'s output, and the `commit`
@@ -90,4 +91,11 @@ public struct HostInfo: Sendable, Hashable, Codable {
     public var accountCount: Int?
     /// `active`, `idle`, `offline`, `throttled` or `banned`.
     public var status: String?
+}
+
+extension CommitRef {
+    /// The reference a generated output holds.
+    init(_ meta: Com.Atproto.Repo.Defs.CommitMeta) {
+        self.init(cid: meta.cid, rev: meta.rev)
+    }
 }

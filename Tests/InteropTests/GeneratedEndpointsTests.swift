@@ -1,0 +1,167 @@
+import ATData
+import ATProtoAPI
+import ATSyntax
+import Bluesky
+import Foundation
+import HTTPTypes
+import Logging
+@testable import Server
+import Testing
+
+/// Every XRPC endpoint the PDS and the relay serve, called through the
+/// generated SDK method: the server encodes its output with the generated type
+/// and the SDK decodes it with the same one, which must then also pass the
+/// lexicon's full validation.
+@Suite("Generated API: every served endpoint, one definition", .serialized)
+struct GeneratedEndpointsTests {
+    static let server = Result {
+        try ServeProcess(arguments: ["--write-limit", "off", "--get-repo-limit", "off", "--admin-password", "pw-admin", "--relay-allow-private"], role: "all")
+    }
+
+    /// The NSIDs each server registers, read from in-process instances.
+    func registered() async throws -> (pds: Set<String>, relay: Set<String>) {
+        let dir = try Tools.temporaryDirectory()
+        let logger = Logger(label: "registered")
+        let pds = try await PDS.open(
+            config: ServerConfig(dataDirectory: dir.appendingPathComponent("pds"), port: 0, bcryptCost: 4),
+            publicURL: URL(string: "http://127.0.0.1:1")!, logger: logger)
+        var methods = XRPCMethods()
+        pds.registerServerMethods(&methods)
+        pds.registerRepoMethods(&methods)
+        pds.registerSyncMethods(&methods)
+        let relay = try Relay.open(
+            config: RelayConfig(dataDirectory: dir.appendingPathComponent("relay"), plcURL: URL(string: "http://127.0.0.1:1")!),
+            publicURL: URL(string: "http://127.0.0.1:2")!, logger: logger)
+        var relayMethods = XRPCMethods()
+        relay.registerMethods(&relayMethods)
+        return (Set(methods.methods.keys), Set(relayMethods.methods.keys))
+    }
+
+    /// The output decoded again with every lexicon constraint checked.
+    func strict<T: LexValue>(_ value: T) throws -> T {
+        try T(json: value.json(), validating: true)
+    }
+
+    @Test func everyEndpointThroughTheGeneratedSDK() async throws {
+        let serve = try Self.server.get()
+        let relayURL = try #require(serve.relayURL)
+        let (pdsMethods, relayMethods) = try await registered()
+        var called = Set<String>(), relayCalled = Set<String>()
+        let base = Bluesky(serverURL: serve.url, retryConfig: .none, timeout: .seconds(60))
+        let api = base.com.atproto
+
+        // com.atproto.server and identity.
+        _ = try strict(try await api.server.describeServer()); called.insert(Com.Atproto.Server.DescribeServer.nsid)
+        let name = "g\(UInt32.random(in: 0..<UInt32.max))"
+        let handle = try Handle("\(name).test")
+        let created = try strict(try await api.server.createAccount(email: "\(name)@example.com", handle: handle, password: "pw-\(name)"))
+        called.insert(Com.Atproto.Server.CreateAccount.nsid)
+        let did = created.did
+        let session = try strict(try await api.server.createSession(identifier: handle.description, password: "pw-\(name)"))
+        called.insert(Com.Atproto.Server.CreateSession.nsid)
+        let authed = Bluesky(serverURL: serve.url, bearer: .token(session.accessJwt), retryConfig: .none, timeout: .seconds(60))
+        #expect(try strict(try await authed.com.atproto.server.getSession()).did == did)
+        called.insert(Com.Atproto.Server.GetSession.nsid)
+        let refresher = Bluesky(serverURL: serve.url, bearer: .token(session.refreshJwt), retryConfig: .none, timeout: .seconds(60))
+        let refreshed = try strict(try await refresher.com.atproto.server.refreshSession())
+        called.insert(Com.Atproto.Server.RefreshSession.nsid)
+        let ender = Bluesky(serverURL: serve.url, bearer: .token(refreshed.refreshJwt), retryConfig: .none, timeout: .seconds(60))
+        try await ender.com.atproto.server.deleteSession(); called.insert(Com.Atproto.Server.DeleteSession.nsid)
+        var admin = HTTPFields()
+        admin[.authorization] = "Basic " + Data("admin:pw-admin".utf8).base64EncodedString()
+        let invite = try strict(try await api.server.createInviteCode(useCount: 1, options: CallOptions(headers: admin)))
+        #expect(!invite.code.isEmpty)
+        called.insert(Com.Atproto.Server.CreateInviteCode.nsid)
+        #expect(try strict(try await api.identity.resolveHandle(handle: handle)).did == did)
+        called.insert(Com.Atproto.Identity.ResolveHandle.nsid)
+
+        // com.atproto.repo.
+        let repo = authed.com.atproto.repo
+        let collection = try NSID(App.Bsky.Feed.Post.nsid)
+        let post = App.Bsky.Feed.Post(text: "generated", langs: [try Language("en")], createdAt: try Datetime("2024-05-01T12:00:00.000Z"))
+        let first = try strict(try await repo.createRecord(repo: .did(did), collection: collection, record: post.dataValue))
+        #expect(first.validationStatus == "valid")
+        called.insert(Com.Atproto.Repo.CreateRecord.nsid)
+        let rkey = try #require(first.uri.recordKey)
+        let put = try strict(try await repo.putRecord(
+            repo: .did(did), collection: collection, rkey: try RecordKey("3kgenerated22"), record: post.dataValue, swapRecord: .null))
+        called.insert(Com.Atproto.Repo.PutRecord.nsid)
+        let got = try strict(try await repo.getRecord(repo: .did(did), collection: collection, rkey: rkey))
+        #expect(try App.Bsky.Feed.Post(got.value).cbor() == post.cbor())
+        called.insert(Com.Atproto.Repo.GetRecord.nsid)
+        #expect(try strict(try await repo.listRecords(repo: .did(did), collection: collection)).records.count == 2)
+        called.insert(Com.Atproto.Repo.ListRecords.nsid)
+        #expect(try strict(try await repo.describeRepo(repo: .did(did))).collections == [collection])
+        called.insert(Com.Atproto.Repo.DescribeRepo.nsid)
+        let blob = try strict(try await repo.uploadBlob(body: Array("PNG-not-really".utf8), contentType: "image/png"))
+        called.insert(Com.Atproto.Repo.UploadBlob.nsid)
+        let like = App.Bsky.Feed.Like(subject: .init(uri: first.uri, cid: first.cid), createdAt: try Datetime("2024-05-01T12:00:01.000Z"))
+        let profile = App.Bsky.Actor.Profile(displayName: "Gen", avatar: blob.blob)
+        let applied = try strict(try await repo.applyWrites(repo: .did(did), writes: [
+            .create(.init(collection: try NSID(App.Bsky.Feed.Like.nsid), value: like.dataValue)),
+            .create(.init(collection: try NSID(App.Bsky.Actor.Profile.nsid), rkey: try RecordKey("self"), value: profile.dataValue)),
+            .delete(.init(collection: collection, rkey: try RecordKey("3kgenerated22"))),
+        ]))
+        #expect(applied.results?.count == 3)
+        called.insert(Com.Atproto.Repo.ApplyWrites.nsid)
+        _ = try strict(try await repo.deleteRecord(repo: .did(did), collection: collection, rkey: rkey, swapRecord: first.cid))
+        called.insert(Com.Atproto.Repo.DeleteRecord.nsid)
+        _ = put
+
+        // com.atproto.sync on the PDS.
+        let sync = base.com.atproto.sync
+        let latest = try strict(try await sync.getLatestCommit(did: did)); called.insert(Com.Atproto.Sync.GetLatestCommit.nsid)
+        #expect(try strict(try await sync.getRepoStatus(did: did)).rev == latest.rev); called.insert(Com.Atproto.Sync.GetRepoStatus.nsid)
+        #expect(try strict(try await sync.listRepos(limit: 1000)).repos.contains { $0.did == did }); called.insert(Com.Atproto.Sync.ListRepos.nsid)
+        #expect(try strict(try await sync.listBlobs(did: did)).cids == [blob.blob.ref]); called.insert(Com.Atproto.Sync.ListBlobs.nsid)
+        #expect(try await sync.getBlob(did: did, cid: blob.blob.ref) == Array("PNG-not-really".utf8)); called.insert(Com.Atproto.Sync.GetBlob.nsid)
+        let car = try await sync.getRepo(did: did); called.insert(Com.Atproto.Sync.GetRepo.nsid)
+        #expect(try CARReader(car).header.roots == [latest.cid])
+        let proof = try await sync.getRecord(did: did, collection: try NSID(App.Bsky.Actor.Profile.nsid), rkey: try RecordKey("self"))
+        #expect(try CARReader(proof).header.roots == [latest.cid]); called.insert(Com.Atproto.Sync.GetRecord.nsid)
+        let blocks = try await sync.getBlocks(did: did, cids: [latest.cid]); called.insert(Com.Atproto.Sync.GetBlocks.nsid)
+        #expect(try CARReader(blocks).blocks().map(\.cid) == [latest.cid])
+
+        #expect(called == pdsMethods, "not called: \(pdsMethods.subtracting(called).sorted())")
+
+        // The firehose, as the generated message type: the account's commits are in it.
+        let stream = base.com.atproto.sync.subscribeRepos(cursor: 0)
+        let reader = Task { () throws -> (commits: Int, identity: Bool) in
+            var commits = 0, identity = false
+            for try await message in stream {
+                switch message {
+                case .commit(let commit) where commit.repo == did:
+                    commits += 1
+                    if commit.rev == latest.rev { return (commits, identity) }
+                case .identity(let event) where event.did == did: identity = true
+                default: break
+                }
+            }
+            return (commits, identity)
+        }
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            reader.cancel()
+        }
+        let seen = try await reader.value
+        watchdog.cancel()
+        #expect(seen.commits >= 4 && seen.identity, "\(seen)")
+
+        // The relay: asked to crawl, it mirrors the account; then its endpoints.
+        let relay = Bluesky(serverURL: relayURL, retryConfig: .none, timeout: .seconds(60)).com.atproto.sync
+        let host = "\(serve.url.host ?? "127.0.0.1"):\(serve.url.port ?? 80)"
+        try await relay.requestCrawl(hostname: host); relayCalled.insert(Com.Atproto.Sync.RequestCrawl.nsid)
+        try await relay.notifyOfUpdate(hostname: host); relayCalled.insert(Com.Atproto.Sync.NotifyOfUpdate.nsid)
+        let mirrored = await eventually(within: 60) { (try? await relay.getLatestCommit(did: did))?.cid == latest.cid }
+        #expect(mirrored)
+        _ = try strict(try await relay.getLatestCommit(did: did)); relayCalled.insert(Com.Atproto.Sync.GetLatestCommit.nsid)
+        #expect(try strict(try await relay.getRepoStatus(did: did)).active); relayCalled.insert(Com.Atproto.Sync.GetRepoStatus.nsid)
+        #expect(try strict(try await relay.listRepos()).repos.contains { $0.did == did }); relayCalled.insert(Com.Atproto.Sync.ListRepos.nsid)
+        #expect(try CARReader(try await relay.getRepo(did: did)).header.roots == [latest.cid]); relayCalled.insert(Com.Atproto.Sync.GetRepo.nsid)
+        let hosts = try strict(try await relay.listHosts()); relayCalled.insert(Com.Atproto.Sync.ListHosts.nsid)
+        let listed = try #require(hosts.hosts.first)
+        #expect(try strict(try await relay.getHostStatus(hostname: listed.hostname)).hostname == listed.hostname)
+        relayCalled.insert(Com.Atproto.Sync.GetHostStatus.nsid)
+        #expect(relayCalled == relayMethods, "not called: \(relayMethods.subtracting(relayCalled).sorted())")
+    }
+}
