@@ -20,7 +20,8 @@ public struct LexiconCatalog: Sendable {
         documents[document.id.description] = document
     }
 
-    /// The `com.atproto.*` and `app.bsky.*` lexicons shipped with this package.
+    /// The lexicons shipped with this package: every `com.atproto.*`, `app.bsky.*`,
+    /// `chat.bsky.*` and `tools.ozone.*` document, and Jetstream's (see `lexicons/SOURCE.md`).
     public static func bundled() throws -> LexiconCatalog {
         guard let root = Bundle.module.url(forResource: "lexicons", withExtension: nil) else {
             throw LexiconError(.unknownSchema, "$", "the bundled lexicons are missing")

@@ -214,12 +214,11 @@ final class FileEmitter {
         let requiredCount = props.filter(\.required).count + (recordNSID == nil ? 0 : 1)
         if recordNSID == nil {
             out += "\(i2)let tag = extra.isEmpty || extra[\"$type\"] == nil ? type : nil\n"
-            out += "\(i2)var n = \(requiredCount)\(recordNSID == nil ? " + (tag == nil ? 0 : 1)" : "")\n"
+            out += "\(i2)\(props.allSatisfy(\.required) ? "let" : "var") n = \(requiredCount) + (tag == nil ? 0 : 1)\n"
         } else {
-            out += "\(i2)var n = \(requiredCount)\n"
+            out += "\(i2)\(props.allSatisfy(\.required) ? "let" : "var") n = \(requiredCount)\n"
         }
         for p in props where !p.required { out += "\(i2)if \(p.isBoxed ? "_" + p.name : p.ident) != nil { n += 1 }\n" }
-        if props.allSatisfy(\.required) { out += "\(i2)_ = n\n" }
         out += "\(i2)var m = e.beginMap(known: n, extra: extra)\n"
         var keys = props.map(\.name)
         if !keys.contains("$type") { keys.append("$type") }

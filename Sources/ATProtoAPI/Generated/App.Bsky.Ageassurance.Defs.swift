@@ -183,8 +183,7 @@ extension App.Bsky.Ageassurance {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("regions", &m); e.array(self.regions) { e, x0 in x0.encode(to: &e) }
@@ -401,8 +400,7 @@ extension App.Bsky.Ageassurance {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("access", &m); e.encodeString(self.access)
@@ -461,8 +459,7 @@ extension App.Bsky.Ageassurance {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("age", &m); e.encodeInt(Int64(self.age))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -522,8 +519,7 @@ extension App.Bsky.Ageassurance {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("age", &m); e.encodeInt(Int64(self.age))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -583,8 +579,7 @@ extension App.Bsky.Ageassurance {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("age", &m); e.encodeInt(Int64(self.age))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -644,8 +639,7 @@ extension App.Bsky.Ageassurance {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("age", &m); e.encodeInt(Int64(self.age))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -705,8 +699,7 @@ extension App.Bsky.Ageassurance {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("date", &m); e.encodeString(self.date.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -766,8 +759,7 @@ extension App.Bsky.Ageassurance {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("date", &m); e.encodeString(self.date.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

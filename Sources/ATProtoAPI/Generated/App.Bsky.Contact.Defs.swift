@@ -60,8 +60,7 @@ extension App.Bsky.Contact {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("match", &m); self.match.encode(to: &e)
@@ -121,8 +120,7 @@ extension App.Bsky.Contact {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("syncedAt", &m); e.encodeString(self.syncedAt.description)
@@ -183,8 +181,7 @@ extension App.Bsky.Contact {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("to", &m); e.encodeString(self.to.description)
                 e.key("from", &m); e.encodeString(self.from.description)

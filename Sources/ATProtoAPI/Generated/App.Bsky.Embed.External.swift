@@ -48,8 +48,7 @@ extension App.Bsky.Embed {
 
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-            var n = 1 + (tag == nil ? 0 : 1)
-            _ = n
+            let n = 1 + (tag == nil ? 0 : 1)
             var m = e.beginMap(known: n, extra: extra)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.key("external", &m); self.external.encode(to: &e)
@@ -179,8 +178,7 @@ extension App.Bsky.Embed {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("external", &m); self.external.encode(to: &e)
@@ -525,8 +523,7 @@ extension App.Bsky.Embed {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("b", &m); e.encodeInt(Int64(self.b))
                 e.key("g", &m); e.encodeInt(Int64(self.g))

@@ -50,8 +50,7 @@ extension App.Bsky.Embed {
 
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-            var n = 1 + (tag == nil ? 0 : 1)
-            _ = n
+            let n = 1 + (tag == nil ? 0 : 1)
             var m = e.beginMap(known: n, extra: extra)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.key("items", &m); e.array(self.items) { e, x0 in x0.encode(to: &e) }
@@ -155,8 +154,7 @@ extension App.Bsky.Embed {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("alt", &m); e.encodeString(self.alt)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -210,8 +208,7 @@ extension App.Bsky.Embed {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("items", &m); e.array(self.items) { e, x0 in x0.encode(to: &e) }
@@ -324,8 +321,7 @@ extension App.Bsky.Embed {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("alt", &m); e.encodeString(self.alt)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

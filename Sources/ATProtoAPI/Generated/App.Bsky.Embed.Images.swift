@@ -49,8 +49,7 @@ extension App.Bsky.Embed {
 
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-            var n = 1 + (tag == nil ? 0 : 1)
-            _ = n
+            let n = 1 + (tag == nil ? 0 : 1)
             var m = e.beginMap(known: n, extra: extra)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.key("images", &m); e.array(self.images) { e, x0 in x0.encode(to: &e) }
@@ -168,8 +167,7 @@ extension App.Bsky.Embed {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("images", &m); e.array(self.images) { e, x0 in x0.encode(to: &e) }

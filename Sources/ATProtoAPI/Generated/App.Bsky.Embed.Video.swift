@@ -135,8 +135,7 @@ extension App.Bsky.Embed {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("file", &m); self.file.encode(to: &e)
                 e.key("lang", &m); e.encodeString(self.lang.description)

@@ -274,8 +274,7 @@ extension App.Bsky.Feed {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("root", &m); self.root.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -341,8 +340,7 @@ extension App.Bsky.Feed {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("type", &m); e.encodeString(self.type)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -402,8 +400,7 @@ extension App.Bsky.Feed {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("end", &m); e.encodeInt(Int64(self.end))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

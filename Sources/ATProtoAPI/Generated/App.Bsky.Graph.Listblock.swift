@@ -55,8 +55,7 @@ extension App.Bsky.Graph {
         }
 
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
-            var n = 3
-            _ = n
+            let n = 3
             var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("subject", &m); e.encodeString(self.subject.description)

@@ -62,8 +62,7 @@ extension App.Bsky.Graph {
         }
 
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
-            var n = 4
-            _ = n
+            let n = 4
             var m = e.beginMap(known: n, extra: extra)
             e.key("list", &m); e.encodeString(self.list.description)
             e.key("$type", &m); e.encodeString(Self.nsid)

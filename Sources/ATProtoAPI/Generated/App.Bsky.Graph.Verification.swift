@@ -70,8 +70,7 @@ extension App.Bsky.Graph {
         }
 
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
-            var n = 5
-            _ = n
+            let n = 5
             var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("handle", &m); e.encodeString(self.handle.description)

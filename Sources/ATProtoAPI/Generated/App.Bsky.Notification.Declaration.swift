@@ -49,8 +49,7 @@ extension App.Bsky.Notification {
         }
 
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
-            var n = 2
-            _ = n
+            let n = 2
             var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("allowSubscriptions", &m); e.encodeString(self.allowSubscriptions)

@@ -55,8 +55,7 @@ extension App.Bsky.Richtext {
 
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-            var n = 2 + (tag == nil ? 0 : 1)
-            _ = n
+            let n = 2 + (tag == nil ? 0 : 1)
             var m = e.beginMap(known: n, extra: extra)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
             e.key("index", &m); self.index.encode(to: &e)
@@ -159,8 +158,7 @@ extension App.Bsky.Richtext {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -212,8 +210,7 @@ extension App.Bsky.Richtext {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("uri", &m); e.encodeString(self.uri.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -265,8 +262,7 @@ extension App.Bsky.Richtext {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("tag", &m); e.encodeString(self.tag)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -324,8 +320,7 @@ extension App.Bsky.Richtext {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("byteEnd", &m); e.encodeInt(Int64(self.byteEnd))

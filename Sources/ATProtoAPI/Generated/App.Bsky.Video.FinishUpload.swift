@@ -57,8 +57,7 @@ extension App.Bsky.Video {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("jobId", &m); e.encodeString(self.jobId)
@@ -117,8 +116,7 @@ extension App.Bsky.Video {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("jobStatus", &m); self.jobStatus.encode(to: &e)

@@ -69,8 +69,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -134,8 +133,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -309,8 +307,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("messageId", &m); e.encodeString(self.messageId)
@@ -568,8 +565,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -638,8 +634,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id)
                 e.key("rev", &m); e.encodeString(self.rev)
@@ -804,8 +799,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("role", &m); e.encodeString(self.role)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -866,8 +860,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("member", &m); self.member.encode(to: &e)
@@ -990,8 +983,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("member", &m); self.member.encode(to: &e)
@@ -1044,8 +1036,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("lockedBy", &m); self.lockedBy.encode(to: &e)
@@ -1098,8 +1089,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("unlockedBy", &m); self.unlockedBy.encode(to: &e)
@@ -1152,8 +1142,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("lockedBy", &m); self.lockedBy.encode(to: &e)
@@ -1260,8 +1249,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 0 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 0 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -1306,8 +1294,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 0 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 0 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -1352,8 +1339,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 0 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 0 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -1398,8 +1384,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 0 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 0 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -1467,8 +1452,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("id", &m); e.encodeString(self.id)
                 e.key("rev", &m); e.encodeString(self.rev)
@@ -1517,8 +1501,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 0 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 0 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -1568,8 +1551,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -1632,8 +1614,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("value", &m); e.encodeString(self.value)
@@ -1686,8 +1667,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -1744,8 +1724,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("message", &m); self.message.encode(to: &e)
@@ -2040,8 +2019,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 0 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 0 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)
@@ -2212,8 +2190,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -2272,8 +2249,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -2332,8 +2308,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -2392,8 +2367,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -2452,8 +2426,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -2638,8 +2611,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -2751,8 +2723,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3123,8 +3094,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3250,8 +3220,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3327,8 +3296,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3404,8 +3372,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3481,8 +3448,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3558,8 +3524,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3635,8 +3600,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3712,8 +3676,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3781,8 +3744,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3849,8 +3811,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3917,8 +3878,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -3985,8 +3945,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -4053,8 +4012,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -4121,8 +4079,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -4189,8 +4146,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -4257,8 +4213,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -4318,8 +4273,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -4385,8 +4339,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -4446,8 +4399,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -4506,8 +4458,7 @@ extension Chat.Bsky.Convo {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -49,8 +49,7 @@ extension Chat.Bsky.Embed {
 
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
             let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-            var n = 1 + (tag == nil ? 0 : 1)
-            _ = n
+            let n = 1 + (tag == nil ? 0 : 1)
             var m = e.beginMap(known: n, extra: extra)
             e.key("code", &m); e.encodeString(self.code)
             if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -100,8 +99,7 @@ extension Chat.Bsky.Embed {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("joinLinkPreview", &m); self.joinLinkPreview.encode(to: &e)

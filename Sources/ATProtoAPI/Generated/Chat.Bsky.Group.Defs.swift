@@ -84,8 +84,7 @@ extension Chat.Bsky.Group {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 5 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 5 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -257,8 +256,7 @@ extension Chat.Bsky.Group {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -310,8 +308,7 @@ extension Chat.Bsky.Group {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -426,8 +423,7 @@ extension Chat.Bsky.Group {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convoId", &m); e.encodeString(self.convoId)
@@ -511,8 +507,7 @@ extension Chat.Bsky.Group {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 6 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 6 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("name", &m); e.encodeString(self.name)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

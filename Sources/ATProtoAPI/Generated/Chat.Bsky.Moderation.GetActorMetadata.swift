@@ -86,8 +86,7 @@ extension Chat.Bsky.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("all", &m); self.all.encode(to: &e)
                 e.key("day", &m); self.day.encode(to: &e)
@@ -158,8 +157,7 @@ extension Chat.Bsky.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("convos", &m); e.encodeInt(Int64(self.convos))

@@ -374,8 +374,7 @@ extension Chat.Bsky.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 9 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 9 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -502,8 +501,7 @@ extension Chat.Bsky.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 11 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 11 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -625,8 +623,7 @@ extension Chat.Bsky.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 10 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 10 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -747,8 +744,7 @@ extension Chat.Bsky.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 10 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 10 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -862,8 +858,7 @@ extension Chat.Bsky.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 9 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 9 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -976,8 +971,7 @@ extension Chat.Bsky.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 9 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 9 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -1211,8 +1205,7 @@ extension Chat.Bsky.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 10 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 10 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -1455,8 +1448,7 @@ extension Chat.Bsky.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("rev", &m); e.encodeString(self.rev)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

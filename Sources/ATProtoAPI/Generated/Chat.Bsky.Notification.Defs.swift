@@ -57,8 +57,7 @@ extension Chat.Bsky.Notification {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("chat", &m); self.chat.encode(to: &e)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -116,8 +115,7 @@ extension Chat.Bsky.Notification {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("push", &m); e.encodeBool(self.push)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

@@ -170,8 +170,7 @@ extension Com.Atproto.Label {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("values", &m); e.array(self.values) { e, x0 in x0.encode(to: &e) }
@@ -224,8 +223,7 @@ extension Com.Atproto.Label {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("val", &m); e.encodeString(self.val)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -385,8 +383,7 @@ extension Com.Atproto.Label {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("lang", &m); e.encodeString(self.lang.description)
                 e.key("name", &m); e.encodeString(self.name)

@@ -49,8 +49,7 @@ extension Com.Atproto.Lexicon {
         }
 
         public func encode<E: LexEncoder>(to e: inout E, type: String?) {
-            var n = 2
-            _ = n
+            let n = 2
             var m = e.beginMap(known: n, extra: extra)
             e.key("$type", &m); e.encodeString(Self.nsid)
             e.key("lexicon", &m); e.encodeInt(Int64(self.lexicon))

@@ -88,8 +88,7 @@ extension Com.Atproto.Server {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 7 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 7 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("code", &m); e.encodeString(self.code)
                 e.key("uses", &m); e.array(self.uses) { e, x0 in x0.encode(to: &e) }
@@ -152,8 +151,7 @@ extension Com.Atproto.Server {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("usedAt", &m); e.encodeString(self.usedAt.description)

@@ -353,8 +353,7 @@ extension Com.Atproto.Sync {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 5 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 5 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("did", &m); e.encodeString(self.did.description)
                 e.key("rev", &m); e.encodeString(self.rev)

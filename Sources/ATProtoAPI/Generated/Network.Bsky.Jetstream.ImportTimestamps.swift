@@ -58,8 +58,7 @@ extension Network.Bsky.Jetstream {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("path", &m); e.encodeString(self.path)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -112,8 +111,7 @@ extension Network.Bsky.Jetstream {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("job", &m); e.encodeString(self.job)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }

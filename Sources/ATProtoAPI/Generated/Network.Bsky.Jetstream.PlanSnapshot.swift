@@ -163,8 +163,7 @@ extension Network.Bsky.Jetstream {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("stats", &m); self.stats.encode(to: &e)
@@ -324,8 +323,7 @@ extension Network.Bsky.Jetstream {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("last", &m); e.encodeInt(Int64(self.last))
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -396,8 +394,7 @@ extension Network.Bsky.Jetstream {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 4 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 4 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("entries", &m); e.encodeInt(Int64(self.entries))

@@ -76,8 +76,7 @@ extension Tools.Ozone.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("timeline", &m); e.array(self.timeline) { e, x0 in x0.encode(to: &e) }
@@ -139,8 +138,7 @@ extension Tools.Ozone.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("day", &m); e.encodeString(self.day)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -204,8 +202,7 @@ extension Tools.Ozone.Moderation {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 3 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 3 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("count", &m); e.encodeInt(Int64(self.count))

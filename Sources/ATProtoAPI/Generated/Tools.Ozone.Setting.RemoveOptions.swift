@@ -64,8 +64,7 @@ extension Tools.Ozone.Setting {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 2 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 2 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 e.key("keys", &m); e.array(self.keys) { e, x0 in e.encodeString(x0.description) }
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
@@ -112,8 +111,7 @@ extension Tools.Ozone.Setting {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 0 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 0 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.endMap(&m)

@@ -76,8 +76,7 @@ extension Tools.Ozone.Signature {
 
             public func encode<E: LexEncoder>(to e: inout E, type: String?) {
                 let tag = extra.isEmpty || extra["$type"] == nil ? type : nil
-                var n = 1 + (tag == nil ? 0 : 1)
-                _ = n
+                let n = 1 + (tag == nil ? 0 : 1)
                 var m = e.beginMap(known: n, extra: extra)
                 if let tag { e.key("$type", &m); e.encodeString(tag) }
                 e.key("details", &m); e.array(self.details) { e, x0 in x0.encode(to: &e) }
