@@ -1,4 +1,5 @@
 import ATData
+import Foundation
 import ATProtoAPI
 import ATSyntax
 import Testing
@@ -60,6 +61,28 @@ struct ValidationTests {
         let many = try App.Bsky.Feed.GetPosts.Parameters(query: [("uris", "at://did:plc:a/app.bsky.feed.post/1"), ("uris", "at://did:plc:b/app.bsky.feed.post/2")])
         #expect(many.uris.count == 2)
         #expect(many.queryItems.count == 2)
+    }
+
+    /// A thread is recursive (`parent` holds a thread): nesting past the
+    /// reader's limit is an error, in DAG-CBOR as in JSON, not a deep stack.
+    @Test func recursiveTypesStopAtTheDepthLimit() throws {
+        func thread(_ depth: Int) -> DataValue {
+            let post: DataValue = [
+                "uri": "at://did:plc:alice/app.bsky.feed.post/3k2a", "cid": "bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a",
+                "author": ["did": "did:plc:alice", "handle": "alice.test"], "record": ["text": "hi"], "indexedAt": "2024-05-01T12:00:00Z",
+            ]
+            var value: DataValue = ["$type": "app.bsky.feed.defs#threadViewPost", "post": post]
+            for _ in 0..<depth {
+                value = ["$type": "app.bsky.feed.defs#threadViewPost", "post": post, "parent": value]
+            }
+            return value
+        }
+        typealias Thread = App.Bsky.Feed.Defs.ThreadViewPost
+        let shallow = DAGCBOR.encode(thread(20))
+        #expect(try Thread(cbor: shallow).cbor() == shallow)
+        let deep = DAGCBOR.encode(thread(400))
+        #expect(throws: LexError.self) { try Thread(cbor: deep) }
+        #expect(throws: LexError.self) { try Thread(json: Array(thread(400).jsonData())) }
     }
 
     @Test func malformedInputIsAnErrorNotACrash() {

@@ -4,6 +4,9 @@ import ATData
 public struct LexCBORDecoder: LexDecoder {
     var reader: DAGCBORReader
     public let validating: Bool
+    /// Maps and arrays open now: recursive types (a thread's `parent`) must
+    /// not nest deeper than the reader's limit, whatever the input says.
+    private var depth = 0
 
     /// A decoder over `buffer`, which must outlive it.
     public init(_ buffer: UnsafeRawBufferPointer, validating: Bool = true) {
@@ -16,12 +19,21 @@ public struct LexCBORDecoder: LexDecoder {
 
     @inline(__always) private func wrap(_ error: DataError) -> LexError { LexError(error) }
 
+    private mutating func enter() throws(LexError) {
+        depth += 1
+        guard depth <= reader.limits.maxDepth else { throw LexError(.malformed, "nested deeper than \(reader.limits.maxDepth) levels") }
+    }
+
     public mutating func beginMap() throws(LexError) -> MapState {
+        try enter()
         do { return MapState(remaining: try reader.readMapHeader(), previous: nil) } catch { throw wrap(error) }
     }
 
     public mutating func nextKey(_ state: inout MapState) throws(LexError) -> String? {
-        guard state.remaining > 0 else { return nil }
+        guard state.remaining > 0 else {
+            depth -= 1
+            return nil
+        }
         state.remaining -= 1
         do {
             let (key, range) = try reader.readKey(after: state.previous)
@@ -31,11 +43,15 @@ public struct LexCBORDecoder: LexDecoder {
     }
 
     public mutating func beginArray() throws(LexError) -> ArrayState {
+        try enter()
         do { return ArrayState(remaining: try reader.readArrayHeader()) } catch { throw wrap(error) }
     }
 
     public mutating func nextElement(_ state: inout ArrayState) throws(LexError) -> Bool {
-        guard state.remaining > 0 else { return false }
+        guard state.remaining > 0 else {
+            depth -= 1
+            return false
+        }
         state.remaining -= 1
         return true
     }

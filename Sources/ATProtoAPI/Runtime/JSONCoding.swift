@@ -17,7 +17,7 @@ public struct LexJSONDecoder: LexDecoder {
     @inline(__always) private func wrap(_ error: DataError) -> LexError { LexError(error) }
 
     public mutating func beginMap() throws(LexError) -> MapState {
-        guard (try? cursor.peek()) == UInt8(ascii: "{") else { throw LexError(.wrongType, "expected an object") }
+        guard cursor.peek() == UInt8(ascii: "{") else { throw LexError(.wrongType, "expected an object") }
         do { try cursor.beginObject() } catch { throw wrap(error) }
         return MapState()
     }
