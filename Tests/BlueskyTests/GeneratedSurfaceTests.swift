@@ -101,6 +101,28 @@ struct GeneratedSurfaceTests {
         }
     }
 
+    @Test func typedRecordsTakeTheirCollectionFromTheirType() async throws {
+        let cid = "bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a"
+        let record = #"{"$type":"app.bsky.feed.like","subject":{"uri":"at://did:plc:bob/app.bsky.feed.post/3k2a","cid":"\#(cid)"},"createdAt":"2024-05-01T12:00:00.000Z"}"#
+        let transport = ScriptedTransport([
+            reply(200, #"{"uri":"at://did:plc:alice/app.bsky.feed.like/3k2b","cid":"\#(cid)"}"#),
+            reply(200, #"{"uri":"at://did:plc:alice/app.bsky.feed.like/3k2b","cid":"\#(cid)","value":\#(record)}"#),
+            reply(200, #"{"uri":"at://did:plc:alice/app.bsky.feed.like/3k2b","cid":"\#(cid)","value":{"$type":"app.bsky.feed.post","text":"x"}}"#),
+        ])
+        let repo = client(transport).com.atproto.repo
+        let like = try App.Bsky.Feed.Like(json: Array(record.utf8))
+        _ = try await repo.createRecord(repo: .did(try DID("did:plc:alice")), record: like)
+        let sent = try DataValue(json: Data(try #require(transport.requests.first?.body)))
+        #expect(sent["collection"] == "app.bsky.feed.like" && sent["record"] == like.dataValue)
+        let got = try await repo.getRecord(repo: .did(try DID("did:plc:alice")), rkey: try RecordKey("3k2b"), as: App.Bsky.Feed.Like.self)
+        #expect(got.value == like)
+        #expect(transport.requests[1].request.path == "/xrpc/com.atproto.repo.getRecord?repo=did:plc:alice&collection=app.bsky.feed.like&rkey=3k2b")
+        let wrong = await #expect(throws: BlueskyError.self) {
+            _ = try await repo.getRecord(repo: .did(try DID("did:plc:alice")), rkey: try RecordKey("3k2b"), as: App.Bsky.Feed.Like.self)
+        }
+        #expect(wrong?.kind == .decoding)
+    }
+
     @Test func binaryBodiesAreSentAsGiven() async throws {
         let cid = "bafkreibme22gw2h7y2h7tg2fhqotaqjucnbc24deqo72b6mkl2egezxhvy"
         let transport = ScriptedTransport([reply(200, #"{"blob":{"$type":"blob","ref":{"$link":"\#(cid)"},"mimeType":"image/png","size":4}}"#)])
