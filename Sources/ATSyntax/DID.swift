@@ -14,34 +14,42 @@ public struct DID: SyntaxValue, Comparable {
 
     /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
+        self.methodLength = try ASCII.withBytes(string, Self.validate)
+        self.description = string
+    }
+
+    /// A DID known to be valid, with its method's length.
+    init(validated string: String, methodLength: Int) {
+        self.description = string
+        self.methodLength = methodLength
+    }
+
+    /// Checks the bytes of a DID and returns the length of its method.
+    static func validate(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> Int {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("DID", code, message)
         }
-        let methodLength = try ASCII.withBytes(string) { (bytes) throws(SyntaxError) -> Int in
-            guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
-            guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
-            guard bytes.starts(with: "did:".utf8) else { throw fail(.invalidStructure, "must start with 'did:'") }
-            var i = 4
-            while i < bytes.count, ASCII.isLower(bytes[i]) { i += 1 }
-            let methodLength = i - 4
-            guard methodLength > 0 else { throw fail(.invalidStructure, "missing lowercase method name") }
-            guard i < bytes.count, bytes[i] == ASCII.colon else {
-                throw fail(.invalidCharacter, "method name must be lowercase letters followed by ':'")
-            }
-            i += 1
-            guard i < bytes.count else { throw fail(.invalidStructure, "missing method-specific identifier") }
-            for c in bytes[i...] {
-                guard ASCII.isAlnum(c) || c == ASCII.dot || c == ASCII.hyphen || c == 0x5F || c == ASCII.colon || c == 0x25 else {
-                    throw fail(.invalidCharacter, "character '\(Unicode.Scalar(c))' is not allowed")
-                }
-            }
-            guard let last = bytes.last, last != ASCII.colon, last != 0x25 else {
-                throw fail(.invalidStructure, "must not end with ':' or '%'")
-            }
-            return methodLength
+        guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
+        guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
+        guard bytes.starts(with: "did:".utf8) else { throw fail(.invalidStructure, "must start with 'did:'") }
+        var i = 4
+        while i < bytes.count, ASCII.isLower(bytes[i]) { i += 1 }
+        let methodLength = i - 4
+        guard methodLength > 0 else { throw fail(.invalidStructure, "missing lowercase method name") }
+        guard i < bytes.count, bytes[i] == ASCII.colon else {
+            throw fail(.invalidCharacter, "method name must be lowercase letters followed by ':'")
         }
-        self.description = string
-        self.methodLength = methodLength
+        i += 1
+        guard i < bytes.count else { throw fail(.invalidStructure, "missing method-specific identifier") }
+        for c in bytes[i...] {
+            guard ASCII.isAlnum(c) || c == ASCII.dot || c == ASCII.hyphen || c == 0x5F || c == ASCII.colon || c == 0x25 else {
+                throw fail(.invalidCharacter, "character '\(Unicode.Scalar(c))' is not allowed")
+            }
+        }
+        guard let last = bytes.last, last != ASCII.colon, last != 0x25 else {
+            throw fail(.invalidStructure, "must not end with ':' or '%'")
+        }
+        return methodLength
     }
 
     /// The DID method, such as `plc` or `web`.

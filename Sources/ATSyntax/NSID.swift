@@ -13,30 +13,38 @@ public struct NSID: SyntaxValue, Comparable {
 
     /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
+        self.nameLength = try ASCII.withBytes(string, Self.validate)
+        self.description = string
+    }
+
+    /// An NSID known to be valid, with the length of its name.
+    init(validated string: String, nameLength: Int) {
+        self.description = string
+        self.nameLength = nameLength
+    }
+
+    /// Checks the bytes of an NSID and returns the length of its name.
+    static func validate(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> Int {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("NSID", code, message)
         }
-        let nameLength = try ASCII.withBytes(string) { (bytes) throws(SyntaxError) -> Int in
-            guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
-            guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
-            var segments = 0
-            var name = 0..<0
-            try ASCII.forEachPiece(bytes, on: ASCII.dot) { (range, isLast) throws(SyntaxError) in
-                segments += 1
-                if isLast { name = range } else { try Handle.checkLabel(UnsafeBufferPointer(rebasing: bytes[range]), fail: fail) }
-            }
-            guard segments >= 3 else { throw fail(.invalidStructure, "needs at least three segments") }
-            guard ASCII.isAlpha(bytes[0]) else { throw fail(.invalidCharacter, "the first segment must start with a letter") }
-            guard !name.isEmpty else { throw fail(.invalidStructure, "empty name") }
-            guard name.count <= 63 else { throw fail(.tooLong, "name longer than 63 bytes") }
-            guard ASCII.isAlpha(bytes[name.lowerBound]) else { throw fail(.invalidCharacter, "the name must start with a letter") }
-            for c in bytes[name] where !ASCII.isAlnum(c) {
-                throw fail(.invalidCharacter, "character '\(Unicode.Scalar(c))' is not allowed in the name")
-            }
-            return name.count
+        guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
+        guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
+        var segments = 0
+        var name = 0..<0
+        try ASCII.forEachPiece(bytes, on: ASCII.dot) { (range, isLast) throws(SyntaxError) in
+            segments += 1
+            if isLast { name = range } else { try Handle.checkLabel(UnsafeBufferPointer(rebasing: bytes[range]), fail: fail) }
         }
-        self.description = string
-        self.nameLength = nameLength
+        guard segments >= 3 else { throw fail(.invalidStructure, "needs at least three segments") }
+        guard ASCII.isAlpha(bytes[0]) else { throw fail(.invalidCharacter, "the first segment must start with a letter") }
+        guard !name.isEmpty else { throw fail(.invalidStructure, "empty name") }
+        guard name.count <= 63 else { throw fail(.tooLong, "name longer than 63 bytes") }
+        guard ASCII.isAlpha(bytes[name.lowerBound]) else { throw fail(.invalidCharacter, "the name must start with a letter") }
+        for c in bytes[name] where !ASCII.isAlnum(c) {
+            throw fail(.invalidCharacter, "character '\(Unicode.Scalar(c))' is not allowed in the name")
+        }
+        return name.count
     }
 
     /// The last segment, such as `post` in `app.bsky.feed.post`. Case-sensitive.

@@ -10,19 +10,30 @@ public struct RecordKey: SyntaxValue, Comparable {
 
     /// Parses and validates `string`.
     public init(_ string: String) throws(SyntaxError) {
+        try ASCII.withBytes(string, Self.validate)
+        self.description = string
+    }
+
+    /// A record key known to be valid.
+    init(validated string: String) {
+        self.description = string
+    }
+
+    /// Checks the bytes of a record key.
+    static func validate(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("RecordKey", code, message)
         }
-        let utf8 = string.utf8
-        guard !utf8.isEmpty else { throw fail(.empty, "empty string") }
-        guard utf8.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
-        for c in utf8 {
+        guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
+        guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
+        for c in bytes {
             guard ASCII.isAlnum(c) || c == ASCII.dot || c == ASCII.hyphen || c == 0x5F || c == ASCII.colon || c == 0x7E else {
                 throw fail(.invalidCharacter, "character '\(Unicode.Scalar(c))' is not allowed")
             }
         }
-        guard string != ".", string != ".." else { throw fail(.invalidStructure, "'.' and '..' are not record keys") }
-        self.description = string
+        guard !(bytes.count == 1 && bytes[0] == ASCII.dot), !(bytes.count == 2 && bytes[0] == ASCII.dot && bytes[1] == ASCII.dot) else {
+            throw fail(.invalidStructure, "'.' and '..' are not record keys")
+        }
     }
 
     /// The record key for a TID.
