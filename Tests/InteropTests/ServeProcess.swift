@@ -32,7 +32,9 @@ final class ServeProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = Tools.bsky
         let portOption = role == "relay" ? "--relay-port" : "--port"
-        process.arguments = ["serve", "--role", role, portOption, String(port), "--data", self.data.path, "--bcrypt-cost", "4"] + arguments
+        // With both roles, the relay takes a free port too (its default, 2584, may be taken).
+        let relayPort = role == "all" && !arguments.contains("--relay-port") ? ["--relay-port", "0"] : []
+        process.arguments = ["serve", "--role", role, portOption, String(port), "--data", self.data.path, "--bcrypt-cost", "4"] + relayPort + arguments
         let stdout = Pipe()
         process.standardOutput = stdout
         process.standardError = FileHandle(forWritingAtPath: ProcessInfo.processInfo.environment["SERVE_STDERR"] ?? "/dev/null")
