@@ -39,11 +39,23 @@ final class PeerServer: @unchecked Sendable {
     }
 
     static func readLine(_ handle: FileHandle, timeout: TimeInterval) throws -> String {
+        try readLines(handle, count: 1, timeout: timeout)[0]
+    }
+
+    /// The first `count` lines from `handle`, however the writes that carry
+    /// them are split or joined.
+    static func readLines(_ handle: FileHandle, count: Int, timeout: TimeInterval) throws -> [String] {
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = Data()
+        var lines = [String]()
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var chunk = Data()
         while Date() < deadline {
+            while lines.count < count, let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
+                buffer = Data(buffer[(newline + 1)...])
+            }
+            if lines.count == count { return lines }
             DispatchQueue.global().async {
                 chunk = handle.availableData
                 done.signal()
@@ -51,9 +63,6 @@ final class PeerServer: @unchecked Sendable {
             guard done.wait(timeout: .now() + deadline.timeIntervalSinceNow) == .success else { break }
             if chunk.isEmpty { throw ToolError("the server exited before it was ready") }
             buffer += chunk
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                return String(decoding: buffer[..<newline], as: UTF8.self)
-            }
         }
         throw ToolError("the server was not ready within \(Int(timeout)) s")
     }

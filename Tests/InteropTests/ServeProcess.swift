@@ -44,8 +44,7 @@ final class ServeProcess: @unchecked Sendable {
         startedServers.withLock { _ = $0.insert(pid) }
         // With both roles, the two ready lines come in either order.
         var pdsURL: URL?, relayURL: URL?
-        for _ in 0..<(role == "all" ? 2 : 1) {
-            let line = try PeerServer.readLine(stdout.fileHandleForReading, timeout: 60)
+        for line in try PeerServer.readLines(stdout.fileHandleForReading, count: role == "all" ? 2 : 1, timeout: 60) {
             guard let range = line.range(of: "http://[^ ]+", options: .regularExpression), let url = URL(string: String(line[range])) else {
                 throw ToolError("bsky serve printed \(line)")
             }
