@@ -42,9 +42,7 @@ func hasLegacyBlob(_ value: DataValue) -> Bool {
 var real = [[UInt8]]()
 for path in cars {
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-    guard let repo = try? Repository.open(car: bytes) else { continue }
-    for entry in try repo.recordCIDs() where entry.path.description.hasPrefix("app.bsky.feed.post/") {
-        let block = try repo.store.require(entry.cid)
+    for (path, block) in try Repository.recordBlocks(car: bytes) where path.hasPrefix("app.bsky.feed.post/") {
         // Only posts that are valid (and so round-trip) make the corpus.
         if let post = try? App.Bsky.Feed.Post(cbor: block), post.cbor() == block, !hasLegacyBlob(post.dataValue) { real.append(block) }
     }

@@ -125,3 +125,20 @@ public struct Repository: Sendable {
         return out
     }
 }
+
+extension Repository {
+    /// The record blocks of a CAR by path: from the MST when the CAR is a
+    /// whole repository, else (a partial CAR, a proof) every DAG-CBOR block
+    /// that is a map with a `$type`, named by its CID.
+    public static func recordBlocks(car bytes: [UInt8]) throws -> [(path: String, bytes: [UInt8])] {
+        if let repository = try? Repository.open(car: bytes) {
+            return try repository.recordCIDs().map { ($0.path.description, try repository.store.require($0.cid)) }
+        }
+        var records = [(path: String, bytes: [UInt8])]()
+        _ = try CARReader(bytes).forEachBlock { (cid, data) throws(DataError) in
+            guard cid.codec == .dagCBOR, case .map(let map)? = try? DAGCBOR.decode(data), case .string? = map["$type"] else { return }
+            records.append((cid.description, Array(data)))
+        }
+        return records
+    }
+}

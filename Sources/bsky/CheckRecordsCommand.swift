@@ -1,5 +1,4 @@
 import ArgumentParser
-import ATData
 import ATProtoAPI
 import ATRepo
 import Foundation
@@ -19,7 +18,7 @@ extension CarCommand {
         func run() throws {
             let bytes = try readFile(file)
             let records: [(path: String, bytes: [UInt8])]
-            do { records = try Self.records(bytes) } catch { throw CLIFailure("\(file): \(error)") }
+            do { records = try Repository.recordBlocks(car: bytes) } catch { throw CLIFailure("\(file): \(error)") }
             var summary = RecordCheckSummary()
             for record in records { summary.add(path: record.path, RecordCheck(cbor: record.bytes)) }
             if json {
@@ -28,22 +27,6 @@ extension CarCommand {
                 print(summary.text)
             }
             if summary.failedRoundTrips > 0 { throw ExitCode(1) }
-        }
-
-        /// The records by path: from the MST when the CAR is a whole repository,
-        /// else every DAG-CBOR block with a `$type`, named by its CID.
-        static func records(_ bytes: [UInt8]) throws -> [(path: String, bytes: [UInt8])] {
-            if let repository = try? Repository.open(car: bytes) {
-                return try repository.recordCIDs().map { entry in
-                    (entry.path.description, try repository.store.require(entry.cid))
-                }
-            }
-            var out = [(path: String, bytes: [UInt8])]()
-            _ = try CARReader(bytes).forEachBlock { (cid, data) throws(DataError) in
-                guard cid.codec == .dagCBOR, case .map(let map)? = try? DAGCBOR.decode(data), case .string? = map["$type"] else { return }
-                out.append((cid.description, Array(data)))
-            }
-            return out
         }
     }
 }

@@ -115,13 +115,10 @@ struct ClientEmitter {
                 }
                 body = "input.json()"
                 contentType = "\"application/json\""
-            } else if let encoding = inputEncoding {
-                let fallback = encoding == "*/*" ? "application/octet-stream" : encoding
+            } else if inputEncoding != nil {
                 inputArgs = [Argument(label: "body", type: "[UInt8]", required: true), Argument(label: "contentType", type: "String", required: true)]
                 body = "body"
                 contentType = "contentType"
-                inputBuild = ""
-                _ = fallback
             }
         }
         // Output.

@@ -145,7 +145,7 @@ final class FileEmitter {
                 isBoxed: boxed.contains(path + "." + key), description: propSchema["description"]?.string))
         }
         let unions = pendingUnions
-        let i1 = indent + "    ", i2 = i1 + "    ", i3 = i2 + "    ", i4 = i3 + "    ", i5 = i4 + "    "
+        let i1 = indent + "    ", i2 = i1 + "    ", i3 = i2 + "    ", i4 = i3 + "    "
         var out = Naming.docComment(description, indent: indent)
         out += "\(indent)public struct \(name): \(recordNSID == nil ? "LexObject" : "LexRecord") {\n"
         if let recordNSID {
@@ -239,7 +239,6 @@ final class FileEmitter {
             }
         }
         out += "\(i2)e.endMap(&m)\n\(i1)}\n"
-        _ = i5
         for union in unions { out += "\n" + indentLines(union, i1) }
         if !nested.isEmpty { out += "\n" + nested }
         out += "\(indent)}\n"

@@ -3,9 +3,7 @@ extension FileEmitter {
     func emitMethodMembers(type: String, main: JSON, nestedNames: Set<String>, indent: String) -> String {
         var out = ""
         if type == "permission-set" { return out }
-        let kind = ["query": "XRPCQuery", "procedure": "XRPCProcedure", "subscription": "XRPCSubscription"][type] ?? ""
         out += "\(indent)/// How the method is called.\n\(indent)public static let kind: XRPCMethodKind = .\(type)\n"
-        _ = kind
         out += emitParameters(main["parameters"], indent: indent)
         for (label, typeName) in [("input", "Input"), ("output", "Output")] {
             guard let body = main[label] else { continue }

@@ -18,7 +18,7 @@ struct RoundTripTests {
         let bytes = [UInt8](try Fixtures.data("real-world/repos/" + file))
         var known = 0
         var undecodable = [String]()
-        for (path, record) in try records(bytes) {
+        for (path, record) in try Repository.recordBlocks(car: bytes) {
             let check = RecordCheck(cbor: record)
             guard check.isKnownType else { continue }
             known += 1
@@ -44,17 +44,6 @@ struct RoundTripTests {
     private func jsonRoundTrip<R: LexRecord>(_ type: R.Type, _ bytes: [UInt8]) throws -> [UInt8] {
         let record = try R(cbor: bytes, validating: false)
         return try R(json: record.json(), validating: false).cbor()
-    }
-
-    private func records(_ car: [UInt8]) throws -> [(String, [UInt8])] {
-        if let repo = try? Repository.open(car: car) {
-            return try repo.recordCIDs().map { ($0.path.description, try repo.store.require($0.cid)) }
-        }
-        var out = [(String, [UInt8])]()
-        _ = try CARReader(car).forEachBlock { (cid, data) throws(DataError) in
-            if case .map(let m)? = try? DAGCBOR.decode(data), m["$type"] != nil { out.append((cid.description, Array(data))) }
-        }
-        return out
     }
 
     static let post = #"""

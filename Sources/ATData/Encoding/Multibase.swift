@@ -48,7 +48,7 @@ extension String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 
-    func paddedForBase64() -> String {
+    package func paddedForBase64() -> String {
         let remainder = utf8.count % 4
         return remainder == 0 ? self : self + String(repeating: "=", count: 4 - remainder)
     }

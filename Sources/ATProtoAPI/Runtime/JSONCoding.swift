@@ -1,4 +1,5 @@
 import ATData
+import Foundation
 
 /// Reads lexicon values from atproto JSON.
 public struct LexJSONDecoder: LexDecoder {
@@ -63,7 +64,7 @@ public struct LexJSONDecoder: LexDecoder {
 
     public mutating func decodeBytes() throws(LexError) -> [UInt8] {
         let text = try wrapped("$bytes")
-        guard let bytes = Base64.decode(text) else { throw LexError(.malformed, "$bytes is not base64") }
+        guard let bytes = Data(base64Encoded: text.paddedForBase64()).map(Array.init) else { throw LexError(.malformed, "$bytes is not base64") }
         return bytes
     }
 
@@ -138,14 +139,3 @@ public struct LexJSONEncoder: LexEncoder {
     public mutating func encodeLink(_ value: CID) { writer.writeLink(value) }
     public mutating func encodeValue(_ value: DataValue) { writer.write(value) }
 }
-
-/// Standard base64, padding optional.
-enum Base64 {
-    static func decode(_ text: String) -> [UInt8]? {
-        var padded = text
-        while padded.utf8.count % 4 != 0 { padded += "=" }
-        return Foundation.Data(base64Encoded: padded).map(Array.init)
-    }
-}
-
-import Foundation

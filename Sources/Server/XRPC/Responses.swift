@@ -12,12 +12,6 @@ extension Response {
         return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(data: value.jsonData())))
     }
 
-    /// A 200 response with an `Encodable` value as JSON.
-    static func json(encoding value: some Encodable) throws -> Response {
-        let data = try JSONEncoder().encode(value)
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(data: data)))
-    }
-
     /// A 200 response with no body.
     static var empty: Response { Response(status: .ok) }
 

@@ -15,45 +15,6 @@ public struct XRPCRequest: Sendable {
     /// The method's NSID.
     public let nsid: String
 
-    /// The query parameter `name`, if present.
-    public func parameter(_ name: String) -> String? {
-        request.uri.queryParameters.get(name)
-    }
-
-    /// Every value of the repeated parameter `name`.
-    public func parameters(_ name: String) -> [String] {
-        request.uri.queryParameters.getAll(name)
-    }
-
-    /// A required parameter, parsed.
-    public func require<T>(_ name: String, _ parse: (String) throws -> T) throws -> T {
-        guard let text = parameter(name), !text.isEmpty else { throw XRPCError.invalidRequest("Error: Params must have the property \"\(name)\"") }
-        do {
-            return try parse(text)
-        } catch {
-            throw XRPCError.invalidRequest("Error: \(name) is invalid: \(error)")
-        }
-    }
-
-    /// An optional parameter, parsed.
-    public func optional<T>(_ name: String, _ parse: (String) throws -> T) throws -> T? {
-        guard let text = parameter(name), !text.isEmpty else { return nil }
-        do {
-            return try parse(text)
-        } catch {
-            throw XRPCError.invalidRequest("Error: \(name) is invalid: \(error)")
-        }
-    }
-
-    /// The `limit` parameter: an integer in `range`, or `defaultValue`.
-    public func limit(default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = parameter("limit") else { return defaultValue }
-        guard let value = Int(text), range.contains(value) else {
-            throw XRPCError.invalidRequest("Error: limit must be an integer from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return value
-    }
-
     /// The raw body, refused with 413 past `limit` bytes.
     public mutating func body(limit: Int) async throws -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw XRPCError.payloadTooLarge(limit) }
@@ -62,17 +23,6 @@ public struct XRPCRequest: Sendable {
             return Array(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
             throw XRPCError.payloadTooLarge(limit)
-        }
-    }
-
-    /// The JSON input in the atproto data model; an object is required.
-    public mutating func input(limit: Int) async throws -> DataValue {
-        let bytes = try await body(limit: limit)
-        guard !bytes.isEmpty else { throw XRPCError.invalidRequest("Request body is required") }
-        do {
-            return try DataValue(json: Data(bytes))
-        } catch {
-            throw XRPCError.invalidRequest("Invalid JSON input: \(error.message)")
         }
     }
 
@@ -100,36 +50,5 @@ public struct XRPCRequest: Sendable {
             header.prefix(7).lowercased() == "bearer "
         else { throw XRPCError.authMissing }
         return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-    }
-}
-
-extension DataValue {
-    /// A required string field of an input object.
-    func field(_ name: String) throws -> String {
-        guard let value = self[name]?.stringValue, !value.isEmpty else {
-            throw XRPCError.invalidRequest("Input must have the property \"\(name)\"")
-        }
-        return value
-    }
-
-    /// A required field of an input object, parsed.
-    func field<T>(_ name: String, _ parse: (String) throws -> T) throws -> T {
-        let text = try field(name)
-        do {
-            return try parse(text)
-        } catch {
-            throw XRPCError.invalidRequest("Input/\(name) is invalid: \(error)")
-        }
-    }
-
-    /// An optional string field, parsed; `nil` when absent or null.
-    func optionalField<T>(_ name: String, _ parse: (String) throws -> T) throws -> T? {
-        guard let value = self[name], value != .null else { return nil }
-        guard let text = value.stringValue else { throw XRPCError.invalidRequest("Input/\(name) must be a string") }
-        do {
-            return try parse(text)
-        } catch {
-            throw XRPCError.invalidRequest("Input/\(name) is invalid: \(error)")
-        }
     }
 }
