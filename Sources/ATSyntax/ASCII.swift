@@ -45,13 +45,26 @@ enum ASCII {
         try body(start..<bytes.count, true)
     }
 
-    /// Parses a fixed-width run of decimal digits.
-    static func number(_ bytes: ArraySlice<UInt8>) -> Int? {
-        var value = 0
-        for c in bytes {
-            guard isDigit(c) else { return nil }
-            value = value * 10 + Int(c - 0x30)
-        }
-        return bytes.isEmpty ? nil : value
+    /// Whether `bytes` begins with the ASCII `prefix`.
+    @inline(__always)
+    static func hasPrefix(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {
+        let count = prefix.utf8CodeUnitCount
+        guard bytes.count >= count else { return false }
+        let start = prefix.utf8Start
+        for i in 0..<count where bytes[i] != start[i] { return false }
+        return true
     }
+
+    /// Parses the fixed-width run of decimal digits at `start..<end` of `bytes`.
+    @inline(__always)
+    static func number(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+        guard start < end else { return nil }
+        var value = 0
+        for i in start..<end {
+            guard isDigit(bytes[i]) else { return nil }
+            value = value * 10 + Int(bytes[i] &- 0x30)
+        }
+        return value
+    }
+
 }

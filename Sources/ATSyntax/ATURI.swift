@@ -23,10 +23,10 @@ public struct ATURI: SyntaxValue {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("ATURI", code, message)
         }
-        let parsed = try ASCII.withBytes(string) { (bytes) throws(SyntaxError) -> (Int, Int?, Int, Int) in
+        let parsed = try ASCII.withBytes(string) { (bytes) throws(SyntaxError) -> (Int, Int?, Int, Int, Bool) in
             guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
             guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
-            guard bytes.starts(with: "at://".utf8) else { throw fail(.invalidStructure, "must start with 'at://'") }
+            guard ASCII.hasPrefix(bytes, "at://") else { throw fail(.invalidStructure, "must start with 'at://'") }
             var firstSlash: Int? = nil, secondSlash: Int? = nil
             for i in 5..<bytes.count where bytes[i] == ASCII.slash {
                 if firstSlash == nil { firstSlash = i } else if secondSlash == nil { secondSlash = i } else {
@@ -36,8 +36,9 @@ public struct ATURI: SyntaxValue {
             let authorityEnd = firstSlash ?? bytes.count
             let authority = UnsafeBufferPointer(rebasing: bytes[5..<authorityEnd])
             var methodLength = 0
+            let isDID = ASCII.hasPrefix(authority, "did:")
             do throws(SyntaxError) {
-                if authority.starts(with: "did:".utf8) {
+                if isDID {
                     methodLength = try DID.validate(authority)
                 } else {
                     _ = try Handle.validate(authority)
@@ -50,17 +51,17 @@ public struct ATURI: SyntaxValue {
                     collectionEnd = end
                     if secondSlash != nil { try RecordKey.validate(UnsafeBufferPointer(rebasing: bytes[(end + 1)...])) }
                 }
-                return (authorityEnd, collectionEnd, nameLength, methodLength)
+                let lowercase = isDID || !authority.contains(where: ASCII.isUpper)
+                return (authorityEnd, collectionEnd, nameLength, methodLength, lowercase)
             } catch {
                 throw fail(error.code, "\(error.type): \(error.message)")
             }
         }
-        let handle = !string.utf8.dropFirst(5).starts(with: "did:".utf8)
         // A handle authority is kept lowercased, as `Handle` keeps it.
-        self.description = handle && string.utf8.prefix(parsed.0).contains(where: ASCII.isUpper)
-            ? String(decoding: string.utf8.enumerated().map { $0.offset < parsed.0 && ASCII.isUpper($0.element) ? $0.element + 0x20 : $0.element }, as: UTF8.self)
-            : string
-        (authorityEnd, collectionEnd, nameLength, methodLength) = parsed
+        self.description = parsed.4
+            ? string
+            : String(decoding: string.utf8.enumerated().map { $0.offset < parsed.0 && ASCII.isUpper($0.element) ? $0.element + 0x20 : $0.element }, as: UTF8.self)
+        (authorityEnd, collectionEnd, nameLength, methodLength, _) = parsed
     }
 
     /// The AT-URI of a repository, or of a collection in it.

@@ -31,7 +31,7 @@ public struct DID: SyntaxValue, Comparable {
         }
         guard !bytes.isEmpty else { throw fail(.empty, "empty string") }
         guard bytes.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
-        guard bytes.starts(with: "did:".utf8) else { throw fail(.invalidStructure, "must start with 'did:'") }
+        guard ASCII.hasPrefix(bytes, "did:") else { throw fail(.invalidStructure, "must start with 'did:'") }
         var i = 4
         while i < bytes.count, ASCII.isLower(bytes[i]) { i += 1 }
         let methodLength = i - 4

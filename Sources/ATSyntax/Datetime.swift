@@ -19,51 +19,55 @@ public struct Datetime: SyntaxValue, Comparable {
         func fail(_ code: SyntaxError.Code, _ message: String) -> SyntaxError {
             SyntaxError("Datetime", code, message)
         }
-        let b = Array(string.utf8)
-        guard !b.isEmpty else { throw fail(.empty, "empty string") }
-        guard b.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
-        // YYYY-MM-DDTHH:MM:SS
-        guard b.count >= 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A else {
-            throw fail(.invalidStructure, "expected YYYY-MM-DDTHH:MM:SS followed by a time zone")
-        }
-        guard let year = ASCII.number(b[0..<4]), let month = ASCII.number(b[5..<7]),
-              let day = ASCII.number(b[8..<10]), let hour = ASCII.number(b[11..<13]),
-              let minute = ASCII.number(b[14..<16]), let second = ASCII.number(b[17..<19])
-        else { throw fail(.invalidCharacter, "date and time fields must be decimal digits") }
-        var i = 19
-        var nanos = 0
-        if b[i] == ASCII.dot {
-            i += 1
-            let start = i
-            while i < b.count, ASCII.isDigit(b[i]) { i += 1 }
-            guard i > start else { throw fail(.invalidStructure, "fractional seconds need at least one digit") }
-            for (n, c) in b[start..<i].prefix(9).enumerated() {
-                nanos += Int(c - 0x30) * [100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1][n]
+        let (seconds, nanos) = try ASCII.withBytes(string) { (b) throws(SyntaxError) -> (Int, Int) in
+            guard !b.isEmpty else { throw fail(.empty, "empty string") }
+            guard b.count <= Self.maxLength else { throw fail(.tooLong, "longer than \(Self.maxLength) bytes") }
+            // YYYY-MM-DDTHH:MM:SS
+            guard b.count >= 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A else {
+                throw fail(.invalidStructure, "expected YYYY-MM-DDTHH:MM:SS followed by a time zone")
             }
-        }
-        guard i < b.count else { throw fail(.invalidStructure, "missing time zone ('Z' or ±hh:mm)") }
-        var offsetSeconds = 0
-        if b[i] == 0x5A {
-            i += 1
-        } else if b[i] == 0x2B || b[i] == 0x2D {
-            guard b.count - i == 6, b[i + 3] == ASCII.colon,
-                  let oh = ASCII.number(b[(i + 1)..<(i + 3)]), let om = ASCII.number(b[(i + 4)..<(i + 6)])
-            else { throw fail(.invalidStructure, "time zone offset must be ±hh:mm") }
-            guard oh <= 23, om <= 59 else { throw fail(.outOfRange, "time zone offset out of range") }
-            if b[i] == 0x2D, oh == 0, om == 0 { throw fail(.invalidStructure, "'-00:00' is not allowed") }
-            offsetSeconds = (oh * 3600 + om * 60) * (b[i] == 0x2D ? -1 : 1)
-            i += 6
-        } else {
-            throw fail(.invalidStructure, "time zone must be 'Z' or ±hh:mm")
-        }
-        guard i == b.count else { throw fail(.invalidStructure, "unexpected characters after the time zone") }
-        guard (1...12).contains(month) else { throw fail(.outOfRange, "month \(month) out of range") }
-        guard (1...Self.daysIn(month: month, year: year)).contains(day) else { throw fail(.outOfRange, "day \(day) out of range") }
-        guard hour <= 23, minute <= 59, second <= 59 else { throw fail(.outOfRange, "time of day out of range") }
-        let days = Self.daysFromCivil(year: year, month: month, day: day)
-        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        guard seconds >= Self.daysFromCivil(year: 0, month: 1, day: 1) * 86_400 else {
-            throw fail(.outOfRange, "before year 0000 in UTC")
+            guard let year = ASCII.number(b, 0, 4), let month = ASCII.number(b, 5, 7),
+                  let day = ASCII.number(b, 8, 10), let hour = ASCII.number(b, 11, 13),
+                  let minute = ASCII.number(b, 14, 16), let second = ASCII.number(b, 17, 19)
+            else { throw fail(.invalidCharacter, "date and time fields must be decimal digits") }
+            var i = 19
+            var nanos = 0
+            if b[i] == ASCII.dot {
+                i += 1
+                let start = i
+                while i < b.count, ASCII.isDigit(b[i]) { i += 1 }
+                guard i > start else { throw fail(.invalidStructure, "fractional seconds need at least one digit") }
+                var scale = 100_000_000
+                for c in b[start..<min(i, start + 9)] {
+                    nanos += Int(c - 0x30) * scale
+                    scale /= 10
+                }
+            }
+            guard i < b.count else { throw fail(.invalidStructure, "missing time zone ('Z' or ±hh:mm)") }
+            var offsetSeconds = 0
+            if b[i] == 0x5A {
+                i += 1
+            } else if b[i] == 0x2B || b[i] == 0x2D {
+                guard b.count - i == 6, b[i + 3] == ASCII.colon,
+                      let oh = ASCII.number(b, i + 1, i + 3), let om = ASCII.number(b, i + 4, i + 6)
+                else { throw fail(.invalidStructure, "time zone offset must be ±hh:mm") }
+                guard oh <= 23, om <= 59 else { throw fail(.outOfRange, "time zone offset out of range") }
+                if b[i] == 0x2D, oh == 0, om == 0 { throw fail(.invalidStructure, "'-00:00' is not allowed") }
+                offsetSeconds = (oh * 3600 + om * 60) * (b[i] == 0x2D ? -1 : 1)
+                i += 6
+            } else {
+                throw fail(.invalidStructure, "time zone must be 'Z' or ±hh:mm")
+            }
+            guard i == b.count else { throw fail(.invalidStructure, "unexpected characters after the time zone") }
+            guard (1...12).contains(month) else { throw fail(.outOfRange, "month \(month) out of range") }
+            guard (1...Self.daysIn(month: month, year: year)).contains(day) else { throw fail(.outOfRange, "day \(day) out of range") }
+            guard hour <= 23, minute <= 59, second <= 59 else { throw fail(.outOfRange, "time of day out of range") }
+            let days = Self.daysFromCivil(year: year, month: month, day: day)
+            let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+            guard seconds >= Self.daysFromCivil(year: 0, month: 1, day: 1) * 86_400 else {
+                throw fail(.outOfRange, "before year 0000 in UTC")
+            }
+            return (seconds, nanos)
         }
         self.description = string
         self.date = Date(timeIntervalSince1970: Double(seconds) + Double(nanos) / 1e9)

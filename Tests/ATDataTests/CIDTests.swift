@@ -99,6 +99,32 @@ struct CIDTests {
         #expect(throws: DataError.self) { try CID(text) }
     }
 
+    /// The stack-only base32 paths (parse and format) agree with the general
+    /// multibase ones, and hand anything unusual to them.
+    @Test func base32FastPathsAgreeWithTheGeneralOnes() throws {
+        var cids = [CID]()
+        for i in 0..<200 {
+            let data = [UInt8]("block \(i)".utf8)
+            cids.append(CID(codec: i.isMultiple(of: 2) ? .dagCBOR : .raw, sha256Digest: SHA256Digest(hashing: data)))
+        }
+        cids.append(try CID(bytes: [0x01, 0x71, 0x00, 0x03, 0x61, 0x62, 0x63]))  // identity hash: the general form
+        cids.append(try CID(bytes: [0x01, 0x80, 0x01, 0x12, 0x20] + [UInt8](repeating: 7, count: 32)))  // two-byte codec
+        for cid in cids {
+            let general = Multibase.encode(cid.bytes, as: .base32)
+            #expect(cid.description == general)
+            #expect(try CID(general) == cid)
+            #expect(try CID(general.uppercased()) == cid)
+        }
+        let text = cids[0].description
+        // A last character whose unused bits are not zero, a character outside
+        // the alphabet, and a truncated CID all fail with a reason.
+        // ("b" is 1; a valid last character has its two unused bits clear.)
+        let lastBitsSet = String(text.dropLast()) + "b"
+        for bad in [lastBitsSet, String(text.dropLast(2)) + "1a", String(text.prefix(40)), text + "aa"] {
+            #expect(throws: DataError.self) { try CID(bad) }
+        }
+    }
+
     @Test(arguments: Fixtures.lines("syntax/cid_syntax_valid.txt"))
     func syntaxFixtureValid(_ line: String) { #expect(CID.isValidSyntax(line)) }
 

@@ -107,6 +107,19 @@ struct SyntaxValueTests {
         let offset = try Datetime("1985-04-12T23:20:50.123-07:00")
         #expect(abs(offset.date.timeIntervalSince(dt.date) - 7 * 3600) < 0.0005)
         #expect(try Datetime("0000-01-01T00:00:00.000Z").date.timeIntervalSince1970 == -62_167_219_200)
+        // Fractions of one to twelve digits: nine count, the rest are kept in the text only.
+        let base = 482_196_050.0
+        for (fraction, expected) in [("5", 0.5), ("05", 0.05), ("123456", 0.123456), ("123456789", 0.123456789), ("123456789999", 0.123456789)] {
+            let value = try Datetime("1985-04-12T23:20:50.\(fraction)Z")
+            #expect(abs(value.date.timeIntervalSince1970 - base - expected) < 1e-6)
+            #expect(value.description == "1985-04-12T23:20:50.\(fraction)Z")
+        }
+    }
+
+    @Test func atURIKeepsDIDsAsGivenAndLowercasesHandles() throws {
+        #expect(try ATURI("at://did:plc:ABC/app.bsky.feed.post/3k").description == "at://did:plc:ABC/app.bsky.feed.post/3k")
+        #expect(try ATURI("at://Alice.TEST/app.bsky.feed.post/Ab").description == "at://alice.test/app.bsky.feed.post/Ab")
+        #expect(try ATURI("at://alice.test/app.bsky.feed.post/Ab").description == "at://alice.test/app.bsky.feed.post/Ab")
     }
 
     @Test func datetimeFromDateIsValidAndExact() throws {

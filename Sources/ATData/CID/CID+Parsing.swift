@@ -2,6 +2,10 @@ extension CID {
     /// Parses a CID from text: multibase CIDv1 (base32 `b…` and the other bases
     /// ``Multibase`` reads), or a base58btc CIDv0 (`Qm…`).
     public init(_ string: String) throws(DataError) {
+        if let cid = Self.parseBase32(string) {
+            self = cid
+            return
+        }
         let bytes: [UInt8]
         if string.utf8.count == 46, string.hasPrefix("Qm") {
             guard let decoded = Base58.decode(string) else {
@@ -16,6 +20,24 @@ extension CID {
             }
         }
         try self.init(bytes: bytes)
+    }
+
+    /// The common form, multibase base32 (`b…`) of a CID of up to 64 bytes,
+    /// decoded on the stack without allocating. `nil` for anything else,
+    /// which the general path then parses or rejects with its reason.
+    static func parseBase32(_ string: String) -> CID? {
+        let parsed = string.utf8.withContiguousStorageIfAvailable { text -> CID? in
+            guard text.count >= 2, text.count <= 103, text[0] == UInt8(ascii: "b") else { return nil }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { out -> CID? in
+                guard let count = Base32.decode(UnsafeBufferPointer(rebasing: text[1...]), into: out) else { return nil }
+                var offset = 0
+                guard let cid = try? CID.read(from: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[0..<count])), at: &offset),
+                      offset == count
+                else { return nil }
+                return cid
+            }
+        }
+        return parsed ?? nil
     }
 
     /// Parses the binary form of a CID; every byte must belong to it.

@@ -64,7 +64,20 @@ public struct CID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// The CID as text: base32 with a `b` prefix for v1, base58btc for v0.
     public var description: String {
-        version == 0 ? Base58.encode(bytes) : Multibase.encode(bytes, as: .base32)
+        switch storage {
+        case .sha256(1, let codec, var digest) where codec < 0x80:
+            // The common case, written on the stack: 1, codec, 0x12, 0x20, digest.
+            return withUnsafeTemporaryAllocation(byteCount: 36, alignment: 8) { out in
+                out[0] = 1
+                out[1] = UInt8(truncatingIfNeeded: codec)
+                out[2] = 0x12
+                out[3] = 0x20
+                withUnsafeBytes(of: &digest) { UnsafeMutableRawBufferPointer(rebasing: out[4...]).copyMemory(from: $0) }
+                return Base32.encode(UnsafeRawBufferPointer(out), prefix: UInt8(ascii: "b"))
+            }
+        default:
+            return version == 0 ? Base58.encode(bytes) : Multibase.encode(bytes, as: .base32)
+        }
     }
 
     /// The digest is already uniformly distributed, so a CID hashes with one

@@ -75,6 +75,63 @@ enum Base32 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Encodes `bytes` after `prefix`, straight into the string's storage.
+    static func encode(_ bytes: UnsafeRawBufferPointer, prefix: UInt8) -> String {
+        String(unsafeUninitializedCapacity: 1 + (bytes.count * 8 + 4) / 5) { out in
+            out[0] = prefix
+            var n = 1
+            var buffer: UInt32 = 0
+            var bits = 0
+            for byte in bytes {
+                buffer = buffer << 8 | UInt32(byte)
+                bits += 8
+                while bits >= 5 {
+                    bits -= 5
+                    out[n] = alphabet((buffer >> UInt32(bits)) & 31)
+                    n += 1
+                }
+            }
+            if bits > 0 {
+                out[n] = alphabet((buffer << UInt32(5 - bits)) & 31)
+                n += 1
+            }
+            return n
+        }
+    }
+
+    @inline(__always) private static func alphabet(_ value: UInt32) -> UInt8 {
+        value < 26 ? UInt8(truncatingIfNeeded: value) &+ 0x61 : UInt8(truncatingIfNeeded: value) &+ (0x32 &- 26)
+    }
+
+    /// Decodes lowercase `text` into `out`, returning the byte count, or `nil`
+    /// for a character outside the alphabet, non-zero padding bits or an `out`
+    /// too small.
+    static func decode(_ text: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        guard text.count * 5 / 8 <= out.count else { return nil }
+        var n = 0
+        var buffer: UInt32 = 0
+        var bits = 0
+        for c in text {
+            let value: UInt8
+            if c &- 0x61 < 26 {
+                value = c &- 0x61
+            } else if c &- 0x32 < 6 {
+                value = c &- 0x32 &+ 26
+            } else {
+                return nil
+            }
+            buffer = buffer << 5 | UInt32(value)
+            bits += 5
+            if bits >= 8 {
+                bits -= 8
+                out[n] = UInt8(truncatingIfNeeded: buffer >> UInt32(bits))
+                n += 1
+            }
+        }
+        guard bits < 5, buffer & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        return n
+    }
+
     static func decode(_ text: String, upper: Bool) -> [UInt8]? {
         var out = [UInt8]()
         out.reserveCapacity(text.utf8.count * 5 / 8)
