@@ -50,7 +50,7 @@ public struct ServerConfig: Sendable {
     public var unreferencedBlobQuota: Int = 256 << 20
     /// How long, in seconds, an uploaded blob may stay unreferenced before
     /// it is deleted.
-    public var orphanBlobLifetime: TimeInterval = 6 * 3600
+    public var orphanBlobLifetime: TimeInterval = 3600
     /// Login attempts per account (handle, DID or email), as the reference
     /// PDS has them: 30 per 5 minutes.
     public var loginLimit: RateLimitRule? = RateLimitRule(limit: 30, window: 300)
@@ -65,7 +65,7 @@ public struct ServerConfig: Sendable {
     public init(
         dataDirectory: URL = URL(fileURLWithPath: "bsky-data"), host: String = "127.0.0.1", port: Int = 2583,
         publicURL: URL? = nil, handleDomain: String = "test", plcURL: URL? = nil, inviteRequired: Bool = false,
-        adminPassword: String? = nil, maxJSONBody: Int = 1 << 20, maxBlob: Int = 50 << 20,
+        adminPassword: String? = nil, maxJSONBody: Int = 1 << 20, maxBlob: Int = 100 << 20,
         writeLimit: RateLimitRule? = RateLimitRule(limit: 5000, window: 3600),
         getRepoLimit: RateLimitRule? = RateLimitRule(limit: 300, window: 3600), bcryptCost: UInt8 = 10,
         synchronous: String = "NORMAL"

@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The admin password, for invite codes ($BSKY_ADMIN_PASSWORD).") var adminPassword: String?
     @Option(help: "Writes per client: N/SECONDS or off ($BSKY_WRITE_LIMIT; default 5000/3600).") var writeLimit: String?
     @Option(help: "getRepo calls per client: N/SECONDS or off ($BSKY_GET_REPO_LIMIT; default 300/3600).") var getRepoLimit: String?
-    @Option(help: "The largest blob in bytes ($BSKY_MAX_BLOB; default 52428800).") var maxBlob: Int?
+    @Option(help: "The largest blob in bytes ($BSKY_MAX_BLOB; default 104857600).") var maxBlob: Int?
     @Option(help: "bcrypt's cost, 4 to 31 ($BSKY_BCRYPT_COST; default 10).") var bcryptCost: Int?
     @Option(help: "SQLite synchronous mode: NORMAL survives a crash of the process, FULL also a power cut ($BSKY_SYNCHRONOUS).")
     var synchronous: String?

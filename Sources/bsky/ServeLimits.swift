@@ -18,7 +18,7 @@ struct ServeLimits: ParsableArguments {
     var subscriberQueueBytes: Int?
     @Option(help: "Bytes of uploaded blobs no record references, per account ($BSKY_BLOB_QUOTA; default 268435456).")
     var blobQuota: Int?
-    @Option(help: "Seconds an uploaded blob may stay unreferenced before it is deleted ($BSKY_ORPHAN_BLOB_LIFETIME; default 21600).")
+    @Option(help: "Seconds an uploaded blob may stay unreferenced before it is deleted ($BSKY_ORPHAN_BLOB_LIFETIME; default 3600).")
     var orphanBlobLifetime: Int?
     @Option(help: "Login attempts per account: N/SECONDS or off ($BSKY_LOGIN_LIMIT; default 30/300).") var loginLimit: String?
     @Option(help: "Operations posted to the PLC directory per client: N/SECONDS or off ($BSKY_PLC_WRITE_LIMIT; default 100/3600).")

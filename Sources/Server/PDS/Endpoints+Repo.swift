@@ -118,9 +118,9 @@ extension PDS {
         }
         methods.procedure(Repo.UploadBlob.nsid, limit: writes) { [self] call in
             let did = try await authenticate(call)
-            let mime = call.request.headers[.contentType] ?? "application/octet-stream"
-            let upload = try await uploadBlob(did: did, mimeType: mime, declared: call.request.headers[.contentLength].flatMap(Int.init), body: call.request.body)
-            return .lex(Repo.UploadBlob.Output(blob: LexBlob(ref: upload.cid, mimeType: mime, size: upload.size)))
+            let declaredType = call.request.headers[.contentType]
+            let upload = try await uploadBlob(did: did, mimeType: declaredType, declared: call.request.headers[.contentLength].flatMap(Int.init), body: call.request.body)
+            return .lex(Repo.UploadBlob.Output(blob: LexBlob(ref: upload.cid, mimeType: upload.mimeType, size: upload.size)))
         }
     }
 
@@ -134,9 +134,27 @@ extension PDS {
         if let type = map["$type"], type.stringValue != collection.description {
             throw XRPCError.invalidRequest("Invalid $type: expected \(collection), got \(type.stringValue ?? type.kindName)")
         }
-        for blob in record.blobReferences where !(try blobs.claim(did: did, cid: blob)) {
-            throw XRPCError.named("BlobNotFound", "Could not find blob: \(blob)")
+        let references = record.blobRefs
+        for reference in references {
+            guard let stored = try blobs.metadata(did: did, cid: reference.cid) else {
+                throw XRPCError.named("BlobNotFound", "Could not find blob: \(reference.cid)")
+            }
+            if let mimeType = reference.mimeType, mimeType != stored.mimeType {
+                throw XRPCError.invalidRequest("Referenced MIME type '\(mimeType)' does not match the stored blob \(reference.cid): '\(stored.mimeType)'")
+            }
+            if let size = reference.size, size != stored.size {
+                throw XRPCError.invalidRequest("Referenced size \(size) does not match the stored blob \(reference.cid): \(stored.size) bytes")
+            }
         }
+        let status = try validationStatus(record, collection: collection, validate: validate)
+        // Claimed only once the record passed, so a refused record leaves its blobs to expire.
+        for reference in references where !(try blobs.claim(did: did, cid: reference.cid)) {
+            throw XRPCError.named("BlobNotFound", "Could not find blob: \(reference.cid)")
+        }
+        return status
+    }
+
+    private func validationStatus(_ record: DataValue, collection: NSID, validate: Bool?) throws -> String {
         if validate == false { return "unknown" }
         if let type = LexiconIndex.records[collection.description] {
             do {

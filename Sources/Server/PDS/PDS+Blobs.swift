@@ -10,7 +10,9 @@ extension PDS {
     ///
     /// - Throws: 413 `PayloadTooLarge`, 400 `BlobQuotaExceeded`, or 400
     ///   `InvalidRequest` for a body that ends before its `Content-Length`.
-    func uploadBlob(did: DID, mimeType: String, declared: Int?, body: RequestBody) async throws -> BlobUpload {
+    /// The stored type is sniffed from the bytes; `mimeType`, the declared
+    /// `Content-Type`, counts only when nothing is recognised (see ``MediaType``).
+    func uploadBlob(did: DID, mimeType: String?, declared: Int?, body: RequestBody) async throws -> BlobUpload {
         if let declared, declared > config.maxBlob { throw XRPCError.payloadTooLarge(config.maxBlob) }
         collectOrphanBlobsIfDue()
         let reservation = declared ?? config.maxBlob
@@ -34,7 +36,9 @@ extension PDS {
         }
         let upload: BlobUpload
         do {
-            upload = try await blobs.put(did: did, mimeType: mimeType, maxBytes: config.maxBlob, chunks: body.map { Array($0.readableBytesView) })
+            upload = try await blobs.put(did: did, maxBytes: config.maxBlob, chunks: body.map { Array($0.readableBytesView) }) { head in
+                MediaType.resolve(head: head, declared: mimeType)
+            }
         } catch BlobUploadError.tooLarge(let limit) {
             throw XRPCError.payloadTooLarge(limit)
         } catch let error as StorageError {

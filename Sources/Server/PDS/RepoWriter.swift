@@ -186,12 +186,17 @@ final class StagingStore: RevisionedBlockStore {
 extension DataValue {
     /// The CIDs of the blobs this value references: maps with `$type: blob`
     /// and a `ref` link, at any depth.
-    var blobReferences: [CID] {
-        var out = [CID]()
+    var blobReferences: [CID] { blobRefs.map(\.cid) }
+
+    /// The blobs this value references, with the type and size each reference states.
+    var blobRefs: [(cid: CID, mimeType: String?, size: Int?)] {
+        var out = [(cid: CID, mimeType: String?, size: Int?)]()
         func visit(_ value: DataValue) {
             switch value {
             case .map(let map):
-                if map["$type"] == "blob", let ref = map["ref"]?.linkValue { out.append(ref) }
+                if map["$type"] == "blob", let ref = map["ref"]?.linkValue {
+                    out.append((ref, map["mimeType"]?.stringValue, map["size"]?.intValue.flatMap { Int(exactly: $0) }))
+                }
                 for entry in map { visit(entry.value) }
             case .array(let items):
                 items.forEach(visit)

@@ -47,8 +47,9 @@ public struct DiskBlobStore: BlobStore {
         return FileManager.default.fileExists(atPath: waiting.path) ? waiting : nil
     }
 
-    public func put<Chunks: AsyncSequence>(did: DID, mimeType: String, maxBytes: Int, chunks: Chunks) async throws -> BlobUpload
-    where Chunks.Element == [UInt8] {
+    public func put<Chunks: AsyncSequence>(
+        did: DID, maxBytes: Int, chunks: Chunks, mimeType: ([UInt8]) -> String
+    ) async throws -> BlobUpload where Chunks.Element == [UInt8] {
         let staging = temporary.appendingPathComponent(UUID().uuidString)
         guard FileManager.default.createFile(atPath: staging.path, contents: nil) else {
             throw StorageError(.io, "cannot write \(staging.path)")
@@ -58,10 +59,12 @@ public struct DiskBlobStore: BlobStore {
         let handle = try FileHandle(forWritingTo: staging)
         var hasher = SHA256()
         var size = 0
+        var head = [UInt8]()
         do {
             for try await chunk in chunks {
                 size += chunk.count
                 guard size <= maxBytes else { throw BlobUploadError.tooLarge(maxBytes) }
+                if head.count < MediaType.sniffLength { head += chunk.prefix(MediaType.sniffLength - head.count) }
                 hasher.update(data: chunk)
                 try handle.write(contentsOf: chunk)
             }
@@ -73,14 +76,14 @@ public struct DiskBlobStore: BlobStore {
         }
         let digest = hasher.finalize()
         let cid = digest.withUnsafeBytes { CID(codec: .raw, sha256Digest: SHA256Digest($0)) }
-        if file(did: did, cid: cid) == nil {
-            let dir = pending(did)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            try Self.writeAtomically(Data(mimeType.utf8), to: dir.appendingPathComponent(cid.description + ".type"), staging: temporary)
-            try Self.replace(dir.appendingPathComponent(cid.description), with: staging)
-            moved = true
-        }
-        return BlobUpload(cid: cid, size: size)
+        if let stored = try metadata(did: did, cid: cid) { return BlobUpload(cid: cid, size: size, mimeType: stored.mimeType) }
+        let type = mimeType(head)
+        let dir = pending(did)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Self.writeAtomically(Data(type.utf8), to: dir.appendingPathComponent(cid.description + ".type"), staging: temporary)
+        try Self.replace(dir.appendingPathComponent(cid.description), with: staging)
+        moved = true
+        return BlobUpload(cid: cid, size: size, mimeType: type)
     }
 
     public func exists(did: DID, cid: CID) -> Bool { file(did: did, cid: cid) != nil }

@@ -141,13 +141,16 @@ public protocol RepoSnapshot: Sendable {
 /// Uploaded blobs.
 public protocol BlobStore: Sendable {
     /// Stores an upload for `did` as it streams in, hashing it on the way;
-    /// it is pending (unreferenced) until a record claims it.
+    /// it is pending (unreferenced) until a record claims it. Its MIME type
+    /// is what `mimeType` makes of its first ``MediaType/sniffLength`` bytes
+    /// (all of them when it is shorter); a blob stored before keeps its type.
     ///
     /// - Throws: ``BlobUploadError/tooLarge(_:)`` past `maxBytes`, what
     ///   `chunks` throws (a body that ends early), or ``StorageError``. Nothing
     ///   of a failed upload is kept.
-    func put<Chunks: AsyncSequence>(did: DID, mimeType: String, maxBytes: Int, chunks: Chunks) async throws -> BlobUpload
-    where Chunks.Element == [UInt8]
+    func put<Chunks: AsyncSequence>(
+        did: DID, maxBytes: Int, chunks: Chunks, mimeType: ([UInt8]) -> String
+    ) async throws -> BlobUpload where Chunks.Element == [UInt8]
     /// Whether `did` has the blob, pending or claimed.
     func exists(did: DID, cid: CID) -> Bool
     /// Marks the blob as referenced by a record; `false` when there is no such blob.
@@ -168,6 +171,8 @@ public struct BlobUpload: Sendable, Hashable {
     public var cid: CID
     /// Its size in bytes.
     public var size: Int
+    /// Its MIME type, as stored.
+    public var mimeType: String
 }
 
 /// Why an upload was refused.
