@@ -62,6 +62,13 @@ struct GeneratedEndpointsTests {
         let authed = Bluesky(serverURL: serve.url, bearer: .token(session.accessJwt), retryConfig: .none, timeout: .seconds(60))
         #expect(try strict(try await authed.com.atproto.server.getSession()).did == did)
         called.insert(Com.Atproto.Server.GetSession.nsid)
+        // A service-auth token, checked by the SDK's verifier against the key in the PLC document.
+        let timeline = try NSID("app.bsky.feed.getTimeline")
+        let minted = try strict(try await authed.com.atproto.server.getServiceAuth(aud: "did:web:appview.test", lxm: timeline))
+        called.insert(Com.Atproto.Server.GetServiceAuth.nsid)
+        let verifier = ServiceAuthVerifier(audience: "did:web:appview.test", resolver: DIDResolver(plcURL: serve.url))
+        #expect(try await verifier.verify(minted.token, method: timeline).issuer == did.description)
+        await #expect(throws: ServiceAuthError.self) { _ = try await verifier.verify(minted.token, method: timeline) }  // used once
         let refresher = Bluesky(serverURL: serve.url, bearer: .token(session.refreshJwt), retryConfig: .none, timeout: .seconds(60))
         let refreshed = try strict(try await refresher.com.atproto.server.refreshSession())
         called.insert(Com.Atproto.Server.RefreshSession.nsid)

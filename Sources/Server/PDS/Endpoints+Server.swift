@@ -36,6 +36,12 @@ extension PDS {
             guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
             return .lex(ServerAPI.GetSession.Output(handle: account.handle, did: did, email: account.email, active: true))
         }
+        methods.query(ServerAPI.GetServiceAuth.nsid) { [self] call in
+            let did = try await authenticate(call)
+            let params = try call.parameters(ServerAPI.GetServiceAuth.Parameters.self)
+            let expires = params.exp.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+            return .lex(ServerAPI.GetServiceAuth.Output(token: try serviceAuthToken(for: did, audience: params.aud, method: params.lxm, expires: expires)))
+        }
         methods.procedure(ServerAPI.CreateInviteCode.nsid) { [self] call in
             guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
             let input = try await call.input(ServerAPI.CreateInviteCode.Input.self, limit: config.maxJSONBody)
