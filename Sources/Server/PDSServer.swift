@@ -19,9 +19,7 @@ public enum PDSServer {
         let pds = try await PDS.open(config: config, publicURL: publicURL, logger: logger)
         let router = makeRouter()
         var methods = XRPCMethods()
-        pds.registerServerMethods(&methods)
-        pds.registerRepoMethods(&methods)
-        pds.registerSyncMethods(&methods)
+        pds.registerMethods(&methods)
         methods.register(on: router, limiter: pds.limiter, logger: logger)
         pds.registerPLCRoutes(on: router)
         router.get("/") { _, _ in "This is an AT Protocol PDS (bluesky-swift), with a PLC directory at /did:plc:…\n" }

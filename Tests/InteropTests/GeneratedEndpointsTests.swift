@@ -26,9 +26,7 @@ struct GeneratedEndpointsTests {
             config: ServerConfig(dataDirectory: dir.appendingPathComponent("pds"), port: 0, bcryptCost: 4),
             publicURL: URL(string: "http://127.0.0.1:1")!, logger: logger)
         var methods = XRPCMethods()
-        pds.registerServerMethods(&methods)
-        pds.registerRepoMethods(&methods)
-        pds.registerSyncMethods(&methods)
+        pds.registerMethods(&methods)
         let relay = try Relay.open(
             config: RelayConfig(dataDirectory: dir.appendingPathComponent("relay"), plcURL: URL(string: "http://127.0.0.1:1")!),
             publicURL: URL(string: "http://127.0.0.1:2")!, logger: logger)
@@ -69,6 +67,18 @@ struct GeneratedEndpointsTests {
         let verifier = ServiceAuthVerifier(audience: "did:web:appview.test", resolver: DIDResolver(plcURL: serve.url))
         #expect(try await verifier.verify(minted.token, method: timeline).issuer == did.description)
         await #expect(throws: ServiceAuthError.self) { _ = try await verifier.verify(minted.token, method: timeline) }  // used once
+        // Preferences, which the PDS keeps itself: a known member and an unknown one come back as put.
+        let actor = authed.app.bsky.actor
+        #expect(try strict(try await actor.getPreferences()).preferences.isEmpty)
+        called.insert(App.Bsky.Actor.GetPreferences.nsid)
+        try await actor.putPreferences(preferences: [
+            .adultContentPref(.init(enabled: true)), .unknown(["$type": "app.bsky.actor.defs#notYetKnownPref", "level": 3]),
+        ])
+        called.insert(App.Bsky.Actor.PutPreferences.nsid)
+        let preferences = try strict(try await actor.getPreferences()).preferences
+        #expect(preferences.map(\.typeName) == ["app.bsky.actor.defs#adultContentPref", "app.bsky.actor.defs#notYetKnownPref"])
+        if case .adultContentPref(let adult) = preferences.first { #expect(adult.enabled) } else { Issue.record("\(preferences)") }
+        await #expect(throws: BlueskyError.self) { try await actor.putPreferences(preferences: [.unknown(["$type": "com.example.pref"])]) }
         let refresher = Bluesky(serverURL: serve.url, bearer: .token(session.refreshJwt), retryConfig: .none, timeout: .seconds(60))
         let refreshed = try strict(try await refresher.com.atproto.server.refreshSession())
         called.insert(Com.Atproto.Server.RefreshSession.nsid)

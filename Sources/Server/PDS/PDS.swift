@@ -126,6 +126,14 @@ public final class PDS: Sendable {
         }
     }
 
+    /// Every XRPC method the PDS serves itself.
+    func registerMethods(_ methods: inout XRPCMethods) {
+        registerServerMethods(&methods)
+        registerRepoMethods(&methods)
+        registerSyncMethods(&methods)
+        registerPreferenceMethods(&methods)
+    }
+
     /// The DID a valid access token speaks for.
     func authenticate(_ call: XRPCRequest) async throws -> DID {
         let token = try call.bearer()

@@ -67,4 +67,18 @@ extension SQLiteStore: AccountStore {
             try db.execute(sql: "INSERT INTO invite_code (code, uses_left) VALUES (?, ?)", arguments: [code, uses])
         }
     }
+
+    public func preferences(did: DID) throws -> [UInt8]? {
+        try read { db in
+            try Data.fetchOne(db, sql: "SELECT prefs FROM account_pref WHERE did = ?", arguments: [did.description]).map { [UInt8]($0) }
+        }
+    }
+
+    public func setPreferences(_ json: [UInt8], did: DID) throws {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO account_pref (did, prefs) VALUES (?, ?) ON CONFLICT(did) DO UPDATE SET prefs = excluded.prefs",
+                arguments: [did.description, Data(json)])
+        }
+    }
 }

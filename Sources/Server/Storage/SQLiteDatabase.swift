@@ -9,7 +9,7 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
 
     /// The schema version this build writes.
-    public static let schemaVersion = "v3"
+    public static let schemaVersion = "v4"
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -126,6 +126,15 @@ public final class SQLiteStore: Sendable {
                     data_cid BLOB
                 );
                 CREATE INDEX relay_repo_host ON relay_repo(host);
+                """)
+        }
+        migrator.registerMigration("v4") { db in
+            // Each account's app preferences, as the JSON object `getPreferences` answers.
+            try db.execute(sql: """
+                CREATE TABLE account_pref (
+                    did TEXT PRIMARY KEY NOT NULL,
+                    prefs BLOB NOT NULL
+                );
                 """)
         }
         return migrator

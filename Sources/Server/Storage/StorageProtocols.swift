@@ -45,6 +45,11 @@ public protocol AccountStore: Sendable {
     func useInviteCode(_ code: String) throws -> Bool
     /// Creates an invite code good for `uses` accounts.
     func createInviteCode(_ code: String, uses: Int) throws
+    /// The account's app preferences as last stored: the JSON object
+    /// `app.bsky.actor.getPreferences` answers.
+    func preferences(did: DID) throws -> [UInt8]?
+    /// Replaces the account's app preferences.
+    func setPreferences(_ json: [UInt8], did: DID) throws
 }
 
 /// A repository's current commit.
