@@ -58,9 +58,19 @@ public struct ServerConfig: Sendable {
     public var plcWriteLimit: RateLimitRule? = RateLimitRule(limit: 100, window: 3600)
     /// Failed admin-password attempts per client before it is refused (429).
     public var adminAttemptLimit = RateLimitRule(limit: 20, window: 300)
+    /// Where `app.bsky.*` calls go when they name no service (`atproto-proxy`).
+    public var appview: ProxiedService?
+    /// Where `chat.bsky.*` calls go when they name no service.
+    public var chat: ProxiedService?
+    /// Whether `atproto-proxy` may name a service on a private, loopback or
+    /// link-local address. The configured AppView and chat service are
+    /// trusted whatever their address.
+    public var proxyAllowPrivate = false
+    /// How long, in seconds, a proxied call may wait for the service's answer to begin.
+    public var proxyTimeout: TimeInterval = 30
 
     /// The defaults: `./bsky-data`, 127.0.0.1:2583, handles under `.test`,
-    /// the embedded PLC, open sign-up, 1 MiB JSON, 50 MiB blobs, 5,000 writes
+    /// the embedded PLC, open sign-up, 1 MiB JSON, 100 MiB blobs, 5,000 writes
     /// and 300 `getRepo` calls per client per hour.
     public init(
         dataDirectory: URL = URL(fileURLWithPath: "bsky-data"), host: String = "127.0.0.1", port: Int = 2583,
@@ -84,5 +94,19 @@ public struct ServerConfig: Sendable {
         self.getRepoLimit = getRepoLimit
         self.bcryptCost = bcryptCost
         self.synchronous = synchronous
+    }
+}
+
+/// A service the PDS forwards calls to, with service auth.
+public struct ProxiedService: Sendable, Hashable {
+    /// Where it answers XRPC.
+    public var url: URL
+    /// Its DID: the audience of the tokens it gets.
+    public var did: String
+
+    /// A service at `url` known as `did`.
+    public init(url: URL, did: String) {
+        self.url = url
+        self.did = did
     }
 }

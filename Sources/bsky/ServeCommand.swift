@@ -47,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     var relayAllowPrivate = false
     @Option(help: "A host the relay never crawls; repeatable ($BSKY_RELAY_BANNED, comma-separated).") var relayBan: [String] = []
     @Option(help: "Events per host the relay takes: N/SECONDS or off ($BSKY_RELAY_HOST_LIMIT; default 1000/1).") var relayHostLimit: String?
+    @OptionGroup(title: "Network") var network: ServeNetwork
     @OptionGroup(title: "Limits") var limits: ServeLimits
 
     func run() async throws {
@@ -116,6 +117,7 @@ struct ServeCommand: AsyncParsableCommand {
             config.signingCurve = curve
         }
         if let seconds = try number(notifyInterval, "BSKY_NOTIFY_INTERVAL") { config.notifyInterval = TimeInterval(seconds) }
+        try network.apply(to: &config)
         try limits.apply(to: &config, relay: &relay)
         if role == .all { try PDSServer.pair(pds: &config, relay: &relay) }
 

@@ -3,7 +3,8 @@ import Foundation
 import HTTPTypes
 
 /// Finds DID documents: `did:plc` from a PLC directory, `did:web` from the
-/// host's `/.well-known/did.json`.
+/// host's `/.well-known/did.json` (over HTTPS; over HTTP for `localhost`,
+/// which may carry a port: `did:web:localhost%3A8080`).
 public struct DIDResolver: Sendable {
     /// The PLC directory.
     public var plcURL: URL
@@ -40,10 +41,12 @@ public struct DIDResolver: Sendable {
             url = URL(string: base + "/" + did.description)
         case "web":
             let host = did.identifier.replacingOccurrences(of: "%3A", with: ":").replacingOccurrences(of: "%3a", with: ":")
-            guard !host.contains(":") || insecureWeb else {
+            // `localhost` is reached over plain HTTP, with a port if given, as the reference resolver does.
+            let local = host == "localhost" || host.hasPrefix("localhost:")
+            guard !host.contains(":") || insecureWeb || local else {
                 throw BlueskyError(kind: .badRequest, detail: "did:web with a path or port is not supported: \(did)")
             }
-            url = URL(string: "\(insecureWeb ? "http" : "https")://\(host)/.well-known/did.json")
+            url = URL(string: "\(insecureWeb || local ? "http" : "https")://\(host)/.well-known/did.json")
         default:
             throw BlueskyError(kind: .badRequest, detail: "cannot resolve the DID method \(did.method) of \(did)")
         }

@@ -56,6 +56,17 @@ public final class GuardedTransport: HTTPTransport {
         return try await AsyncHTTPClientTransport(client: client).send(request, body: body, timeout: timeout)
     }
 
+    /// Sends `request` (whose body may stream) to `url` once its host passes
+    /// the guard, and returns the response with its body still to be read:
+    /// for proxying, where neither body is held whole.
+    ///
+    /// - Throws: ``XRPCError`` when the guard refuses the host, or what
+    ///   AsyncHTTPClient throws (a refused connection, the deadline).
+    public func execute(_ request: HTTPClientRequest, url: URL, deadline: Duration) async throws -> HTTPClientResponse {
+        let vetted = try await policy.vet(try CrawlHost(url: url))
+        return try await client(for: vetted).execute(request, timeout: .nanoseconds(Int64(deadline.components.seconds) * 1_000_000_000 + deadline.components.attoseconds / 1_000_000_000))
+    }
+
     /// The client that connects `vetted`'s name to its checked address.
     private func client(for vetted: VettedHost) -> HTTPClient {
         let name = vetted.host.host

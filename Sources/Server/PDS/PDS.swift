@@ -31,6 +31,12 @@ public final class PDS: Sendable {
     /// operator's own URLs, so private addresses are allowed, but redirects
     /// are not followed and connections go to the checked address.
     let outbound = GuardedTransport(policy: HostPolicy(allowPrivate: true))
+    /// Outbound HTTP of proxied calls: the configured AppView and chat
+    /// service are trusted; any other service must be on a public address
+    /// unless ``ServerConfig/proxyAllowPrivate``.
+    let proxyTransport: GuardedTransport
+    /// Finds the DID documents of services that `atproto-proxy` names.
+    let serviceResolver: DIDResolver
     let logger: Logger
     let writers = Mutex<[DID: RepoWriter]>([:])
     /// Accounts looked up so far (accounts are never removed or renamed).
@@ -82,6 +88,9 @@ public final class PDS: Sendable {
         self.rotationKey = try secrets.rotationKey()
         self.lexicons = try LexiconCatalog.bundled()
         self.logger = logger
+        let trusted = [config.appview?.url, config.chat?.url].compactMap { $0.flatMap { try? CrawlHost(url: $0).description } }
+        self.proxyTransport = GuardedTransport(policy: HostPolicy(allowPrivate: config.proxyAllowPrivate, trusted: Set(trusted)))
+        self.serviceResolver = DIDResolver(plcURL: config.plcURL ?? publicURL, transport: proxyTransport, timeout: .seconds(10))
     }
 
     /// The account of `did`, from memory after the first lookup.
@@ -132,6 +141,7 @@ public final class PDS: Sendable {
         registerRepoMethods(&methods)
         registerSyncMethods(&methods)
         registerPreferenceMethods(&methods)
+        methods.fallback = { [self] call in try await proxy(&call) }
     }
 
     /// The DID a valid access token speaks for.

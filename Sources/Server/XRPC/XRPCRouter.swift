@@ -17,6 +17,9 @@ struct XRPCMethods: Sendable {
     }
 
     private(set) var methods: [String: Method] = [:]
+    /// What answers an NSID that is not here (the PDS's proxy); without
+    /// one, such calls get 501 `MethodNotImplemented`.
+    var fallback: Handler?
 
     /// Adds a query (GET).
     mutating func query(_ nsid: String, limit bucket: (String, RateLimitRule)? = nil, _ handler: @escaping Handler) {
@@ -31,9 +34,21 @@ struct XRPCMethods: Sendable {
     /// Routes `/xrpc/{nsid}` on `router` to these methods.
     func register(on router: Router<PDSRequestContext>, limiter: RateLimiter, logger: Logger) {
         let methods = self.methods
+        let fallback = self.fallback
         let dispatch: @Sendable (Request, PDSRequestContext) async throws -> Response = { request, context in
             let nsid = context.parameters.get("nsid") ?? ""
-            guard let method = methods[nsid] else { throw XRPCError.methodNotImplemented(nsid) }
+            guard let method = methods[nsid] else {
+                guard let fallback else { throw XRPCError.methodNotImplemented(nsid) }
+                var call = XRPCRequest(request: request, context: context, nsid: nsid)
+                do {
+                    return try await fallback(&call)
+                } catch let error as XRPCError {
+                    throw error
+                } catch {
+                    logger.error("\(nsid) failed: \(error)")
+                    throw XRPCError.internalError()
+                }
+            }
             let expected: HTTPRequest.Method = method.isProcedure ? .post : .get
             guard request.method == expected || (request.method == .head && !method.isProcedure) else {
                 throw XRPCError.invalidRequest("Incorrect HTTP method (\(request.method)) expected \(expected)")

@@ -1,0 +1,43 @@
+import ArgumentParser
+import ATSyntax
+import Foundation
+import Server
+
+/// The services `bsky serve`'s PDS forwards calls to: an AppView for
+/// `app.bsky.*`, a chat service for `chat.bsky.*`, and what `atproto-proxy`
+/// may name.
+struct ServeNetwork: ParsableArguments {
+    @Option(help: "The AppView app.bsky.* calls go to, e.g. https://api.bsky.app ($BSKY_APPVIEW_URL).") var appviewURL: String?
+    @Option(help: "The AppView's DID, e.g. did:web:api.bsky.app ($BSKY_APPVIEW_DID).") var appviewDID: String?
+    @Option(help: "The chat service chat.bsky.* calls go to, e.g. https://api.bsky.chat ($BSKY_CHAT_URL).") var chatURL: String?
+    @Option(help: "The chat service's DID, e.g. did:web:api.bsky.chat ($BSKY_CHAT_DID).") var chatDID: String?
+    @Flag(help: "Let atproto-proxy name services on private or loopback addresses ($BSKY_PROXY_ALLOW_PRIVATE=1).")
+    var proxyAllowPrivate = false
+    @Option(help: "Seconds a proxied call waits for the service to answer ($BSKY_PROXY_TIMEOUT; default 30).") var proxyTimeout: Int?
+
+    /// Applies the options (or their environment variables) to the PDS's configuration.
+    func apply(to config: inout ServerConfig) throws {
+        let env = ProcessInfo.processInfo.environment
+        func value(_ option: String?, _ name: String) -> String? { option ?? env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func service(_ url: String?, _ did: String?, _ what: String) throws -> ProxiedService? {
+            switch (url, did) {
+            case (nil, nil): return nil
+            case (let url?, let did?):
+                guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil else {
+                    throw ValidationError("--\(what)-url \(url): not an http(s) URL")
+                }
+                guard (try? DID(did)) != nil else { throw ValidationError("--\(what)-did \(did): not a DID") }
+                return ProxiedService(url: parsed, did: did)
+            default:
+                throw ValidationError("--\(what)-url and --\(what)-did go together")
+            }
+        }
+        config.appview = try service(value(appviewURL, "BSKY_APPVIEW_URL"), value(appviewDID, "BSKY_APPVIEW_DID"), "appview")
+        config.chat = try service(value(chatURL, "BSKY_CHAT_URL"), value(chatDID, "BSKY_CHAT_DID"), "chat")
+        config.proxyAllowPrivate = proxyAllowPrivate || ["1", "true", "yes"].contains(env["BSKY_PROXY_ALLOW_PRIVATE"]?.lowercased() ?? "")
+        if let text = value(proxyTimeout.map(String.init), "BSKY_PROXY_TIMEOUT") {
+            guard let seconds = Int(text), seconds > 0 else { throw ValidationError("--proxy-timeout must be a positive number of seconds") }
+            config.proxyTimeout = TimeInterval(seconds)
+        }
+    }
+}
