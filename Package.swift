@@ -37,6 +37,8 @@ let package = Package(
         ),
         // OpenSSL's libcrypto, for secp256k1 (libssl-dev on Debian).
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
+        // glibc's stub resolver, for DNS TXT lookups (handle resolution).
+        .systemLibrary(name: "CResolv", providers: [.apt(["libc6-dev"])]),
         .target(
             name: "ATCrypto",
             dependencies: ["ATData", "COpenSSL", .product(name: "Crypto", package: "swift-crypto")]
@@ -53,7 +55,7 @@ let package = Package(
         .target(
             name: "Bluesky",
             dependencies: [
-                "ATSyntax", "ATData", "ATCrypto", "ATRepo", "ATProtoAPI",
+                "ATSyntax", "ATData", "ATCrypto", "ATRepo", "ATProtoAPI", "CResolv",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HTTPTypesFoundation", package: "swift-http-types"),
