@@ -21,6 +21,7 @@ public enum PDSServer {
         var methods = XRPCMethods()
         pds.registerMethods(&methods)
         methods.register(on: router, limiter: pds.limiter, logger: logger)
+        pds.registerWellKnown(on: router)
         pds.registerPLCRoutes(on: router)
         router.get("/") { _, _ in "This is an AT Protocol PDS (bluesky-swift), with a PLC directory at /did:plc:…\n" }
         return Application(

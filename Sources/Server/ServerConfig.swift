@@ -1,4 +1,5 @@
 import ATCrypto
+import Bluesky
 import Foundation
 
 /// How `bsky serve` runs: where it listens and keeps its data, who may sign
@@ -68,6 +69,8 @@ public struct ServerConfig: Sendable {
     public var proxyAllowPrivate = false
     /// How long, in seconds, a proxied call may wait for the service's answer to begin.
     public var proxyTimeout: TimeInterval = 30
+    /// The DNS lookups of handle resolution.
+    public var dns: any DNSResolver = SystemDNSResolver()
 
     /// The defaults: `./bsky-data`, 127.0.0.1:2583, handles under `.test`,
     /// the embedded PLC, open sign-up, 1 MiB JSON, 100 MiB blobs, 5,000 writes

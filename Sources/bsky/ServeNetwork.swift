@@ -1,5 +1,6 @@
 import ArgumentParser
 import ATSyntax
+import Bluesky
 import Foundation
 import Server
 
@@ -14,6 +15,8 @@ struct ServeNetwork: ParsableArguments {
     @Flag(help: "Let atproto-proxy name services on private or loopback addresses ($BSKY_PROXY_ALLOW_PRIVATE=1).")
     var proxyAllowPrivate = false
     @Option(help: "Seconds a proxied call waits for the service to answer ($BSKY_PROXY_TIMEOUT; default 30).") var proxyTimeout: Int?
+    @Option(help: "A file of `name TXT-value` lines answered before DNS, for handles in closed networks ($BSKY_DNS_TXT_FILE).")
+    var dnsTxtFile: String?
 
     /// Applies the options (or their environment variables) to the PDS's configuration.
     func apply(to config: inout ServerConfig) throws {
@@ -35,6 +38,9 @@ struct ServeNetwork: ParsableArguments {
         config.appview = try service(value(appviewURL, "BSKY_APPVIEW_URL"), value(appviewDID, "BSKY_APPVIEW_DID"), "appview")
         config.chat = try service(value(chatURL, "BSKY_CHAT_URL"), value(chatDID, "BSKY_CHAT_DID"), "chat")
         config.proxyAllowPrivate = proxyAllowPrivate || ["1", "true", "yes"].contains(env["BSKY_PROXY_ALLOW_PRIVATE"]?.lowercased() ?? "")
+        if let path = value(dnsTxtFile, "BSKY_DNS_TXT_FILE") {
+            config.dns = TableDNSResolver(file: URL(fileURLWithPath: path))
+        }
         if let text = value(proxyTimeout.map(String.init), "BSKY_PROXY_TIMEOUT") {
             guard let seconds = Int(text), seconds > 0 else { throw ValidationError("--proxy-timeout must be a positive number of seconds") }
             config.proxyTimeout = TimeInterval(seconds)

@@ -91,6 +91,14 @@ struct GeneratedEndpointsTests {
         called.insert(Com.Atproto.Server.CreateInviteCode.nsid)
         #expect(try strict(try await api.identity.resolveHandle(handle: handle)).did == did)
         called.insert(Com.Atproto.Identity.ResolveHandle.nsid)
+        #expect(try strict(try await api.identity.resolveDid(did: did)).didDoc["id"]?.stringValue == did.description)
+        called.insert(Com.Atproto.Identity.ResolveDid.nsid)
+        #expect(try strict(try await api.identity.resolveIdentity(identifier: .did(did))).handle == handle)
+        called.insert(Com.Atproto.Identity.ResolveIdentity.nsid)
+        let renamed = try Handle("r\(name).test")
+        try await authed.com.atproto.identity.updateHandle(handle: renamed)
+        called.insert(Com.Atproto.Identity.UpdateHandle.nsid)
+        #expect(try strict(try await api.identity.resolveIdentity(identifier: .handle(renamed))).did == did)
 
         // com.atproto.repo.
         let repo = authed.com.atproto.repo

@@ -136,3 +136,61 @@ enum DNSMessage {
         return records
     }
 }
+
+/// Answers from a table first, and asks `fallback` for the names it does not
+/// hold: for closed networks and tests, where names such as `alice.test`
+/// have no public DNS. A table from a file is read again at each lookup, so
+/// that it can be edited while a server runs.
+public struct TableDNSResolver: DNSResolver {
+    /// Where the records come from.
+    public enum Source: Sendable {
+        /// These records, by lowercase name.
+        case records([String: [String]])
+        /// A file of `name TXT-value` lines; `#` starts a comment.
+        case file(URL)
+    }
+
+    /// Where the records come from.
+    public var source: Source
+    /// Who answers the other names; `nil`: nobody (they have no records).
+    public var fallback: (any DNSResolver)?
+
+    /// A resolver answering `records`, then asking `fallback`.
+    public init(records: [String: [String]], fallback: (any DNSResolver)? = SystemDNSResolver()) {
+        self.source = .records(Dictionary(records.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: +))
+        self.fallback = fallback
+    }
+
+    /// A resolver answering from `file`, then asking `fallback`.
+    public init(file: URL, fallback: (any DNSResolver)? = SystemDNSResolver()) {
+        self.source = .file(file)
+        self.fallback = fallback
+    }
+
+    /// The records of a table file's text.
+    static func parse(_ text: String) -> [String: [String]] {
+        var records = [String: [String]]()
+        for line in text.split(whereSeparator: \.isNewline) {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty, !text.hasPrefix("#") else { continue }
+            let parts = text.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            records[parts[0].lowercased(), default: []].append(parts[1].trimmingCharacters(in: .whitespaces))
+        }
+        return records
+    }
+
+    public func txt(_ name: String) async throws(BlueskyError) -> [String] {
+        let records: [String: [String]]
+        switch source {
+        case .records(let table): records = table
+        case .file(let url):
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+                throw BlueskyError.transport(.connection, "cannot read the DNS table \(url.path)")
+            }
+            records = Self.parse(text)
+        }
+        if let answer = records[name.lowercased()] { return answer }
+        return try await fallback?.txt(name) ?? []
+    }
+}

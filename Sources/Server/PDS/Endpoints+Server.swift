@@ -7,7 +7,7 @@ import Hummingbird
 private typealias ServerAPI = Com.Atproto.Server
 
 extension PDS {
-    /// `com.atproto.server.*` and `com.atproto.identity.resolveHandle`.
+    /// `com.atproto.server.*`.
     func registerServerMethods(_ methods: inout XRPCMethods) {
         let writes = config.writeLimit.map { ("writes", $0) }
         methods.query(ServerAPI.DescribeServer.nsid) { [self] _ in
@@ -49,13 +49,6 @@ extension PDS {
             let code = config.handleDomain.replacingOccurrences(of: ".", with: "-") + "-" + UUID().uuidString.prefix(13).lowercased()
             try accounts.createInviteCode(code, uses: input.useCount)
             return .lex(ServerAPI.CreateInviteCode.Output(code: code))
-        }
-        methods.query(Com.Atproto.Identity.ResolveHandle.nsid) { [self] call in
-            let params = try call.parameters(Com.Atproto.Identity.ResolveHandle.Parameters.self)
-            guard let account = try accounts.account(handle: params.handle) else {
-                throw XRPCError.invalidRequest("Unable to resolve handle")
-            }
-            return .lex(Com.Atproto.Identity.ResolveHandle.Output(did: account.did))
         }
     }
 }

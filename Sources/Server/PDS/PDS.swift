@@ -37,9 +37,13 @@ public final class PDS: Sendable {
     let proxyTransport: GuardedTransport
     /// Finds the DID documents of services that `atproto-proxy` names.
     let serviceResolver: DIDResolver
+    /// Resolves handles and DIDs that are not this server's, through the
+    /// same guarded transport.
+    let identity: IdentityResolver
     let logger: Logger
     let writers = Mutex<[DID: RepoWriter]>([:])
-    /// Accounts looked up so far (accounts are never removed or renamed).
+    /// Accounts looked up so far (accounts are never removed; a new handle
+    /// replaces the entry, see ``forgetAccount(_:)``).
     private let knownAccounts = Mutex<[DID: AccountRecord]>([:])
     /// When the crawlers were last sent `notifyOfUpdate`.
     let lastNotify = Mutex(Date.distantPast)
@@ -91,6 +95,7 @@ public final class PDS: Sendable {
         let trusted = [config.appview?.url, config.chat?.url].compactMap { $0.flatMap { try? CrawlHost(url: $0).description } }
         self.proxyTransport = GuardedTransport(policy: HostPolicy(allowPrivate: config.proxyAllowPrivate, trusted: Set(trusted)))
         self.serviceResolver = DIDResolver(plcURL: config.plcURL ?? publicURL, transport: proxyTransport, timeout: .seconds(10))
+        self.identity = IdentityResolver(dns: config.dns, didResolver: serviceResolver, transport: proxyTransport)
     }
 
     /// The account of `did`, from memory after the first lookup.
@@ -99,6 +104,11 @@ public final class PDS: Sendable {
         guard let account = try accounts.account(did: did) else { return nil }
         knownAccounts.withLock { $0[did] = account }
         return account
+    }
+
+    /// Drops the remembered account of `did`, after its handle changed.
+    func forgetAccount(_ did: DID) {
+        _ = knownAccounts.withLock { $0.removeValue(forKey: did) }
     }
 
     /// The writer of `did`'s repository, loaded on first use.
@@ -141,6 +151,7 @@ public final class PDS: Sendable {
         registerRepoMethods(&methods)
         registerSyncMethods(&methods)
         registerPreferenceMethods(&methods)
+        registerIdentityMethods(&methods)
         methods.fallback = { [self] call in try await proxy(&call) }
     }
 

@@ -68,6 +68,13 @@ extension SQLiteStore: AccountStore {
         }
     }
 
+    public func updateHandle(did: DID, handle: Handle) throws {
+        // A handle another account has fails the UNIQUE constraint: StorageError(.conflict).
+        try write { db in
+            try db.execute(sql: "UPDATE account SET handle = ? WHERE did = ?", arguments: [handle.description, did.description])
+        }
+    }
+
     public func preferences(did: DID) throws -> [UInt8]? {
         try read { db in
             try Data.fetchOne(db, sql: "SELECT prefs FROM account_pref WHERE did = ?", arguments: [did.description]).map { [UInt8]($0) }

@@ -45,6 +45,9 @@ public protocol AccountStore: Sendable {
     func useInviteCode(_ code: String) throws -> Bool
     /// Creates an invite code good for `uses` accounts.
     func createInviteCode(_ code: String, uses: Int) throws
+    /// Gives the account a new handle; throws ``StorageError/conflict`` when
+    /// another account has it.
+    func updateHandle(did: DID, handle: Handle) throws
     /// The account's app preferences as last stored: the JSON object
     /// `app.bsky.actor.getPreferences` answers.
     func preferences(did: DID) throws -> [UInt8]?

@@ -39,6 +39,35 @@ struct ClientOptions: ParsableArguments {
         return client
     }
 
+    /// Resolves handles and DIDs: DNS (answered first from the file named by
+    /// $BSKY_DNS_TXT_FILE, lines of `name TXT-value`, for closed networks),
+    /// HTTPS well-known files, and DID documents through ``resolver()``.
+    func identityResolver() throws -> IdentityResolver {
+        var dns: any DNSResolver = SystemDNSResolver()
+        if let path = ProcessInfo.processInfo.environment["BSKY_DNS_TXT_FILE"], !path.isEmpty {
+            dns = TableDNSResolver(file: URL(fileURLWithPath: path))
+        }
+        return IdentityResolver(dns: dns, didResolver: try resolver())
+    }
+
+    /// The client for `identifier`'s repository: the configured server
+    /// (`--server`, $BLUESKY_SERVER or the stored session's) when there is
+    /// one, else the PDS the account's DID document names. Also returns the
+    /// account's DID.
+    func client(for identifier: ATIdentifier) async throws -> (client: Bluesky, did: DID) {
+        let environment = ProcessInfo.processInfo.environment["BLUESKY_SERVER"].flatMap { $0.isEmpty ? nil : $0 }
+        let stored = try SessionStore.load()
+        let configured = server != nil || environment != nil || stored != nil
+        if configured {
+            switch identifier {
+            case .did(let did): return (try client(), did)
+            case .handle: return (try client(), try await identityResolver().resolve(identifier).did)
+            }
+        }
+        let (client, identity) = try await Bluesky(serverURL: URL(string: "https://bsky.social")!).atPDS(of: identifier, resolver: try identityResolver())
+        return (client, identity.did)
+    }
+
     /// The DID resolver for keys that are not given.
     func resolver() throws -> DIDResolver {
         let text = plc ?? ProcessInfo.processInfo.environment["BLUESKY_PLC"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://plc.directory"

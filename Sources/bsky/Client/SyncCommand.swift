@@ -17,9 +17,10 @@ struct SyncCommand: AsyncParsableCommand {
     struct GetRepo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "get-repo",
-            abstract: "Download a repository CAR, checking every block as it arrives.")
+            abstract: "Download a repository CAR, checking every block as it arrives.",
+            discussion: "Without --server, the repository comes from the PDS the account's DID document names.")
 
-        @Argument(help: "The account's DID.") var did: String
+        @Argument(help: "The account's handle or DID.") var account: String
         @Option(help: "Only the blocks new since this revision (a TID).") var since: String?
         @Option(name: [.short, .customLong("output")], help: "The file to write.") var output: String
         @Flag(help: "Verify the repository: the commit's signature (key from --key or the DID document), and for a full download every MST node and record.")
@@ -28,11 +29,12 @@ struct SyncCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let did = try parseValue(DID.self, did, "DID")
+            let identifier = try parseValue(ATIdentifier.self, account, "account")
             let since = try since.map { try parseValue(TID.self, $0, "--since") }
             let file = URL(fileURLWithPath: output)
             let bar = ProgressBar()
-            let download = try await client.client().sync.downloadRepo(did: did, since: since, to: file) { bar.update($0) }
+            let (host, did) = try await client.client(for: identifier)
+            let download = try await host.sync.downloadRepo(did: did, since: since, to: file) { bar.update($0) }
             bar.finish(download)
             var report: [String: Any] = [
                 "file": output, "roots": download.roots.map(\.description), "blocks": download.blocks, "bytes": download.bytes,
