@@ -24,7 +24,8 @@ struct IdentityTests {
     @Test func handlesResolveAndChange() async throws {
         let table = try Tools.temporaryDirectory().appendingPathComponent("dns.txt")
         try Data("# stand-in DNS\n".utf8).write(to: table)
-        let serve = try ServeProcess(arguments: ["--dns-txt-file", table.path])
+        let serve = try ServeProcess(arguments: ["--dns-txt-file", table.path], role: "all")
+        let relayURL = try #require(serve.relayURL)
         defer { serve.kill() }
         let port = serve.url.port ?? 0
         let name = "id\(UInt32.random(in: 0..<UInt32.max))"
@@ -72,12 +73,18 @@ struct IdentityTests {
         await #expect { try await client.com.atproto.identity.updateHandle(handle: try Handle("o\(name).test")) } throws: { error in
             (error as? BlueskyError)?.name == "HandleNotAvailable"
         }
-        // The firehose says so.
-        let events = try await collect(serve, from: 0, until: { event in
-            if case .identity(_, let did, let new, _) = event { return did == created.did && new == custom.description }
-            return false
-        })
-        #expect(!events.isEmpty)
+        // The firehose says so, and the relay passes it on.
+        for url in [serve.url, relayURL] {
+            let events = try await collect(url, from: 0, until: { event in
+                if case .identity(_, let did, let new, _) = event { return did == created.did && new == custom.description }
+                return false
+            })
+            #expect(!events.isEmpty, "\(url)")
+        }
+        // The SDK fetches and verifies a repository by handle, from the PDS the document names.
+        let sdkResolver = IdentityResolver(dns: TableDNSResolver(file: table, fallback: nil), didResolver: DIDResolver(plcURL: serve.url))
+        let repository = try await Bluesky(serverURL: URL(string: "http://127.0.0.1:1")!).sync.repository(of: .handle(custom), resolver: sdkResolver)
+        #expect(repository.did == created.did)
 
         // The CLI: resolve by handle (DNS from the same table), and download by handle with no --server.
         let environment = ["BSKY_DNS_TXT_FILE": table.path, "BLUESKY_SERVER": ""]
@@ -99,10 +106,10 @@ struct IdentityTests {
         #expect(liar.status == 1 && liar.stdout.contains("NOT verified"), "\(liar.stdout) \(liar.stderr)")
     }
 
-    func collect(_ serve: ServeProcess, from cursor: Int64, until match: @escaping @Sendable (RepoEvent) -> Bool) async throws -> [RepoEvent] {
+    func collect(_ url: URL, from cursor: Int64, until match: @escaping @Sendable (RepoEvent) -> Bool) async throws -> [RepoEvent] {
         try await withThrowingTaskGroup(of: [RepoEvent]?.self) { group in
             group.addTask {
-                for try await event in Bluesky(serverURL: serve.url).sync.subscribeRepos(cursor: cursor) where match(event) {
+                for try await event in Bluesky(serverURL: url).sync.subscribeRepos(cursor: cursor) where match(event) {
                     return [event]
                 }
                 return []

@@ -1,3 +1,4 @@
+import ATRepo
 import ATSyntax
 import Foundation
 
@@ -31,5 +32,27 @@ extension Session {
             throw BlueskyError(kind: .badRequest, detail: "the handle \(handle) does not check out: \(identity.did)'s document does not claim it")
         }
         return try await login(client, identifier: identity.did.description, password: password, onUpdate: onUpdate)
+    }
+}
+
+extension Bluesky.Sync {
+    /// The verified repository of `identifier`, a handle or a DID, fetched
+    /// from the PDS its DID document names (not from this client's host)
+    /// and checked with the document's signing key.
+    ///
+    /// - Throws: what ``IdentityResolver/resolve(_:fresh:)`` and
+    ///   ``repository(did:key:resolver:options:)`` throw; a handle that does
+    ///   not check out both ways is ``BlueskyError/Kind/badRequest``.
+    public func repository(
+        of identifier: ATIdentifier, resolver: IdentityResolver, options: CallOptions = .init()
+    ) async throws(BlueskyError) -> Repository {
+        let (host, identity) = try await client.atPDS(of: identifier, resolver: resolver)
+        if case .handle(let handle) = identifier, !identity.handleVerified {
+            throw BlueskyError(kind: .badRequest, detail: "the handle \(handle) does not check out for \(identity.did)")
+        }
+        guard let key = identity.signingKey else {
+            throw BlueskyError(kind: .decoding, detail: "the DID document of \(identity.did) has no usable signing key")
+        }
+        return try await host.sync.repository(did: identity.did, key: key, options: options)
     }
 }
