@@ -118,6 +118,7 @@ extension PDS {
         }
         methods.procedure(Repo.UploadBlob.nsid, limit: writes) { [self] call in
             let did = try await authenticate(call)
+            try requireActiveForWrites(did)
             let declaredType = call.request.headers[.contentType]
             let upload = try await uploadBlob(did: did, mimeType: declaredType, declared: call.request.headers[.contentLength].flatMap(Int.init), body: call.request.body)
             return .lex(Repo.UploadBlob.Output(blob: LexBlob(ref: upload.cid, mimeType: upload.mimeType, size: upload.size)))

@@ -14,7 +14,8 @@ extension PDS {
         methods.query(Sync.GetRepo.nsid, limit: config.getRepoLimit.map { ("getRepo", $0) }) { [self] call in
             let params = try call.parameters(Sync.GetRepo.Parameters.self)
             let did = params.did
-            guard try account(did) != nil, let snapshot = try repos.snapshot(of: did) else {
+            try requireAvailableRepo(did)
+            guard let snapshot = try repos.snapshot(of: did) else {
                 throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)")
             }
             return try .repoExport(snapshot, since: params.since, gate: exports, address: call.context.remoteAddress?.ipAddress ?? "unknown")
@@ -50,9 +51,11 @@ extension PDS {
             return .lex(Sync.GetLatestCommit.Output(cid: root.commit, rev: root.rev))
         }
         methods.query(Sync.GetRepoStatus.nsid) { [self] call in
-            let did = try requireRepo(try call.parameters(Sync.GetRepoStatus.Parameters.self).did)
-            let root = try repos.root(of: did)
-            return .lex(Sync.GetRepoStatus.Output(did: did, active: true, rev: root?.rev))
+            let did = try call.parameters(Sync.GetRepoStatus.Parameters.self).did
+            guard let account = try account(did) else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
+            // An inactive repository's revision is not told.
+            let root = account.isActive ? try repos.root(of: did) : nil
+            return .lex(Sync.GetRepoStatus.Output(did: did, active: account.isActive, status: account.status, rev: root?.rev))
         }
         methods.query(Sync.ListRepos.nsid) { [self] call in
             let params = try call.parameters(Sync.ListRepos.Parameters.self)
@@ -60,7 +63,10 @@ extension PDS {
             let roots = try repos.repos(after: params.cursor, limit: limit)
             return .lex(Sync.ListRepos.Output(
                 cursor: roots.count == limit ? roots.last?.did.description : nil,
-                repos: roots.map { .init(did: $0.did, head: $0.commit, rev: $0.rev, active: true) }))
+                repos: try roots.map { root in
+                    let account = try account(root.did)
+                    return .init(did: root.did, head: root.commit, rev: root.rev, active: account?.isActive ?? false, status: account?.status)
+                }))
         }
         methods.query(Sync.GetRecord.nsid) { [self] call in
             let params = try call.parameters(Sync.GetRecord.Parameters.self)
@@ -97,8 +103,9 @@ extension PDS {
     }
 
     /// `did`, if it is an account hosted here.
+    /// `did`, when its repository may be read (``requireAvailableRepo(_:)``).
     private func requireRepo(_ did: DID) throws -> DID {
-        guard try account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
+        try requireAvailableRepo(did)
         return did
     }
 }

@@ -13,7 +13,8 @@ extension PDS {
         let refresh = try await tokens.issue(.refresh, for: account.did)
         try accounts.storeRefreshToken(id: refresh.id!, did: account.did, expiresAt: refresh.expires)
         return .init(
-            accessJwt: access.token, refreshJwt: refresh.token, handle: account.handle, did: account.did, email: account.email, active: true)
+            accessJwt: access.token, refreshJwt: refresh.token, handle: account.handle, did: account.did, email: account.email,
+            active: account.isActive, status: account.status)
     }
 
     /// `com.atproto.server.createAccount`: checks the handle and the gate,
@@ -111,6 +112,8 @@ extension PDS {
         guard await passwords.verify(password, hash: account?.passwordHash), let account else {
             throw XRPCError(.unauthorized, "AuthenticationRequired", "Invalid identifier or password")
         }
+        // A deactivated account may log in (to activate itself); a taken-down one may not.
+        if account.takedownRef != nil { throw XRPCError(.unauthorized, "AccountTakedown", "Account has been taken down") }
         return try await session(for: account)
     }
 

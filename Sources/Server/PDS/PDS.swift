@@ -152,6 +152,7 @@ public final class PDS: Sendable {
         registerSyncMethods(&methods)
         registerPreferenceMethods(&methods)
         registerIdentityMethods(&methods)
+        registerAccountStatusMethods(&methods)
         methods.fallback = { [self] call in try await proxy(&call) }
     }
 
@@ -171,6 +172,7 @@ public final class PDS: Sendable {
     func authorize(_ caller: DID, toWrite repo: ATIdentifier) throws -> DID {
         let target = try resolveRepo(repo)
         guard caller == target else { throw XRPCError.notYourRepo("Not authorized to write to \(target)") }
+        try requireActiveForWrites(caller)
         return target
     }
 

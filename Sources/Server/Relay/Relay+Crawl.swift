@@ -96,6 +96,12 @@ extension Relay {
             try hosts.setCursor(seq, ofHost: session.host)
         case .identity(let seq, let did, _, _), .account(let seq, let did, _, _, _):
             identities.forget(did)
+            // What the host says of the account decides whether the relay serves its repository.
+            if case .account(_, _, let active, let status, _) = slot.event, await authorizedIdentity(did, host: session.host) != nil {
+                let current = try hosts.mirroredRepo(did)?.status
+                let next = MirrorStatus.account(active: active, status: status)
+                if next != .active || current?.isAccountInactive == true { try hosts.setStatus(next, of: did, host: session.host) }
+            }
             // Passed on re-encoded from the lexicon's fields, or not at all.
             if await authorizedIdentity(did, host: session.host) != nil, let message = FirehoseFrame.Message(slot.frame) {
                 try firehose.append(did: did) { message.frame(seq: $0) }

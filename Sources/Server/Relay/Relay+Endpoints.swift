@@ -22,6 +22,7 @@ extension Relay {
         }
         methods.query(Sync.GetRepo.nsid, limit: config.getRepoLimit.map { ("getRepo", $0) }) { [self] call in
             let params = try call.parameters(Sync.GetRepo.Parameters.self)
+            if let refusal = try hosts.mirroredRepo(params.did)?.status.readError { throw refusal }
             guard let snapshot = try repos.snapshot(of: params.did) else {
                 throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(params.did)")
             }
@@ -29,6 +30,7 @@ extension Relay {
         }
         methods.query(Sync.GetLatestCommit.nsid) { [self] call in
             let did = try call.parameters(Sync.GetLatestCommit.Parameters.self).did
+            if let refusal = try hosts.mirroredRepo(did)?.status.readError { throw refusal }
             guard let root = try repos.root(of: did) else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
             return .lex(Sync.GetLatestCommit.Output(cid: root.commit, rev: root.rev))
         }

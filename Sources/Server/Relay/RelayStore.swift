@@ -36,6 +36,34 @@ public enum MirrorStatus: String, Sendable, Hashable {
     /// A gap was seen (a sequence jump, a reconnect that could not replay, a
     /// commit that failed verification, or a `#sync`); a resync is due.
     case desynchronized
+    /// Its host said (`#account`) the account is deactivated: not served.
+    case deactivated
+    /// Its host said the account is taken down: not served.
+    case takendown
+    /// Its host said the account is suspended: not served.
+    case suspended
+    /// Its host said the account is deleted: not served.
+    case deleted
+
+    /// The status an `#account` event with `active` and `status` gives.
+    static func account(active: Bool, status: String?) -> MirrorStatus {
+        if active { return .active }
+        return status.flatMap(MirrorStatus.init(rawValue:)).flatMap { $0 == .active || $0 == .desynchronized ? nil : $0 } ?? .deactivated
+    }
+
+    /// Whether its host says the account is not to be served.
+    var isAccountInactive: Bool { self != .active && self != .desynchronized }
+
+    /// The error a read of such a repository gets, as the sync lexicons name it.
+    var readError: XRPCError? {
+        switch self {
+        case .active, .desynchronized: nil
+        case .deactivated: XRPCError.named("RepoDeactivated", "Repo has been deactivated")
+        case .takendown: XRPCError.named("RepoTakendown", "Repo has been takendown")
+        case .suspended: XRPCError.named("RepoSuspended", "Repo has been suspended")
+        case .deleted: XRPCError.named("RepoNotFound", "Repo has been deleted")
+        }
+    }
 }
 
 /// A repository the relay mirrors.

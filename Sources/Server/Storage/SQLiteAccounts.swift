@@ -28,7 +28,9 @@ extension SQLiteStore: AccountStore {
 
     private func fetchAccount(where clause: String, _ value: String) throws -> AccountRecord? {
         let row = try read { db in
-            try Row.fetchOne(db, sql: "SELECT did, handle, email, password_hash, created_at FROM account WHERE \(clause)", arguments: [value])
+            try Row.fetchOne(
+                db, sql: "SELECT did, handle, email, password_hash, created_at, deactivated_at, takedown_ref FROM account WHERE \(clause)",
+                arguments: [value])
         }
         guard let row else { return nil }
         guard let did = try? DID(row["did"] as String), let handle = try? Handle(row["handle"] as String) else {
@@ -36,7 +38,8 @@ extension SQLiteStore: AccountStore {
         }
         return AccountRecord(
             did: did, handle: handle, email: row["email"], passwordHash: row["password_hash"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            deactivatedAt: (row["deactivated_at"] as Double?).map(Date.init(timeIntervalSince1970:)), takedownRef: row["takedown_ref"])
     }
 
     public func storeRefreshToken(id: String, did: DID, expiresAt: Date) throws {
@@ -65,6 +68,19 @@ extension SQLiteStore: AccountStore {
     public func createInviteCode(_ code: String, uses: Int) throws {
         try write { db in
             try db.execute(sql: "INSERT INTO invite_code (code, uses_left) VALUES (?, ?)", arguments: [code, uses])
+        }
+    }
+
+    public func setDeactivated(did: DID, at date: Date?) throws {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE account SET deactivated_at = ? WHERE did = ?", arguments: [date?.timeIntervalSince1970, did.description])
+        }
+    }
+
+    public func setTakedown(did: DID, ref: String?) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE account SET takedown_ref = ? WHERE did = ?", arguments: [ref, did.description])
         }
     }
 

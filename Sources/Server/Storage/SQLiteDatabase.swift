@@ -9,7 +9,7 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
 
     /// The schema version this build writes.
-    public static let schemaVersion = "v4"
+    public static let schemaVersion = "v5"
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -135,6 +135,13 @@ public final class SQLiteStore: Sendable {
                     did TEXT PRIMARY KEY NOT NULL,
                     prefs BLOB NOT NULL
                 );
+                """)
+        }
+        migrator.registerMigration("v5") { db in
+            // Account status: deactivated by its owner, taken down by the operator.
+            try db.execute(sql: """
+                ALTER TABLE account ADD COLUMN deactivated_at REAL;
+                ALTER TABLE account ADD COLUMN takedown_ref TEXT;
                 """)
         }
         return migrator

@@ -85,6 +85,16 @@ extension SQLiteStore: RepoStore {
         return try rows.map { (rkey: $0["rkey"], cid: try Self.cid($0["cid"])) }
     }
 
+    public func counts(of did: DID) throws -> (blocks: Int, records: Int, blobs: Int) {
+        try read { db in
+            let arguments: StatementArguments = [did.description]
+            let blocks = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM block WHERE did = ?", arguments: arguments) ?? 0
+            let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE did = ?", arguments: arguments) ?? 0
+            let blobs = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT blob_cid) FROM record_blob WHERE did = ?", arguments: arguments) ?? 0
+            return (blocks, records, blobs)
+        }
+    }
+
     public func collections(of did: DID) throws -> [String] {
         try read { db in
             try String.fetchAll(db, sql: "SELECT DISTINCT collection FROM record WHERE did = ? ORDER BY collection", arguments: [did.description])

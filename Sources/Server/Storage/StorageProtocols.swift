@@ -15,15 +15,31 @@ public struct AccountRecord: Sendable, Hashable {
     public var passwordHash: String
     /// When it was created.
     public var createdAt: Date
+    /// When its owner deactivated it; `nil` while it is not deactivated.
+    public var deactivatedAt: Date?
+    /// The moderation reference of its takedown; `nil` unless it is taken down.
+    public var takedownRef: String?
 
     /// An account with these fields.
-    public init(did: DID, handle: Handle, email: String?, passwordHash: String, createdAt: Date) {
+    public init(
+        did: DID, handle: Handle, email: String?, passwordHash: String, createdAt: Date, deactivatedAt: Date? = nil,
+        takedownRef: String? = nil
+    ) {
         self.did = did
         self.handle = handle
         self.email = email
         self.passwordHash = passwordHash
         self.createdAt = createdAt
+        self.deactivatedAt = deactivatedAt
+        self.takedownRef = takedownRef
     }
+
+    /// Whether its repository is served and written: neither deactivated nor taken down.
+    public var isActive: Bool { deactivatedAt == nil && takedownRef == nil }
+
+    /// Why it is inactive, as `#account` and `getRepoStatus` say it: a
+    /// takedown wins over a deactivation; `nil` when active.
+    public var status: String? { takedownRef != nil ? "takendown" : deactivatedAt != nil ? "deactivated" : nil }
 }
 
 /// Accounts, refresh tokens and invite codes.
@@ -45,6 +61,10 @@ public protocol AccountStore: Sendable {
     func useInviteCode(_ code: String) throws -> Bool
     /// Creates an invite code good for `uses` accounts.
     func createInviteCode(_ code: String, uses: Int) throws
+    /// Marks the account deactivated at `date`, or active again with `nil`.
+    func setDeactivated(did: DID, at date: Date?) throws
+    /// Takes the account down with the moderation reference `ref`, or lifts the takedown with `nil`.
+    func setTakedown(did: DID, ref: String?) throws
     /// Gives the account a new handle; throws ``StorageError/conflict`` when
     /// another account has it.
     func updateHandle(did: DID, handle: Handle) throws
@@ -129,6 +149,8 @@ public protocol RepoStore: Sendable {
     func repos(after cursor: String?, limit: Int) throws -> [RepoRoot]
     /// The CID of one record, from the index.
     func record(of did: DID, collection: String, rkey: String) throws -> CID?
+    /// How many blocks, records and distinct referenced blobs the repository has.
+    func counts(of did: DID) throws -> (blocks: Int, records: Int, blobs: Int)
     /// A consistent view of one repository for an export, unaffected by
     /// commits that land while it is read; `nil` when there is no such repository.
     func snapshot(of did: DID) throws -> (any RepoSnapshot)?

@@ -1,0 +1,112 @@
+import ATData
+import ATProtoAPI
+import ATSyntax
+import Foundation
+
+private typealias ServerAPI = Com.Atproto.Server
+private typealias Admin = Com.Atproto.Admin
+
+extension PDS {
+    /// The account of `did` if its repository may be read.
+    ///
+    /// - Throws: 400 `RepoNotFound`, `RepoTakendown` or `RepoDeactivated`, as
+    ///   the `com.atproto.sync` lexicons name them.
+    @discardableResult
+    func requireAvailableRepo(_ did: DID) throws -> AccountRecord {
+        guard let account = try account(did) else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
+        if account.takedownRef != nil { throw XRPCError.named("RepoTakendown", "Repo has been takendown: \(did)") }
+        if account.deactivatedAt != nil { throw XRPCError.named("RepoDeactivated", "Repo has been deactivated: \(did)") }
+        return account
+    }
+
+    /// Refuses writes by an account that is deactivated or taken down.
+    func requireActiveForWrites(_ did: DID) throws {
+        guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
+        if account.takedownRef != nil { throw XRPCError.named("AccountTakedown", "Account has been taken down") }
+        if account.deactivatedAt != nil { throw XRPCError.named("AccountDeactivated", "Account is deactivated") }
+    }
+
+    /// Deactivates `did` (at `date`) or activates it again (`nil`), and says so on the firehose.
+    func setDeactivated(_ did: DID, at date: Date?) throws {
+        try accounts.setDeactivated(did: did, at: date)
+        try announceStatus(did)
+    }
+
+    /// Takes `did` down with `ref`, or lifts the takedown (`nil`), and says so on the firehose.
+    func setTakedown(_ did: DID, ref: String?) throws {
+        try accounts.setTakedown(did: did, ref: ref)
+        try announceStatus(did)
+    }
+
+    /// `#account` with the account's status as it now is; on activation also
+    /// `#identity`, so that consumers refresh what they cached.
+    private func announceStatus(_ did: DID) throws {
+        forgetAccount(did)
+        guard let account = try account(did) else { return }
+        if account.isActive {
+            try firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: account.handle) }
+        }
+        try firehose.append(did: did) { FirehoseFrame.account(seq: $0, did: did, active: account.isActive, status: account.status) }
+        logger.info("\(did) is now \(account.status ?? "active")")
+    }
+
+    /// `server.checkAccountStatus`, `activateAccount`, `deactivateAccount`
+    /// and the repository takedowns of `admin.updateSubjectStatus` and `getSubjectStatus`.
+    func registerAccountStatusMethods(_ methods: inout XRPCMethods) {
+        methods.query(ServerAPI.CheckAccountStatus.nsid) { [self] call in
+            let did = try await authenticate(call)
+            guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
+            guard let root = try repos.root(of: did) else { throw XRPCError.internalError("\(did) has no repository") }
+            let counts = try repos.counts(of: did)
+            // The DID document must name this server as the account's PDS.
+            let pds = try await currentPLCOperation(did)?.pdsEndpoint
+            let imported = try repos.blobs(of: did, since: nil, cursor: nil, limit: counts.blobs + 1)
+                .filter { text in (try? CID(text)).map { blobs.exists(did: did, cid: $0) } ?? false }.count
+            return .lex(ServerAPI.CheckAccountStatus.Output(
+                activated: account.deactivatedAt == nil, validDid: pds == publicURL.absoluteString.trimmingTrailingSlash,
+                repoCommit: root.commit, repoRev: root.rev.description, repoBlocks: counts.blocks, indexedRecords: counts.records,
+                privateStateValues: try accounts.preferences(did: did) == nil ? 0 : 1, expectedBlobs: counts.blobs, importedBlobs: imported))
+        }
+        methods.procedure(ServerAPI.ActivateAccount.nsid) { [self] call in
+            let did = try await authenticate(call)
+            guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
+            if account.takedownRef != nil { throw XRPCError.named("AccountTakedown", "Account has been taken down") }
+            if account.deactivatedAt != nil { try setDeactivated(did, at: nil) }
+            return .empty
+        }
+        methods.procedure(ServerAPI.DeactivateAccount.nsid) { [self] call in
+            let did = try await authenticate(call)
+            _ = try await call.input(ServerAPI.DeactivateAccount.Input.self, limit: config.maxJSONBody)
+            guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
+            if account.deactivatedAt == nil { try setDeactivated(did, at: Date()) }
+            return .empty
+        }
+        methods.procedure(Admin.UpdateSubjectStatus.nsid) { [self] call in
+            guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
+            let input = try await call.input(Admin.UpdateSubjectStatus.Input.self, limit: config.maxJSONBody)
+            guard case .defsRepoRef(let subject) = input.subject else {
+                throw XRPCError.invalidRequest("Only repository takedowns are supported (com.atproto.admin.defs#repoRef)")
+            }
+            guard try account(subject.did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(subject.did)") }
+            if let takedown = input.takedown {
+                try setTakedown(subject.did, ref: takedown.applied ? (takedown.ref ?? "takedown") : nil)
+            }
+            if let deactivated = input.deactivated {
+                try setDeactivated(subject.did, at: deactivated.applied ? Date() : nil)
+            }
+            return .lex(Admin.UpdateSubjectStatus.Output(subject: .defsRepoRef(subject), takedown: input.takedown))
+        }
+        methods.query(Admin.GetSubjectStatus.nsid) { [self] call in
+            guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
+            let params = try call.parameters(Admin.GetSubjectStatus.Parameters.self)
+            guard let did = params.did, params.uri == nil, params.blob == nil else {
+                throw XRPCError.invalidRequest("Only repositories have a status here: give did alone")
+            }
+            guard let account = try account(did) else { throw XRPCError.named("NotFound", "No such subject: \(did)") }
+            return .lex(Admin.GetSubjectStatus.Output(
+                subject: .defsRepoRef(Admin.Defs.RepoRef(did: did)),
+                takedown: Admin.Defs.StatusAttr(applied: account.takedownRef != nil, ref: account.takedownRef),
+                deactivated: Admin.Defs.StatusAttr(applied: account.deactivatedAt != nil)))
+        }
+    }
+}

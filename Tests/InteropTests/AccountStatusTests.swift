@@ -1,0 +1,116 @@
+import ATData
+import ATProtoAPI
+import ATSyntax
+import Bluesky
+import Foundation
+import HTTPTypes
+import Testing
+import TestSupport
+
+/// Deactivation, activation, takedown and its reversal against `bsky serve
+/// --role all`: each gives its `#account` event, the right `getRepoStatus`,
+/// the read errors the sync lexicons name and refused writes, on the PDS and
+/// on the relay that follows it.
+@Suite("Accounts: status", .serialized)
+struct AccountStatusTests {
+    static func name(_ error: any Error) -> String? { (error as? BlueskyError)?.name }
+
+    /// The first `#account` event of `did` after `cursor` on the firehose at `url`.
+    func accountEvent(_ url: URL, did: DID, after cursor: Int64) async throws -> (seq: Int64, active: Bool, status: String?) {
+        try await withThrowingTaskGroup(of: (Int64, Bool, String?)?.self) { group in
+            group.addTask {
+                for try await event in Bluesky(serverURL: url).sync.subscribeRepos(cursor: cursor) {
+                    if case .account(let seq, let who, let active, let status, _) = event, who == did { return (seq, active, status) }
+                }
+                return nil
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(30))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let found = first else { throw ToolError("no #account event of \(did) within 30 s") }
+            return found
+        }
+    }
+
+    @Test func deactivationActivationAndTakedown() async throws {
+        let serve = try ServeProcess(arguments: ["--admin-password", "pw-admin"], role: "all")
+        defer { serve.kill() }
+        let relay = Bluesky(serverURL: try #require(serve.relayURL), retryConfig: .none)
+        let created = try await Bluesky(serverURL: serve.url).server.createAccount(handle: try Handle("st\(UInt16.random(in: 0...9999)).test"), password: "pw")
+        let did = created.did
+        let client = Bluesky(serverURL: serve.url, bearer: .token(created.accessJwt), retryConfig: .none)
+        let anonymous = Bluesky(serverURL: serve.url, retryConfig: .none)
+        let post = try NSID("app.bsky.feed.post")
+        let record: DataValue = ["$type": "app.bsky.feed.post", "text": "before", "createdAt": "2026-11-30T00:00:00Z"]
+        let written = try await client.repo.createRecord(repo: .did(did), collection: post, record: record)
+        let rkey = try RecordKey(String(written.uri.description.split(separator: "/").last!))
+        // Sequence numbers are each firehose's own: the PDS's and the relay's.
+        let first = try await accountEvent(serve.url, did: did, after: 0)
+        let relayFirst = try await accountEvent(relay.serverURL, did: did, after: 0)
+        #expect(first.active && relayFirst.active)
+        let status = try await client.com.atproto.server.checkAccountStatus()
+        #expect(status.activated && status.validDid && status.indexedRecords == 1 && status.repoBlocks >= 3)
+
+        // Deactivated by its owner.
+        try await client.com.atproto.server.deactivateAccount()
+        let deactivated = try await accountEvent(serve.url, did: did, after: first.seq)
+        #expect(!deactivated.active && deactivated.status == "deactivated")
+        let repoStatus = try await anonymous.sync.getRepoStatus(did: did)
+        #expect(!repoStatus.active && repoStatus.status == "deactivated" && repoStatus.rev == nil)
+        await #expect { _ = try await anonymous.sync.getRepo(did: did) } throws: { Self.name($0) == "RepoDeactivated" }
+        await #expect { _ = try await anonymous.sync.getLatestCommit(did: did) } throws: { Self.name($0) == "RepoDeactivated" }
+        await #expect { _ = try await anonymous.com.atproto.sync.listBlobs(did: did) } throws: { Self.name($0) == "RepoDeactivated" }
+        await #expect { _ = try await anonymous.com.atproto.sync.getRecord(did: did, collection: post, rkey: rkey) } throws: {
+            Self.name($0) == "RepoDeactivated"
+        }
+        await #expect { _ = try await client.repo.createRecord(repo: .did(did), collection: post, record: record) } throws: {
+            Self.name($0) == "AccountDeactivated"
+        }
+        // It may still log in, to activate itself.
+        let session = try await anonymous.server.createSession(identifier: did.description, password: "pw")
+        #expect(session.active == false && session.status == "deactivated")
+        #expect(try await client.com.atproto.server.checkAccountStatus().activated == false)
+        // The relay stops serving it.
+        let relayDeactivated = try await accountEvent(relay.serverURL, did: did, after: relayFirst.seq)
+        #expect(!relayDeactivated.active && relayDeactivated.status == "deactivated")
+        await #expect { _ = try await relay.sync.getRepo(did: did) } throws: { Self.name($0) == "RepoDeactivated" }
+        #expect(try await relay.sync.getRepoStatus(did: did).status == "deactivated")
+
+        // Activated again.
+        try await client.com.atproto.server.activateAccount()
+        let activated = try await accountEvent(serve.url, did: did, after: deactivated.seq)
+        #expect(activated.active && activated.status == nil)
+        #expect(try await anonymous.sync.getRepoStatus(did: did).active)
+        _ = try await client.repo.createRecord(repo: .did(did), collection: post, record: record)
+        #expect(try await accountEvent(relay.serverURL, did: did, after: relayDeactivated.seq).active)
+        #expect(try await relay.sync.getRepoStatus(did: did).active)
+
+        // Taken down by the operator, then restored.
+        var admin = HTTPFields()
+        admin[.authorization] = "Basic " + Data("admin:pw-admin".utf8).base64EncodedString()
+        let operatorOptions = CallOptions(headers: admin)
+        let subject = Com.Atproto.Admin.UpdateSubjectStatus.Input.Subject.defsRepoRef(.init(did: did))
+        _ = try await anonymous.com.atproto.admin.updateSubjectStatus(
+            subject: subject, takedown: .init(applied: true, ref: "mod-1"), options: operatorOptions)
+        let takendown = try await accountEvent(serve.url, did: did, after: activated.seq)
+        #expect(!takendown.active && takendown.status == "takendown")
+        await #expect { _ = try await anonymous.sync.getRepo(did: did) } throws: { Self.name($0) == "RepoTakendown" }
+        await #expect { _ = try await anonymous.server.createSession(identifier: did.description, password: "pw") } throws: {
+            Self.name($0) == "AccountTakedown"
+        }
+        let subjectStatus = try await anonymous.com.atproto.admin.getSubjectStatus(did: did, options: operatorOptions)
+        #expect(subjectStatus.takedown?.applied == true && subjectStatus.takedown?.ref == "mod-1")
+        // Without the admin password: refused.
+        await #expect(throws: BlueskyError.self) { _ = try await anonymous.com.atproto.admin.getSubjectStatus(did: did) }
+        // A takedown wins over the owner's wishes.
+        await #expect { try await client.com.atproto.server.activateAccount() } throws: { Self.name($0) == "AccountTakedown" }
+        _ = try await anonymous.com.atproto.admin.updateSubjectStatus(subject: subject, takedown: .init(applied: false), options: operatorOptions)
+        let restored = try await accountEvent(serve.url, did: did, after: takendown.seq)
+        #expect(restored.active)
+        let listed = try await anonymous.com.atproto.sync.listRepos()
+        #expect(listed.repos.first { $0.did == did }?.active == true)
+        _ = try await anonymous.sync.getRepo(did: did)
+    }
+}
