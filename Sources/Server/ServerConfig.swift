@@ -71,6 +71,10 @@ public struct ServerConfig: Sendable {
     public var proxyTimeout: TimeInterval = 30
     /// The DNS lookups of handle resolution.
     public var dns: any DNSResolver = SystemDNSResolver()
+    /// What sends email (deletion tokens…); by default the server log.
+    public var mailer: any Mailer = LogMailer()
+    /// How long a token sent by email stays good, in seconds.
+    public var emailTokenLifetime: TimeInterval = 15 * 60
 
     /// The defaults: `./bsky-data`, 127.0.0.1:2583, handles under `.test`,
     /// the embedded PLC, open sign-up, 1 MiB JSON, 100 MiB blobs, 5,000 writes

@@ -101,6 +101,22 @@ struct GeneratedEndpointsTests {
         called.insert(Com.Atproto.Admin.UpdateSubjectStatus.nsid)
         #expect(try strict(try await api.admin.getSubjectStatus(did: did, options: CallOptions(headers: admin))).takedown?.applied == false)
         called.insert(Com.Atproto.Admin.GetSubjectStatus.nsid)
+        // Operator views and deletion, on an account made for it; the owner's deletion needs the emailed token.
+        #expect(try strict(try await api.admin.getAccountInfo(did: did, options: CallOptions(headers: admin))).handle == handle)
+        called.insert(Com.Atproto.Admin.GetAccountInfo.nsid)
+        #expect(try strict(try await api.admin.getAccountInfos(dids: [did], options: CallOptions(headers: admin))).infos.count == 1)
+        called.insert(Com.Atproto.Admin.GetAccountInfos.nsid)
+        let doomed = try await api.server.createAccount(email: "d\(name)@example.com", handle: try Handle("d\(name).test"), password: "pw-doomed")
+        try await api.admin.updateAccountPassword(did: doomed.did, password: "pw-doomed-2", options: CallOptions(headers: admin))
+        called.insert(Com.Atproto.Admin.UpdateAccountPassword.nsid)
+        try await Bluesky(serverURL: serve.url, bearer: .token(doomed.accessJwt), retryConfig: .none).com.atproto.server.requestAccountDelete()
+        called.insert(Com.Atproto.Server.RequestAccountDelete.nsid)
+        await #expect { try await api.server.deleteAccount(did: doomed.did, password: "pw-doomed-2", token: "AAAAA-AAAAA") } throws: {
+            ($0 as? BlueskyError)?.name == "InvalidToken"
+        }
+        called.insert(Com.Atproto.Server.DeleteAccount.nsid)
+        try await api.admin.deleteAccount(did: doomed.did, options: CallOptions(headers: admin))
+        called.insert(Com.Atproto.Admin.DeleteAccount.nsid)
         #expect(try strict(try await api.identity.resolveHandle(handle: handle)).did == did)
         called.insert(Com.Atproto.Identity.ResolveHandle.nsid)
         #expect(try strict(try await api.identity.resolveDid(did: did)).didDoc["id"]?.stringValue == did.description)

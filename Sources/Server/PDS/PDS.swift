@@ -153,6 +153,7 @@ public final class PDS: Sendable {
         registerPreferenceMethods(&methods)
         registerIdentityMethods(&methods)
         registerAccountStatusMethods(&methods)
+        registerDeletionMethods(&methods)
         methods.fallback = { [self] call in try await proxy(&call) }
     }
 

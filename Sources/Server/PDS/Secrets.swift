@@ -42,6 +42,12 @@ struct Secrets: Sendable {
         try write(Data(key.multibase.utf8), to: keyFile(did))
     }
 
+    /// Removes a deleted account's signing key.
+    func deleteSigningKey(for did: DID) throws {
+        let file = keyFile(did)
+        if FileManager.default.fileExists(atPath: file.path) { try FileManager.default.removeItem(at: file) }
+    }
+
     private func keyFile(_ did: DID) -> URL {
         directory.appendingPathComponent("keys").appendingPathComponent(did.description.replacingOccurrences(of: ":", with: "_") + ".key")
     }

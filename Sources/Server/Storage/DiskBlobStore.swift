@@ -128,6 +128,15 @@ public struct DiskBlobStore: BlobStore {
         return removed
     }
 
+    public func deleteAll(did: DID) throws {
+        let dir = directory(did)
+        guard FileManager.default.fileExists(atPath: dir.path) else { return }
+        // Renamed first, so that a crash halfway leaves no account directory that looks whole.
+        let doomed = temporary.appendingPathComponent("deleted-" + UUID().uuidString)
+        try Self.replace(doomed, with: dir)
+        try FileManager.default.removeItem(at: doomed)
+    }
+
     public func metadata(did: DID, cid: CID) throws -> (size: Int, mimeType: String)? {
         guard let file = file(did: did, cid: cid),
             let attributes = try? FileManager.default.attributesOfItem(atPath: file.path), let size = attributes[.size] as? Int

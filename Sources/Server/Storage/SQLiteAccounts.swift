@@ -71,6 +71,40 @@ extension SQLiteStore: AccountStore {
         }
     }
 
+    public func setPasswordHash(_ hash: String, did: DID) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE account SET password_hash = ? WHERE did = ?", arguments: [hash, did.description])
+        }
+    }
+
+    public func storeEmailToken(_ token: String, purpose: String, did: DID, expiresAt: Date) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO email_token (did, purpose, token, expires_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (did, purpose) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at
+                    """,
+                arguments: [did.description, purpose, token, expiresAt.timeIntervalSince1970])
+        }
+    }
+
+    public func consumeEmailToken(_ token: String, purpose: String, did: DID, now: Date) throws -> Bool {
+        try write { db in
+            try db.execute(
+                sql: "DELETE FROM email_token WHERE did = ? AND purpose = ? AND token = ? AND expires_at > ?",
+                arguments: [did.description, purpose, token, now.timeIntervalSince1970])
+            return db.changesCount == 1
+        }
+    }
+
+    public func deleteAccount(did: DID) throws {
+        try write { db in
+            for table in ["refresh_token", "email_token", "account_pref", "account"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did.description])
+            }
+        }
+    }
+
     public func setDeactivated(did: DID, at date: Date?) throws {
         try write { db in
             try db.execute(

@@ -9,7 +9,7 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
 
     /// The schema version this build writes.
-    public static let schemaVersion = "v5"
+    public static let schemaVersion = "v6"
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -142,6 +142,18 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: """
                 ALTER TABLE account ADD COLUMN deactivated_at REAL;
                 ALTER TABLE account ADD COLUMN takedown_ref TEXT;
+                """)
+        }
+        migrator.registerMigration("v6") { db in
+            // One-use tokens sent by email (account deletion…), one per account and purpose.
+            try db.execute(sql: """
+                CREATE TABLE email_token (
+                    did TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    token TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    PRIMARY KEY (did, purpose)
+                ) WITHOUT ROWID;
                 """)
         }
         return migrator

@@ -85,6 +85,14 @@ extension SQLiteStore: RepoStore {
         return try rows.map { (rkey: $0["rkey"], cid: try Self.cid($0["cid"])) }
     }
 
+    public func deleteRepo(of did: DID) throws {
+        try write { db in
+            for table in ["block", "record", "record_blob", "repo_root"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did.description])
+            }
+        }
+    }
+
     public func counts(of did: DID) throws -> (blocks: Int, records: Int, blobs: Int) {
         try read { db in
             let arguments: StatementArguments = [did.description]

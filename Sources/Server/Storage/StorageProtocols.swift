@@ -65,6 +65,17 @@ public protocol AccountStore: Sendable {
     func setDeactivated(did: DID, at date: Date?) throws
     /// Takes the account down with the moderation reference `ref`, or lifts the takedown with `nil`.
     func setTakedown(did: DID, ref: String?) throws
+    /// Replaces the account's password hash.
+    func setPasswordHash(_ hash: String, did: DID) throws
+    /// Keeps a one-use `token` for `purpose` (account deletion, say) until
+    /// `expiresAt`, replacing the account's earlier one for that purpose.
+    func storeEmailToken(_ token: String, purpose: String, did: DID, expiresAt: Date) throws
+    /// Uses up the token: `true` when it was the account's for `purpose` and
+    /// had not expired at `now`. A token works once.
+    func consumeEmailToken(_ token: String, purpose: String, did: DID, now: Date) throws -> Bool
+    /// Removes the account and what it alone holds: sessions, tokens,
+    /// preferences.
+    func deleteAccount(did: DID) throws
     /// Gives the account a new handle; throws ``StorageError/conflict`` when
     /// another account has it.
     func updateHandle(did: DID, handle: Handle) throws
@@ -149,6 +160,8 @@ public protocol RepoStore: Sendable {
     func repos(after cursor: String?, limit: Int) throws -> [RepoRoot]
     /// The CID of one record, from the index.
     func record(of did: DID, collection: String, rkey: String) throws -> CID?
+    /// Removes the repository: its blocks, records, blob references and root.
+    func deleteRepo(of did: DID) throws
     /// How many blocks, records and distinct referenced blobs the repository has.
     func counts(of did: DID) throws -> (blocks: Int, records: Int, blobs: Int)
     /// A consistent view of one repository for an export, unaffected by
@@ -189,6 +202,8 @@ public protocol BlobStore: Sendable {
     func unreferencedBytes(did: DID) -> Int
     /// Deletes the pending blobs of every account uploaded before `cutoff`; returns how many.
     func collectOrphans(olderThan cutoff: Date) -> Int
+    /// Deletes every blob of `did`, pending or claimed.
+    func deleteAll(did: DID) throws
     /// A blob's size and MIME type, without its bytes.
     func metadata(did: DID, cid: CID) throws -> (size: Int, mimeType: String)?
     /// Calls `body` with the blob's bytes, `chunkSize` at a time.

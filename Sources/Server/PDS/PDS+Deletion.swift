@@ -1,0 +1,94 @@
+import ATData
+import ATProtoAPI
+import ATSyntax
+import Foundation
+
+private typealias ServerAPI = Com.Atproto.Server
+private typealias Admin = Com.Atproto.Admin
+
+extension PDS {
+    /// A token for email: ten characters of base32 in two groups, as the
+    /// reference PDS makes them (`ABCDE-FGHIJ`).
+    static func emailToken() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var generator = SystemRandomNumberGenerator()
+        let letters = (0..<10).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
+        return String(letters[0..<5]) + "-" + String(letters[5...])
+    }
+
+    /// Removes `did` from this server: its repository, blobs, signing key,
+    /// sessions and preferences, then says so with `#account` (`deleted`).
+    /// The DID itself stays with its PLC directory.
+    func deleteAccount(_ did: DID) throws {
+        guard try account(did) != nil else { throw XRPCError.named("AccountNotFound", "No account \(did)") }
+        _ = writers.withLock { $0.removeValue(forKey: did) }
+        try repos.deleteRepo(of: did)
+        try blobs.deleteAll(did: did)
+        try accounts.deleteAccount(did: did)
+        try secrets.deleteSigningKey(for: did)
+        forgetAccount(did)
+        try firehose.append(did: did) { FirehoseFrame.account(seq: $0, did: did, active: false, status: "deleted") }
+        logger.notice("deleted account \(did)")
+    }
+
+    /// `server.requestAccountDelete` and `deleteAccount` (with the emailed
+    /// token and the password), and the operator's `admin.deleteAccount`,
+    /// `getAccountInfo(s)` and `updateAccountPassword`.
+    func registerDeletionMethods(_ methods: inout XRPCMethods) {
+        methods.procedure(ServerAPI.RequestAccountDelete.nsid) { [self] call in
+            let did = try await authenticate(call)
+            guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
+            guard let email = account.email else { throw XRPCError.invalidRequest("The account has no email address to send the token to") }
+            let token = Self.emailToken()
+            try accounts.storeEmailToken(token, purpose: "delete_account", did: did, expiresAt: Date().addingTimeInterval(config.emailTokenLifetime))
+            try await config.mailer.send(
+                to: email, subject: "Account deletion request",
+                body: "To delete the account \(account.handle) (\(did)), use this token: \(token)\nIt works once, for \(Int(config.emailTokenLifetime / 60)) minutes.")
+            return .empty
+        }
+        methods.procedure(ServerAPI.DeleteAccount.nsid) { [self] call in
+            let input = try await call.input(ServerAPI.DeleteAccount.Input.self, limit: config.maxJSONBody)
+            let account = try account(input.did)
+            guard await passwords.verify(input.password, hash: account?.passwordHash), account != nil else {
+                throw XRPCError(.unauthorized, "AuthenticationRequired", "Invalid did or password")
+            }
+            guard try accounts.consumeEmailToken(input.token, purpose: "delete_account", did: input.did, now: Date()) else {
+                throw XRPCError.named("InvalidToken", "Token is invalid or expired")
+            }
+            try deleteAccount(input.did)
+            return .empty
+        }
+        methods.procedure(Admin.DeleteAccount.nsid) { [self] call in
+            guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
+            let input = try await call.input(Admin.DeleteAccount.Input.self, limit: config.maxJSONBody)
+            try deleteAccount(input.did)
+            return .empty
+        }
+        methods.query(Admin.GetAccountInfo.nsid) { [self] call in
+            guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
+            let did = try call.parameters(Admin.GetAccountInfo.Parameters.self).did
+            guard let account = try account(did) else { throw XRPCError.named("AccountNotFound", "No account \(did)") }
+            return .lex(Self.view(account))
+        }
+        methods.query(Admin.GetAccountInfos.nsid) { [self] call in
+            guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
+            let dids = try call.parameters(Admin.GetAccountInfos.Parameters.self).dids
+            return .lex(Admin.GetAccountInfos.Output(infos: try dids.prefix(100).compactMap { try account($0).map(Self.view) }))
+        }
+        methods.procedure(Admin.UpdateAccountPassword.nsid) { [self] call in
+            guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
+            let input = try await call.input(Admin.UpdateAccountPassword.Input.self, limit: config.maxJSONBody)
+            guard try account(input.did) != nil else { throw XRPCError.named("AccountNotFound", "No account \(input.did)") }
+            if let problem = PasswordHasher.validate(input.password) { throw XRPCError.named("InvalidPassword", "Invalid password: \(problem)") }
+            try accounts.setPasswordHash(try await passwords.hash(input.password), did: input.did)
+            forgetAccount(input.did)
+            return .empty
+        }
+    }
+
+    private static func view(_ account: AccountRecord) -> Admin.Defs.AccountView {
+        Admin.Defs.AccountView(
+            did: account.did, handle: account.handle, email: account.email, indexedAt: Datetime(account.createdAt),
+            deactivatedAt: account.deactivatedAt.map(Datetime.init))
+    }
+}
