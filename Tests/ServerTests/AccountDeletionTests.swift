@@ -30,32 +30,7 @@ final class CapturingMailer: Mailer {
 /// the owner with an emailed token that works once and expires, and by the
 /// operator; what is left afterwards.
 @Suite("Accounts: deletion")
-struct AccountDeletionTests {
-    func app(_ mailer: CapturingMailer, tokenLifetime: TimeInterval = 900) async throws -> (some ApplicationProtocol, URL) {
-        var config = ServerConfig(dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("pds-\(UUID())"), port: 0, bcryptCost: 4)
-        config.mailer = mailer
-        config.emailTokenLifetime = tokenLifetime
-        config.adminPassword = "pw-admin"
-        config.publicURL = URL(string: "http://127.0.0.1:2583")
-        return (try await PDSServer.application(config: config, logger: Logger(label: "test")), config.dataDirectory)
-    }
-
-    func json(_ value: DataValue) -> ByteBuffer { ByteBuffer(bytes: value.jsonData()) }
-
-    func post(_ client: some TestClientProtocol, _ nsid: String, _ body: DataValue, auth: String? = nil) async throws -> (Int, DataValue?) {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let auth { headers[.authorization] = auth }
-        return try await client.execute(uri: "/xrpc/" + nsid, method: .post, headers: headers, body: json(body)) { response in
-            (response.status.code, response.body.readableBytes > 0 ? try? DataValue(json: Data(buffer: response.body)) : nil)
-        }
-    }
-
-    func get(_ client: some TestClientProtocol, _ path: String) async throws -> (Int, DataValue?) {
-        try await client.execute(uri: path, method: .get) { response in
-            (response.status.code, response.body.readableBytes > 0 ? try? DataValue(json: Data(buffer: response.body)) : nil)
-        }
-    }
-
+struct AccountDeletionTests: InProcessPDS {
     @Test func theOwnerDeletesWithAnEmailedTokenThatWorksOnce() async throws {
         let mailer = CapturingMailer()
         let (app, data) = try await app(mailer)

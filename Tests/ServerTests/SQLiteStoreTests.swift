@@ -21,7 +21,7 @@ struct SQLiteStoreTests {
 
     @Test func theSchemaIsVersioned() throws {
         let db = try store()
-        #expect(try db.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
+        #expect(try db.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
         #expect(try db.appliedMigrations().last == SQLiteStore.schemaVersion)
     }
 
@@ -82,9 +82,11 @@ struct SQLiteStoreTests {
         #expect(throws: StorageError.self) { try db.createAccount(account) }
         #expect(try db.account(handle: try Handle("alice.test"))?.did == did)
         #expect(try db.account(email: "A@example.com")?.did == did)
-        try db.storeRefreshToken(id: "t1", did: did, expiresAt: Date(timeIntervalSinceNow: 60))
-        #expect(try db.consumeRefreshToken(id: "t1"))
-        #expect(try !db.consumeRefreshToken(id: "t1"))
+        try db.storeRefreshToken(id: "t1", did: did, expiresAt: Date(timeIntervalSinceNow: 60), appPassword: nil)
+        #expect(try db.consumeRefreshToken(id: "t1") == .some(nil))
+        #expect(try db.consumeRefreshToken(id: "t1") == nil)
+        try db.storeRefreshToken(id: "t2", did: did, expiresAt: Date(timeIntervalSinceNow: 60), appPassword: "phone")
+        #expect(try db.consumeRefreshToken(id: "t2") == .some("phone"))
         try db.createInviteCode("code", uses: 1)
         #expect(try db.useInviteCode("code"))
         #expect(try !db.useInviteCode("code"))

@@ -25,10 +25,15 @@ public struct TokenIssuer: Sendable {
         self.audience = audience
     }
 
-    /// The two scopes.
-    public enum Scope: String, Sendable {
+    /// The scopes: full access, app-password access (privileged or not), refresh.
+    public enum Scope: String, Sendable, CaseIterable {
         case access = "com.atproto.access"
+        case appPass = "com.atproto.appPass"
+        case appPassPrivileged = "com.atproto.appPassPrivileged"
         case refresh = "com.atproto.refresh"
+
+        /// The scopes of access tokens.
+        public static let accessScopes: Set<Scope> = [.access, .appPass, .appPassPrivileged]
     }
 
     struct Claims: JWTPayload, Sendable {
@@ -38,20 +43,23 @@ public struct TokenIssuer: Sendable {
         var iat: IssuedAtClaim
         var exp: ExpirationClaim
         var jti: IDClaim?
+        /// The app password the session was opened with, if any.
+        var apn: String?
 
         // Expiry is checked by the issuer, so that it can say "expired".
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 
-    /// A new token for `did`; for a refresh token, also its id.
-    public func issue(_ scope: Scope, for did: DID, now: Date = Date()) async throws -> (token: String, id: String?, expires: Date) {
+    /// A new token for `did`; for a refresh token, also its id. `appPassword`
+    /// names the app password of the session, if it was opened with one.
+    public func issue(_ scope: Scope, for did: DID, appPassword: String? = nil, now: Date = Date()) async throws -> (token: String, id: String?, expires: Date) {
         let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))  // whole seconds, as JWTs carry them
-        let lifetime = scope == .access ? accessLifetime : refreshLifetime
+        let lifetime = scope == .refresh ? refreshLifetime : accessLifetime
         let id = scope == .refresh ? UUID().uuidString : nil
         let expires = now.addingTimeInterval(lifetime)
         let claims = Claims(
             scope: scope.rawValue, sub: .init(value: did.description), aud: .init(value: audience), iat: .init(value: now),
-            exp: .init(value: expires), jti: id.map { .init(value: $0) })
+            exp: .init(value: expires), jti: id.map { .init(value: $0) }, apn: appPassword)
         return (try await keys.sign(claims), id, expires)
     }
 
@@ -65,6 +73,15 @@ public struct TokenIssuer: Sendable {
 
     /// The DID and (for refresh tokens) the id of a valid token of `scope`.
     public func verify(_ token: String, scope: Scope, now: Date = Date()) async throws(Failure) -> (did: DID, id: String?) {
+        let verified = try await verify(token, scopes: [scope], now: now)
+        return (verified.did, verified.id)
+    }
+
+    /// What a valid token of one of `scopes` says: whose, its scope, its id,
+    /// and the app password of its session.
+    public func verify(
+        _ token: String, scopes: Set<Scope>, now: Date = Date()
+    ) async throws(Failure) -> (did: DID, scope: Scope, id: String?, appPassword: String?) {
         let claims: Claims
         if let known = verified.claims(for: token) {
             claims = known
@@ -77,10 +94,12 @@ public struct TokenIssuer: Sendable {
             verified.remember(token, claims)
         }
         guard claims.exp.value > now else { throw .expired }
-        guard claims.scope == scope.rawValue else { throw .invalid("the token's scope is \(claims.scope), not \(scope.rawValue)") }
+        guard let scope = Scope(rawValue: claims.scope), scopes.contains(scope) else {
+            throw .invalid("the token's scope is \(claims.scope), not \(scopes.map(\.rawValue).sorted().joined(separator: " or "))")
+        }
         guard claims.aud.value.contains(audience) else { throw .invalid("the token is for another server") }
         guard let did = try? DID(claims.sub.value) else { throw .invalid("the token's subject is not a DID") }
-        return (did, claims.jti?.value)
+        return (did, scope, claims.jti?.value, claims.apn)
     }
 }
 

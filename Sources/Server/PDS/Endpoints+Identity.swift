@@ -39,7 +39,7 @@ extension PDS {
             return .lex(IdentityAPI.Defs.IdentityInfo(did: did, handle: handle, didDoc: document))
         }
         methods.procedure(IdentityAPI.UpdateHandle.nsid, limit: writes) { [self] call in
-            let did = try await authenticate(call)
+            let did = try await authenticateFully(call)
             let input = try await call.input(IdentityAPI.UpdateHandle.Input.self, limit: config.maxJSONBody)
             try await updateHandle(of: did, to: input.handle)
             return .empty

@@ -37,8 +37,12 @@ extension PDS {
             return .lex(ServerAPI.GetSession.Output(handle: account.handle, did: did, email: account.email, active: account.isActive, status: account.status))
         }
         methods.query(ServerAPI.GetServiceAuth.nsid) { [self] call in
-            let did = try await authenticate(call)
+            let credentials = try await credentials(call)
+            let did = credentials.did
             let params = try call.parameters(ServerAPI.GetServiceAuth.Parameters.self)
+            if credentials.scope == .appPass, params.lxm?.description.hasPrefix("chat.bsky.") ?? true {
+                throw XRPCError.invalidToken("Bad token method: an app password's token must name a method, and not chat's")
+            }
             let expires = params.exp.map { Date(timeIntervalSince1970: TimeInterval($0)) }
             return .lex(ServerAPI.GetServiceAuth.Output(token: try serviceAuthToken(for: did, audience: params.aud, method: params.lxm, expires: expires)))
         }

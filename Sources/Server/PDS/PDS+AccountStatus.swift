@@ -68,14 +68,14 @@ extension PDS {
                 privateStateValues: try accounts.preferences(did: did) == nil ? 0 : 1, expectedBlobs: counts.blobs, importedBlobs: imported))
         }
         methods.procedure(ServerAPI.ActivateAccount.nsid) { [self] call in
-            let did = try await authenticate(call)
+            let did = try await authenticateFully(call)
             guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
             if account.takedownRef != nil { throw XRPCError.named("AccountTakedown", "Account has been taken down") }
             if account.deactivatedAt != nil { try setDeactivated(did, at: nil) }
             return .empty
         }
         methods.procedure(ServerAPI.DeactivateAccount.nsid) { [self] call in
-            let did = try await authenticate(call)
+            let did = try await authenticateFully(call)
             _ = try await call.input(ServerAPI.DeactivateAccount.Input.self, limit: config.maxJSONBody)
             guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
             if account.deactivatedAt == nil { try setDeactivated(did, at: Date()) }

@@ -7,11 +7,13 @@ import Foundation
 import HTTPTypes
 
 extension PDS {
-    /// Tokens for a session of `account`, with the refresh token recorded.
-    func session(for account: AccountRecord) async throws -> Com.Atproto.Server.CreateSession.Output {
-        let access = try await tokens.issue(.access, for: account.did)
+    /// Tokens for a session of `account`, with the refresh token recorded;
+    /// with `appPassword`, a session of that app password's scope.
+    func session(for account: AccountRecord, appPassword: AppPasswordRecord? = nil) async throws -> Com.Atproto.Server.CreateSession.Output {
+        let scope: TokenIssuer.Scope = appPassword.map { $0.privileged ? .appPassPrivileged : .appPass } ?? .access
+        let access = try await tokens.issue(scope, for: account.did, appPassword: appPassword?.name)
         let refresh = try await tokens.issue(.refresh, for: account.did)
-        try accounts.storeRefreshToken(id: refresh.id!, did: account.did, expiresAt: refresh.expires)
+        try accounts.storeRefreshToken(id: refresh.id!, did: account.did, expiresAt: refresh.expires, appPassword: appPassword?.name)
         return .init(
             accessJwt: access.token, refreshJwt: refresh.token, handle: account.handle, did: account.did, email: account.email,
             active: account.isActive, status: account.status)
@@ -109,18 +111,25 @@ extension PDS {
         if let rule = config.loginLimit {
             _ = try limiter.take("login", rule: rule, key: account?.did.description ?? identifier.lowercased())
         }
-        guard await passwords.verify(password, hash: account?.passwordHash), let account else {
-            throw XRPCError(.unauthorized, "AuthenticationRequired", "Invalid identifier or password")
+        // The account's password, else one of its app passwords (checked only when the password fails).
+        var appPassword: AppPasswordRecord?
+        if await !passwords.verify(password, hash: account?.passwordHash) {
+            for candidate in try account.map({ try accounts.appPasswords(did: $0.did) }) ?? [] where await passwords.verify(password, hash: candidate.passwordHash) {
+                appPassword = candidate
+                break
+            }
+            guard appPassword != nil else { throw XRPCError(.unauthorized, "AuthenticationRequired", "Invalid identifier or password") }
         }
+        guard let account else { throw XRPCError(.unauthorized, "AuthenticationRequired", "Invalid identifier or password") }
         // A deactivated account may log in (to activate itself); a taken-down one may not.
         if account.takedownRef != nil { throw XRPCError(.unauthorized, "AccountTakedown", "Account has been taken down") }
-        return try await session(for: account)
+        return try await session(for: account, appPassword: appPassword)
     }
 
     /// `com.atproto.server.refreshSession`: rotates the refresh token.
     func refreshSession(_ call: XRPCRequest) async throws -> Com.Atproto.Server.CreateSession.Output {
-        let account = try await consumeRefreshToken(call)
-        return try await session(for: account)
+        let (account, appPassword) = try await consumeRefreshToken(call)
+        return try await session(for: account, appPassword: appPassword)
     }
 
     /// `com.atproto.server.deleteSession`: revokes the refresh token.
@@ -128,7 +137,8 @@ extension PDS {
         _ = try await consumeRefreshToken(call)
     }
 
-    private func consumeRefreshToken(_ call: XRPCRequest) async throws -> AccountRecord {
+    /// The session's account and app password, its refresh token used up.
+    private func consumeRefreshToken(_ call: XRPCRequest) async throws -> (AccountRecord, AppPasswordRecord?) {
         let token = try call.bearer()
         let verified: (did: DID, id: String?)
         do {
@@ -138,11 +148,16 @@ extension PDS {
         } catch .invalid(let why) {
             throw XRPCError.invalidToken(why)
         }
-        guard let id = verified.id, try accounts.consumeRefreshToken(id: id) else {
+        guard let id = verified.id, let consumed = try accounts.consumeRefreshToken(id: id) else {
             throw XRPCError.named("ExpiredToken", "Token has been revoked")
         }
         guard let account = try account(verified.did) else { throw XRPCError.invalidToken("the account is gone") }
-        return account
+        guard let name = consumed else { return (account, nil) }
+        // A revoked app password's sessions end (its refresh tokens went with it; this is the race).
+        guard let appPassword = try accounts.appPasswords(did: account.did).first(where: { $0.name == name }) else {
+            throw XRPCError.named("ExpiredToken", "Token has been revoked")
+        }
+        return (account, appPassword)
     }
 
     func cache(_ writer: RepoWriter) {

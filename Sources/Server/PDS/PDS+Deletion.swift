@@ -36,7 +36,7 @@ extension PDS {
     /// `getAccountInfo(s)` and `updateAccountPassword`.
     func registerDeletionMethods(_ methods: inout XRPCMethods) {
         methods.procedure(ServerAPI.RequestAccountDelete.nsid) { [self] call in
-            let did = try await authenticate(call)
+            let did = try await authenticateFully(call)
             guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
             guard let email = account.email else { throw XRPCError.invalidRequest("The account has no email address to send the token to") }
             let token = Self.emailToken()

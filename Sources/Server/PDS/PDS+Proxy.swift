@@ -41,7 +41,10 @@ extension PDS {
         }
         if Self.protectedMethods.contains(method.description) { throw XRPCError.invalidToken("Bad token method") }
         let target = try await proxyTarget(for: method, header: request.headers[HTTPField.Name("atproto-proxy")!])
-        let did = try await authenticate(call)
+        let credentials = try await credentials(call)
+        // Chat is for full sessions and privileged app passwords, as the reference has it.
+        if credentials.scope == .appPass, method.description.hasPrefix("chat.bsky.") { throw XRPCError.invalidToken("Bad token method") }
+        let did = credentials.did
         let token = try serviceAuthToken(for: did, audience: target.did, method: method, expires: nil)
 
         var base = target.url.absoluteString

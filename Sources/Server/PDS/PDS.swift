@@ -154,19 +154,41 @@ public final class PDS: Sendable {
         registerIdentityMethods(&methods)
         registerAccountStatusMethods(&methods)
         registerDeletionMethods(&methods)
+        registerAppPasswordMethods(&methods)
         methods.fallback = { [self] call in try await proxy(&call) }
     }
 
-    /// The DID a valid access token speaks for.
+    /// The DID a valid access token speaks for: a full session's or an app
+    /// password's that has not been revoked.
     func authenticate(_ call: XRPCRequest) async throws -> DID {
+        try await credentials(call).did
+    }
+
+    /// Who a valid access token speaks for, with its scope and app password.
+    func credentials(_ call: XRPCRequest) async throws -> (did: DID, scope: TokenIssuer.Scope, appPassword: String?) {
         let token = try call.bearer()
+        let verified: (did: DID, scope: TokenIssuer.Scope, id: String?, appPassword: String?)
         do {
-            return try await tokens.verify(token, scope: .access).did
+            verified = try await tokens.verify(token, scopes: TokenIssuer.Scope.accessScopes)
         } catch .expired {
             throw XRPCError.expiredToken
         } catch .invalid(let why) {
             throw XRPCError.invalidToken(why)
         }
+        if let name = verified.appPassword, try !accounts.appPasswords(did: verified.did).contains(where: { $0.name == name }) {
+            throw XRPCError.named("ExpiredToken", "Token has been revoked")
+        }
+        return (verified.did, verified.scope, verified.appPassword)
+    }
+
+    /// The DID of a full session, not an app password's: for what changes
+    /// the account, its identity or its app passwords.
+    ///
+    /// - Throws: 400 `InvalidToken` ("Bad token scope") for an app-password session.
+    func authenticateFully(_ call: XRPCRequest) async throws -> DID {
+        let credentials = try await credentials(call)
+        guard credentials.scope == .access else { throw XRPCError.invalidToken("Bad token scope") }
+        return credentials.did
     }
 
     /// The DID of `repo`, which the authenticated `caller` must own.

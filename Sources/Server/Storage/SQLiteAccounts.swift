@@ -42,19 +42,53 @@ extension SQLiteStore: AccountStore {
             deactivatedAt: (row["deactivated_at"] as Double?).map(Date.init(timeIntervalSince1970:)), takedownRef: row["takedown_ref"])
     }
 
-    public func storeRefreshToken(id: String, did: DID, expiresAt: Date) throws {
+    public func storeRefreshToken(id: String, did: DID, expiresAt: Date, appPassword: String?) throws {
         try write { db in
             try db.execute(
-                sql: "INSERT INTO refresh_token (id, did, expires_at) VALUES (?, ?, ?)",
-                arguments: [id, did.description, expiresAt.timeIntervalSince1970])
+                sql: "INSERT INTO refresh_token (id, did, expires_at, app_password) VALUES (?, ?, ?, ?)",
+                arguments: [id, did.description, expiresAt.timeIntervalSince1970, appPassword])
             try db.execute(sql: "DELETE FROM refresh_token WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
         }
     }
 
-    public func consumeRefreshToken(id: String) throws -> Bool {
+    public func consumeRefreshToken(id: String) throws -> String?? {
         try write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT app_password FROM refresh_token WHERE id = ?", arguments: [id]) else { return nil }
             try db.execute(sql: "DELETE FROM refresh_token WHERE id = ?", arguments: [id])
-            return db.changesCount == 1
+            return .some(row["app_password"] as String?)
+        }
+    }
+
+    public func createAppPassword(_ password: AppPasswordRecord) throws {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO app_password (did, name, password_hash, privileged, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    password.did.description, password.name, password.passwordHash, password.privileged,
+                    password.createdAt.timeIntervalSince1970,
+                ])
+        }
+    }
+
+    public func appPasswords(did: DID) throws -> [AppPasswordRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT name, password_hash, privileged, created_at FROM app_password WHERE did = ? ORDER BY name",
+                arguments: [did.description]
+            ).map { row in
+                AppPasswordRecord(
+                    did: did, name: row["name"], passwordHash: row["password_hash"], privileged: row["privileged"],
+                    createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            }
+        }
+    }
+
+    public func deleteAppPassword(did: DID, name: String) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "DELETE FROM app_password WHERE did = ? AND name = ?", arguments: [did.description, name])
+            let removed = db.changesCount == 1
+            try db.execute(sql: "DELETE FROM refresh_token WHERE did = ? AND app_password = ?", arguments: [did.description, name])
+            return removed
         }
     }
 
@@ -99,7 +133,7 @@ extension SQLiteStore: AccountStore {
 
     public func deleteAccount(did: DID) throws {
         try write { db in
-            for table in ["refresh_token", "email_token", "account_pref", "account"] {
+            for table in ["refresh_token", "email_token", "account_pref", "app_password", "account"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did.description])
             }
         }

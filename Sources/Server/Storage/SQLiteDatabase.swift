@@ -9,7 +9,7 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
 
     /// The schema version this build writes.
-    public static let schemaVersion = "v6"
+    public static let schemaVersion = "v7"
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -154,6 +154,20 @@ public final class SQLiteStore: Sendable {
                     expires_at REAL NOT NULL,
                     PRIMARY KEY (did, purpose)
                 ) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("v7") { db in
+            // App passwords, and which one opened each session.
+            try db.execute(sql: """
+                CREATE TABLE app_password (
+                    did TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    privileged INTEGER NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (did, name)
+                ) WITHOUT ROWID;
+                ALTER TABLE refresh_token ADD COLUMN app_password TEXT;
                 """)
         }
         return migrator

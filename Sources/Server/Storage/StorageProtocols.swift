@@ -42,6 +42,29 @@ public struct AccountRecord: Sendable, Hashable {
     public var status: String? { takedownRef != nil ? "takendown" : deactivatedAt != nil ? "deactivated" : nil }
 }
 
+/// An app password: a second password, for one app, that cannot manage the account.
+public struct AppPasswordRecord: Sendable, Hashable {
+    /// The account.
+    public var did: DID
+    /// The name the owner gave it.
+    public var name: String
+    /// Its bcrypt hash.
+    public var passwordHash: String
+    /// Whether its sessions may also reach chat.
+    public var privileged: Bool
+    /// When it was made.
+    public var createdAt: Date
+
+    /// An app password with these fields.
+    public init(did: DID, name: String, passwordHash: String, privileged: Bool, createdAt: Date) {
+        self.did = did
+        self.name = name
+        self.passwordHash = passwordHash
+        self.privileged = privileged
+        self.createdAt = createdAt
+    }
+}
+
 /// Accounts, refresh tokens and invite codes.
 public protocol AccountStore: Sendable {
     /// Stores a new account; throws ``StorageError/conflict`` when its DID,
@@ -53,10 +76,18 @@ public protocol AccountStore: Sendable {
     func account(handle: Handle) throws -> AccountRecord?
     /// The account with this email.
     func account(email: String) throws -> AccountRecord?
-    /// Records a refresh token's id as valid until `expiresAt`.
-    func storeRefreshToken(id: String, did: DID, expiresAt: Date) throws
-    /// Removes a refresh token; `false` when it was not (or no longer) valid.
-    func consumeRefreshToken(id: String) throws -> Bool
+    /// Records a refresh token's id as valid until `expiresAt`, for a session
+    /// opened with the app password `appPassword`, if any.
+    func storeRefreshToken(id: String, did: DID, expiresAt: Date, appPassword: String?) throws
+    /// Removes a refresh token; `nil` when it was not (or no longer) valid,
+    /// else the app password of its session (`.some(nil)` for none).
+    func consumeRefreshToken(id: String) throws -> String??
+    /// Stores an app password; throws ``StorageError/conflict`` when the account has one of that name.
+    func createAppPassword(_ password: AppPasswordRecord) throws
+    /// The account's app passwords, by name.
+    func appPasswords(did: DID) throws -> [AppPasswordRecord]
+    /// Removes an app password and the sessions opened with it; `false` when there is none of that name.
+    func deleteAppPassword(did: DID, name: String) throws -> Bool
     /// Uses one use of an invite code; `false` when it has none left.
     func useInviteCode(_ code: String) throws -> Bool
     /// Creates an invite code good for `uses` accounts.
