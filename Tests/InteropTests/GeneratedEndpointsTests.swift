@@ -125,6 +125,25 @@ struct GeneratedEndpointsTests {
         called.insert(Com.Atproto.Server.ListAppPasswords.nsid)
         try await authed.com.atproto.server.revokeAppPassword(name: "generated")
         called.insert(Com.Atproto.Server.RevokeAppPassword.nsid)
+        // Email: each request mails a token (to the log here); the wrong token is refused by name.
+        let server = authed.com.atproto.server
+        try await server.requestEmailConfirmation()
+        called.insert(Com.Atproto.Server.RequestEmailConfirmation.nsid)
+        await #expect { try await server.confirmEmail(email: "\(name)@example.com", token: "AAAAA-AAAAA") } throws: {
+            ($0 as? BlueskyError)?.name == "InvalidToken"
+        }
+        called.insert(Com.Atproto.Server.ConfirmEmail.nsid)
+        try await api.server.requestPasswordReset(email: "\(name)@example.com")
+        called.insert(Com.Atproto.Server.RequestPasswordReset.nsid)
+        await #expect { try await api.server.resetPassword(token: "AAAAA-AAAAA", password: "new-password") } throws: {
+            ($0 as? BlueskyError)?.name == "ExpiredToken"
+        }
+        called.insert(Com.Atproto.Server.ResetPassword.nsid)
+        #expect(try strict(try await server.requestEmailUpdate()).tokenRequired == false)
+        called.insert(Com.Atproto.Server.RequestEmailUpdate.nsid)
+        try await server.updateEmail(email: "\(name)-new@example.com")
+        called.insert(Com.Atproto.Server.UpdateEmail.nsid)
+        #expect(try strict(try await server.getSession()).email == "\(name)-new@example.com")
         #expect(try strict(try await api.identity.resolveHandle(handle: handle)).did == did)
         called.insert(Com.Atproto.Identity.ResolveHandle.nsid)
         #expect(try strict(try await api.identity.resolveDid(did: did)).didDoc["id"]?.stringValue == did.description)

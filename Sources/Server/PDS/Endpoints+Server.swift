@@ -34,7 +34,9 @@ extension PDS {
         methods.query(ServerAPI.GetSession.nsid) { [self] call in
             let did = try await authenticate(call)
             guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
-            return .lex(ServerAPI.GetSession.Output(handle: account.handle, did: did, email: account.email, active: account.isActive, status: account.status))
+            return .lex(ServerAPI.GetSession.Output(
+                handle: account.handle, did: did, email: account.email, emailConfirmed: account.emailConfirmedAt != nil, active: account.isActive,
+                status: account.status))
         }
         methods.query(ServerAPI.GetServiceAuth.nsid) { [self] call in
             let credentials = try await credentials(call)

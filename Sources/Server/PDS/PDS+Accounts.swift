@@ -16,7 +16,7 @@ extension PDS {
         try accounts.storeRefreshToken(id: refresh.id!, did: account.did, expiresAt: refresh.expires, appPassword: appPassword?.name)
         return .init(
             accessJwt: access.token, refreshJwt: refresh.token, handle: account.handle, did: account.did, email: account.email,
-            active: account.isActive, status: account.status)
+            emailConfirmed: account.emailConfirmedAt != nil, active: account.isActive, status: account.status)
     }
 
     /// `com.atproto.server.createAccount`: checks the handle and the gate,

@@ -155,6 +155,7 @@ public final class PDS: Sendable {
         registerAccountStatusMethods(&methods)
         registerDeletionMethods(&methods)
         registerAppPasswordMethods(&methods)
+        registerEmailMethods(&methods)
         methods.fallback = { [self] call in try await proxy(&call) }
     }
 

@@ -29,7 +29,7 @@ extension SQLiteStore: AccountStore {
     private func fetchAccount(where clause: String, _ value: String) throws -> AccountRecord? {
         let row = try read { db in
             try Row.fetchOne(
-                db, sql: "SELECT did, handle, email, password_hash, created_at, deactivated_at, takedown_ref FROM account WHERE \(clause)",
+                db, sql: "SELECT did, handle, email, password_hash, created_at, deactivated_at, takedown_ref, email_confirmed_at FROM account WHERE \(clause)",
                 arguments: [value])
         }
         guard let row else { return nil }
@@ -39,7 +39,8 @@ extension SQLiteStore: AccountStore {
         return AccountRecord(
             did: did, handle: handle, email: row["email"], passwordHash: row["password_hash"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            deactivatedAt: (row["deactivated_at"] as Double?).map(Date.init(timeIntervalSince1970:)), takedownRef: row["takedown_ref"])
+            deactivatedAt: (row["deactivated_at"] as Double?).map(Date.init(timeIntervalSince1970:)), takedownRef: row["takedown_ref"],
+            emailConfirmedAt: (row["email_confirmed_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
     public func storeRefreshToken(id: String, did: DID, expiresAt: Date, appPassword: String?) throws {
@@ -128,6 +129,27 @@ extension SQLiteStore: AccountStore {
                 sql: "DELETE FROM email_token WHERE did = ? AND purpose = ? AND token = ? AND expires_at > ?",
                 arguments: [did.description, purpose, token, now.timeIntervalSince1970])
             return db.changesCount == 1
+        }
+    }
+
+    public func consumeEmailToken(_ token: String, purpose: String, now: Date) throws -> DID? {
+        try write { db in
+            guard let did = try String.fetchOne(
+                db, sql: "SELECT did FROM email_token WHERE purpose = ? AND token = ? AND expires_at > ?",
+                arguments: [purpose, token, now.timeIntervalSince1970])
+            else { return nil }
+            try db.execute(sql: "DELETE FROM email_token WHERE did = ? AND purpose = ?", arguments: [did, purpose])
+            return try? DID(did)
+        }
+    }
+
+    public func setEmail(_ email: String?, confirmedAt: Date?, did: DID) throws {
+        try write { db in
+            if let email {
+                try db.execute(sql: "UPDATE account SET email = ? WHERE did = ?", arguments: [email, did.description])
+            }
+            try db.execute(
+                sql: "UPDATE account SET email_confirmed_at = ? WHERE did = ?", arguments: [confirmedAt?.timeIntervalSince1970, did.description])
         }
     }
 

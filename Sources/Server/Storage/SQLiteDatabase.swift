@@ -9,7 +9,7 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
 
     /// The schema version this build writes.
-    public static let schemaVersion = "v7"
+    public static let schemaVersion = "v8"
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -169,6 +169,10 @@ public final class SQLiteStore: Sendable {
                 ) WITHOUT ROWID;
                 ALTER TABLE refresh_token ADD COLUMN app_password TEXT;
                 """)
+        }
+        migrator.registerMigration("v8") { db in
+            // When the account's email was confirmed.
+            try db.execute(sql: "ALTER TABLE account ADD COLUMN email_confirmed_at REAL;")
         }
         return migrator
     }

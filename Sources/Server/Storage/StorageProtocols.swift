@@ -19,11 +19,13 @@ public struct AccountRecord: Sendable, Hashable {
     public var deactivatedAt: Date?
     /// The moderation reference of its takedown; `nil` unless it is taken down.
     public var takedownRef: String?
+    /// When its owner confirmed its email (with a token sent to it).
+    public var emailConfirmedAt: Date?
 
     /// An account with these fields.
     public init(
         did: DID, handle: Handle, email: String?, passwordHash: String, createdAt: Date, deactivatedAt: Date? = nil,
-        takedownRef: String? = nil
+        takedownRef: String? = nil, emailConfirmedAt: Date? = nil
     ) {
         self.did = did
         self.handle = handle
@@ -32,6 +34,7 @@ public struct AccountRecord: Sendable, Hashable {
         self.createdAt = createdAt
         self.deactivatedAt = deactivatedAt
         self.takedownRef = takedownRef
+        self.emailConfirmedAt = emailConfirmedAt
     }
 
     /// Whether its repository is served and written: neither deactivated nor taken down.
@@ -104,6 +107,12 @@ public protocol AccountStore: Sendable {
     /// Uses up the token: `true` when it was the account's for `purpose` and
     /// had not expired at `now`. A token works once.
     func consumeEmailToken(_ token: String, purpose: String, did: DID, now: Date) throws -> Bool
+    /// Uses up a token for `purpose` whoever it was sent to: the account it
+    /// was for, when it is good at `now`.
+    func consumeEmailToken(_ token: String, purpose: String, now: Date) throws -> DID?
+    /// Sets the account's email (`nil` leaves it) and when it was confirmed
+    /// (`nil`: not confirmed); ``StorageError/conflict`` when another account has that email.
+    func setEmail(_ email: String?, confirmedAt: Date?, did: DID) throws
     /// Removes the account and what it alone holds: sessions, tokens,
     /// preferences.
     func deleteAccount(did: DID) throws
