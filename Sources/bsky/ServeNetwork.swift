@@ -17,6 +17,9 @@ struct ServeNetwork: ParsableArguments {
     @Option(help: "Seconds a proxied call waits for the service to answer ($BSKY_PROXY_TIMEOUT; default 30).") var proxyTimeout: Int?
     @Option(help: "A file of `name TXT-value` lines answered before DNS, for handles in closed networks ($BSKY_DNS_TXT_FILE).")
     var dnsTxtFile: String?
+    @Option(help: "Send email through this relay: smtp://[user:password@]host[:port] ($BSKY_SMTP_URL; default: write it to the log).")
+    var smtpURL: String?
+    @Option(help: "The sender address of the server's email ($BSKY_EMAIL_FROM; needed with --smtp-url).") var emailFrom: String?
 
     /// Applies the options (or their environment variables) to the PDS's configuration.
     func apply(to config: inout ServerConfig) throws {
@@ -40,6 +43,16 @@ struct ServeNetwork: ParsableArguments {
         config.proxyAllowPrivate = proxyAllowPrivate || ["1", "true", "yes"].contains(env["BSKY_PROXY_ALLOW_PRIVATE"]?.lowercased() ?? "")
         if let path = value(dnsTxtFile, "BSKY_DNS_TXT_FILE") {
             config.dns = TableDNSResolver(file: URL(fileURLWithPath: path))
+        }
+        if let text = value(smtpURL, "BSKY_SMTP_URL") {
+            guard let url = URL(string: text), let from = value(emailFrom, "BSKY_EMAIL_FROM") else {
+                throw ValidationError("--smtp-url needs a URL and --email-from a sender address")
+            }
+            do {
+                config.mailer = try SMTPMailer(url: url, from: from)
+            } catch {
+                throw ValidationError("--smtp-url: \(error)")
+            }
         }
         if let text = value(proxyTimeout.map(String.init), "BSKY_PROXY_TIMEOUT") {
             guard let seconds = Int(text), seconds > 0 else { throw ValidationError("--proxy-timeout must be a positive number of seconds") }
