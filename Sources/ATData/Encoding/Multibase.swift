@@ -32,9 +32,7 @@ public enum Multibase {
         case "z": decoded = Base58.decode(body)
         case "f", "F": decoded = Base16.decode(body)
         case "m": decoded = Data(base64Encoded: body.paddedForBase64()).map(Array.init)
-        case "u":
-            let standard = body.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            decoded = Data(base64Encoded: standard.paddedForBase64()).map(Array.init)
+        case "u": decoded = Base64URL.decode(body)
         default:
             throw DataError(.invalidMultibase, "unsupported multibase prefix '\(prefix)'")
         }
@@ -54,32 +52,38 @@ extension String {
     }
 }
 
-/// RFC 4648 base32 without padding.
-enum Base32 {
-    static let lower = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
-
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity((bytes.count * 8 + 4) / 5)
-        var buffer: UInt32 = 0
-        var bits = 0
-        for byte in bytes {
-            buffer = buffer << 8 | UInt32(byte)
-            bits += 8
-            while bits >= 5 {
-                bits -= 5
-                out.append(lower[Int((buffer >> UInt32(bits)) & 31)])
-            }
-        }
-        if bits > 0 { out.append(lower[Int((buffer << UInt32(5 - bits)) & 31)]) }
-        return String(decoding: out, as: UTF8.self)
+/// RFC 4648 base64url without padding, as JWTs and PLC signatures use it.
+package enum Base64URL {
+    /// The unpadded base64url text of `bytes`.
+    package static func encode(_ bytes: [UInt8]) -> String {
+        var text = Data(bytes).base64EncodedString()
+        while text.hasSuffix("=") { text.removeLast() }
+        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
     }
 
-    /// Encodes `bytes` after `prefix`, straight into the string's storage.
-    static func encode(_ bytes: UnsafeRawBufferPointer, prefix: UInt8) -> String {
+    /// The bytes of unpadded base64url `text`; `nil` for any character outside its alphabet.
+    package static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        guard text.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
+        else { return nil }
+        let standard = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
+        return Data(base64Encoded: standard.paddedForBase64()).map(Array.init)
+    }
+}
+
+/// RFC 4648 base32 without padding.
+enum Base32 {
+    static func encode(_ bytes: some Collection<UInt8>) -> String {
+        Array(bytes).withUnsafeBytes { encode($0, prefix: nil) }
+    }
+
+    /// Encodes `bytes` after `prefix` (if any), straight into the string's storage.
+    static func encode(_ bytes: UnsafeRawBufferPointer, prefix: UInt8?) -> String {
         String(unsafeUninitializedCapacity: 1 + (bytes.count * 8 + 4) / 5) { out in
-            out[0] = prefix
-            var n = 1
+            var n = 0
+            if let prefix {
+                out[0] = prefix
+                n = 1
+            }
             var buffer: UInt32 = 0
             var bits = 0
             for byte in bytes {

@@ -1,4 +1,5 @@
 import ATCrypto
+import ATData
 import ATSyntax
 import Foundation
 
@@ -152,22 +153,6 @@ public struct ServiceAuthError: Error, Sendable, Hashable, CustomStringConvertib
     public var name: String { reason.rawValue }
 
     public var description: String { "\(reason.rawValue): \(message)" }
-}
-
-/// RFC 4648 base64url without padding, as JWTs use it.
-enum Base64URL {
-    static func encode(_ bytes: [UInt8]) -> String {
-        var text = Data(bytes).base64EncodedString()
-        while text.hasSuffix("=") { text.removeLast() }
-        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
-    }
-
-    static func decode(_ text: Substring) -> [UInt8]? {
-        guard text.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
-        else { return nil }
-        let standard = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
-        return Data(base64Encoded: standard.paddedForBase64()).map(Array.init)
-    }
 }
 
 extension String {
