@@ -74,13 +74,8 @@ extension PDS {
     /// server's rotation key, and `#identity` goes out on the firehose.
     func updateHandle(of did: DID, to handle: Handle) async throws {
         guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
-        let suffix = "." + config.handleDomain
-        if handle.description.hasSuffix(suffix) {
-            let name = String(handle.description.dropLast(suffix.count))
-            guard !name.isEmpty, !name.contains("."), (3...30).contains(name.count) else {
-                throw XRPCError.named("InvalidHandle", "Handle must be a name of 3 to 30 characters under \(suffix)")
-            }
-            guard !AccountRules.isReserved(name) else { throw XRPCError.named("HandleNotAvailable", "Reserved handle: \(handle)") }
+        if handle.description.hasSuffix("." + config.handleDomain) {
+            try checkLocalHandle(handle)
         } else {
             let resolved: DID
             do {

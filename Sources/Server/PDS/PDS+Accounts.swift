@@ -19,17 +19,25 @@ extension PDS {
             emailConfirmed: account.emailConfirmedAt != nil, active: account.isActive, status: account.status)
     }
 
-    /// `com.atproto.server.createAccount`: checks the handle and the gate,
-    /// makes a signing key, registers a `did:plc` with a signed genesis
-    /// operation, and creates the repository.
-    func createAccount(_ input: Com.Atproto.Server.CreateAccount.Input, admin: Bool) async throws -> Com.Atproto.Server.CreateAccount.Output {
-        let handle = input.handle
+    /// Checks a handle under this server's domain: one name of 3 to 30
+    /// characters, not reserved.
+    ///
+    /// - Throws: 400 `InvalidHandle` or `HandleNotAvailable`.
+    func checkLocalHandle(_ handle: Handle) throws {
         let suffix = "." + config.handleDomain
         let name = handle.description.hasSuffix(suffix) ? String(handle.description.dropLast(suffix.count)) : ""
         guard !name.isEmpty, !name.contains("."), (3...30).contains(name.count) else {
             throw XRPCError.named("InvalidHandle", "Handle must be a name of 3 to 30 characters under \(suffix)")
         }
         guard !AccountRules.isReserved(name) else { throw XRPCError.named("HandleNotAvailable", "Reserved handle: \(handle)") }
+    }
+
+    /// `com.atproto.server.createAccount`: checks the handle and the gate,
+    /// makes a signing key, registers a `did:plc` with a signed genesis
+    /// operation, and creates the repository.
+    func createAccount(_ input: Com.Atproto.Server.CreateAccount.Input, admin: Bool) async throws -> Com.Atproto.Server.CreateAccount.Output {
+        let handle = input.handle
+        try checkLocalHandle(handle)
         guard let password = input.password, !password.isEmpty else {
             throw XRPCError.invalidRequest("Input must have the property \"password\"")
         }
