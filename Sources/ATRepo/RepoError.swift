@@ -39,6 +39,8 @@ public struct RepoError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let keyNotFound = Code("keyNotFound")
         /// A key already exists where it must not.
         public static let keyExists = Code("keyExists")
+        /// A commit names another account than the one expected.
+        public static let didMismatch = Code("didMismatch")
     }
 
     /// What went wrong.

@@ -26,6 +26,9 @@ public struct ServerConfig: Sendable {
     public var maxJSONBody: Int
     /// The largest blob.
     public var maxBlob: Int
+    /// The largest repository CAR `importRepo` takes (it is staged on disk,
+    /// not in memory).
+    public var maxImportBytes: Int = 16 << 30
     /// The write limit per client (`nil`: none).
     public var writeLimit: RateLimitRule?
     /// The `getRepo` limit per client (`nil`: none).

@@ -7,7 +7,7 @@ struct Bsky: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bsky",
         abstract: "AT Protocol tools: a PDS, repository CARs, and a client for PDS and relay hosts.",
-        subcommands: [ServeCommand.self, CarCommand.self, SyncCommand.self, RepoCommand.self, LoginCommand.self, IdentityCommand.self]
+        subcommands: [ServeCommand.self, CarCommand.self, SyncCommand.self, RepoCommand.self, LoginCommand.self, AccountCommand.self, IdentityCommand.self]
     )
 }
 

@@ -48,11 +48,36 @@ extension MST {
         checks: inout [LayerCheck]
     ) throws -> MSTNode {
         let bytes = try store.require(cid)
+        let (data, keys) = try checkedNode(cid, bytes: bytes, lower: lower, upper: upper)
+        guard let layer = try nodeLayer(cid, data: data, keys: keys, expected: expected, isRoot: isRoot) else { return .empty }
+        for key in keys { checks.append(LayerCheck(key: key, layer: layer, node: cid)) }
+        func child(_ link: CID?, lower: [UInt8]?, upper: [UInt8]?) throws -> MSTChild? {
+            guard let link else { return nil }
+            try checkChildLink(link, from: cid, layer: layer)
+            if partial, try store.get(link) == nil { return .stub(link) }
+            return .node(try loadNode(link, layer: layer - 1, lower: lower, upper: upper, store: store, isRoot: false, partial: partial, checks: &checks))
+        }
+        let left = try child(data.left, lower: lower, upper: keys.first ?? upper)
+        var entries = [MSTNode.Entry]()
+        entries.reserveCapacity(keys.count)
+        for (i, entry) in data.entries.enumerated() {
+            let right = try child(entry.right, lower: keys[i], upper: i + 1 < keys.count ? keys[i + 1] : upper)
+            entries.append(.init(key: keys[i], value: entry.value, right: right))
+        }
+        // The strict reader accepted only canonical DAG-CBOR of exactly the node
+        // shape, and the prefixes are checked above, so these bytes are the one
+        // encoding of this node: re-encoding would give them back.
+        return MSTNode(layer: layer, left: left, entries: entries, bytes: bytes, cid: cid)
+    }
+
+    /// Decodes one node block after checking its hash, and rebuilds its full
+    /// keys, checking prefix compression, order within the node, and that each
+    /// key falls in `lower < key < upper` (the range its parent gives it).
+    static func checkedNode(_ cid: CID, bytes: [UInt8], lower: [UInt8]?, upper: [UInt8]?) throws -> (MSTNodeData, [[UInt8]]) {
         guard CID.compute(bytes, codec: .dagCBOR) == cid else {
             throw RepoError(.nodeHashMismatch, "MST node \(cid) does not hash to its CID")
         }
         let data = try MSTNodeData(decoding: bytes, cid: cid)
-        // Rebuild the full keys and check the compression and order.
         var keys = [[UInt8]]()
         keys.reserveCapacity(data.entries.count)
         var previous: [UInt8] = []
@@ -82,18 +107,22 @@ extension MST {
             keys.append(key)
             previous = key
         }
-        // The layer: that of the keys, or for a keyless node, the one its parent implies.
+        return (data, keys)
+    }
+
+    /// The layer of a node: that of its keys (the root's is computed from its
+    /// first key; any other node's is the one its parent implies, `expected`),
+    /// or for a keyless node the implied one. `nil` for the empty root.
+    static func nodeLayer(_ cid: CID, data: MSTNodeData, keys: [[UInt8]], expected: Int?, isRoot: Bool) throws -> Int? {
         let layer: Int
         if let first = keys.first {
-            // The root takes its keys' layer; any other node, the one its parent implies.
             layer = expected ?? MST.layer(of: first)
-            for key in keys { checks.append(LayerCheck(key: key, layer: layer, node: cid)) }
         } else {
             if isRoot {
                 guard data.left == nil else {
                     throw RepoError(.emptyNode, "the root \(cid) is an empty node that only points down")
                 }
-                return .empty
+                return nil
             }
             guard data.left != nil, let expected else {
                 throw RepoError(.emptyNode, "node \(cid) is empty and points nowhere")
@@ -101,25 +130,14 @@ extension MST {
             layer = expected
         }
         guard layer >= 0 else { throw RepoError(.wrongLayer, "node \(cid) is below layer 0") }
-        func child(_ link: CID?, lower: [UInt8]?, upper: [UInt8]?) throws -> MSTChild? {
-            guard let link else { return nil }
-            guard layer > 0 else { throw RepoError(.wrongLayer, "node \(cid) at layer 0 links to a subtree") }
-            guard link.isATProtoBlessed, link.codec == .dagCBOR else {
-                throw RepoError(.nonBlessedCID, "node \(cid) links to \(link), not a CIDv1 dag-cbor SHA-256")
-            }
-            if partial, try store.get(link) == nil { return .stub(link) }
-            return .node(try loadNode(link, layer: layer - 1, lower: lower, upper: upper, store: store, isRoot: false, partial: partial, checks: &checks))
+        return layer
+    }
+
+    /// Checks a link from a node at `layer` to a subtree.
+    static func checkChildLink(_ link: CID, from cid: CID, layer: Int) throws {
+        guard layer > 0 else { throw RepoError(.wrongLayer, "node \(cid) at layer 0 links to a subtree") }
+        guard link.isATProtoBlessed, link.codec == .dagCBOR else {
+            throw RepoError(.nonBlessedCID, "node \(cid) links to \(link), not a CIDv1 dag-cbor SHA-256")
         }
-        let left = try child(data.left, lower: lower, upper: keys.first ?? upper)
-        var entries = [MSTNode.Entry]()
-        entries.reserveCapacity(keys.count)
-        for (i, entry) in data.entries.enumerated() {
-            let right = try child(entry.right, lower: keys[i], upper: i + 1 < keys.count ? keys[i + 1] : upper)
-            entries.append(.init(key: keys[i], value: entry.value, right: right))
-        }
-        // The strict reader accepted only canonical DAG-CBOR of exactly the node
-        // shape, and the prefixes are checked above, so these bytes are the one
-        // encoding of this node: re-encoding would give them back.
-        return MSTNode(layer: layer, left: left, entries: entries, bytes: bytes, cid: cid)
     }
 }

@@ -46,7 +46,12 @@ public struct PLCOperation: Sendable, Hashable {
 
     /// Signs `fields` with `rotationKey`.
     public static func sign(_ fields: Fields, with rotationKey: some PrivateKey) throws -> PLCOperation {
-        let unsigned = fields.unsigned
+        try sign(unsigned: fields.unsigned, with: rotationKey)
+    }
+
+    /// Signs an unsigned operation given whole (`type`, `rotationKeys`,
+    /// `verificationMethods`, `alsoKnownAs`, `services`, `prev`) with `rotationKey`.
+    public static func sign(unsigned: DataValue, with rotationKey: some PrivateKey) throws -> PLCOperation {
         let signature = try rotationKey.sign(DAGCBOR.encode(unsigned))
         guard var map = unsigned.mapValue else { throw PLCError("the operation is not a map") }
         map["sig"] = .string(Base64URL.encode(signature))

@@ -1,3 +1,4 @@
+import ATCrypto
 import ATData
 import ATProtoAPI
 import ATSyntax
@@ -74,19 +75,7 @@ extension PDS {
     /// server's rotation key, and `#identity` goes out on the firehose.
     func updateHandle(of did: DID, to handle: Handle) async throws {
         guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
-        if handle.description.hasSuffix("." + config.handleDomain) {
-            try checkLocalHandle(handle)
-        } else {
-            let resolved: DID
-            do {
-                resolved = try await identity.resolveHandle(handle, fresh: true)
-            } catch {
-                throw XRPCError.named("InvalidHandle", "External handle did not resolve to DID: \(error.detail)")
-            }
-            guard resolved == did else {
-                throw XRPCError.named("InvalidHandle", "External handle \(handle) resolves to \(resolved), not \(did)")
-            }
-        }
+        try await checkHandle(handle, for: did)
         if let holder = try accounts.account(handle: handle), holder.did != did {
             throw XRPCError.named("HandleNotAvailable", "Handle already taken: \(handle)")
         }
@@ -107,6 +96,43 @@ extension PDS {
         identity.forget(handle: account.handle, did: did)
         try firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: handle) }
         logger.info("\(did) is now \(handle) (was \(account.handle))")
+    }
+
+    /// Checks a handle `did` asks for: under this server's domain it must be
+    /// free (``checkLocalHandle(_:)``); any other must already resolve to `did`.
+    ///
+    /// - Throws: 400 `InvalidHandle` or `HandleNotAvailable`.
+    func checkHandle(_ handle: Handle, for did: DID) async throws {
+        if handle.description.hasSuffix("." + config.handleDomain) {
+            try checkLocalHandle(handle)
+            return
+        }
+        let resolved: DID
+        do {
+            resolved = try await identity.resolveHandle(handle, fresh: true)
+        } catch {
+            throw XRPCError.named("InvalidHandle", "External handle did not resolve to DID: \(error.detail)")
+        }
+        guard resolved == did else {
+            throw XRPCError.named("InvalidHandle", "External handle \(handle) resolves to \(resolved), not \(did)")
+        }
+    }
+
+    /// The repository signing key `did`'s document names now: from the PLC
+    /// directory for a `did:plc`, else resolved afresh.
+    ///
+    /// - Throws: 400 `DidNotFound` when the document cannot be had or has no usable key.
+    func currentSigningKey(_ did: DID) async throws -> any PublicKey {
+        do {
+            if did.description.hasPrefix("did:plc:"), let operation = try await currentPLCOperation(did), let key = operation.signingKey {
+                return try Keys.publicKey(didKey: key)
+            }
+            return try await serviceResolver.resolve(did).signingKey()
+        } catch let error as XRPCError {
+            throw error
+        } catch {
+            throw XRPCError.named("DidNotFound", "Unable to find the signing key of \(did): \(error)")
+        }
     }
 
     /// The last operation of `did`: from the embedded directory, or from the external one.

@@ -88,7 +88,8 @@ extension PDS {
             let did = try resolveRepo(params.repo)
             let uri = ATURI(authority: .did(did), collection: params.collection, recordKey: params.rkey)
             guard let cid = try repos.record(of: did, collection: params.collection.description, rkey: params.rkey.description),
-                params.cid == nil || params.cid == cid, let bytes = try repos.blocks(of: did).get(cid)
+                params.cid == nil || params.cid == cid, try !isTakenDown(did: did, subject: uri.description),
+                let bytes = try repos.blocks(of: did).get(cid)
             else { throw XRPCError.named("RecordNotFound", "Could not locate record: \(uri)") }
             return .lex(Repo.GetRecord.Output(uri: uri, cid: cid, value: try DAGCBOR.decode(bytes)))
         }
@@ -118,9 +119,12 @@ extension PDS {
         }
         methods.procedure(Repo.UploadBlob.nsid, limit: writes) { [self] call in
             let did = try await authenticate(call)
-            try requireActiveForWrites(did)
+            // A deactivated account may upload: one moving here brings its blobs before it is activated.
+            if try account(did)?.takedownRef != nil { throw XRPCError.named("AccountTakedown", "Account has been taken down") }
             let declaredType = call.request.headers[.contentType]
             let upload = try await uploadBlob(did: did, mimeType: declaredType, declared: call.request.headers[.contentLength].flatMap(Int.init), body: call.request.body)
+            // A blob imported records already reference is theirs at once.
+            if try repos.referencesBlob(upload.cid, of: did) { _ = try blobs.claim(did: did, cid: upload.cid) }
             return .lex(Repo.UploadBlob.Output(blob: LexBlob(ref: upload.cid, mimeType: upload.mimeType, size: upload.size)))
         }
     }

@@ -19,6 +19,10 @@ extension PDS {
         methods.procedure(ServerAPI.CreateAccount.nsid, limit: writes) { [self] call in
             let admin = try isAdmin(call)
             let input = try await call.input(ServerAPI.CreateAccount.Input.self, limit: config.maxJSONBody)
+            if let did = input.did {
+                // An account moving here: its DID's key signs a service-auth token for this server.
+                return .lex(try await createMigratingAccount(input, did: did, serviceAuth: try call.bearer(), admin: admin))
+            }
             return .lex(try await createAccount(input, admin: admin))
         }
         methods.procedure(ServerAPI.CreateSession.nsid, limit: writes) { [self] call in

@@ -31,7 +31,9 @@ extension PDS {
             let params = try call.parameters(Sync.GetBlob.Parameters.self)
             let did = try requireRepo(params.did)
             let cid = params.cid
-            guard let blob = try blobs.metadata(did: did, cid: cid) else { throw XRPCError.named("BlobNotFound", "Blob not found: \(cid)") }
+            guard let blob = try blobs.metadata(did: did, cid: cid), try !isTakenDown(did: did, subject: cid.description) else {
+                throw XRPCError.named("BlobNotFound", "Blob not found: \(cid)")
+            }
             let store = blobs
             return Response(
                 status: .ok,
@@ -72,6 +74,10 @@ extension PDS {
             let params = try call.parameters(Sync.GetRecord.Parameters.self)
             let did = try requireRepo(params.did)
             let path = RepoPath(collection: params.collection, recordKey: params.rkey)
+            let uri = ATURI(authority: .did(did), collection: params.collection, recordKey: params.rkey)
+            if try isTakenDown(did: did, subject: uri.description) {
+                throw XRPCError.named("RecordNotFound", "Could not locate record: \(uri)")
+            }
             let proof = try await writer(for: did).proof(for: path)
             return .car(roots: [proof.commit]) { car in
                 for (cid, bytes) in proof.blocks { try await car.write(cid: cid, data: bytes) }

@@ -47,6 +47,11 @@ extension PDS {
             try firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: account.handle) }
         }
         try firehose.append(did: did) { FirehoseFrame.account(seq: $0, did: did, active: account.isActive, status: account.status) }
+        // And `#sync` with the current commit: after a move here, the network
+        // has the repository as the old host last signed it.
+        if account.isActive, let root = try repos.root(of: did), let block = try repos.blocks(of: did).get(root.commit) {
+            try firehose.append(did: did) { FirehoseFrame.sync(seq: $0, did: did, commit: root.commit, commitBlock: block, rev: root.rev) }
+        }
         logger.info("\(did) is now \(account.status ?? "active")")
     }
 
@@ -84,29 +89,76 @@ extension PDS {
         methods.procedure(Admin.UpdateSubjectStatus.nsid) { [self] call in
             guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
             let input = try await call.input(Admin.UpdateSubjectStatus.Input.self, limit: config.maxJSONBody)
-            guard case .defsRepoRef(let subject) = input.subject else {
-                throw XRPCError.invalidRequest("Only repository takedowns are supported (com.atproto.admin.defs#repoRef)")
+            let echoed: Admin.UpdateSubjectStatus.Output.Subject
+            switch input.subject {
+            case .defsRepoRef(let subject):
+                echoed = .defsRepoRef(subject)
+                guard try account(subject.did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(subject.did)") }
+                if let takedown = input.takedown {
+                    try setTakedown(subject.did, ref: takedown.applied ? (takedown.ref ?? "takedown") : nil)
+                }
+                if let deactivated = input.deactivated {
+                    try setDeactivated(subject.did, at: deactivated.applied ? Date() : nil)
+                }
+            case .strongRef(let subject):
+                echoed = .strongRef(subject)
+                let did = try subjectDID(subject.uri)
+                if let takedown = input.takedown {
+                    try accounts.setTakedown(did: did, subject: subject.uri.description, ref: takedown.applied ? (takedown.ref ?? "takedown") : nil)
+                }
+            case .defsRepoBlobRef(let subject):
+                echoed = .defsRepoBlobRef(subject)
+                guard try account(subject.did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(subject.did)") }
+                if let takedown = input.takedown {
+                    try accounts.setTakedown(did: subject.did, subject: subject.cid.description, ref: takedown.applied ? (takedown.ref ?? "takedown") : nil)
+                }
+            case .unknown:
+                throw XRPCError.invalidRequest("Invalid subject: a repoRef, a strongRef or a repoBlobRef")
             }
-            guard try account(subject.did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(subject.did)") }
-            if let takedown = input.takedown {
-                try setTakedown(subject.did, ref: takedown.applied ? (takedown.ref ?? "takedown") : nil)
-            }
-            if let deactivated = input.deactivated {
-                try setDeactivated(subject.did, at: deactivated.applied ? Date() : nil)
-            }
-            return .lex(Admin.UpdateSubjectStatus.Output(subject: .defsRepoRef(subject), takedown: input.takedown))
+            return .lex(Admin.UpdateSubjectStatus.Output(subject: echoed, takedown: input.takedown))
         }
         methods.query(Admin.GetSubjectStatus.nsid) { [self] call in
             guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
             let params = try call.parameters(Admin.GetSubjectStatus.Parameters.self)
-            guard let did = params.did, params.uri == nil, params.blob == nil else {
-                throw XRPCError.invalidRequest("Only repositories have a status here: give did alone")
+            let takedownRef: String?, subject: Admin.GetSubjectStatus.Output.Subject
+            var deactivated: Admin.Defs.StatusAttr?
+            if let uri = params.uri {
+                let did = try subjectDID(uri)
+                guard let collection = uri.collection, let rkey = uri.recordKey,
+                    let cid = try repos.record(of: did, collection: collection.description, rkey: rkey.description)
+                else { throw XRPCError.named("NotFound", "No such record: \(uri)") }
+                takedownRef = try accounts.takedown(did: did, subject: uri.description)
+                subject = .strongRef(Com.Atproto.Repo.StrongRef(uri: uri, cid: cid))
+            } else if let blob = params.blob {
+                guard let did = params.did, try account(did) != nil, blobs.exists(did: did, cid: blob) else {
+                    throw XRPCError.named("NotFound", "No such blob: give did and blob of a stored blob")
+                }
+                takedownRef = try accounts.takedown(did: did, subject: blob.description)
+                subject = .defsRepoBlobRef(Admin.Defs.RepoBlobRef(did: did, cid: blob))
+            } else if let did = params.did {
+                guard let account = try account(did) else { throw XRPCError.named("NotFound", "No such subject: \(did)") }
+                takedownRef = account.takedownRef
+                subject = .defsRepoRef(Admin.Defs.RepoRef(did: did))
+                deactivated = Admin.Defs.StatusAttr(applied: account.deactivatedAt != nil)
+            } else {
+                throw XRPCError.invalidRequest("Give did, uri, or did and blob")
             }
-            guard let account = try account(did) else { throw XRPCError.named("NotFound", "No such subject: \(did)") }
             return .lex(Admin.GetSubjectStatus.Output(
-                subject: .defsRepoRef(Admin.Defs.RepoRef(did: did)),
-                takedown: Admin.Defs.StatusAttr(applied: account.takedownRef != nil, ref: account.takedownRef),
-                deactivated: Admin.Defs.StatusAttr(applied: account.deactivatedAt != nil)))
+                subject: subject, takedown: Admin.Defs.StatusAttr(applied: takedownRef != nil, ref: takedownRef), deactivated: deactivated))
         }
+    }
+
+    /// The DID of a record subject's AT-URI, which must name an account here.
+    private func subjectDID(_ uri: ATURI) throws -> DID {
+        guard case .did(let did) = uri.authority, try account(did) != nil else {
+            throw XRPCError.named("RepoNotFound", "Could not find repo for \(uri)")
+        }
+        return did
+    }
+
+    /// Whether the record at `uri` or the blob `cid` of `did` is taken down:
+    /// such subjects are not served.
+    func isTakenDown(did: DID, subject: String) throws -> Bool {
+        try accounts.takedown(did: did, subject: subject) != nil
     }
 }

@@ -38,24 +38,8 @@ extension PDS {
     func createAccount(_ input: Com.Atproto.Server.CreateAccount.Input, admin: Bool) async throws -> Com.Atproto.Server.CreateAccount.Output {
         let handle = input.handle
         try checkLocalHandle(handle)
-        guard let password = input.password, !password.isEmpty else {
-            throw XRPCError.invalidRequest("Input must have the property \"password\"")
-        }
-        if let problem = PasswordHasher.validate(password) { throw XRPCError.named("InvalidPassword", "Invalid password: \(problem)") }
+        let password = try checkNewAccount(input, admin: admin)
         let email = input.email
-        if let email, let problem = AccountRules.emailProblem(email) { throw XRPCError.named("InvalidEmail", "Invalid email: \(problem)") }
-        if input.did != nil {
-            throw XRPCError.invalidRequest("Bringing an existing DID is not supported")
-        }
-        if try accounts.account(handle: handle) != nil { throw XRPCError.named("HandleNotAvailable", "Handle already taken: \(handle)") }
-        if let email, try accounts.account(email: email) != nil {
-            throw XRPCError.invalidRequest("Email already taken: \(email)")
-        }
-        if config.inviteRequired && !admin {
-            guard let code = input.inviteCode, try accounts.useInviteCode(code) else {
-                throw XRPCError.named("InvalidInviteCode", "Provided invite code not available")
-            }
-        }
         let signingKey = try Keys.generate(config.signingCurve)
         let operation = try PLCOperation.sign(
             .init(
@@ -83,6 +67,33 @@ extension PDS {
             didDoc: operation.document(for: did))
     }
 
+    /// The checks every new account passes, after its handle's: a valid
+    /// password, a valid email, a free handle and email, and the invite code
+    /// when the server asks for one (used up here, so this comes last).
+    ///
+    /// - Returns: the password.
+    func checkNewAccount(_ input: Com.Atproto.Server.CreateAccount.Input, admin: Bool) throws -> String {
+        guard let password = input.password, !password.isEmpty else {
+            throw XRPCError.invalidRequest("Input must have the property \"password\"")
+        }
+        if let problem = PasswordHasher.validate(password) { throw XRPCError.named("InvalidPassword", "Invalid password: \(problem)") }
+        if let email = input.email, let problem = AccountRules.emailProblem(email) {
+            throw XRPCError.named("InvalidEmail", "Invalid email: \(problem)")
+        }
+        if try accounts.account(handle: input.handle) != nil {
+            throw XRPCError.named("HandleNotAvailable", "Handle already taken: \(input.handle)")
+        }
+        if let email = input.email, try accounts.account(email: email) != nil {
+            throw XRPCError.invalidRequest("Email already taken: \(email)")
+        }
+        if config.inviteRequired && !admin {
+            guard let code = input.inviteCode, try accounts.useInviteCode(code) else {
+                throw XRPCError.named("InvalidInviteCode", "Provided invite code not available")
+            }
+        }
+        return password
+    }
+
     /// Sends a PLC operation to the configured directory: the embedded one, or an external one over HTTP.
     func submitToPLC(_ operation: PLCOperation, did: DID) async throws {
         guard let external = config.plcURL else {
@@ -97,7 +108,9 @@ extension PDS {
         let response = try await outbound.send(request, body: [UInt8](operation.value.jsonData()), timeout: .seconds(15))
         let body = try await response.body.collect(upTo: 1 << 16)
         guard response.head.status.code < 300 else {
-            throw XRPCError.internalError("the PLC directory refused the operation: \(String(decoding: body, as: UTF8.self))")
+            let reason = String(decoding: body.prefix(1000), as: UTF8.self)
+            if (400..<500).contains(response.head.status.code) { throw PLCError(reason) }
+            throw XRPCError.internalError("the PLC directory failed: \(reason)")
         }
     }
 

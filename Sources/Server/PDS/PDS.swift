@@ -156,6 +156,8 @@ public final class PDS: Sendable {
         registerDeletionMethods(&methods)
         registerAppPasswordMethods(&methods)
         registerEmailMethods(&methods)
+        registerMigrationMethods(&methods)
+        registerPLCOperationMethods(&methods)
         methods.fallback = { [self] call in try await proxy(&call) }
     }
 

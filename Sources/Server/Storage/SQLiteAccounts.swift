@@ -6,10 +6,10 @@ extension SQLiteStore: AccountStore {
     public func createAccount(_ account: AccountRecord) throws {
         try write { db in
             try db.execute(
-                sql: "INSERT INTO account (did, handle, email, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                sql: "INSERT INTO account (did, handle, email, password_hash, created_at, deactivated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [
                     account.did.description, account.handle.description, account.email, account.passwordHash,
-                    account.createdAt.timeIntervalSince1970,
+                    account.createdAt.timeIntervalSince1970, account.deactivatedAt?.timeIntervalSince1970,
                 ])
         }
     }
@@ -155,7 +155,7 @@ extension SQLiteStore: AccountStore {
 
     public func deleteAccount(did: DID) throws {
         try write { db in
-            for table in ["refresh_token", "email_token", "account_pref", "app_password", "account"] {
+            for table in ["refresh_token", "email_token", "account_pref", "app_password", "takedown", "account"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did.description])
             }
         }
@@ -192,6 +192,23 @@ extension SQLiteStore: AccountStore {
             try db.execute(
                 sql: "INSERT INTO account_pref (did, prefs) VALUES (?, ?) ON CONFLICT(did) DO UPDATE SET prefs = excluded.prefs",
                 arguments: [did.description, Data(json)])
+        }
+    }
+
+    public func setTakedown(did: DID, subject: String, ref: String?) throws {
+        try write { db in
+            if let ref {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO takedown (did, subject, ref) VALUES (?, ?, ?)", arguments: [did.description, subject, ref])
+            } else {
+                try db.execute(sql: "DELETE FROM takedown WHERE did = ? AND subject = ?", arguments: [did.description, subject])
+            }
+        }
+    }
+
+    public func takedown(did: DID, subject: String) throws -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT ref FROM takedown WHERE did = ? AND subject = ?", arguments: [did.description, subject])
         }
     }
 }

@@ -9,7 +9,7 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
 
     /// The schema version this build writes.
-    public static let schemaVersion = "v8"
+    public static let schemaVersion = "v9"
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -33,6 +33,8 @@ public final class SQLiteStore: Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
+            // Imports that were running when the process stopped are dead.
+            try pool.write { db in try db.execute(sql: "DELETE FROM import_block") }
         } catch {
             throw StorageError(.io, "cannot open the database at \(path): \(error)")
         }
@@ -174,6 +176,23 @@ public final class SQLiteStore: Sendable {
             // When the account's email was confirmed.
             try db.execute(sql: "ALTER TABLE account ADD COLUMN email_confirmed_at REAL;")
         }
+        migrator.registerMigration("v9") { db in
+            // Blocks of repository imports in progress, and takedowns of single records and blobs.
+            try db.execute(sql: """
+                CREATE TABLE import_block (
+                    import_id INTEGER NOT NULL,
+                    cid BLOB NOT NULL,
+                    bytes BLOB NOT NULL,
+                    PRIMARY KEY (import_id, cid)
+                ) WITHOUT ROWID;
+                CREATE TABLE takedown (
+                    did TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    ref TEXT NOT NULL,
+                    PRIMARY KEY (did, subject)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 
@@ -190,8 +209,11 @@ public final class SQLiteStore: Sendable {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw StorageError(.conflict, error.message ?? "constraint failed")
-        } catch {
+        } catch let error as DatabaseError {
             throw StorageError(.io, "\(error)")
+        } catch {
+            // The body's own errors (a failed verification, say) pass through.
+            throw error
         }
     }
 

@@ -119,6 +119,11 @@ public protocol AccountStore: Sendable {
     /// Gives the account a new handle; throws ``StorageError/conflict`` when
     /// another account has it.
     func updateHandle(did: DID, handle: Handle) throws
+    /// Takes down one subject of `did` (a record's AT-URI or a blob's CID)
+    /// with `ref`, or lifts the takedown (`nil`).
+    func setTakedown(did: DID, subject: String, ref: String?) throws
+    /// The takedown reference of a subject of `did`, when it is taken down.
+    func takedown(did: DID, subject: String) throws -> String?
     /// The account's app preferences as last stored: the JSON object
     /// `app.bsky.actor.getPreferences` answers.
     func preferences(did: DID) throws -> [UInt8]?
@@ -207,6 +212,38 @@ public protocol RepoStore: Sendable {
     /// A consistent view of one repository for an export, unaffected by
     /// commits that land while it is read; `nil` when there is no such repository.
     func snapshot(of did: DID) throws -> (any RepoSnapshot)?
+    /// The blobs records reference, with one record that references each, in
+    /// blob CID order after `cursor`.
+    func blobReferences(of did: DID, after cursor: String?, limit: Int) throws -> [(blob: String, collection: String, rkey: String)]
+    /// Whether a record of `did` references the blob.
+    func referencesBlob(_ cid: CID, of did: DID) throws -> Bool
+    /// Starts replacing `did`'s repository with an imported one. Blocks are
+    /// staged on disk as they arrive, apart from every repository, until
+    /// ``RepoImport/install(rev:_:)``.
+    func beginImport(did: DID) throws -> any RepoImport
+}
+
+/// A repository import in progress: staged blocks, then one transaction
+/// that swaps the repository.
+public protocol RepoImport: Sendable {
+    /// Stages blocks. A CID staged twice is kept once.
+    func stage(_ blocks: [(cid: CID, bytes: [UInt8])]) throws
+    /// In one transaction: removes the account's repository, calls `build`
+    /// with the staged blocks and a sink for what the new repository keeps,
+    /// and sets the root to the commit `build` returns (written at `rev`).
+    /// When `build` throws, nothing changes. The staged blocks are dropped
+    /// either way.
+    func install(rev: TID, _ build: (_ staged: any BlockStore, _ sink: any ImportSink) throws -> CID) throws
+    /// Drops the staged blocks.
+    func discard()
+}
+
+/// Where an import's verified repository goes.
+public protocol ImportSink {
+    /// Keeps a block (a node, a record or the commit).
+    func keep(_ cid: CID, _ bytes: [UInt8]) throws
+    /// Indexes a record and the blobs it references.
+    func index(collection: String, rkey: String, cid: CID, blobs: [CID]) throws
 }
 
 /// One repository frozen at a commit, read in batches.

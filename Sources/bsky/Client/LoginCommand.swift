@@ -13,12 +13,7 @@ struct LoginCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
-        let secret = try password ?? ProcessInfo.processInfo.environment["BLUESKY_PASSWORD"] ?? {
-            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-                throw ValidationError("no password: pass --password, set BLUESKY_PASSWORD or give it on stdin")
-            }
-            return line
-        }()
+        let secret = try readPassword(password)
         var base = try client.client()
         base.bearer = nil
         let session = try await Session.login(base, identifier: identifier, password: secret)

@@ -35,4 +35,9 @@ enum SessionStore {
             throw CLIFailure("\(file.path): cannot write the session")
         }
     }
+
+    /// Forgets the stored session.
+    static func delete() throws {
+        try FileManager.default.removeItem(at: file)
+    }
 }
