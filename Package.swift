@@ -99,7 +99,7 @@ let package = Package(
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
         .executableTarget(
             name: "PDSBench",
-            dependencies: ["ATData", "ATSyntax", "Bluesky", "BenchSupport"],
+            dependencies: ["ATCrypto", "ATData", "ATRepo", "ATSyntax", "Bluesky", "BenchSupport"],
             path: "Benchmarks/PDSBench"
         ),
         .executableTarget(name: "LexBench", dependencies: ["ATData", "ATProtoAPI", "ATRepo"], path: "Benchmarks/LexBench"),

@@ -1,4 +1,6 @@
+import ATCrypto
 import ATData
+import ATRepo
 import ATSyntax
 import BenchSupport
 import Bluesky
@@ -7,14 +9,16 @@ import Foundation
 // Release-mode load on `bsky serve` over loopback, with arroba (PyPI) beside it:
 //   (1) putRecord from 16 concurrent clients with durable writes: throughput and p99;
 //   (2) getRepo export of a 100k-record repository: MB/s, and the server's peak memory
-//       for a 10k and a 100k export (flat means the export streams).
+//       for a 10k and a 100k export (flat means the export streams);
+//   (3) importRepo of 10k- and 100k-record repositories (~22 MB): seconds, MB/s, and the
+//       server's peak memory after each (flat means the import is staged on disk).
 // scripts/bench-pds builds this and runs it; it prints JSON lines, then a summary.
 //
 //   PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients 16] [--seconds 5] [--records 100000]
-//            [--synchronous FULL|NORMAL] [--only put]
+//            [--synchronous FULL|NORMAL] [--only put|import]
 
 let arguments = Bench.arguments(
-    usage: "PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients N] [--seconds N] [--records N] [--synchronous FULL|NORMAL] [--only put]",
+    usage: "PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients N] [--seconds N] [--records N] [--synchronous FULL|NORMAL] [--only put|import]",
     required: ["bsky", "python", "arroba"])
 let (bsky, python, arrobaScript) = (arguments["bsky"]!, arguments["python"]!, arguments["arroba"]!)
 let clients = Int(arguments["clients"] ?? "") ?? 16
@@ -91,6 +95,49 @@ func peakRSS(_ pid: Int32) -> Double {
     return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
 }
 
+// MARK: (3) importRepo
+
+/// A post of about 220 bytes, like the network's median.
+func longRecord(_ i: Int) -> DataValue {
+    [
+        "$type": "app.bsky.feed.post", "createdAt": "2024-01-01T00:00:00.000Z", "langs": ["en"],
+        "text": .string("imported post \(i): " + String(repeating: "the quick brown fox jumps over the lazy dog ", count: 3)),
+    ]
+}
+
+/// Imports a repository of `size` records into a new, deactivated account,
+/// signed with the account's key from the server's data directory.
+func importLoad(size: Int, base: Bluesky, data: URL, pid: Int32) async throws {
+    let info = try await base.server.createAccount(handle: try Handle("import\(size).test"), password: "pw")
+    var client = base
+    client.bearer = .token(info.accessJwt)
+    try await client.com.atproto.server.deactivateAccount()
+    let keyFile = data.appendingPathComponent("secrets/keys/" + info.did.description.replacingOccurrences(of: ":", with: "_") + ".key")
+    let key = try Keys.privateKey(multibase: String(decoding: try Data(contentsOf: keyFile), as: UTF8.self))
+    let clock = TIDClock(), store = MemoryBlockStore()
+    let writes = (0..<size).map {
+        RecordWrite.create(
+            RepoPath(collection: post, recordKey: try! RecordKey(TID(microseconds: 1_700_000_000_000_000 + UInt64($0), clockID: 0).description)),
+            longRecord($0))
+    }
+    let repo = try Repository.create(did: info.did, key: key, rev: clock.next(), store: store)
+    let car = try repo.applying(writes, key: key, rev: clock.next(), store: store).0.exportCAR()
+    let started = ContinuousClock.now
+    try await client.com.atproto.repo.importRepo(body: car, options: CallOptions(timeout: .seconds(600)))
+    let elapsed = (ContinuousClock.now - started).seconds
+    let status = try await client.com.atproto.server.checkAccountStatus()
+    guard status.indexedRecords == size else { throw BenchFailure("the import of \(size) records indexed \(status.indexedRecords)") }
+    Bench.report([
+        "name": "bsky.\(size).importRepo", "records": size, "bytes": car.count, "seconds": elapsed,
+        "mb_per_second": Double(car.count) / elapsed / 1e6, "server_peak_rss_mb": peakRSS(pid),
+    ])
+}
+
+struct BenchFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 // MARK: Servers
 
 func startServe(data: URL) throws -> (Process, URL) {
@@ -119,8 +166,20 @@ for i in 0..<clients {
     client.bearer = .token(info.accessJwt)
     targets.append((client, info.did))
 }
-try await putLoad(label: "bsky", targets: targets)
+if arguments["only"] != "import" { try await putLoad(label: "bsky", targets: targets) }
 if arguments["only"] == "put" {
+    serve.terminate()
+    exit(0)
+}
+
+// Imports into a fresh process, so that its peak memory is theirs alone.
+serve.terminate()
+serve.waitUntilExit()
+(serve, url) = try startServe(data: data)
+let importer = Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(600))
+Bench.report(["name": "bsky.import.idle", "server_peak_rss_mb": peakRSS(serve.processIdentifier)])
+for size in [10_000, bigRepo] { try await importLoad(size: size, base: importer, data: data, pid: serve.processIdentifier) }
+if arguments["only"] == "import" {
     serve.terminate()
     exit(0)
 }

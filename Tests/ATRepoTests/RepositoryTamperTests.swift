@@ -46,18 +46,30 @@ struct RepositoryTamperTests {
         return CARWriter.encode(roots: roots ?? [f.repo.commitCID], blocks: blocks + extra)
     }
 
-    /// Opening `car` must fail with `expected`, the code of error type `E`.
+    /// Opening `car` must fail with `expected`, the code of error type `E`,
+    /// both in memory (`open`) and one block at a time (`walkVerifying`, as
+    /// an import does).
     static func expectFailure<E: Error, Code: Equatable>(
         _ expected: Code, as type: E.Type, code: (E) -> Code, _ car: [UInt8], key: any PublicKey,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        do {
-            _ = try Repository.open(car: car, key: key)
-            Issue.record("expected \(expected)", sourceLocation: sourceLocation)
-        } catch let error as E {
-            #expect(code(error) == expected, "\(error)", sourceLocation: sourceLocation)
-        } catch {
-            Issue.record("expected \(expected), got \(error)", sourceLocation: sourceLocation)
+        let ways: [(String, () throws -> Void)] = [
+            ("open", { _ = try Repository.open(car: car, key: key) }),
+            ("walkVerifying", {
+                let store = try CARBlockStore(car: car)
+                _ = try Repository.walkVerifying(
+                    commit: store.header.roots[0], did: did, store: store, key: key, block: { _, _ in }, record: { _, _, _ in })
+            }),
+        ]
+        for (name, verify) in ways {
+            do {
+                try verify()
+                Issue.record("\(name): expected \(expected)", sourceLocation: sourceLocation)
+            } catch let error as E {
+                #expect(code(error) == expected, "\(name): \(error)", sourceLocation: sourceLocation)
+            } catch {
+                Issue.record("\(name): expected \(expected), got \(error)", sourceLocation: sourceLocation)
+            }
         }
     }
 
@@ -72,6 +84,33 @@ struct RepositoryTamperTests {
     @Test func untouchedRepositoryVerifies() throws {
         let f = try Self.fixture()
         #expect(try Repository.open(car: f.car, key: f.key.publicKey).recordCIDs().count == 200)
+    }
+
+    /// The walk gives every node and record once, records in key order, and
+    /// the commit it checked.
+    @Test func walkVisitsEveryBlockOnce() throws {
+        let f = try Self.fixture()
+        var blocks = Set<CID>(), paths = [RepoPath]()
+        let commit = try Repository.walkVerifying(
+            commit: f.repo.commitCID, did: Self.did, store: CARBlockStore(car: f.car), key: f.key.publicKey,
+            block: { cid, bytes in
+                #expect(CID.compute(bytes, codec: cid.codec) == cid)
+                #expect(blocks.insert(cid).inserted)
+            },
+            record: { path, _, _ in paths.append(path) })
+        #expect(commit == f.repo.commit)
+        #expect(paths == (try f.repo.recordCIDs().map(\.path)))
+        #expect(paths == paths.sorted())
+        // Every block of the CAR but the commit.
+        #expect(blocks == Set(f.blocks.map(\.cid)).subtracting([f.repo.commitCID]))
+    }
+
+    @Test func walkRefusesAnotherAccountsCommit() throws {
+        let f = try Self.fixture()
+        let other = try DID("did:plc:other0000000000000000000")
+        #expect { _ = try Repository.walkVerifying(
+            commit: f.repo.commitCID, did: other, store: CARBlockStore(car: f.car), key: f.key.publicKey, block: { _, _ in }, record: { _, _, _ in })
+        } throws: { ($0 as? RepoError)?.code == .didMismatch }
     }
 
     @Test func flippedBitInARecord() throws {

@@ -31,8 +31,10 @@ extension InProcessPDS {
         }
     }
 
-    func get(_ client: some TestClientProtocol, _ path: String) async throws -> (Int, DataValue?) {
-        try await client.execute(uri: path, method: .get) { response in
+    func get(_ client: some TestClientProtocol, _ path: String, auth: String? = nil) async throws -> (Int, DataValue?) {
+        var headers = HTTPFields()
+        if let auth { headers[.authorization] = auth }
+        return try await client.execute(uri: path, method: .get, headers: headers) { response in
             (response.status.code, response.body.readableBytes > 0 ? try? DataValue(json: Data(buffer: response.body)) : nil)
         }
     }

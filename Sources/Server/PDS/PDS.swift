@@ -31,9 +31,9 @@ public final class PDS: Sendable {
     /// operator's own URLs, so private addresses are allowed, but redirects
     /// are not followed and connections go to the checked address.
     let outbound = GuardedTransport(policy: HostPolicy(allowPrivate: true))
-    /// Outbound HTTP of proxied calls: the configured AppView and chat
-    /// service are trusted; any other service must be on a public address
-    /// unless ``ServerConfig/proxyAllowPrivate``.
+    /// Outbound HTTP of proxied calls and identity lookups: the configured
+    /// AppView, chat service and PLC directory are trusted; any other host
+    /// must be on a public address unless ``ServerConfig/proxyAllowPrivate``.
     let proxyTransport: GuardedTransport
     /// Finds the DID documents of services that `atproto-proxy` names.
     let serviceResolver: DIDResolver
@@ -65,6 +65,7 @@ public final class PDS: Sendable {
         let database = try SQLiteStore(path: data.appendingPathComponent("pds.sqlite").path, synchronous: config.synchronous)
         let blobs = try DiskBlobStore(root: data.appendingPathComponent("blobs"))
         try database.pruneEvents(before: Date(timeIntervalSinceNow: -config.firehoseWindow))
+        try database.discardStagedImports()
         let pds = try await PDS(
             config: config, publicURL: publicURL, accounts: database, repos: database, blobs: blobs, plcStore: database, events: database,
             secrets: Secrets(directory: data.appendingPathComponent("secrets")), logger: logger)
@@ -92,7 +93,8 @@ public final class PDS: Sendable {
         self.rotationKey = try secrets.rotationKey()
         self.lexicons = try LexiconCatalog.bundled()
         self.logger = logger
-        let trusted = [config.appview?.url, config.chat?.url].compactMap { $0.flatMap { try? CrawlHost(url: $0).description } }
+        // The services the operator named: the AppView, the chat service and the PLC directory.
+        let trusted = [config.appview?.url, config.chat?.url, config.plcURL].compactMap { $0.flatMap { try? CrawlHost(url: $0).description } }
         self.proxyTransport = GuardedTransport(policy: HostPolicy(allowPrivate: config.proxyAllowPrivate, trusted: Set(trusted)))
         self.serviceResolver = DIDResolver(plcURL: config.plcURL ?? publicURL, transport: proxyTransport, timeout: .seconds(10))
         self.identity = IdentityResolver(dns: config.dns, didResolver: serviceResolver, transport: proxyTransport)

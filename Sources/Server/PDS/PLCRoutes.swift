@@ -5,7 +5,8 @@ import Hummingbird
 
 extension PDS {
     /// The PLC directory role: `GET /{did}` (the document), `GET /{did}/log`
-    /// (the operations), and `POST /{did}` (a new operation).
+    /// (the operations), `GET /{did}/log/last` (the current one), and
+    /// `POST /{did}` (a new operation).
     func registerPLCRoutes(on router: Router<PDSRequestContext>) {
         router.get("/:did") { [self] _, context -> Response in
             let did = try plcDID(context)
@@ -21,6 +22,12 @@ extension PDS {
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: "[" + log.map { String(decoding: $0.value.jsonData(), as: UTF8.self) }.joined(separator: ",") + "]")))
+        }
+        router.get("/:did/log/last") { [self] _, context -> Response in
+            let did = try plcDID(context)
+            guard let last = try plc.current(did) else { throw XRPCError.notFound("DID not registered: \(did)") }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: last.value.jsonData())))
         }
         router.post("/:did") { [self] request, context -> Response in
             let did = try plcDID(context)

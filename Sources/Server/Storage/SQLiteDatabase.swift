@@ -33,8 +33,6 @@ public final class SQLiteStore: Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
-            // Imports that were running when the process stopped are dead.
-            try pool.write { db in try db.execute(sql: "DELETE FROM import_block") }
         } catch {
             throw StorageError(.io, "cannot open the database at \(path): \(error)")
         }

@@ -5,6 +5,17 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
+    /// Drops the staged blocks of imports that were running when the process
+    /// stopped; called when the server opens the store.
+    public func discardStagedImports() throws {
+        try write { db in try db.execute(sql: "DELETE FROM import_block") }
+    }
+
+    /// How many blocks imports have staged.
+    func stagedImportBlocks() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM import_block") ?? 0 }
+    }
+
     public func beginImport(did: DID) throws -> any RepoImport {
         SQLiteRepoImport(store: self, did: did, id: Int64.random(in: 1...Int64.max))
     }
