@@ -202,6 +202,26 @@ struct GeneratedEndpointsTests {
         let blocks = try await sync.getBlocks(did: did, cids: [latest.cid]); called.insert(Com.Atproto.Sync.GetBlocks.nsid)
         #expect(try CARReader(blocks).blocks().map(\.cid) == [latest.cid])
 
+        // Moving accounts: what a new host recommends, the PLC token and
+        // signature (refused without the mailed token), the checks on a
+        // submitted operation, and imports (only into a deactivated account).
+        #expect(try strict(try await repo.listMissingBlobs()).blobs.isEmpty); called.insert(Com.Atproto.Repo.ListMissingBlobs.nsid)
+        let identity = authed.com.atproto.identity
+        let recommended = try strict(try await identity.getRecommendedDidCredentials())
+        #expect(recommended.alsoKnownAs == ["at://\(renamed)"] && recommended.rotationKeys?.count == 1)
+        called.insert(Com.Atproto.Identity.GetRecommendedDidCredentials.nsid)
+        try await identity.requestPlcOperationSignature(); called.insert(Com.Atproto.Identity.RequestPlcOperationSignature.nsid)
+        await #expect { _ = try await identity.signPlcOperation(token: "AAAAA-AAAAA") } throws: { ($0 as? BlueskyError)?.name == "ExpiredToken" }
+        called.insert(Com.Atproto.Identity.SignPlcOperation.nsid)
+        await #expect { try await identity.submitPlcOperation(operation: ["type": "plc_operation"]) } throws: {
+            ($0 as? BlueskyError)?.name == "InvalidRequest"
+        }
+        called.insert(Com.Atproto.Identity.SubmitPlcOperation.nsid)
+        await #expect { try await repo.importRepo(body: car) } throws: {
+            ($0 as? BlueskyError)?.message.contains("deactivate") == true
+        }
+        called.insert(Com.Atproto.Repo.ImportRepo.nsid)
+
         #expect(called == pdsMethods, "not called: \(pdsMethods.subtracting(called).sorted())")
 
         // The firehose, as the generated message type: the account's commits are in it.
