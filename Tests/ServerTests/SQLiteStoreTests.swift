@@ -21,7 +21,7 @@ struct SQLiteStoreTests {
 
     @Test func theSchemaIsVersioned() throws {
         let db = try store()
-        #expect(try db.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"])
+        #expect(try db.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
         #expect(try db.appliedMigrations().last == SQLiteStore.schemaVersion)
     }
 
