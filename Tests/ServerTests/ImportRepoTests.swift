@@ -65,7 +65,7 @@ struct ImportRepoTests: InProcessPDS {
     }
 
     func staged(_ data: URL) throws -> Int {
-        try SQLiteStore(path: data.appendingPathComponent("pds.sqlite").path).stagedImportBlocks()
+        try SQLiteStore(path: data.appendingPathComponent("pds.sqlite").path).stagedImports()
     }
 
     @Test func aSignedRepositoryIsImportedWholeAndResigned() async throws {

@@ -111,7 +111,7 @@ extension PDS {
                 let commit: Commit
                 do {
                     commit = try Repository.walkVerifying(
-                        commit: root, did: did, store: staged, key: key, block: { try sink.keep($0, $1) },
+                        commit: root, did: did, store: staged, key: key, block: { cid, _ in try sink.keep(cid) },
                         record: { path, cid, bytes in
                             let refs = Self.blobLinks(in: bytes)
                             try sink.index(collection: path.collection.description, rkey: path.recordKey.description, cid: cid, blobs: refs)
@@ -125,9 +125,7 @@ extension PDS {
                 }
                 let resigned = try Commit.sign(did: did, data: commit.data, rev: rev, key: signingKey)
                 let encoded = resigned.encoded()
-                let cid = CID.compute(encoded, codec: .dagCBOR)
-                try sink.keep(cid, encoded)
-                return cid
+                return (CID.compute(encoded, codec: .dagCBOR), encoded)
             }
             return (records, blobRefs)
         }

@@ -175,14 +175,8 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "ALTER TABLE account ADD COLUMN email_confirmed_at REAL;")
         }
         migrator.registerMigration("v9") { db in
-            // Blocks of repository imports in progress, and takedowns of single records and blobs.
+            // Takedowns of single records (by AT-URI) and blobs (by CID).
             try db.execute(sql: """
-                CREATE TABLE import_block (
-                    import_id INTEGER NOT NULL,
-                    cid BLOB NOT NULL,
-                    bytes BLOB NOT NULL,
-                    PRIMARY KEY (import_id, cid)
-                ) WITHOUT ROWID;
                 CREATE TABLE takedown (
                     did TEXT NOT NULL,
                     subject TEXT NOT NULL,
@@ -201,8 +195,18 @@ public final class SQLiteStore: Sendable {
 
     /// Runs `body` in a write transaction, mapping GRDB's errors.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try mappingErrors { try pool.write(body) }
+    }
+
+    /// Runs `body` on the writer's connection outside a transaction (for
+    /// statements that cannot run in one, such as `ATTACH`), mapping GRDB's errors.
+    func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try mappingErrors { try pool.writeWithoutTransaction(body) }
+    }
+
+    private func mappingErrors<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try pool.write(body)
+            return try body()
         } catch let error as StorageError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {

@@ -5,19 +5,24 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
-    /// Drops the staged blocks of imports that were running when the process
-    /// stopped; called when the server opens the store.
-    public func discardStagedImports() throws {
-        try write { db in try db.execute(sql: "DELETE FROM import_block") }
+    /// Where imports stage their blocks: a directory beside the database.
+    var importDirectory: URL {
+        URL(fileURLWithPath: pool.path).deletingLastPathComponent().appendingPathComponent("imports")
     }
 
-    /// How many blocks imports have staged.
-    func stagedImportBlocks() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM import_block") ?? 0 }
+    /// Drops the staging files of imports that were running when the process
+    /// stopped; called when the server opens the store.
+    public func discardStagedImports() throws {
+        try? FileManager.default.removeItem(at: importDirectory)
+    }
+
+    /// How many imports have staging files now.
+    func stagedImports() -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: importDirectory.path)) ?? []).count
     }
 
     public func beginImport(did: DID) throws -> any RepoImport {
-        SQLiteRepoImport(store: self, did: did, id: Int64.random(in: 1...Int64.max))
+        try SQLiteRepoImport(store: self, did: did, file: importDirectory.appendingPathComponent("\(UUID().uuidString).sqlite"))
     }
 
     public func referencesBlob(_ cid: CID, of did: DID) throws -> Bool {
@@ -44,42 +49,89 @@ extension SQLiteStore {
     }
 }
 
-/// An import staged in `import_block` under a random id; the swap is one
-/// write transaction that reads the staged blocks on the writer's connection.
+/// An import staged in a SQLite file of its own: blocks appended as they
+/// arrive (no journal, no sync: the file is thrown away on any failure), then
+/// indexed by CID once. The swap attaches that file to the writer's
+/// connection, so that the walk reads staged blocks and the kept ones are
+/// copied into the repository in CID order in one statement.
 final class SQLiteRepoImport: RepoImport {
     let store: SQLiteStore
     let did: DID
-    let id: Int64
+    let file: URL
+    private let staging: DatabaseQueue
 
-    init(store: SQLiteStore, did: DID, id: Int64) {
+    init(store: SQLiteStore, did: DID, file: URL) throws {
         self.store = store
         self.did = did
-        self.id = id
-    }
-
-    func stage(_ blocks: [(cid: CID, bytes: [UInt8])]) throws {
-        try store.write { db in
-            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO import_block (import_id, cid, bytes) VALUES (?, ?, ?)")
-            for block in blocks { try insert.execute(arguments: [id, Data(block.cid.bytes), Data(block.bytes)]) }
+        self.file = file
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -2048")
+        }
+        do {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            staging = try DatabaseQueue(path: file.path, configuration: configuration)
+            try staging.writeWithoutTransaction { db in
+                try db.execute(sql: """
+                    CREATE TABLE blocks (cid BLOB NOT NULL, bytes BLOB NOT NULL);
+                    CREATE TABLE used (cid BLOB PRIMARY KEY) WITHOUT ROWID;
+                    """)
+            }
+        } catch {
+            throw StorageError(.io, "cannot stage an import at \(file.path): \(error)")
         }
     }
 
-    func install(rev: TID, _ build: (any BlockStore, any ImportSink) throws -> CID) throws {
-        defer { discard() }
-        try store.write { db in
-            let did = did.description
-            for table in ["block", "record", "record_blob", "repo_root"] {
-                try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did])
+    func stage(_ blocks: [(cid: CID, bytes: [UInt8])]) throws {
+        do {
+            try staging.inTransaction { db in
+                let insert = try db.cachedStatement(sql: "INSERT INTO blocks (cid, bytes) VALUES (?, ?)")
+                for block in blocks { try insert.execute(arguments: [Data(block.cid.bytes), Data(block.bytes)]) }
+                return .commit
             }
-            let sink = try SQLiteImportSink(db: db, did: did, rev: rev.description)
-            let commit = try build(StagedBlocks(db: db, id: id), sink)
-            try db.execute(
-                sql: "INSERT INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)", arguments: [did, Data(commit.bytes), rev.description])
+        } catch {
+            throw StorageError(.io, "cannot stage an import: \(error)")
+        }
+    }
+
+    func install(rev: TID, _ build: (any BlockStore, any ImportSink) throws -> (cid: CID, bytes: [UInt8])) throws {
+        defer { discard() }
+        do {
+            try staging.writeWithoutTransaction { db in try db.execute(sql: "CREATE INDEX blocks_cid ON blocks(cid)") }
+            try staging.close()
+        } catch {
+            throw StorageError(.io, "cannot index a staged import: \(error)")
+        }
+        try store.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS staging", arguments: [file.path])
+            defer { try? db.execute(sql: "DETACH DATABASE staging") }
+            try db.execute(sql: "PRAGMA staging.journal_mode = OFF; PRAGMA staging.synchronous = OFF")
+            try db.inTransaction {
+                let did = did.description, rev = rev.description
+                for table in ["block", "record", "record_blob", "repo_root"] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did])
+                }
+                let commit = try build(try StagedBlocks(db: db), try SQLiteImportSink(db: db, did: did, rev: rev))
+                // The blocks the walk kept, in CID order (appends to the repository's range), then the new commit.
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO block (did, cid, rev, bytes)
+                        SELECT ?, u.cid, ?, (SELECT b.bytes FROM staging.blocks b WHERE b.cid = u.cid LIMIT 1) FROM staging.used u
+                        """,
+                    arguments: [did, rev])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)",
+                    arguments: [did, Data(commit.cid.bytes), rev, Data(commit.bytes)])
+                try db.execute(
+                    sql: "INSERT INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)", arguments: [did, Data(commit.cid.bytes), rev])
+                return .commit
+            }
         }
     }
 
     func discard() {
-        try? store.write { db in try db.execute(sql: "DELETE FROM import_block WHERE import_id = ?", arguments: [id]) }
+        try? staging.close()
+        try? FileManager.default.removeItem(at: file)
     }
 }
 
@@ -87,15 +139,13 @@ final class SQLiteRepoImport: RepoImport {
 /// installs them. Only used inside that transaction's closure, on its thread.
 private struct StagedBlocks: BlockStore, @unchecked Sendable {
     let select: Statement
-    let id: Int64
 
-    init(db: Database, id: Int64) throws {
-        select = try db.cachedStatement(sql: "SELECT bytes FROM import_block WHERE import_id = ? AND cid = ?")
-        self.id = id
+    init(db: Database) throws {
+        select = try db.makeStatement(sql: "SELECT bytes FROM staging.blocks WHERE cid = ? LIMIT 1")
     }
 
     func get(_ cid: CID) throws -> [UInt8]? {
-        try Data.fetchOne(select, arguments: [id, Data(cid.bytes)]).map { [UInt8]($0) }
+        try Data.fetchOne(select, arguments: [Data(cid.bytes)]).map { [UInt8]($0) }
     }
 
     func put(_ cid: CID, _ bytes: [UInt8]) throws {
@@ -103,24 +153,26 @@ private struct StagedBlocks: BlockStore, @unchecked Sendable {
     }
 }
 
-/// Writes the verified repository into the live tables, in the install transaction.
+/// Writes the verified repository into the live tables, in the install
+/// transaction: kept blocks are marked (and copied at the end), records and
+/// their blobs indexed.
 private struct SQLiteImportSink: ImportSink {
-    let putBlock: Statement
+    let markUsed: Statement
     let putRecord: Statement
     let putBlob: Statement
     let did: String
     let rev: String
 
     init(db: Database, did: String, rev: String) throws {
-        putBlock = try db.cachedStatement(sql: "INSERT OR IGNORE INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)")
+        markUsed = try db.makeStatement(sql: "INSERT OR IGNORE INTO staging.used (cid) VALUES (?)")
         putRecord = try db.cachedStatement(sql: "INSERT INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
         putBlob = try db.cachedStatement(sql: "INSERT OR IGNORE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
         self.did = did
         self.rev = rev
     }
 
-    func keep(_ cid: CID, _ bytes: [UInt8]) throws {
-        try putBlock.execute(arguments: [did, Data(cid.bytes), rev, Data(bytes)])
+    func keep(_ cid: CID) throws {
+        try markUsed.execute(arguments: [Data(cid.bytes)])
     }
 
     func index(collection: String, rkey: String, cid: CID, blobs: [CID]) throws {

@@ -230,18 +230,18 @@ public protocol RepoImport: Sendable {
     func stage(_ blocks: [(cid: CID, bytes: [UInt8])]) throws
     /// In one transaction: removes the account's repository, calls `build`
     /// with the staged blocks and a sink for what the new repository keeps,
-    /// and sets the root to the commit `build` returns (written at `rev`).
-    /// When `build` throws, nothing changes. The staged blocks are dropped
-    /// either way.
-    func install(rev: TID, _ build: (_ staged: any BlockStore, _ sink: any ImportSink) throws -> CID) throws
+    /// stores the kept blocks and the commit block `build` returns, and sets
+    /// the root to that commit (all written at `rev`). When `build` throws,
+    /// nothing changes. The staged blocks are dropped either way.
+    func install(rev: TID, _ build: (_ staged: any BlockStore, _ sink: any ImportSink) throws -> (cid: CID, bytes: [UInt8])) throws
     /// Drops the staged blocks.
     func discard()
 }
 
 /// Where an import's verified repository goes.
 public protocol ImportSink {
-    /// Keeps a block (a node, a record or the commit).
-    func keep(_ cid: CID, _ bytes: [UInt8]) throws
+    /// Keeps a staged block (a node or a record).
+    func keep(_ cid: CID) throws
     /// Indexes a record and the blobs it references.
     func index(collection: String, rkey: String, cid: CID, blobs: [CID]) throws
 }
