@@ -10,8 +10,8 @@ import Foundation
 //   (1) putRecord from 16 concurrent clients with durable writes: throughput and p99;
 //   (2) getRepo export of a 100k-record repository: MB/s, and the server's peak memory
 //       for a 10k and a 100k export (flat means the export streams);
-//   (3) importRepo of 10k- and 100k-record repositories (~22 MB): seconds, MB/s, and the
-//       server's peak memory after each (flat means the import is staged on disk).
+//   (3) importRepo of 10k-, 100k- (~22 MB) and 300k-record repositories: seconds, MB/s, and
+//       the server's peak memory after each (flat means the import is staged on disk).
 // scripts/bench-pds builds this and runs it; it prints JSON lines, then a summary.
 //
 //   PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients 16] [--seconds 5] [--records 100000]
@@ -178,7 +178,8 @@ serve.waitUntilExit()
 (serve, url) = try startServe(data: data)
 let importer = Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(600))
 Bench.report(["name": "bsky.import.idle", "server_peak_rss_mb": peakRSS(serve.processIdentifier)])
-for size in [10_000, bigRepo] { try await importLoad(size: size, base: importer, data: data, pid: serve.processIdentifier) }
+// Three sizes: the peak memory after the largest should be that after the middle one.
+for size in [10_000, bigRepo, 3 * bigRepo] { try await importLoad(size: size, base: importer, data: data, pid: serve.processIdentifier) }
 if arguments["only"] == "import" {
     serve.terminate()
     exit(0)

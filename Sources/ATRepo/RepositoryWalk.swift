@@ -13,13 +13,14 @@ extension Repository {
     ///   - did: the account the commit must name.
     ///   - block: called with each node's and each record's CID and bytes once
     ///     checked (a record held at several paths comes once per path).
-    ///   - record: called with each record's path, CID and bytes, in key order.
+    ///   - record: called with each record's MST key (a valid `collection/rkey`
+    ///     path; ``RepoPath/init(_:)`` parses it), CID and bytes, in key order.
     /// - Returns: the verified commit.
     /// - Throws: ``RepoError`` (a missing block is ``RepoError/Code/missingBlock``)
     ///   or ``CryptoError`` for a bad signature.
     public static func walkVerifying(
         commit commitCID: CID, did: DID, store: some BlockStore, key: some PublicKey,
-        block: (CID, [UInt8]) throws -> Void, record: (RepoPath, CID, [UInt8]) throws -> Void
+        block: (CID, [UInt8]) throws -> Void, record: (_ key: [UInt8], CID, [UInt8]) throws -> Void
     ) throws -> Commit {
         let commitBytes = try store.require(commitCID)
         guard CID.compute(commitBytes, codec: .dagCBOR) == commitCID else {
@@ -43,7 +44,7 @@ extension Repository {
                 }
             }
             try block(value, bytes)
-            try record(try RepoPath(key), value, bytes)
+            try record(key, value, bytes)
         }
         return commit
     }

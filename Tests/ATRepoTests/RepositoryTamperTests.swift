@@ -97,7 +97,7 @@ struct RepositoryTamperTests {
                 #expect(CID.compute(bytes, codec: cid.codec) == cid)
                 #expect(blocks.insert(cid).inserted)
             },
-            record: { path, _, _ in paths.append(path) })
+            record: { key, _, _ in paths.append(try RepoPath(key)) })
         #expect(commit == f.repo.commit)
         #expect(paths == (try f.repo.recordCIDs().map(\.path)))
         #expect(paths == paths.sorted())

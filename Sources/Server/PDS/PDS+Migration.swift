@@ -101,7 +101,9 @@ extension PDS {
         }
         let key = try await currentSigningKey(did)
         let staging = try repos.beginImport(did: did)
+        let started = ContinuousClock.now
         let (root, importedRev, bytes) = try await stage(body, into: staging)
+        let staged = ContinuousClock.now
         let clock = recordKeyClock.next()
         let rev = importedRev.map { clock > $0 ? clock : TID(rawValue: $0.rawValue + 1) } ?? clock
         let signingKey = try secrets.signingKey(for: did)
@@ -112,9 +114,13 @@ extension PDS {
                 do {
                     commit = try Repository.walkVerifying(
                         commit: root, did: did, store: staged, key: key, block: { cid, _ in try sink.keep(cid) },
-                        record: { path, cid, bytes in
+                        record: { key, cid, bytes in
                             let refs = Self.blobLinks(in: bytes)
-                            try sink.index(collection: path.collection.description, rkey: path.recordKey.description, cid: cid, blobs: refs)
+                            // The walk checked the key: ASCII `collection/rkey`.
+                            let slash = key.firstIndex(of: 0x2F) ?? key.endIndex
+                            try sink.index(
+                                collection: String(decoding: key[..<slash], as: UTF8.self),
+                                rkey: String(decoding: key[(slash + 1)...], as: UTF8.self), cid: cid, blobs: refs)
                             records += 1
                             blobRefs += refs.count
                         })
@@ -129,6 +135,7 @@ extension PDS {
             }
             return (records, blobRefs)
         }
+        let installed = ContinuousClock.now
         _ = writers.withLock { $0.removeValue(forKey: did) }
         var claimed = 0, cursor: String?
         while true {
@@ -139,7 +146,11 @@ extension PDS {
             guard page.count == 1000, let last = page.last else { break }
             cursor = last.blob
         }
-        logger.info("imported \(counts.0) records (\(bytes) bytes of CAR) into \(did) at \(rev); \(claimed) of its blobs are here")
+        let seconds = { (duration: Duration) in String(format: "%.2f", Double(duration.components.attoseconds) / 1e18 + Double(duration.components.seconds)) }
+        logger.info("""
+            imported \(counts.0) records (\(bytes) bytes of CAR) into \(did) at \(rev): received and staged in \(seconds(staged - started)) s, \
+            verified and stored in \(seconds(installed - staged)) s; \(claimed) of its \(counts.1) blob references are here
+            """)
     }
 
     /// Reads a CAR body into `staging` in batches; returns its root, the
