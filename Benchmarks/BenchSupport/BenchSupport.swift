@@ -34,7 +34,14 @@ public enum Bench {
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        // $BENCH_SERVER_LOG: where the servers' logs go (appended), else nowhere.
+        let log = ProcessInfo.processInfo.environment["BENCH_SERVER_LOG"].flatMap { path -> FileHandle? in
+            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            let handle = FileHandle(forWritingAtPath: path)
+            handle?.seekToEndOfFile()
+            return handle
+        }
+        process.standardError = log ?? FileHandle(forWritingAtPath: "/dev/null")
         if stdin { process.standardInput = Pipe() }
         try process.run()
         var buffer = Data()

@@ -11,16 +11,16 @@ extension Repository {
     ///
     /// - Parameters:
     ///   - did: the account the commit must name.
-    ///   - block: called with each node's and each record's CID and bytes once
-    ///     checked (a record held at several paths comes once per path).
+    ///   - node: called with each MST node's CID and bytes once checked.
     ///   - record: called with each record's MST key (a valid `collection/rkey`
-    ///     path; ``RepoPath/init(_:)`` parses it), CID and bytes, in key order.
+    ///     path; ``RepoPath/init(_:)`` parses it), CID and bytes once checked,
+    ///     in key order (a record held at several paths comes once per path).
     /// - Returns: the verified commit.
     /// - Throws: ``RepoError`` (a missing block is ``RepoError/Code/missingBlock``)
     ///   or ``CryptoError`` for a bad signature.
     public static func walkVerifying(
         commit commitCID: CID, did: DID, store: some BlockStore, key: some PublicKey,
-        block: (CID, [UInt8]) throws -> Void, record: (_ key: [UInt8], CID, [UInt8]) throws -> Void
+        node: (CID, [UInt8]) throws -> Void, record: (_ key: [UInt8], CID, [UInt8]) throws -> Void
     ) throws -> Commit {
         let commitBytes = try store.require(commitCID)
         guard CID.compute(commitBytes, codec: .dagCBOR) == commitCID else {
@@ -32,7 +32,7 @@ extension Repository {
         }
         try commit.verify(with: key)
         var collections = Set<ArraySlice<UInt8>>()
-        try MST.walkVerifying(root: commit.data, from: store, node: block) { key, value in
+        try MST.walkVerifying(root: commit.data, from: store, node: node) { key, value in
             try RepoPath.validate(key, collections: &collections)
             let bytes = try store.require(value)
             if value.isATProtoBlessed, CID.compute(bytes, codec: value.codec) != value {
@@ -43,7 +43,6 @@ extension Repository {
                     throw RepoError(.malformedBlock, "record \(value) is not DAG-CBOR: \(error)")
                 }
             }
-            try block(value, bytes)
             try record(key, value, bytes)
         }
         return commit

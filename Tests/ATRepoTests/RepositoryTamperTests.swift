@@ -58,7 +58,7 @@ struct RepositoryTamperTests {
             ("walkVerifying", {
                 let store = try CARBlockStore(car: car)
                 _ = try Repository.walkVerifying(
-                    commit: store.header.roots[0], did: did, store: store, key: key, block: { _, _ in }, record: { _, _, _ in })
+                    commit: store.header.roots[0], did: did, store: store, key: key, node: { _, _ in }, record: { _, _, _ in })
             }),
         ]
         for (name, verify) in ways {
@@ -86,18 +86,22 @@ struct RepositoryTamperTests {
         #expect(try Repository.open(car: f.car, key: f.key.publicKey).recordCIDs().count == 200)
     }
 
-    /// The walk gives every node and record once, records in key order, and
-    /// the commit it checked.
+    /// The walk gives every node and record once (the records in key order),
+    /// and the commit it checked.
     @Test func walkVisitsEveryBlockOnce() throws {
         let f = try Self.fixture()
         var blocks = Set<CID>(), paths = [RepoPath]()
         let commit = try Repository.walkVerifying(
             commit: f.repo.commitCID, did: Self.did, store: CARBlockStore(car: f.car), key: f.key.publicKey,
-            block: { cid, bytes in
+            node: { cid, bytes in
                 #expect(CID.compute(bytes, codec: cid.codec) == cid)
                 #expect(blocks.insert(cid).inserted)
             },
-            record: { key, _, _ in paths.append(try RepoPath(key)) })
+            record: { key, cid, bytes in
+                #expect(CID.compute(bytes, codec: cid.codec) == cid)
+                #expect(blocks.insert(cid).inserted)
+                paths.append(try RepoPath(key))
+            })
         #expect(commit == f.repo.commit)
         #expect(paths == (try f.repo.recordCIDs().map(\.path)))
         #expect(paths == paths.sorted())
@@ -109,7 +113,7 @@ struct RepositoryTamperTests {
         let f = try Self.fixture()
         let other = try DID("did:plc:other0000000000000000000")
         #expect { _ = try Repository.walkVerifying(
-            commit: f.repo.commitCID, did: other, store: CARBlockStore(car: f.car), key: f.key.publicKey, block: { _, _ in }, record: { _, _, _ in })
+            commit: f.repo.commitCID, did: other, store: CARBlockStore(car: f.car), key: f.key.publicKey, node: { _, _ in }, record: { _, _, _ in })
         } throws: { ($0 as? RepoError)?.code == .didMismatch }
     }
 

@@ -113,7 +113,7 @@ extension PDS {
                 let commit: Commit
                 do {
                     commit = try Repository.walkVerifying(
-                        commit: root, did: did, store: staged, key: key, block: { cid, _ in try sink.keep(cid) },
+                        commit: root, did: did, store: staged, key: key, node: { cid, _ in try sink.keep(cid) },
                         record: { key, cid, bytes in
                             let refs = Self.blobLinks(in: bytes)
                             // The walk checked the key: ASCII `collection/rkey`.

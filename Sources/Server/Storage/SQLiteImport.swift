@@ -3,6 +3,7 @@ import ATRepo
 import ATSyntax
 import Foundation
 import GRDB
+import GRDBSQLite
 
 extension SQLiteStore {
     /// Where imports stage their blocks: a directory beside the database.
@@ -113,13 +114,15 @@ final class SQLiteRepoImport: RepoImport {
                     try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did])
                 }
                 let commit = try build(try StagedBlocks(db: db), try SQLiteImportSink(db: db, did: did, rev: rev))
-                // The blocks the walk kept, in CID order (appends to the repository's range), then the new commit.
+                // The nodes the walk kept and the records it indexed, in CID
+                // order (appends to the repository's range), then the new commit.
                 try db.execute(
                     sql: """
                         INSERT OR IGNORE INTO block (did, cid, rev, bytes)
-                        SELECT ?, u.cid, ?, (SELECT b.bytes FROM staging.blocks b WHERE b.cid = u.cid LIMIT 1) FROM staging.used u
+                        SELECT ?, k.cid, ?, (SELECT b.bytes FROM staging.blocks b WHERE b.cid = k.cid LIMIT 1)
+                        FROM (SELECT cid FROM staging.used UNION SELECT cid FROM main.record WHERE did = ?) k ORDER BY k.cid
                         """,
-                    arguments: [did, rev])
+                    arguments: [did, rev, did])
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)",
                     arguments: [did, Data(commit.cid.bytes), rev, Data(commit.bytes)])
@@ -139,14 +142,14 @@ final class SQLiteRepoImport: RepoImport {
 /// The staged blocks, read on the connection of the transaction that
 /// installs them. Only used inside that transaction's closure, on its thread.
 private struct StagedBlocks: BlockStore, @unchecked Sendable {
-    let select: Statement
+    let select: RawStatement
 
     init(db: Database) throws {
-        select = try db.makeStatement(sql: "SELECT bytes FROM staging.blocks WHERE cid = ? LIMIT 1")
+        select = try RawStatement(db, "SELECT bytes FROM staging.blocks WHERE cid = ? LIMIT 1")
     }
 
     func get(_ cid: CID) throws -> [UInt8]? {
-        try Data.fetchOne(select, arguments: [Data(cid.bytes)]).map { [UInt8]($0) }
+        try select.row(cid.bytes) { columns in columns.blob(0) }
     }
 
     func put(_ cid: CID, _ bytes: [UInt8]) throws {
@@ -155,29 +158,108 @@ private struct StagedBlocks: BlockStore, @unchecked Sendable {
 }
 
 /// Writes the verified repository into the live tables, in the install
-/// transaction: kept blocks are marked (and copied at the end), records and
-/// their blobs indexed.
+/// transaction: kept nodes are marked (and copied at the end with the
+/// records), records and their blobs indexed.
 private struct SQLiteImportSink: ImportSink {
-    let markUsed: Statement
-    let putRecord: Statement
+    let markUsed: RawStatement
+    let putRecord: RawStatement
     let putBlob: Statement
     let did: String
     let rev: String
 
     init(db: Database, did: String, rev: String) throws {
-        markUsed = try db.makeStatement(sql: "INSERT OR IGNORE INTO staging.used (cid) VALUES (?)")
-        putRecord = try db.cachedStatement(sql: "INSERT INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
+        markUsed = try RawStatement(db, "INSERT OR IGNORE INTO staging.used (cid) VALUES (?)")
+        putRecord = try RawStatement(db, "INSERT INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
         putBlob = try db.cachedStatement(sql: "INSERT OR IGNORE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
         self.did = did
         self.rev = rev
     }
 
     func keep(_ cid: CID) throws {
-        try markUsed.execute(arguments: [Data(cid.bytes)])
+        try markUsed.run(cid.bytes)
     }
 
     func index(collection: String, rkey: String, cid: CID, blobs: [CID]) throws {
-        try putRecord.execute(arguments: [did, collection, rkey, Data(cid.bytes)])
+        try putRecord.run(did, collection, rkey, cid.bytes)
         for blob in blobs { try putBlob.execute(arguments: [did, collection, rkey, blob.description, rev]) }
+    }
+}
+
+/// A prepared statement stepped through SQLite's C API, for the import's
+/// hundreds of thousands of lookups and inserts, where GRDB's per-call
+/// argument boxing is most of the cost. Finalized when released; used only
+/// inside one transaction.
+private final class RawStatement {
+    private let handle: OpaquePointer
+    private let connection: OpaquePointer
+
+    init(_ db: Database, _ sql: String) throws {
+        guard let connection = db.sqliteConnection else { throw StorageError(.io, "the database is closed") }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            throw StorageError(.io, "cannot prepare \(sql): \(String(cString: sqlite3_errmsg(connection)))")
+        }
+        self.handle = statement
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    /// A bindable argument: text or a blob.
+    enum Argument {
+        case text(String)
+        case blob([UInt8])
+    }
+
+    private func bind(_ arguments: [Argument]) {
+        sqlite3_reset(handle)
+        let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+        for (i, argument) in arguments.enumerated() {
+            switch argument {
+            case .text(let text): sqlite3_bind_text(handle, Int32(i + 1), text, -1, transient)
+            case .blob(let bytes): bytes.withUnsafeBytes { _ = sqlite3_bind_blob(handle, Int32(i + 1), $0.baseAddress, Int32($0.count), transient) }
+            }
+        }
+    }
+
+    private func failure() -> StorageError {
+        StorageError(.io, String(cString: sqlite3_errmsg(connection)))
+    }
+
+    /// Runs a statement that returns no rows.
+    func run(_ arguments: Argument...) throws {
+        bind(arguments)
+        defer { sqlite3_reset(handle) }
+        guard sqlite3_step(handle) == SQLITE_DONE else { throw failure() }
+    }
+
+    func run(_ did: String, _ collection: String, _ rkey: String, _ cid: [UInt8]) throws {
+        try run(.text(did), .text(collection), .text(rkey), .blob(cid))
+    }
+
+    func run(_ blob: [UInt8]) throws {
+        try run(.blob(blob))
+    }
+
+    /// The first row's columns, read by `body`, or `nil` when there is none.
+    func row<T>(_ key: [UInt8], _ body: (Columns) -> T) throws -> T? {
+        bind([.blob(key)])
+        defer { sqlite3_reset(handle) }
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return body(Columns(handle: handle))
+        case SQLITE_DONE: return nil
+        default: throw failure()
+        }
+    }
+
+    /// The current row of a statement.
+    struct Columns {
+        let handle: OpaquePointer
+        /// Column `index` as bytes (empty for `NULL`).
+        func blob(_ index: Int32) -> [UInt8] {
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard count > 0, let base = sqlite3_column_blob(handle, index) else { return [] }
+            return [UInt8](UnsafeRawBufferPointer(start: base, count: count))
+        }
     }
 }

@@ -240,7 +240,7 @@ public protocol RepoImport: Sendable {
 
 /// Where an import's verified repository goes.
 public protocol ImportSink {
-    /// Keeps a staged block (a node or a record).
+    /// Keeps a staged MST node (records are kept by ``index(collection:rkey:cid:blobs:)``).
     func keep(_ cid: CID) throws
     /// Indexes a record and the blobs it references.
     func index(collection: String, rkey: String, cid: CID, blobs: [CID]) throws
