@@ -52,9 +52,9 @@ extension SQLiteStore {
 
 /// An import staged in a SQLite file of its own: blocks appended as they
 /// arrive (no journal, no sync: the file is thrown away on any failure), then
-/// indexed by CID once. The swap attaches that file to the writer's
-/// connection, so that the walk reads staged blocks and the kept ones are
-/// copied into the repository in CID order in one statement.
+/// sorted once into a table clustered by CID. The swap attaches that file to
+/// the writer's connection, so that the walk reads staged blocks and the
+/// kept ones are copied into the repository in CID order in one statement.
 final class SQLiteRepoImport: RepoImport {
     let store: SQLiteStore
     let did: DID
@@ -74,7 +74,7 @@ final class SQLiteRepoImport: RepoImport {
             staging = try DatabaseQueue(path: file.path, configuration: configuration)
             try staging.writeWithoutTransaction { db in
                 try db.execute(sql: """
-                    CREATE TABLE blocks (cid BLOB NOT NULL, bytes BLOB NOT NULL);
+                    CREATE TABLE arrived (cid BLOB NOT NULL, bytes BLOB NOT NULL);
                     CREATE TABLE used (cid BLOB PRIMARY KEY) WITHOUT ROWID;
                     """)
             }
@@ -86,8 +86,8 @@ final class SQLiteRepoImport: RepoImport {
     func stage(_ blocks: [(cid: CID, bytes: [UInt8])]) throws {
         do {
             try staging.inTransaction { db in
-                let insert = try db.cachedStatement(sql: "INSERT INTO blocks (cid, bytes) VALUES (?, ?)")
-                for block in blocks { try insert.execute(arguments: [Data(block.cid.bytes), Data(block.bytes)]) }
+                let insert = try RawStatement(db, "INSERT INTO arrived (cid, bytes) VALUES (?, ?)")
+                for block in blocks { try insert.run(.blob(block.cid.bytes), .blob(block.bytes)) }
                 return .commit
             }
         } catch {
@@ -98,7 +98,13 @@ final class SQLiteRepoImport: RepoImport {
     func install(rev: TID, _ build: (any BlockStore, any ImportSink) throws -> (cid: CID, bytes: [UInt8])) throws {
         defer { discard() }
         do {
-            try staging.writeWithoutTransaction { db in try db.execute(sql: "CREATE INDEX blocks_cid ON blocks(cid)") }
+            // Sorted once (SQLite's external sort), then stored clustered by CID.
+            try staging.writeWithoutTransaction { db in
+                try db.execute(sql: """
+                    CREATE TABLE blocks (cid BLOB PRIMARY KEY, bytes BLOB NOT NULL) WITHOUT ROWID;
+                    INSERT OR IGNORE INTO blocks (cid, bytes) SELECT cid, bytes FROM arrived ORDER BY cid;
+                    """)
+            }
             try staging.close()
         } catch {
             throw StorageError(.io, "cannot index a staged import: \(error)")
@@ -114,15 +120,17 @@ final class SQLiteRepoImport: RepoImport {
                     try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did])
                 }
                 let commit = try build(try StagedBlocks(db: db), try SQLiteImportSink(db: db, did: did, rev: rev))
-                // The nodes the walk kept and the records it indexed, in CID
-                // order (appends to the repository's range), then the new commit.
+                // The nodes the walk kept and the records it indexed, read in
+                // CID order and appended to the repository's range in it; then the new commit.
                 try db.execute(
                     sql: """
                         INSERT OR IGNORE INTO block (did, cid, rev, bytes)
-                        SELECT ?, k.cid, ?, (SELECT b.bytes FROM staging.blocks b WHERE b.cid = k.cid LIMIT 1)
-                        FROM (SELECT cid FROM staging.used UNION SELECT cid FROM main.record WHERE did = ?) k ORDER BY k.cid
+                        SELECT ?1, b.cid, ?2, b.bytes FROM staging.blocks b
+                        WHERE EXISTS (SELECT 1 FROM staging.used u WHERE u.cid = b.cid)
+                           OR EXISTS (SELECT 1 FROM main.record r WHERE r.did = ?1 AND r.cid = b.cid)
+                        ORDER BY b.cid
                         """,
-                    arguments: [did, rev, did])
+                    arguments: [did, rev])
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)",
                     arguments: [did, Data(commit.cid.bytes), rev, Data(commit.bytes)])
@@ -145,7 +153,7 @@ private struct StagedBlocks: BlockStore, @unchecked Sendable {
     let select: RawStatement
 
     init(db: Database) throws {
-        select = try RawStatement(db, "SELECT bytes FROM staging.blocks WHERE cid = ? LIMIT 1")
+        select = try RawStatement(db, "SELECT bytes FROM staging.blocks WHERE cid = ?")
     }
 
     func get(_ cid: CID) throws -> [UInt8]? {
