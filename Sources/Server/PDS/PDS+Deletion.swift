@@ -39,11 +39,9 @@ extension PDS {
             let did = try await authenticateFully(call)
             guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
             guard let email = account.email else { throw XRPCError.invalidRequest("The account has no email address to send the token to") }
-            let token = Self.emailToken()
-            try accounts.storeEmailToken(token, purpose: "delete_account", did: did, expiresAt: Date().addingTimeInterval(config.emailTokenLifetime))
-            try await config.mailer.send(
-                to: email, subject: "Account deletion request",
-                body: "To delete the account \(account.handle) (\(did)), use this token: \(token)\nIt works once, for \(Int(config.emailTokenLifetime / 60)) minutes.")
+            try await mailToken(purpose: "delete_account", did: did, to: email, subject: "Account deletion request") {
+                "To delete the account \(account.handle) (\(did)), use this token: \($0)"
+            }
             return .empty
         }
         methods.procedure(ServerAPI.DeleteAccount.nsid) { [self] call in
