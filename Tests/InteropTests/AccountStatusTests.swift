@@ -112,6 +112,19 @@ struct AccountStatusTests {
         let listed = try await anonymous.com.atproto.sync.listRepos()
         #expect(listed.repos.first { $0.did == did }?.active == true)
         _ = try await anonymous.sync.getRepo(did: did)
+        let relayRestored = try await accountEvent(relay.serverURL, did: did, after: relayDeactivated.seq)
+        #expect(relayRestored.active)
+
+        // Deleted by the operator: #account says so on both firehoses, and neither serves it.
+        try await anonymous.com.atproto.admin.deleteAccount(did: did, options: operatorOptions)
+        let deleted = try await accountEvent(serve.url, did: did, after: restored.seq)
+        #expect(!deleted.active && deleted.status == "deleted")
+        await #expect { _ = try await anonymous.sync.getRepo(did: did) } throws: { Self.name($0) == "RepoNotFound" }
+        var relaySeen = relayRestored
+        while relaySeen.status != "deleted" { relaySeen = try await accountEvent(relay.serverURL, did: did, after: relaySeen.seq) }
+        #expect(!relaySeen.active)
+        await #expect { _ = try await relay.sync.getRepo(did: did) } throws: { Self.name($0) == "RepoNotFound" }
+        await #expect { _ = try await client.repo.createRecord(repo: .did(did), collection: post, record: record) } throws: { _ in true }
     }
 
     /// `bsky account status`, `deactivate`, `activate` and `delete` on the session `bsky login` stored.

@@ -5,8 +5,9 @@ import Testing
 import TestSupport
 
 /// The server's email over SMTP to a local sink (PyPI `aiosmtpd`), with
-/// `bsky serve --smtp-url … --email-from …`: a password reset and an email
-/// confirmation arrive, and their tokens work once.
+/// `bsky serve --smtp-url … --email-from …`: a password reset, an email
+/// confirmation and an email update arrive, and their tokens work (the
+/// PLC-operation token is delivered the same way in `MigrationTests`).
 @Suite("Email over SMTP", .serialized)
 struct SMTPTests {
     static func token(in message: String) -> String? {
@@ -41,5 +42,18 @@ struct SMTPTests {
         let second = try String(contentsOf: inbox.appendingPathComponent("2.eml"), encoding: .utf8)
         try await authed.com.atproto.server.confirmEmail(email: "\(name)@example.test", token: try #require(Self.token(in: second)))
         #expect(try await authed.com.atproto.server.getSession().emailConfirmed == true)
+
+        // A confirmed address approves its replacement with a token sent to it, once.
+        #expect(try await authed.com.atproto.server.requestEmailUpdate().tokenRequired == true)
+        let third = try String(contentsOf: inbox.appendingPathComponent("3.eml"), encoding: .utf8)
+        #expect(third.hasPrefix("\(name)@example.test\n") && third.contains("Subject: Change your email"))
+        let updateToken = try #require(Self.token(in: third))
+        await #expect(throws: BlueskyError.self) {
+            try await authed.com.atproto.server.updateEmail(email: "\(name)-other@example.test", token: "AAAAA-AAAAA")
+        }
+        try await authed.com.atproto.server.updateEmail(email: "\(name)-new@example.test", token: updateToken)
+        #expect(try await authed.com.atproto.server.getSession().email == "\(name)-new@example.test")
+        // The new address is unconfirmed until it is confirmed in turn.
+        #expect(try await authed.com.atproto.server.getSession().emailConfirmed == false)
     }
 }
