@@ -58,32 +58,42 @@ struct MigrationTests {
     }
 
     /// Runs `bsky account migrate` until its stdout has a line containing
-    /// `stopAt` (then kills it), or to the end; returns its stdout and status.
-    func migrate(_ arguments: [String], stopAt: String? = nil) throws -> (output: String, status: Int32) {
+    /// `stopAt` (then kills it), or to the end; returns its stdout and
+    /// status. Once stdout says the old PDS sent a token, `token` gives the
+    /// line typed at the prompt.
+    func migrate(
+        _ arguments: [String], stopAt: String? = nil, expectFailure: Bool = false, token: (() throws -> String)? = nil
+    ) throws -> (output: String, errors: String, status: Int32) {
         let process = Process()
         process.executableURL = Tools.bsky
         process.arguments = ["account", "migrate"] + arguments
-        let stdout = Pipe(), stderr = Pipe()
+        let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
-        process.standardInput = Pipe()
+        process.standardInput = stdin
         try process.run()
-        var output = Data()
+        var output = Data(), answered = false
         while true {
             let chunk = stdout.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             output.append(chunk)
-            if let stopAt, String(decoding: output, as: UTF8.self).contains(stopAt) {
+            let text = String(decoding: output, as: UTF8.self)
+            if let stopAt, text.contains(stopAt) {
                 kill(process.processIdentifier, SIGKILL)
                 break
+            }
+            if !answered, let token, text.contains("sent a token") {
+                answered = true
+                stdin.fileHandleForWriting.write(Data((try token() + "\n").utf8))
             }
         }
         process.waitUntilExit()
         let text = String(decoding: output, as: UTF8.self)
-        if process.terminationStatus != 0 && stopAt == nil {
-            Issue.record("bsky account migrate failed: \(text)\n\(String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+        let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        if process.terminationStatus != 0 && stopAt == nil && !expectFailure {
+            Issue.record("bsky account migrate failed: \(text)\n\(errors)")
         }
-        return (text, process.terminationStatus)
+        return (text, errors, process.terminationStatus)
     }
 
     @Test func anAccountMovesWithItsRecordsBlobsPreferencesAndIdentity() async throws {
@@ -143,14 +153,23 @@ struct MigrationTests {
         #expect(first.output.contains("created the account \(name)b.test"))
         #expect(first.status != 0)
 
-        // The token for the identity change, by email; then the second run finishes.
-        try await onA.com.atproto.identity.requestPlcOperationSignature()
-        let mails = try FileManager.default.contentsOfDirectory(atPath: inbox.path).filter { $0.hasSuffix(".eml") }.sorted()
-        let mail = try String(contentsOf: inbox.appendingPathComponent(try #require(mails.last)), encoding: .utf8)
-        #expect(mail.contains("Subject: PLC update requested"))
-        let token = try #require(SMTPTests.token(in: mail))
-        let second = try migrate(arguments + ["--plc-token", token])
+        // A run with a wrong --plc-token goes as far as the identity change,
+        // asks for no email, and stops there with the old PDS's refusal.
+        let wrong = try migrate(arguments + ["--plc-token", "AAAAA-AAAAA"], expectFailure: true)
+        #expect(wrong.status == 1 && wrong.output.contains("copied 1 preferences") && !wrong.output.contains("sent a token"))
+        #expect(wrong.errors.contains("error: ExpiredToken"), "\(wrong.errors)")
+
+        // The next run finishes: the old PDS emails the token for the
+        // identity change, which is typed at the prompt.
+        let second = try migrate(arguments) {
+            let mails = try FileManager.default.contentsOfDirectory(atPath: inbox.path).filter { $0.hasSuffix(".eml") }
+            #expect(mails.count == 1)
+            let mail = try String(contentsOf: inbox.appendingPathComponent(try #require(mails.first)), encoding: .utf8)
+            #expect(mail.hasPrefix("\(name)@example.test\n") && mail.contains("Subject: PLC update requested"))
+            return try #require(SMTPTests.token(in: mail))
+        }
         for line in ["the account already exists", "the repository is already imported (10000 records)", "copied 1 preferences",
+                     "sent a token to the account's email",
                      "the DID document now names \(Self.trimmed(b.url))", "activated the account", "deactivated the account", "done"] {
             #expect(second.output.contains(line), "\(line) in:\n\(second.output)")
         }
