@@ -72,16 +72,7 @@ public struct Repository: Sendable {
             for i in (worker * chunk)..<min(values.count, (worker + 1) * chunk) {
                 let value = values[i]
                 do {
-                    try store.withBlock(value) { record in
-                        if value.isATProtoBlessed, CID.compute(record, codec: value.codec) != value {
-                            throw RepoError(.recordHashMismatch, "record \(value) does not hash to its CID")
-                        }
-                        if value.codec == .dagCBOR {
-                            do { try DAGCBOR.validate(record) } catch {
-                                throw RepoError(.malformedBlock, "record \(value) is not DAG-CBOR: \(error)")
-                            }
-                        }
-                    }
+                    try store.withBlock(value) { record in try checkRecord(value, record) }
                 } catch {
                     failures.withLock { $0[i] = error }
                     return

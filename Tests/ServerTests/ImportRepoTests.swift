@@ -124,8 +124,12 @@ struct ImportRepoTests: InProcessPDS {
             let record = try #require(try Repository.open(car: full).recordCIDs().last?.cid)
             let holed = CARWriter.encode(
                 roots: try CARReader(full).header.roots, blocks: blocks.filter { $0.cid != record }.map { ($0.cid, Array($0.data)) })
+            let tampered = CARWriter.encode(
+                roots: try CARReader(full).header.roots,
+                blocks: blocks.map { ($0.cid, $0.cid == record ? Array("not the record".utf8) : Array($0.data)) })
             let cases: [(String, [UInt8], String)] = [
                 ("another key", forged, "signed"), ("another DID", other, "did:plc:someoneelse"), ("a missing block", holed, "missing"),
+                ("a record that does not hash to its CID", tampered, "does not hash"),
                 ("a cut CAR", Array(full.prefix(full.count / 2)), "CAR"), ("not a CAR", Array("hello".utf8), "CAR"),
             ]
             for (name, car, words) in cases {

@@ -109,29 +109,31 @@ extension PDS {
         let signingKey = try secrets.signingKey(for: did)
         let counts = try await offPool {
             var records = 0, blobRefs = 0
-            try staging.install(rev: rev) { staged, sink in
-                let commit: Commit
-                do {
-                    commit = try Repository.walkVerifying(
+            do {
+                try staging.install(rev: rev) { staged, sink in
+                    let commit = try Repository.walkVerifying(
                         commit: root, did: did, store: staged, key: key, node: { cid, _ in try sink.keep(cid) },
-                        record: { key, cid, bytes in
-                            let refs = Self.blobLinks(in: bytes)
+                        leaf: { key, cid in
                             // The walk checked the key: ASCII `collection/rkey`.
                             let slash = key.firstIndex(of: 0x2F) ?? key.endIndex
                             try sink.index(
                                 collection: String(decoding: key[..<slash], as: UTF8.self),
-                                rkey: String(decoding: key[(slash + 1)...], as: UTF8.self), cid: cid, blobs: refs)
+                                rkey: String(decoding: key[(slash + 1)...], as: UTF8.self), cid: cid)
                             records += 1
-                            blobRefs += refs.count
                         })
-                } catch let error as RepoError {
-                    throw XRPCError.invalidRequest("The repository does not verify: \(error.message)")
-                } catch let error as CryptoError {
-                    throw XRPCError.invalidRequest("The commit is not signed by \(did)'s current key: \(error)")
+                    let resigned = try Commit.sign(did: did, data: commit.data, rev: rev, key: signingKey)
+                    let encoded = resigned.encoded()
+                    return (CID.compute(encoded, codec: .dagCBOR), encoded)
+                } checkRecord: { cid, bytes in
+                    try Repository.checkRecord(cid, bytes)
+                    let links = Self.blobLinks(in: bytes)
+                    blobRefs += links.count
+                    return links
                 }
-                let resigned = try Commit.sign(did: did, data: commit.data, rev: rev, key: signingKey)
-                let encoded = resigned.encoded()
-                return (CID.compute(encoded, codec: .dagCBOR), encoded)
+            } catch let error as RepoError {
+                throw XRPCError.invalidRequest("The repository does not verify: \(error.message)")
+            } catch let error as CryptoError {
+                throw XRPCError.invalidRequest("The commit is not signed by \(did)'s current key: \(error)")
             }
             return (records, blobRefs)
         }

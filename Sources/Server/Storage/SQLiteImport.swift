@@ -95,7 +95,9 @@ final class SQLiteRepoImport: RepoImport {
         }
     }
 
-    func install(rev: TID, _ build: (any BlockStore, any ImportSink) throws -> (cid: CID, bytes: [UInt8])) throws {
+    func install(
+        rev: TID, _ build: (any BlockStore, any ImportSink) throws -> (cid: CID, bytes: [UInt8]), checkRecord: (CID, [UInt8]) throws -> [CID]
+    ) throws {
         defer { discard() }
         do {
             // Sorted once (SQLite's external sort), then stored clustered by CID.
@@ -119,16 +121,13 @@ final class SQLiteRepoImport: RepoImport {
                 for table in ["block", "record", "record_blob", "repo_root"] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did])
                 }
-                let commit = try build(try StagedBlocks(db: db), try SQLiteImportSink(db: db, did: did, rev: rev))
-                // The nodes the walk kept and the records it indexed, read in
-                // CID order and appended to the repository's range in it; then the new commit.
+                let commit = try build(try StagedBlocks(db: db), try SQLiteImportSink(db: db, did: did))
+                try Self.storeRecords(db, did: did, rev: rev, checkRecord: checkRecord)
+                // The nodes the walk kept, read in CID order and appended to the repository's range in it; then the commit.
                 try db.execute(
                     sql: """
                         INSERT OR IGNORE INTO block (did, cid, rev, bytes)
-                        SELECT ?1, b.cid, ?2, b.bytes FROM staging.blocks b
-                        WHERE EXISTS (SELECT 1 FROM staging.used u WHERE u.cid = b.cid)
-                           OR EXISTS (SELECT 1 FROM main.record r WHERE r.did = ?1 AND r.cid = b.cid)
-                        ORDER BY b.cid
+                        SELECT ?1, b.cid, ?2, b.bytes FROM staging.blocks b JOIN staging.used u ON u.cid = b.cid ORDER BY b.cid
                         """,
                     arguments: [did, rev])
                 try db.execute(
@@ -138,6 +137,40 @@ final class SQLiteRepoImport: RepoImport {
                     sql: "INSERT INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)", arguments: [did, Data(commit.cid.bytes), rev])
                 return .commit
             }
+        }
+    }
+
+    /// Reads the staged block of every record the walk indexed, in CID order
+    /// (one pass over the clustered table), checks it, indexes its blobs, and
+    /// stores it; then makes sure none was missing.
+    private static func storeRecords(_ db: Database, did: String, rev: String, checkRecord: (CID, [UInt8]) throws -> [CID]) throws {
+        let scan = try RawStatement(db, """
+            SELECT b.cid, b.bytes FROM staging.blocks b
+            WHERE EXISTS (SELECT 1 FROM main.record r WHERE r.did = ?1 AND r.cid = b.cid) ORDER BY b.cid
+            """)
+        let store = try RawStatement(db, "INSERT OR IGNORE INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)")
+        let paths = try db.cachedStatement(sql: "SELECT collection, rkey FROM record WHERE did = ? AND cid = ?")
+        let putBlob = try db.cachedStatement(sql: "INSERT OR IGNORE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
+        var found = 0
+        try scan.forEach(.text(did)) { columns in
+            let cidBytes = columns.blob(0), bytes = columns.blob(1)
+            let cid: CID
+            do { cid = try CID(bytes: cidBytes) } catch { throw StorageError(.corrupt, "a staged CID does not parse: \(error)") }
+            let blobs = try checkRecord(cid, bytes)
+            try store.run(.text(did), .blob(cidBytes), .text(rev), .blob(bytes))
+            if !blobs.isEmpty {
+                for row in try Row.fetchAll(paths, arguments: [did, Data(cidBytes)]) {
+                    for blob in blobs { try putBlob.execute(arguments: [did, row[0] as String, row[1] as String, blob.description, rev]) }
+                }
+            }
+            found += 1
+        }
+        let indexed = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT cid) FROM record WHERE did = ?", arguments: [did]) ?? 0
+        guard found == indexed else {
+            let missing = try Data.fetchOne(db, sql: """
+                SELECT r.cid FROM record r WHERE r.did = ? AND NOT EXISTS (SELECT 1 FROM staging.blocks b WHERE b.cid = r.cid) LIMIT 1
+                """, arguments: [did]).flatMap { try? CID(bytes: [UInt8]($0)) }
+            throw RepoError(.missingBlock, "record \(missing?.description ?? "?") is missing", cid: missing)
         }
     }
 
@@ -165,31 +198,26 @@ private struct StagedBlocks: BlockStore, @unchecked Sendable {
     }
 }
 
-/// Writes the verified repository into the live tables, in the install
-/// transaction: kept nodes are marked (and copied at the end with the
-/// records), records and their blobs indexed.
+/// What the walk keeps, in the install transaction: nodes are marked (and
+/// copied at the end), records indexed by path (their blocks are read,
+/// checked and copied after the walk, in CID order).
 private struct SQLiteImportSink: ImportSink {
     let markUsed: RawStatement
     let putRecord: RawStatement
-    let putBlob: Statement
     let did: String
-    let rev: String
 
-    init(db: Database, did: String, rev: String) throws {
+    init(db: Database, did: String) throws {
         markUsed = try RawStatement(db, "INSERT OR IGNORE INTO staging.used (cid) VALUES (?)")
         putRecord = try RawStatement(db, "INSERT INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
-        putBlob = try db.cachedStatement(sql: "INSERT OR IGNORE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
         self.did = did
-        self.rev = rev
     }
 
     func keep(_ cid: CID) throws {
-        try markUsed.run(cid.bytes)
+        try markUsed.run(.blob(cid.bytes))
     }
 
-    func index(collection: String, rkey: String, cid: CID, blobs: [CID]) throws {
-        try putRecord.run(did, collection, rkey, cid.bytes)
-        for blob in blobs { try putBlob.execute(arguments: [did, collection, rkey, blob.description, rev]) }
+    func index(collection: String, rkey: String, cid: CID) throws {
+        try putRecord.run(.text(did), .text(collection), .text(rkey), .blob(cid.bytes))
     }
 }
 
@@ -241,12 +269,17 @@ private final class RawStatement {
         guard sqlite3_step(handle) == SQLITE_DONE else { throw failure() }
     }
 
-    func run(_ did: String, _ collection: String, _ rkey: String, _ cid: [UInt8]) throws {
-        try run(.text(did), .text(collection), .text(rkey), .blob(cid))
-    }
-
-    func run(_ blob: [UInt8]) throws {
-        try run(.blob(blob))
+    /// Calls `body` with each row.
+    func forEach(_ arguments: Argument..., body: (Columns) throws -> Void) throws {
+        bind(arguments)
+        defer { sqlite3_reset(handle) }
+        while true {
+            switch sqlite3_step(handle) {
+            case SQLITE_ROW: try body(Columns(handle: handle))
+            case SQLITE_DONE: return
+            default: throw failure()
+            }
+        }
     }
 
     /// The first row's columns, read by `body`, or `nil` when there is none.

@@ -228,22 +228,31 @@ public protocol RepoStore: Sendable {
 public protocol RepoImport: Sendable {
     /// Stages blocks. A CID staged twice is kept once.
     func stage(_ blocks: [(cid: CID, bytes: [UInt8])]) throws
-    /// In one transaction: removes the account's repository, calls `build`
-    /// with the staged blocks and a sink for what the new repository keeps,
-    /// stores the kept blocks and the commit block `build` returns, and sets
-    /// the root to that commit (all written at `rev`). When `build` throws,
-    /// nothing changes. The staged blocks are dropped either way.
-    func install(rev: TID, _ build: (_ staged: any BlockStore, _ sink: any ImportSink) throws -> (cid: CID, bytes: [UInt8])) throws
+    /// In one transaction: removes the account's repository; calls `build`
+    /// with the staged blocks and a sink, to walk the tree (keeping its nodes
+    /// and indexing its records by path); then reads the block of every
+    /// indexed record once, in CID order, passes it to `checkRecord` (which
+    /// throws for a bad record and returns the blobs it references) and
+    /// stores it; stores the kept nodes and the commit block `build`
+    /// returned, and sets the root to that commit (all written at `rev`).
+    ///
+    /// - Throws: what `build` or `checkRecord` throw, or ``RepoError`` with
+    ///   ``RepoError/Code/missingBlock`` for an indexed record that was not
+    ///   staged. Nothing changes then. The staged blocks are dropped either way.
+    func install(
+        rev: TID, _ build: (_ staged: any BlockStore, _ sink: any ImportSink) throws -> (cid: CID, bytes: [UInt8]),
+        checkRecord: (CID, [UInt8]) throws -> [CID]
+    ) throws
     /// Drops the staged blocks.
     func discard()
 }
 
 /// Where an import's verified repository goes.
 public protocol ImportSink {
-    /// Keeps a staged MST node (records are kept by ``index(collection:rkey:cid:blobs:)``).
+    /// Keeps a staged MST node (records are kept by ``index(collection:rkey:cid:)``).
     func keep(_ cid: CID) throws
-    /// Indexes a record and the blobs it references.
-    func index(collection: String, rkey: String, cid: CID, blobs: [CID]) throws
+    /// Indexes a record by its path.
+    func index(collection: String, rkey: String, cid: CID) throws
 }
 
 /// One repository frozen at a commit, read in batches.
