@@ -35,14 +35,19 @@ extension PDS {
         try await checkHandle(input.handle, for: did)
         let password = try checkNewAccount(input, admin: admin)
         let signingKey = try Keys.generate(config.signingCurve)
-        try secrets.storeSigningKey(signingKey, for: did)
         let account = AccountRecord(
             did: did, handle: input.handle, email: input.email, passwordHash: try await passwords.hash(password), createdAt: Date(),
             deactivatedAt: Date())
+        try secrets.storeSigningKey(signingKey, for: did)
         do {
             try accounts.createAccount(account)
-        } catch let error as StorageError where error.code == .conflict {
-            throw XRPCError.named("HandleNotAvailable", "Handle or email already taken")
+        } catch {
+            // No account for the DID here (checked above): its new key goes too.
+            try? secrets.deleteSigningKey(for: did)
+            if let error = error as? StorageError, error.code == .conflict {
+                throw XRPCError.named("HandleNotAvailable", "Handle or email already taken")
+            }
+            throw error
         }
         cache(try RepoWriter.create(did: did, key: signingKey, store: repos, publish: publisher))
         logger.info("created account \(input.handle) \(did), moving here; deactivated until it is activated")
@@ -111,16 +116,21 @@ extension PDS {
             var records = 0, blobRefs = 0
             do {
                 try staging.install(rev: rev) { staged, sink in
-                    let commit = try Repository.walkVerifying(
-                        commit: root, did: did, store: staged, key: key, node: { cid, _ in try sink.keep(cid) },
-                        leaf: { key, cid in
-                            // The walk checked the key: ASCII `collection/rkey`.
-                            let slash = key.firstIndex(of: 0x2F) ?? key.endIndex
-                            try sink.index(
-                                collection: String(decoding: key[..<slash], as: UTF8.self),
-                                rkey: String(decoding: key[(slash + 1)...], as: UTF8.self), cid: cid)
-                            records += 1
-                        })
+                    let commit: Commit
+                    do {
+                        commit = try Repository.walkVerifying(
+                            commit: root, did: did, store: staged, key: key, node: { cid, _ in try sink.keep(cid) },
+                            leaf: { key, cid in
+                                // The walk checked the key: ASCII `collection/rkey`.
+                                let slash = key.firstIndex(of: 0x2F) ?? key.endIndex
+                                try sink.index(
+                                    collection: String(decoding: key[..<slash], as: UTF8.self),
+                                    rkey: String(decoding: key[(slash + 1)...], as: UTF8.self), cid: cid)
+                                records += 1
+                            })
+                    } catch let error as CryptoError {
+                        throw XRPCError.invalidRequest("The commit is not signed by \(did)'s current key: \(error)")
+                    }
                     let resigned = try Commit.sign(did: did, data: commit.data, rev: rev, key: signingKey)
                     let encoded = resigned.encoded()
                     return (CID.compute(encoded, codec: .dagCBOR), encoded)
@@ -132,8 +142,6 @@ extension PDS {
                 }
             } catch let error as RepoError {
                 throw XRPCError.invalidRequest("The repository does not verify: \(error.message)")
-            } catch let error as CryptoError {
-                throw XRPCError.invalidRequest("The commit is not signed by \(did)'s current key: \(error)")
             }
             return (records, blobRefs)
         }
