@@ -17,20 +17,11 @@ struct AccountStatusTests {
 
     /// The first `#account` event of `did` after `cursor` on the firehose at `url`.
     func accountEvent(_ url: URL, did: DID, after cursor: Int64) async throws -> (seq: Int64, active: Bool, status: String?) {
-        try await withThrowingTaskGroup(of: (Int64, Bool, String?)?.self) { group in
-            group.addTask {
-                for try await event in Bluesky(serverURL: url).sync.subscribeRepos(cursor: cursor) {
-                    if case .account(let seq, let who, let active, let status, _) = event, who == did { return (seq, active, status) }
-                }
-                return nil
+        try await within30s("an #account event of \(did)") {
+            for try await event in Bluesky(serverURL: url).sync.subscribeRepos(cursor: cursor) {
+                if case .account(let seq, let who, let active, let status, _) = event, who == did { return (seq, active, status) }
             }
-            group.addTask {
-                try await Task.sleep(for: .seconds(30))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let found = first else { throw ToolError("no #account event of \(did) within 30 s") }
-            return found
+            throw ToolError("the firehose ended without an #account event of \(did)")
         }
     }
 
@@ -85,7 +76,20 @@ struct AccountStatusTests {
         #expect(try await anonymous.sync.getRepoStatus(did: did).active)
         _ = try await client.repo.createRecord(repo: .did(did), collection: post, record: record)
         #expect(try await accountEvent(relay.serverURL, did: did, after: relayDeactivated.seq).active)
-        #expect(try await relay.sync.getRepoStatus(did: did).active)
+        // Activation also sends #sync, which a relay may answer by fetching the
+        // repository again; it serves the account once it has the new commit.
+        let latest = try await anonymous.sync.getLatestCommit(did: did).rev.description
+        try await within30s("the relay mirroring \(did) at \(latest)") {
+            for try await event in relay.sync.subscribeRepos(cursor: relayDeactivated.seq) {
+                switch event {
+                case .commit(let commit) where commit.repo == did && commit.rev.description == latest: return
+                case .sync(_, let who, let rev, _) where who == did && rev == latest: return
+                default: continue
+                }
+            }
+        }
+        let relayActive = try await relay.sync.getRepoStatus(did: did)
+        #expect(relayActive.active, "\(relayActive)")
 
         // Taken down by the operator, then restored.
         var admin = HTTPFields()

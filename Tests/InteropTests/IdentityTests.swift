@@ -107,20 +107,11 @@ struct IdentityTests {
     }
 
     func collect(_ url: URL, from cursor: Int64, until match: @escaping @Sendable (RepoEvent) -> Bool) async throws -> [RepoEvent] {
-        try await withThrowingTaskGroup(of: [RepoEvent]?.self) { group in
-            group.addTask {
-                for try await event in Bluesky(serverURL: url).sync.subscribeRepos(cursor: cursor) where match(event) {
-                    return [event]
-                }
-                return []
+        try await within30s("the firehose event") {
+            for try await event in Bluesky(serverURL: url).sync.subscribeRepos(cursor: cursor) where match(event) {
+                return [event]
             }
-            group.addTask {
-                try await Task.sleep(for: .seconds(30))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let events = first else { throw ToolError("no such firehose event within 30 s") }
-            return events
+            return []
         }
     }
 }

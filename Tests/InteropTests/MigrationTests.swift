@@ -31,29 +31,20 @@ struct MigrationTests {
 
     /// The events of `did` on the firehose at `url` until `done` says so (30 s at most).
     func events(_ url: URL, did: DID, until done: @escaping @Sendable ([RepoEvent]) -> Bool) async throws -> [RepoEvent] {
-        try await withThrowingTaskGroup(of: [RepoEvent]?.self) { group in
-            group.addTask {
-                var seen = [RepoEvent]()
-                for try await event in Bluesky(serverURL: url).sync.subscribeRepos(cursor: 0) {
-                    switch event {
-                    case .identity(_, let who, _, _), .account(_, let who, _, _, _), .sync(_, let who, _, _):
-                        guard who == did else { continue }
-                    case .commit(let commit):
-                        guard commit.repo == did else { continue }
-                    default: continue
-                    }
-                    seen.append(event)
-                    if done(seen) { return seen }
+        try await within30s("the events of \(did)") {
+            var seen = [RepoEvent]()
+            for try await event in Bluesky(serverURL: url).sync.subscribeRepos(cursor: 0) {
+                switch event {
+                case .identity(_, let who, _, _), .account(_, let who, _, _, _), .sync(_, let who, _, _):
+                    guard who == did else { continue }
+                case .commit(let commit):
+                    guard commit.repo == did else { continue }
+                default: continue
                 }
-                return nil
+                seen.append(event)
+                if done(seen) { return seen }
             }
-            group.addTask {
-                try await Task.sleep(for: .seconds(30))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let found = first else { throw ToolError("the events of \(did) did not come within 30 s") }
-            return found
+            throw ToolError("the firehose ended before the events of \(did) came")
         }
     }
 

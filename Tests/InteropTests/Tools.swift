@@ -45,6 +45,20 @@ enum Tools {
     }
 }
 
+/// `body`, failing the test after 30 s instead of hanging it.
+func within30s<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(30))
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw ToolError("\(what) took more than 30 s") }
+        return value
+    }
+}
+
 struct ToolError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

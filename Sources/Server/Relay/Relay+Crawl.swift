@@ -100,7 +100,15 @@ extension Relay {
             if case .account(_, _, let active, let status, _) = slot.event, await authorizedIdentity(did, host: session.host) != nil {
                 let current = try hosts.mirroredRepo(did)?.status
                 let next = MirrorStatus.account(active: active, status: status)
-                if next != .active || current?.isAccountInactive == true { try hosts.setStatus(next, of: did, host: session.host) }
+                if next != .active || current?.isAccountInactive == true {
+                    try hosts.setStatus(next, of: did, host: session.host)
+                    // The cached head (which may be ahead of the store) takes the new
+                    // status, so that the next commit applies instead of resyncing.
+                    heads.withLock { heads in
+                        heads[did]?.status = next
+                        heads[did]?.host = session.host
+                    }
+                }
             }
             // Passed on re-encoded from the lexicon's fields, or not at all.
             if await authorizedIdentity(did, host: session.host) != nil, let message = FirehoseFrame.Message(slot.frame) {
