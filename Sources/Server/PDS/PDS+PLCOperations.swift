@@ -122,6 +122,7 @@ extension PDS {
             throw XRPCError.invalidRequest("The PLC directory refused the operation: \(error.description)")
         }
         forgetAccount(did)
+        identity.forget(did: did)
         try firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: account.handle) }
         logger.info("\(did)'s DID document now names this server")
     }
