@@ -57,9 +57,8 @@ struct ImportRepoTests: InProcessPDS {
 
     /// A deactivated account and its signing key, read from the server's secrets.
     func account(_ client: some TestClientProtocol, data: URL, handle: String) async throws -> (DID, String, any PrivateKey) {
-        let (_, created) = try await post(client, "com.atproto.server.createAccount", ["handle": .string(handle), "password": "correct horse"])
-        let did = try DID(try #require(created?["did"]?.stringValue))
-        let auth = "Bearer " + (created?["accessJwt"]?.stringValue ?? "")
+        let (text, auth) = try await newAccount(client, handle)
+        let did = try DID(text)
         #expect(try await post(client, "com.atproto.server.deactivateAccount", [:], auth: auth).0 == 200)
         return (did, auth, try Secrets(directory: data.appendingPathComponent("secrets")).signingKey(for: did))
     }

@@ -39,4 +39,14 @@ extension InProcessPDS {
         }
     }
 
+    /// A new account: its DID and a bearer header for its session.
+    func newAccount(_ client: some TestClientProtocol, _ handle: String, email: String? = nil) async throws -> (did: String, auth: String) {
+        var input: DataValue = ["handle": .string(handle), "password": "correct horse"]
+        if let email { input = ["handle": .string(handle), "password": "correct horse", "email": .string(email)] }
+        let (status, created) = try await post(client, "com.atproto.server.createAccount", input)
+        guard status == 200, let did = created?["did"]?.stringValue, let token = created?["accessJwt"]?.stringValue else {
+            throw StorageError(.io, "createAccount \(handle) answered \(status): \(String(describing: created))")
+        }
+        return (did, "Bearer " + token)
+    }
 }

@@ -21,10 +21,7 @@ struct PLCOperationTests: InProcessPDS {
         let mailer = CapturingMailer()
         let (app, _) = try await app(mailer)
         try await app.test(.router) { client in
-            let (_, created) = try await post(client, "com.atproto.server.createAccount",
-                ["handle": "plcop.test", "password": "correct horse", "email": "plcop@example.com"])
-            let did = try #require(created?["did"]?.stringValue)
-            let auth = "Bearer " + (created?["accessJwt"]?.stringValue ?? "")
+            let (did, auth) = try await newAccount(client, "plcop.test", email: "plcop@example.com")
 
             let (_, recommended) = try await get(client, "/xrpc/com.atproto.identity.getRecommendedDidCredentials", auth: auth)
             #expect(recommended?["alsoKnownAs"] == ["at://plcop.test"])
@@ -76,9 +73,7 @@ struct PLCOperationTests: InProcessPDS {
     @Test func appPasswordsCannotTouchTheIdentity() async throws {
         let (app, _) = try await app()
         try await app.test(.router) { client in
-            let (_, created) = try await post(client, "com.atproto.server.createAccount",
-                ["handle": "plcapp.test", "password": "correct horse", "email": "plcapp@example.com"])
-            let auth = "Bearer " + (created?["accessJwt"]?.stringValue ?? "")
+            let (_, auth) = try await newAccount(client, "plcapp.test", email: "plcapp@example.com")
             let (_, app) = try await post(client, "com.atproto.server.createAppPassword", ["name": "phone", "privileged": true], auth: auth)
             let (_, session) = try await post(client, "com.atproto.server.createSession",
                 ["identifier": "plcapp.test", "password": .string(app?["password"]?.stringValue ?? "")])

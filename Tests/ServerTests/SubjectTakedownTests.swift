@@ -17,9 +17,7 @@ struct SubjectTakedownTests: InProcessPDS {
     @Test func aRecordAndABlobAreTakenDownAndRestored() async throws {
         let (app, _) = try await app()
         try await app.test(.router) { client in
-            let (_, created) = try await post(client, "com.atproto.server.createAccount", ["handle": "modded.test", "password": "correct horse"])
-            let did = try #require(created?["did"]?.stringValue)
-            let auth = "Bearer " + (created?["accessJwt"]?.stringValue ?? "")
+            let (did, auth) = try await newAccount(client, "modded.test")
             let (uploaded, blob) = try await client.execute(
                 uri: "/xrpc/com.atproto.repo.uploadBlob", method: .post, headers: [.contentType: "text/plain", .authorization: auth],
                 body: ByteBuffer(string: "some words")

@@ -36,11 +36,8 @@ extension PDS {
     /// `getAccountInfo(s)` and `updateAccountPassword`.
     func registerDeletionMethods(_ methods: inout XRPCMethods) {
         methods.procedure(ServerAPI.RequestAccountDelete.nsid) { [self] call in
-            let did = try await authenticateFully(call)
-            guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
-            guard let email = account.email else { throw XRPCError.invalidRequest("The account has no email address to send the token to") }
-            try await mailToken(purpose: "delete_account", did: did, to: email, subject: "Account deletion request") {
-                "To delete the account \(account.handle) (\(did)), use this token: \($0)"
+            try await mailTokenToOwner(call, purpose: "delete_account", subject: "Account deletion request") { account, token in
+                "To delete the account \(account.handle) (\(account.did)), use this token: \(token)"
             }
             return .empty
         }

@@ -15,16 +15,27 @@ extension PDS {
             body: text(token) + "\nThe token works once, for \(Int(config.emailTokenLifetime / 60)) minutes.")
     }
 
+    /// For the requests of a full session (email confirmation, the PLC
+    /// operation, deletion): mails a token for `purpose` to the account's own
+    /// address.
+    ///
+    /// - Throws: 400 `InvalidRequest` when the account has no email address.
+    func mailTokenToOwner(
+        _ call: XRPCRequest, purpose: String, subject: String, _ text: @escaping (AccountRecord, String) -> String
+    ) async throws {
+        let did = try await authenticateFully(call)
+        guard let account = try account(did), let email = account.email else {
+            throw XRPCError.invalidRequest("The account has no email address to send the token to")
+        }
+        try await mailToken(purpose: purpose, did: did, to: email, subject: subject) { text(account, $0) }
+    }
+
     /// Email confirmation, password reset and email change, each with a
     /// one-use token sent by email.
     func registerEmailMethods(_ methods: inout XRPCMethods) {
         methods.procedure(ServerAPI.RequestEmailConfirmation.nsid) { [self] call in
-            let did = try await authenticateFully(call)
-            guard let account = try account(did), let email = account.email else {
-                throw XRPCError.invalidRequest("The account has no email address")
-            }
-            try await mailToken(purpose: "confirm_email", did: did, to: email, subject: "Confirm your email") {
-                "To confirm this address for \(account.handle), use this token: \($0)"
+            try await mailTokenToOwner(call, purpose: "confirm_email", subject: "Confirm your email") { account, token in
+                "To confirm this address for \(account.handle), use this token: \(token)"
             }
             return .empty
         }

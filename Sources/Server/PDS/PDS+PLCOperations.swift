@@ -22,12 +22,8 @@ extension PDS {
                 verificationMethods: recommended["verificationMethods"], services: recommended["services"]))
         }
         methods.procedure(IdentityAPI.RequestPlcOperationSignature.nsid) { [self] call in
-            let did = try await authenticateFully(call)
-            guard let account = try account(did), let email = account.email else {
-                throw XRPCError.invalidRequest("The account has no email address to send the token to")
-            }
-            try await mailToken(purpose: "plc_operation", did: did, to: email, subject: "PLC update requested") {
-                "To sign a change of the identity of \(account.handle) (\(did)), use this token: \($0)"
+            try await mailTokenToOwner(call, purpose: "plc_operation", subject: "PLC update requested") { account, token in
+                "To sign a change of the identity of \(account.handle) (\(account.did)), use this token: \(token)"
             }
             return .empty
         }
