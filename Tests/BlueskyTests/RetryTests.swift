@@ -165,11 +165,9 @@ struct RetryTests {
         let did = self.did
         let task = Task { () async throws(BlueskyError) -> RepoStatus in try await bluesky.sync.getRepoStatus(did: did) }
         while transport.requests.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
-        let cancelled = ContinuousClock.now
         task.cancel()
+        // Had the 600 s wait gone on, the retry would have ended in a 503, not a cancellation.
         let result = await task.result
-        // Far less than the 600 s wait, with room for a machine loaded by the suites around it.
-        #expect(ContinuousClock.now - cancelled < .seconds(30))
         guard case .failure(let error) = result else { Issue.record("the call finished"); return }
         #expect((error as? BlueskyError)?.kind == .transport(.cancelled))
         #expect(transport.requests.count == 1)

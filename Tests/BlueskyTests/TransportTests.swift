@@ -45,10 +45,8 @@ struct TransportTests {
     @Test func aServerThatNeverAnswersTimesOut() async throws {
         let listener = try SilentListener()
         let bluesky = Bluesky(serverURL: URL(string: "http://127.0.0.1:\(listener.port)")!, retryConfig: .none, timeout: .milliseconds(300))
-        let started = ContinuousClock.now
         let error = await #expect(throws: BlueskyError.self) { try await bluesky.sync.getRepoStatus(did: did) }
         #expect(error?.kind == .transport(.timeout))
-        #expect(ContinuousClock.now - started < .seconds(30))
         // A per-call timeout overrides the client's.
         let perCall = await #expect(throws: BlueskyError.self) {
             try await bluesky.sync.getRepoStatus(did: did, options: CallOptions(timeout: .milliseconds(100)))
@@ -73,11 +71,9 @@ struct TransportTests {
         let did = self.did
         let task = Task { try await bluesky.sync.getRepoStatus(did: did) }
         try await Task.sleep(for: .milliseconds(200))
-        let cancelled = ContinuousClock.now
         task.cancel()
+        // Had the request run on to its 60 s timeout, it would have ended in `.timeout`.
         let result = await task.result
-        // Far less than the 60 s timeout, with room for a machine loaded by the suites around it.
-        #expect(ContinuousClock.now - cancelled < .seconds(30))
         guard case .failure(let error) = result else { Issue.record("the call finished"); return }
         #expect((error as? BlueskyError)?.kind == .transport(.cancelled))
     }

@@ -68,11 +68,11 @@ struct PDSCrashAndPeerTests {
             for try await _ in base.sync.subscribeRepos(cursor: 0) { signal.finish() }
         }
         for await _ in connected {}
-        let started = ContinuousClock.now
+        // `stop` sends SIGKILL if SIGTERM has not ended the server in 20 s:
+        // a subscriber that held the shutdown up would show as a signal here.
         serve.stop()
         subscriber.cancel()
         #expect(serve.process.terminationReason == .exit && serve.process.terminationStatus == 0)
-        #expect(ContinuousClock.now - started < .seconds(15))
         let restarted = try serve.restart()
         defer { restarted.stop() }
         let again = Bluesky(serverURL: restarted.url, retryConfig: .none)
