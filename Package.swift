@@ -35,13 +35,15 @@ let package = Package(
             name: "ATData",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
-        // OpenSSL's libcrypto, for secp256k1 (libssl-dev on Debian).
+        // libsecp256k1, for K-256 signing and verification (libsecp256k1-dev on Debian).
+        .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"]), .brew(["secp256k1"])]),
+        // OpenSSL's libcrypto: the tests' and benchmarks' independent secp256k1 (libssl-dev on Debian).
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
         // glibc's stub resolver, for DNS TXT lookups (handle resolution).
         .systemLibrary(name: "CResolv", providers: [.apt(["libc6-dev"])]),
         .target(
             name: "ATCrypto",
-            dependencies: ["ATData", "COpenSSL", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["ATData", "CSecp256k1", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "ATRepo", dependencies: ["ATSyntax", "ATData", "ATCrypto"]),
         .target(
@@ -93,7 +95,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ATBench",
-            dependencies: ["ATData", "ATCrypto", "ATRepo", "ATSyntax", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ATData", "ATCrypto", "ATRepo", "ATSyntax", "OpenSSLOracle", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/ATBench"
         ),
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
@@ -121,9 +123,10 @@ let package = Package(
         ),
         .executableTarget(name: "FuzzFrame", dependencies: ["ATData", "ATCrypto", "ATRepo", "Bluesky", "FuzzSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "OpenSSLOracle", dependencies: ["COpenSSL", .product(name: "Crypto", package: "swift-crypto")], path: "Tests/OpenSSLOracle"),
         .testTarget(name: "ATSyntaxTests", dependencies: ["ATSyntax", "TestSupport"]),
         .testTarget(name: "ATDataTests", dependencies: ["ATData", "TestSupport"]),
-        .testTarget(name: "ATCryptoTests", dependencies: ["ATCrypto", "ATData", "TestSupport"]),
+        .testTarget(name: "ATCryptoTests", dependencies: ["ATCrypto", "ATData", "TestSupport", "OpenSSLOracle"]),
         .testTarget(name: "ATRepoTests", dependencies: ["ATRepo", "ATData", "TestSupport"]),
         .testTarget(name: "ATLexiconTests", dependencies: ["ATLexicon", "ATData", "ATSyntax", "TestSupport"]),
         .testTarget(name: "ATProtoAPITests", dependencies: ["ATProtoAPI", "ATData", "ATRepo", "ATSyntax", "TestSupport"]),

@@ -1,9 +1,11 @@
 @testable import ATCrypto
 import Testing
+import OpenSSLOracle
 import TestSupport
 
 /// The native secp256k1 verifier: its arithmetic against values computed
-/// independently (Python integers), and its verdicts against OpenSSL's.
+/// independently (Python integers), and its verdicts against libsecp256k1's
+/// (the keys' `verify`) and OpenSSL's.
 @Suite("secp256k1 (native verification)")
 struct Secp256k1Tests {
     typealias F = Secp256k1.FieldElement
@@ -138,7 +140,7 @@ struct Secp256k1Tests {
 
     /// Long-running in a debug build, so it yields between signatures: the
     /// cooperative threads are shared with the suites that keep time.
-    @Test func verdictsAgreeWithOpenSSL() async throws {
+    @Test func verdictsAgreeAcrossThreeImplementations() async throws {
         var rng = SystemRandomNumberGenerator()
         var accepted = 0, rejected = 0
         // Small keys (1, 2, n − 1: Q = G, 2G, −G) make the sums hit the
@@ -148,12 +150,14 @@ struct Secp256k1Tests {
         for _ in 0..<12 { keys.append(try Keys.generate(.k256)) }
         for key in keys {
             let publicKey = try #require(key.publicKey as? K256PublicKey)
+            let native = publicKey.nativeVerifier
             for _ in 0..<8 {
                 await Task.yield()
                 let message = (0..<Int.random(in: 0...100, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
                 let signature = try key.sign(message)
                 #expect(publicKey.isValidSignature(signature, for: message))
-                try publicKey.verifyWithOpenSSL(signature: signature, for: message)
+                try native.verify(signature: signature, for: message)
+                #expect(OpenSSLK256.verify(publicKey: publicKey.compressedBytes, signature: signature, message: message))
                 accepted += 1
                 // A flipped bit anywhere in the message or signature: both refuse.
                 var badMessage = message + [0]
@@ -161,10 +165,10 @@ struct Secp256k1Tests {
                 var badSignature = signature
                 badSignature[Int.random(in: 0..<64, using: &rng)] ^= 1 << UInt8.random(in: 0...7, using: &rng)
                 for (sig, msg) in [(signature, badMessage), (badSignature, message)] {
-                    let native = publicKey.isValidSignature(sig, for: msg)
-                    let openSSL = (try? publicKey.verifyWithOpenSSL(signature: sig, for: msg)) != nil
-                    #expect(native == openSSL)
-                    #expect(!native)
+                    let libsecp256k1 = publicKey.isValidSignature(sig, for: msg)
+                    let swift = (try? native.verify(signature: sig, for: msg)) != nil
+                    let openSSL = OpenSSLK256.verify(publicKey: publicKey.compressedBytes, signature: sig, message: msg)
+                    #expect(!libsecp256k1 && !swift && !openSSL)
                     rejected += 1
                 }
             }

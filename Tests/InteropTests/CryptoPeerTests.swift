@@ -4,8 +4,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Signatures cross-checked against the `cryptography` package and the atproto
-/// Python SDK's verifier.
+/// Signatures cross-checked against the `cryptography` package, the atproto
+/// Python SDK's verifier, and the pure-Python `ecdsa` package's RFC 6979.
 @Suite("Crypto with third-party peers", .serialized)
 struct CryptoPeerTests {
     struct Row: Codable {
@@ -41,5 +41,20 @@ struct CryptoPeerTests {
         }
         let verdicts = try Tools.peers(["crypto-verify"], input: rows.joined(separator: "\n") + "\n").split(separator: "\n")
         #expect(verdicts == Array(repeating: "true", count: 40))
+    }
+
+    /// K-256 signatures are RFC 6979's: byte for byte what the pure-Python
+    /// `ecdsa` package makes for the same key and message, low-S.
+    @Test func k256SignaturesAreRFC6979s() throws {
+        var rows = [String](), ours = [String]()
+        for i in 0..<40 {
+            let key = try K256PrivateKey()
+            let message = Array("commit \(i) \(String(repeating: "✨", count: i))".utf8)
+            rows.append(#"{"secret":"\#(Self.hex(key.rawBytes))","message":"\#(Self.hex(message))"}"#)
+            ours.append(Self.hex(try key.sign(message)))
+        }
+        let theirs = try Tools.peers(["crypto-rfc6979"], input: rows.joined(separator: "\n") + "\n").split(separator: "\n").map(String.init)
+        #expect(theirs.count == 40)
+        #expect(theirs == ours)
     }
 }

@@ -186,6 +186,21 @@ def crypto_verify():
             print("true" if ok else "false")
 
 
+def crypto_rfc6979():
+    """Reads {secret, message} lines; prints each K-256 signature made by the
+    pure-Python ecdsa package with an RFC 6979 nonce, low-S, as hex r || s."""
+    import hashlib
+    from ecdsa import SECP256k1, SigningKey
+    from ecdsa.util import sigencode_string_canonize
+
+    for line in sys.stdin:
+        if line.strip():
+            row = json.loads(line)
+            key = SigningKey.from_string(bytes.fromhex(row["secret"]), curve=SECP256k1, hashfunc=hashlib.sha256)
+            signature = key.sign_deterministic(bytes.fromhex(row["message"]), hashfunc=hashlib.sha256, sigencode=sigencode_string_canonize)
+            print(signature.hex())
+
+
 def mst_root():
     from atmst.blockstore import MemoryBlockStore
     from atmst.mst.node_store import NodeStore
@@ -244,6 +259,8 @@ def main():
         crypto_sign(int(arg))
     elif command == "crypto-verify":
         crypto_verify()
+    elif command == "crypto-rfc6979":
+        crypto_rfc6979()
     elif command == "mst-root":
         mst_root()
     elif command == "mst-root-records":

@@ -1,6 +1,7 @@
 /// secp256k1, implemented natively for verification: the inputs are public
 /// (key, message, signature), so nothing here needs to run in constant time.
-/// Signing stays with OpenSSL.
+/// Signing and the verification that keys use go through libsecp256k1;
+/// this is the independent check of it.
 enum Secp256k1 {}
 
 extension Secp256k1 {
