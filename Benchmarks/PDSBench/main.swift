@@ -10,15 +10,17 @@ import Foundation
 //   (1) putRecord from 16 concurrent clients with durable writes: throughput and p99;
 //   (2) getRepo export of a 100k-record repository: MB/s, and the server's peak memory
 //       for a 10k and a 100k export (flat means the export streams);
+//   (wrk) with --only wrk: createRecord under wrk, one account over 16 connections and
+//       16 accounts over one each (Wrk.swift);
 //   (3) importRepo of 10k-, 100k- (~22 MB) and 300k-record repositories: seconds, MB/s, and
 //       the server's peak memory after each (flat means the import is staged on disk).
 // scripts/bench-pds builds this and runs it; it prints JSON lines, then a summary.
 //
 //   PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients 16] [--seconds 5] [--records 100000]
-//            [--synchronous FULL|NORMAL] [--only put|import]
+//            [--synchronous FULL|NORMAL] [--only put|import|wrk]
 
 let arguments = Bench.arguments(
-    usage: "PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients N] [--seconds N] [--records N] [--synchronous FULL|NORMAL] [--only put|import]",
+    usage: "PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients N] [--seconds N] [--records N] [--synchronous FULL|NORMAL] [--only put|import|wrk]",
     required: ["bsky", "python", "arroba"])
 let (bsky, python, arrobaScript) = (arguments["bsky"]!, arguments["python"]!, arguments["arroba"]!)
 let clients = Int(arguments["clients"] ?? "") ?? 16
@@ -158,6 +160,23 @@ func startArroba(records: Int) throws -> (Process, [String: String]) {
 let data = FileManager.default.temporaryDirectory.appendingPathComponent("pdsbench-\(UUID())")
 try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
 var (serve, url) = try startServe(data: data)
+if arguments["only"] == "wrk" {
+    try await WrkLoad.run(base: Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(120)), seconds: Int(seconds), label: "bsky", handles: "wrk", synchronous: synchronous)
+    serve.terminate()
+    serve.waitUntilExit()
+    // The anchor: arroba (in memory, not durable) under the same script, one account over 16 connections.
+    let (arroba, info) = try startArroba(records: 0)
+    let anchor = try WrkLoad.wait([
+        try WrkLoad.start(url: URL(string: info["url"]!)!, account: (try DID(info["did"]!), info["token"]!), threads: 2, connections: 16, seconds: Int(seconds))
+    ])[0]
+    Bench.report([
+        "name": "arroba.wrk.oneAccount", "connections": 16, "requests": anchor.requests, "per_second": anchor.perSecond,
+        "p50_ms": anchor.p50, "p99_ms": anchor.p99, "errors": anchor.errors,
+    ])
+    arroba.terminate()
+    try? FileManager.default.removeItem(at: data)
+    exit(0)
+}
 let base = Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(120))
 var targets = [(client: Bluesky, did: DID)]()
 for i in 0..<clients {

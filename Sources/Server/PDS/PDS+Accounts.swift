@@ -56,7 +56,7 @@ extension PDS {
         } catch let error as StorageError where error.code == .conflict {
             throw XRPCError.named("HandleNotAvailable", "Handle or email already taken")
         }
-        let writer = try RepoWriter.create(did: did, key: signingKey, store: repos, publish: publisher)
+        let writer = try RepoWriter.create(did: did, key: signingKey, store: repos, commits: commits, publish: publisher)
         cache(writer)
         try firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: handle) }
         try firehose.append(did: did) { FirehoseFrame.account(seq: $0, did: did, active: true) }

@@ -49,7 +49,7 @@ extension PDS {
             }
             throw error
         }
-        cache(try RepoWriter.create(did: did, key: signingKey, store: repos, publish: publisher))
+        cache(try RepoWriter.create(did: did, key: signingKey, store: repos, commits: commits, publish: publisher))
         logger.info("created account \(input.handle) \(did), moving here; deactivated until it is activated")
         let session = try await session(for: account)
         return .init(

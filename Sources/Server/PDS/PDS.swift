@@ -42,6 +42,8 @@ public final class PDS: Sendable {
     let identity: IdentityResolver
     let logger: Logger
     let writers = Mutex<[DID: RepoWriter]>([:])
+    /// Group commit for every repository's writes.
+    let commits: CommitQueue
     /// Accounts looked up so far (accounts are never removed; a new handle
     /// replaces the entry, see ``forgetAccount(_:)``).
     private let knownAccounts = Mutex<[DID: AccountRecord]>([:])
@@ -84,6 +86,7 @@ public final class PDS: Sendable {
         self.serviceDID = "did:web:" + (publicURL.port.map { "\(host)%3A\($0)" } ?? host)
         self.accounts = accounts
         self.repos = repos
+        self.commits = CommitQueue(store: repos)
         self.blobs = blobs
         self.plc = PLCDirectory(store: plcStore)
         self.firehose = try Firehose(events: events, limits: config.connections)
@@ -117,7 +120,7 @@ public final class PDS: Sendable {
     func writer(for did: DID) throws -> RepoWriter {
         if let writer = writers.withLock({ $0[did] }) { return writer }
         guard try account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
-        let writer = try RepoWriter(did: did, key: try secrets.signingKey(for: did), store: repos, publish: publisher)
+        let writer = try RepoWriter(did: did, key: try secrets.signingKey(for: did), store: repos, commits: commits, publish: publisher)
         return writers.withLock { writers in
             if let existing = writers[did] { return existing }
             writers[did] = writer

@@ -38,44 +38,61 @@ struct WriteOutcome: Sendable {
 
 /// Serialises the writes to one repository and keeps its tree in memory.
 ///
-/// Each request becomes one signed commit with a fresh `rev`, written to the
-/// store in one transaction before the request is answered.
+/// Each request becomes one signed commit with a fresh `rev`, and is answered
+/// only once that commit is durable. The commits go through the shared
+/// ``CommitQueue``, which writes those waiting in one transaction: while one
+/// commit waits for the disk, the next request builds on it in memory, its
+/// blocks read from ``PendingBlocks`` until they are stored. A commit the
+/// store refuses is followed by a reload of the stored state.
 actor RepoWriter {
     let did: DID
     private let key: any PrivateKey
     private let store: any RepoStore
+    private let commits: CommitQueue
+    /// The head: the last commit made, durable or on its way.
     private(set) var repo: Repository
+    /// Blocks of the commits on their way, over the stored ones.
+    private let pending: PendingBlocks
     private let clock = TIDClock()
     /// Called with each commit's firehose event once it is durable.
     private let publish: @Sendable (SequencedEvent) -> Void
 
     /// Loads the repository at its stored commit.
-    init(did: DID, key: any PrivateKey, store: any RepoStore, publish: @escaping @Sendable (SequencedEvent) -> Void = { _ in }) throws {
-        guard let root = try store.root(of: did) else { throw StorageError(.corrupt, "\(did) has no repository") }
-        let blocks = store.blocks(of: did)
-        let commit = try Commit(decoding: try blocks.require(root.commit))
-        let mst = try MST.load(root: commit.data, from: blocks)
+    init(
+        did: DID, key: any PrivateKey, store: any RepoStore, commits: CommitQueue? = nil,
+        publish: @escaping @Sendable (SequencedEvent) -> Void = { _ in }
+    ) throws {
         self.did = did
         self.key = key
         self.store = store
+        self.commits = commits ?? CommitQueue(store: store)
         self.publish = publish
-        self.repo = Repository(trusting: commit, commitCID: root.commit, mst: mst, store: blocks)
+        self.pending = PendingBlocks(base: store.blocks(of: did))
+        self.repo = try Self.load(did: did, store: store, blocks: pending)
+    }
+
+    private static func load(did: DID, store: any RepoStore, blocks: PendingBlocks) throws -> Repository {
+        guard let root = try store.root(of: did) else { throw StorageError(.corrupt, "\(did) has no repository") }
+        let commit = try Commit(decoding: try blocks.require(root.commit))
+        let mst = try MST.load(root: commit.data, from: blocks)
+        return Repository(trusting: commit, commitCID: root.commit, mst: mst, store: blocks)
     }
 
     /// Creates the repository with its first (empty) commit.
     static func create(
-        did: DID, key: any PrivateKey, store: any RepoStore, publish: @escaping @Sendable (SequencedEvent) -> Void = { _ in }
+        did: DID, key: any PrivateKey, store: any RepoStore, commits: CommitQueue? = nil,
+        publish: @escaping @Sendable (SequencedEvent) -> Void = { _ in }
     ) throws -> RepoWriter {
         let staging = StagingStore(base: MemoryBlockStore())
         let repo = try Repository.create(did: did, key: key, rev: TIDClock().next(), store: staging)
         try store.apply(StoredCommit(
             did: did, commit: repo.commitCID, rev: repo.commit.rev ?? TIDClock().next(), newBlocks: staging.written, removed: [],
             records: [], blobs: [], event: nil))
-        return try RepoWriter(did: did, key: key, store: store, publish: publish)
+        return try RepoWriter(did: did, key: key, store: store, commits: commits, publish: publish)
     }
 
     /// Applies `ops` as one commit, after checking the swaps.
-    func apply(_ ops: [WriteOp], swapCommit: CID?) throws -> WriteOutcome {
+    func apply(_ ops: [WriteOp], swapCommit: CID?) async throws -> WriteOutcome {
         if let swapCommit, swapCommit != repo.commitCID {
             throw XRPCError.named("InvalidSwap", "Commit was at \(repo.commitCID)")
         }
@@ -128,11 +145,26 @@ actor RepoWriter {
         }
         let did = did, since = repo.commit.rev
         let proof = try CommitProof.blocks(root: next.mst.rootCID, ops: result.ops, newBlocks: result.newBlocks, from: staging)
-        let event = try store.apply(StoredCommit(
+        let stored = StoredCommit(
             did: did, commit: result.commitCID, rev: rev, newBlocks: result.newBlocks, removed: result.removedCIDs + [repo.commitCID],
             records: records, blobs: blobs,
-            event: { seq in FirehoseFrame.commit(seq: seq, did: did, result: result, blocks: proof, since: since) }))
-        repo = Repository(trusting: next.commit, commitCID: next.commitCID, mst: next.mst, store: store.blocks(of: did))
+            event: { seq in FirehoseFrame.commit(seq: seq, did: did, result: result, blocks: proof, since: since) },
+            previous: repo.commitCID)
+        // The head moves now, so that the next request can build on this
+        // commit while it waits for the disk.
+        pending.add(result.newBlocks)
+        repo = Repository(trusting: next.commit, commitCID: next.commitCID, mst: next.mst, store: pending)
+        let event: SequencedEvent?
+        do {
+            // Queued from the actor itself, so in the order the commits were made.
+            event = try await withCheckedThrowingContinuation { commits.enqueue(stored, $0) }
+        } catch {
+            pending.remove(result.newBlocks)
+            // This commit is not stored, nor will any built on it be: back to what is.
+            if let reloaded = try? Self.load(did: did, store: store, blocks: pending) { repo = reloaded }
+            throw error
+        }
+        pending.remove(result.newBlocks)
         if let event { publish(event) }
         return WriteOutcome(results: results, commit: result.commitCID, rev: rev, result: result)
     }
@@ -150,6 +182,43 @@ actor RepoWriter {
         let candidate = clock.next()
         guard let current = repo.commit.rev, candidate <= current else { return candidate }
         return TID(microseconds: current.microseconds + 1, clockID: 0)
+    }
+}
+
+/// The blocks of commits on their way to the store, over the stored blocks
+/// of one repository. A block added by several commits stays until the last
+/// of them is stored.
+final class PendingBlocks: BlockStore {
+    private let base: any BlockStore
+    private let blocks = Mutex<[CID: (bytes: [UInt8], count: Int)]>([:])
+
+    init(base: any BlockStore) {
+        self.base = base
+    }
+
+    func get(_ cid: CID) throws -> [UInt8]? {
+        if let entry = blocks.withLock({ $0[cid] }) { return entry.bytes }
+        return try base.get(cid)
+    }
+
+    /// Pending blocks are added with ``add(_:)``; this store is read-only otherwise.
+    func put(_ cid: CID, _ bytes: [UInt8]) throws {
+        throw StorageError(.io, "pending blocks are added by their commit")
+    }
+
+    func add(_ list: [(cid: CID, bytes: [UInt8])]) {
+        blocks.withLock { blocks in
+            for block in list { blocks[block.cid, default: (block.bytes, 0)].count += 1 }
+        }
+    }
+
+    func remove(_ list: [(cid: CID, bytes: [UInt8])]) {
+        blocks.withLock { blocks in
+            for block in list {
+                guard let entry = blocks[block.cid] else { continue }
+                blocks[block.cid] = entry.count > 1 ? (entry.bytes, entry.count - 1) : nil
+            }
+        }
     }
 }
 

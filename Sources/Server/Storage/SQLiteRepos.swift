@@ -23,6 +23,30 @@ extension SQLiteStore: RepoStore {
         try write { db in try Self.apply(commit, in: db) }
     }
 
+    public func apply(group commits: [StoredCommit]) throws -> [Result<SequencedEvent?, StorageError>] {
+        try write { db in
+            // Each repository's root as the commits before in this transaction left it.
+            var roots = [DID: CID]()
+            let readRoot = try db.cachedStatement(sql: "SELECT commit_cid FROM repo_root WHERE did = ?")
+            return try commits.map { commit in
+                if let previous = commit.previous {
+                    let current: CID?
+                    if let known = roots[commit.did] {
+                        current = known
+                    } else {
+                        current = try Data.fetchOne(readRoot, arguments: [commit.did.description]).map { try Self.cid($0) }
+                    }
+                    guard current == previous else {
+                        return .failure(StorageError(.conflict, "\(commit.did) is at \(current?.description ?? "no commit"), not \(previous)"))
+                    }
+                }
+                let event = try Self.apply(commit, in: db)
+                roots[commit.did] = commit.commit
+                return .success(event)
+            }
+        }
+    }
+
     /// Writes a commit in the current transaction.
     ///
     /// - Parameter updatingRoot: `false` when a later commit of the same

@@ -160,6 +160,9 @@ public struct StoredCommit: Sendable {
     /// The firehose frame of this commit, given its sequence number; stored
     /// in the same transaction.
     public var event: (@Sendable (Int64) -> [UInt8])?
+    /// The commit this one follows. When set, a group write refuses this
+    /// commit (`conflict`) unless it is the stored root at its turn.
+    public var previous: CID? = nil
 }
 
 /// A firehose event with its sequence number.
@@ -194,6 +197,11 @@ public protocol RepoStore: Sendable {
     /// deleted, so the store holds exactly the current repository.
     @discardableResult
     func apply(_ commit: StoredCommit) throws -> SequencedEvent?
+    /// Writes commits in order in one transaction, one sync to disk for all
+    /// (group commit). A commit whose ``StoredCommit/previous`` is not the
+    /// root at its turn is refused alone, with `conflict`; a failure of the
+    /// transaction fails them all.
+    func apply(group commits: [StoredCommit]) throws -> [Result<SequencedEvent?, StorageError>]
     /// Records of a collection in key order (reversed when `reverse`), after `cursor`.
     func records(of did: DID, collection: String, limit: Int, cursor: String?, reverse: Bool) throws -> [(rkey: String, cid: CID)]
     /// The collections that have records.

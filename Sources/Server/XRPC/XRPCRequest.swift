@@ -49,6 +49,10 @@ public struct XRPCRequest: Sendable {
         guard let header = request.headers[.authorization], header.count > 7,
             header.prefix(7).lowercased() == "bearer "
         else { throw XRPCError.authMissing }
-        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        // Trimmed by hand: Foundation's `trimmingCharacters` goes through NSString.
+        var token = header.dropFirst(7)
+        while let first = token.first, first == " " || first == "\t" { token.removeFirst() }
+        while let last = token.last, last == " " || last == "\t" { token.removeLast() }
+        return String(token)
     }
 }
