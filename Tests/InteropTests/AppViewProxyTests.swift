@@ -36,7 +36,7 @@ struct AppViewProxyTests {
         // services are allowed so that atproto-proxy can name the stand-in.
         let serve = try ServeProcess(arguments: ["--appview-url", appview["url"], "--appview-did", appview["did"], "--proxy-allow-private"])
         defer { serve.kill() }
-        appview.stdin.fileHandleForWriting.write(Data((serve.url.absoluteString + "\n").utf8))
+        #expect(try appview.tell(serve.url.absoluteString) == #"{"plc": "ready"}"#)
 
         let handle = "app\(UInt32.random(in: 0..<UInt32.max)).test"
         let account = try await Bluesky(serverURL: serve.url).server.createAccount(handle: try Handle(handle), password: "pw-python")
@@ -78,7 +78,7 @@ struct AppViewProxyTests {
         defer { appview.stop() }
         let serve = try ServeProcess(arguments: ["--appview-url", appview["url"], "--appview-did", appview["did"], "--proxy-timeout", "2"])
         defer { serve.kill() }
-        appview.stdin.fileHandleForWriting.write(Data((serve.url.absoluteString + "\n").utf8))
+        #expect(try appview.tell(serve.url.absoluteString) == #"{"plc": "ready"}"#)
         let created = try await Bluesky(serverURL: serve.url).server.createAccount(handle: try Handle("sw\(UInt16.random(in: 0...9999)).test"), password: "pw")
         let client = Bluesky(serverURL: serve.url, bearer: .token(created.accessJwt), retryConfig: .none, timeout: .seconds(30))
 

@@ -7,6 +7,7 @@ import TestSupport
 final class PeerServer: @unchecked Sendable {
     let process: Process
     let stdin: Pipe
+    let stdout: Pipe
     /// The ready line, parsed.
     let info: [String: String]
 
@@ -17,7 +18,7 @@ final class PeerServer: @unchecked Sendable {
         process.executableURL = python
         process.arguments = [Fixtures.packageRoot.appendingPathComponent("scripts/interop/\(script)").path] + arguments
         stdin = Pipe()
-        let stdout = Pipe()
+        stdout = Pipe()
         let stderr = FileHandle(forWritingAtPath: "/dev/null")
         process.standardInput = stdin
         process.standardOutput = stdout
@@ -31,6 +32,13 @@ final class PeerServer: @unchecked Sendable {
     }
 
     subscript(key: String) -> String { info[key] ?? "" }
+
+    /// Writes `line` to the server's stdin and returns the line it answers
+    /// with: the server has acted on it by then.
+    func tell(_ line: String) throws -> String {
+        stdin.fileHandleForWriting.write(Data((line + "\n").utf8))
+        return try Self.readLine(stdout.fileHandleForReading, timeout: 30)
+    }
 
     /// Stops the server.
     func stop() {

@@ -4,7 +4,8 @@ Usage:
   appview_standin.py
 
 It prints {"url", "did"} when ready, then reads the PLC directory's URL as a
-line from stdin (the PDS that is started with its URL), and stops when stdin
+line from stdin (the PDS that is started with its URL), answers {"plc": "ready"}
+once it uses it, and stops when stdin
 closes. It is `did:web:localhost%3APORT` and serves its DID document at
 /.well-known/did.json with a `#bsky_appview` service. Every XRPC call must
 carry a service-auth JWT, which it checks with the Python atproto SDK's own
@@ -115,6 +116,7 @@ def main():
     print(json.dumps({"url": url, "did": own_did}), flush=True)
     state["plc_url"] = sys.stdin.readline().strip()
     state["resolver"] = IdResolver(plc_url=state["plc_url"], timeout=10)
+    print(json.dumps({"plc": "ready"}), flush=True)  # the test waits for this before its first call
     sys.stdin.read()
     server.shutdown()
 
