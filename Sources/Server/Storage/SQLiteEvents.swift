@@ -11,12 +11,7 @@ extension SQLiteStore: EventStore {
     /// the next one AUTOINCREMENT would give (writes are serialised), so the
     /// frame that carries it is written once.
     static func insertEvent(_ db: Database, did: String, _ make: (Int64) -> [UInt8]) throws -> SequencedEvent {
-        let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'repo_event'")) ?? 0
-        let seq = last + 1
-        let frame = make(seq)
-        try db.cachedStatement(sql: "INSERT INTO repo_event (seq, did, frame, time) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [seq, did, Data(frame), Date().timeIntervalSince1970])
-        return SequencedEvent(seq: seq, frame: frame)
+        try CommitWriter(db).appendEvent(did: did, make)
     }
 
     public func events(after seq: Int64, limit: Int) throws -> [SequencedEvent] {

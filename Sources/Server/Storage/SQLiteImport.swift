@@ -190,7 +190,7 @@ private struct StagedBlocks: BlockStore, @unchecked Sendable {
     }
 
     func get(_ cid: CID) throws -> [UInt8]? {
-        try select.row(cid.bytes) { columns in columns.blob(0) }
+        try select.row(.blob(cid.bytes)) { columns in columns.blob(0) }
     }
 
     func put(_ cid: CID, _ bytes: [UInt8]) throws {
@@ -218,89 +218,5 @@ private struct SQLiteImportSink: ImportSink {
 
     func index(collection: String, rkey: String, cid: CID) throws {
         try putRecord.run(.text(did), .text(collection), .text(rkey), .blob(cid.bytes))
-    }
-}
-
-/// A prepared statement stepped through SQLite's C API, for the import's
-/// hundreds of thousands of lookups and inserts, where GRDB's per-call
-/// argument boxing is most of the cost. Finalized when released; used only
-/// inside one transaction.
-private final class RawStatement {
-    private let handle: OpaquePointer
-    private let connection: OpaquePointer
-
-    init(_ db: Database, _ sql: String) throws {
-        guard let connection = db.sqliteConnection else { throw StorageError(.io, "the database is closed") }
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw StorageError(.io, "cannot prepare \(sql): \(String(cString: sqlite3_errmsg(connection)))")
-        }
-        self.handle = statement
-        self.connection = connection
-    }
-
-    deinit { sqlite3_finalize(handle) }
-
-    /// A bindable argument: text or a blob.
-    enum Argument {
-        case text(String)
-        case blob([UInt8])
-    }
-
-    private func bind(_ arguments: [Argument]) {
-        sqlite3_reset(handle)
-        let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
-        for (i, argument) in arguments.enumerated() {
-            switch argument {
-            case .text(let text): sqlite3_bind_text(handle, Int32(i + 1), text, -1, transient)
-            case .blob(let bytes): bytes.withUnsafeBytes { _ = sqlite3_bind_blob(handle, Int32(i + 1), $0.baseAddress, Int32($0.count), transient) }
-            }
-        }
-    }
-
-    private func failure() -> StorageError {
-        StorageError(.io, String(cString: sqlite3_errmsg(connection)))
-    }
-
-    /// Runs a statement that returns no rows.
-    func run(_ arguments: Argument...) throws {
-        bind(arguments)
-        defer { sqlite3_reset(handle) }
-        guard sqlite3_step(handle) == SQLITE_DONE else { throw failure() }
-    }
-
-    /// Calls `body` with each row.
-    func forEach(_ arguments: Argument..., body: (Columns) throws -> Void) throws {
-        bind(arguments)
-        defer { sqlite3_reset(handle) }
-        while true {
-            switch sqlite3_step(handle) {
-            case SQLITE_ROW: try body(Columns(handle: handle))
-            case SQLITE_DONE: return
-            default: throw failure()
-            }
-        }
-    }
-
-    /// The first row's columns, read by `body`, or `nil` when there is none.
-    func row<T>(_ key: [UInt8], _ body: (Columns) -> T) throws -> T? {
-        bind([.blob(key)])
-        defer { sqlite3_reset(handle) }
-        switch sqlite3_step(handle) {
-        case SQLITE_ROW: return body(Columns(handle: handle))
-        case SQLITE_DONE: return nil
-        default: throw failure()
-        }
-    }
-
-    /// The current row of a statement.
-    struct Columns {
-        let handle: OpaquePointer
-        /// Column `index` as bytes (empty for `NULL`).
-        func blob(_ index: Int32) -> [UInt8] {
-            let count = Int(sqlite3_column_bytes(handle, index))
-            guard count > 0, let base = sqlite3_column_blob(handle, index) else { return [] }
-            return [UInt8](UnsafeRawBufferPointer(start: base, count: count))
-        }
     }
 }

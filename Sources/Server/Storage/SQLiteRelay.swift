@@ -86,9 +86,10 @@ extension SQLiteStore: RelayStore {
             // Each repository's root and sync state are written once, from its last commit here.
             var last = [DID: Int]()
             for (i, commit) in commits.enumerated() { last[commit.stored.did] = i }
+            let writer = try CommitWriter(db)
             for (i, commit) in commits.enumerated() {
                 let isLast = last[commit.stored.did] == i
-                if let event = try Self.apply(commit.stored, in: db, updatingRoot: isLast) { events.append(event) }
+                if let event = try writer.apply(commit.stored, updatingRoot: isLast) { events.append(event) }
                 if isLast { try Self.markActive(commit, host: host, in: db) }
             }
             if let cursor { try db.cachedStatement(sql: "UPDATE relay_host SET cursor = ? WHERE hostname = ?").execute(arguments: [cursor, host]) }

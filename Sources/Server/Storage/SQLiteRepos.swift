@@ -25,22 +25,22 @@ extension SQLiteStore: RepoStore {
 
     public func apply(group commits: [StoredCommit]) throws -> [Result<SequencedEvent?, StorageError>] {
         try write { db in
+            let writer = try CommitWriter(db)
             // Each repository's root as the commits before in this transaction left it.
             var roots = [DID: CID]()
-            let readRoot = try db.cachedStatement(sql: "SELECT commit_cid FROM repo_root WHERE did = ?")
             return try commits.map { commit in
                 if let previous = commit.previous {
                     let current: CID?
                     if let known = roots[commit.did] {
                         current = known
                     } else {
-                        current = try Data.fetchOne(readRoot, arguments: [commit.did.description]).map { try Self.cid($0) }
+                        current = try writer.root(of: commit.did.description)
                     }
                     guard current == previous else {
                         return .failure(StorageError(.conflict, "\(commit.did) is at \(current?.description ?? "no commit"), not \(previous)"))
                     }
                 }
-                let event = try Self.apply(commit, in: db)
+                let event = try writer.apply(commit)
                 roots[commit.did] = commit.commit
                 return .success(event)
             }
@@ -53,45 +53,7 @@ extension SQLiteStore: RepoStore {
     ///   repository in this transaction sets the root (readers only ever see
     ///   the last).
     static func apply(_ commit: StoredCommit, in db: Database, updatingRoot: Bool = true) throws -> SequencedEvent? {
-        let did = commit.did.description, rev = commit.rev.description
-        do {
-            let putBlock = try db.cachedStatement(sql: """
-                INSERT INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)
-                ON CONFLICT (did, cid) DO UPDATE SET rev = excluded.rev
-                """)
-            for block in commit.newBlocks {
-                try putBlock.execute(arguments: [did, Data(block.cid.bytes), rev, Data(block.bytes)])
-            }
-            let putRecord = try db.cachedStatement(sql: "INSERT OR REPLACE INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
-            let deleteRecord = try db.cachedStatement(sql: "DELETE FROM record WHERE did = ? AND collection = ? AND rkey = ?")
-            for change in commit.records {
-                if let cid = change.cid {
-                    try putRecord.execute(arguments: [did, change.collection, change.rkey, Data(cid.bytes)])
-                } else {
-                    try deleteRecord.execute(arguments: [did, change.collection, change.rkey])
-                }
-            }
-            let dropBlobs = try db.cachedStatement(sql: "DELETE FROM record_blob WHERE did = ? AND collection = ? AND rkey = ?")
-            let addBlob = try db.cachedStatement(sql: "INSERT OR REPLACE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
-            for entry in commit.blobs {
-                try dropBlobs.execute(arguments: [did, entry.collection, entry.rkey])
-                for cid in entry.cids { try addBlob.execute(arguments: [did, entry.collection, entry.rkey, cid.description, rev]) }
-            }
-            // Removed blocks go, unless this commit wrote them again or another path still holds the record.
-            let written = Set(commit.newBlocks.map(\.cid))
-            let stillUsed = try db.cachedStatement(sql: "SELECT 1 FROM record WHERE did = ? AND cid = ? LIMIT 1")
-            let dropBlock = try db.cachedStatement(sql: "DELETE FROM block WHERE did = ? AND cid = ?")
-            for cid in Set(commit.removed) where !written.contains(cid) {
-                let key = Data(cid.bytes)
-                if try Bool.fetchOne(stillUsed, arguments: [did, key]) == true { continue }
-                try dropBlock.execute(arguments: [did, key])
-            }
-            if updatingRoot {
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)")
-                    .execute(arguments: [did, Data(commit.commit.bytes), rev])
-            }
-            return try commit.event.map { try Self.insertEvent(db, did: did, $0) }
-        }
+        try CommitWriter(db).apply(commit, updatingRoot: updatingRoot)
     }
 
     public func records(of did: DID, collection: String, limit: Int, cursor: String?, reverse: Bool) throws -> [(rkey: String, cid: CID)] {

@@ -1,0 +1,95 @@
+import ATData
+import Foundation
+import GRDB
+
+/// Writes commits into the current transaction through the connection's
+/// cached statements, bound through SQLite's C API: one per transaction, so
+/// that a group of commits looks each statement up once.
+///
+/// A commit adds its blocks, updates the record index and the blobs each
+/// record references, deletes the blocks it no longer needs (unless it wrote
+/// them again or another path still holds the record), moves the root, and
+/// appends its firehose event.
+final class CommitWriter {
+    private let putBlock, putRecord, deleteRecord, dropBlobs, addBlob, stillUsed, dropBlock, putRoot, readRoot: RawStatement
+    private let lastSeq, putEvent: RawStatement
+    /// The last sequence number this transaction gave, once read.
+    private var seq: Int64?
+
+    init(_ db: Database) throws {
+        putBlock = try RawStatement(cached: db, """
+            INSERT INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)
+            ON CONFLICT (did, cid) DO UPDATE SET rev = excluded.rev
+            """)
+        putRecord = try RawStatement(cached: db, "INSERT OR REPLACE INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
+        deleteRecord = try RawStatement(cached: db, "DELETE FROM record WHERE did = ? AND collection = ? AND rkey = ?")
+        dropBlobs = try RawStatement(cached: db, "DELETE FROM record_blob WHERE did = ? AND collection = ? AND rkey = ?")
+        addBlob = try RawStatement(cached: db, "INSERT OR REPLACE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
+        stillUsed = try RawStatement(cached: db, "SELECT 1 FROM record WHERE did = ? AND cid = ? LIMIT 1")
+        dropBlock = try RawStatement(cached: db, "DELETE FROM block WHERE did = ? AND cid = ?")
+        putRoot = try RawStatement(cached: db, "INSERT OR REPLACE INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)")
+        readRoot = try RawStatement(cached: db, "SELECT commit_cid FROM repo_root WHERE did = ?")
+        lastSeq = try RawStatement(cached: db, "SELECT seq FROM sqlite_sequence WHERE name = 'repo_event'")
+        putEvent = try RawStatement(cached: db, "INSERT INTO repo_event (seq, did, frame, time) VALUES (?, ?, ?, ?)")
+    }
+
+    /// The stored root commit of `did`, as this transaction sees it.
+    func root(of did: String) throws -> CID? {
+        guard let bytes = try readRoot.row(.text(did), body: { $0.blob(0) }) else { return nil }
+        do {
+            return try CID(bytes: bytes)
+        } catch {
+            throw StorageError(.corrupt, "a stored CID does not parse: \(error)")
+        }
+    }
+
+    /// Writes `commit`.
+    ///
+    /// - Parameter updatingRoot: `false` when a later commit of the same
+    ///   repository in this transaction sets the root (readers only ever see
+    ///   the last).
+    func apply(_ commit: StoredCommit, updatingRoot: Bool = true) throws -> SequencedEvent? {
+        let did = RawStatement.Argument.text(commit.did.description), rev = RawStatement.Argument.text(commit.rev.description)
+        for block in commit.newBlocks {
+            try putBlock.run(did, .blob(block.cid.bytes), rev, .blob(block.bytes))
+        }
+        for change in commit.records {
+            if let cid = change.cid {
+                try putRecord.run(did, .text(change.collection), .text(change.rkey), .blob(cid.bytes))
+            } else {
+                try deleteRecord.run(did, .text(change.collection), .text(change.rkey))
+            }
+        }
+        for entry in commit.blobs {
+            try dropBlobs.run(did, .text(entry.collection), .text(entry.rkey))
+            for cid in entry.cids { try addBlob.run(did, .text(entry.collection), .text(entry.rkey), .text(cid.description), rev) }
+        }
+        // Removed blocks go, unless this commit wrote them again or another path still holds the record.
+        let written = Set(commit.newBlocks.map(\.cid))
+        for cid in Set(commit.removed) where !written.contains(cid) {
+            let key = RawStatement.Argument.blob(cid.bytes)
+            if try stillUsed.row(did, key, body: { _ in true }) == true { continue }
+            try dropBlock.run(did, key)
+        }
+        if updatingRoot {
+            try putRoot.run(did, .blob(commit.commit.bytes), rev)
+        }
+        guard let make = commit.event else { return nil }
+        return try appendEvent(did: commit.did.description, make)
+    }
+
+    /// Appends an event with the next sequence number.
+    func appendEvent(did: String, _ make: (Int64) -> [UInt8]) throws -> SequencedEvent {
+        let last: Int64
+        if let seq {
+            last = seq
+        } else {
+            last = try lastSeq.row(body: { $0.int(0) }) ?? 0
+        }
+        let next = last + 1
+        let frame = make(next)
+        try putEvent.run(.int(next), .text(did), .blob(frame), .real(Date().timeIntervalSince1970))
+        seq = next
+        return SequencedEvent(seq: next, frame: frame)
+    }
+}
