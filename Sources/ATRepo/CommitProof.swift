@@ -54,6 +54,26 @@ public enum CommitProof {
         throw RepoError(.missingBlock, "the inversion needs more blocks than a tree can have")
     }
 
+    /// The blocks to send with a commit, from the whole new tree in memory
+    /// (a writer's): `newBlocks`, plus the unchanged nodes that inverting
+    /// `ops` reads, found by walking `tree` (``MST/inversionNodes(for:_:)``)
+    /// rather than by loading the commit's slice again and again. With more
+    /// than one op, the slice is then checked, and completed from `store`,
+    /// as ``blocks(root:ops:newBlocks:from:)`` does.
+    public static func blocks(
+        tree: MST, ops: [RecordOp], newBlocks: [(cid: CID, bytes: [UInt8])], from store: some BlockStore
+    ) throws -> [(cid: CID, bytes: [UInt8])] {
+        var blocks = newBlocks
+        var have = Set(newBlocks.map(\.cid))
+        for op in ops {
+            tree.inversionNodes(for: op.path.key) { node in
+                if have.insert(node.cid).inserted { blocks.append((node.cid, node.bytes)) }
+            }
+        }
+        guard ops.count > 1 else { return blocks }
+        return try Self.blocks(root: tree.rootCID, ops: ops, newBlocks: blocks, from: store)
+    }
+
     /// Verifies the root commit of a CAR that need not hold the whole
     /// repository (a `since` diff, say): the commit block against its CID,
     /// its signature with `key`, and its DID.

@@ -58,6 +58,33 @@ public struct MST: Sendable {
         return path
     }
 
+    /// The nodes that undoing one operation on `key` reads, with a loaded
+    /// tree: those from the root down to where `key` is or would be, and
+    /// below the node that holds it, the two spines that removing it would
+    /// merge (the right edge of the subtree before it, the left edge of the
+    /// subtree after it). Stubs are not followed.
+    public func inversionNodes(for key: [UInt8], _ body: (MSTNode) -> Void) {
+        var node = root
+        while true {
+            body(node)
+            let i = node.lowerBound(key)
+            if i < node.entries.count, node.entries[i].key == key {
+                var left = node.child(before: i), right = node.entries[i].right
+                while case .node(let next)? = left {
+                    body(next)
+                    left = next.child(before: next.entries.count)
+                }
+                while case .node(let next)? = right {
+                    body(next)
+                    right = next.left
+                }
+                return
+            }
+            guard case .node(let next)? = node.child(before: i) else { return }
+            node = next
+        }
+    }
+
     /// Every key and value, in key order.
     public func walk(_ body: (_ key: [UInt8], _ value: CID) throws -> Void) throws {
         try Self.walk(.node(root), body)

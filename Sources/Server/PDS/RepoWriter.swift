@@ -144,7 +144,7 @@ actor RepoWriter {
             blobs.append((op.collection.description, op.rkey.description, op.record?.blobReferences ?? []))
         }
         let did = did, since = repo.commit.rev
-        let proof = try CommitProof.blocks(root: next.mst.rootCID, ops: result.ops, newBlocks: result.newBlocks, from: staging)
+        let proof = try CommitProof.blocks(tree: next.mst, ops: result.ops, newBlocks: result.newBlocks, from: staging)
         let stored = StoredCommit(
             did: did, commit: result.commitCID, rev: rev, newBlocks: result.newBlocks, removed: result.removedCIDs + [repo.commitCID],
             records: records, blobs: blobs,
