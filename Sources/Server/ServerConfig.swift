@@ -29,6 +29,9 @@ public struct ServerConfig: Sendable {
     /// The largest repository CAR `importRepo` takes (it is staged on disk,
     /// not in memory).
     public var maxImportBytes: Int = 16 << 30
+    /// The most repository writers (each with its tree in memory) kept for
+    /// the accounts used most recently.
+    public var writerCacheSize: Int = 256
     /// The write limit per client (`nil`: none).
     public var writeLimit: RateLimitRule?
     /// The `getRepo` limit per client (`nil`: none).

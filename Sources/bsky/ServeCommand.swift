@@ -35,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "getRepo calls per client: N/SECONDS or off ($BSKY_GET_REPO_LIMIT; default 300/3600).") var getRepoLimit: String?
     @Option(help: "The largest blob in bytes ($BSKY_MAX_BLOB; default 104857600).") var maxBlob: Int?
     @Option(help: "The largest repository CAR importRepo takes, in bytes ($BSKY_MAX_IMPORT; default 17179869184).") var maxImport: Int?
+    @Option(help: "Repositories whose trees stay in memory, the most recently written ($BSKY_REPO_CACHE; default 256).") var repoCache: Int?
     @Option(help: "bcrypt's cost, 4 to 31 ($BSKY_BCRYPT_COST; default 10).") var bcryptCost: Int?
     @Option(help: "SQLite synchronous mode: NORMAL survives a crash of the process, FULL also a power cut ($BSKY_SYNCHRONOUS).")
     var synchronous: String?
@@ -81,6 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let text = value(getRepoLimit, "BSKY_GET_REPO_LIMIT") { config.getRepoLimit = try Self.rule(text, "--get-repo-limit") }
         if let n = try number(maxBlob, "BSKY_MAX_BLOB") { config.maxBlob = n }
         if let n = try number(maxImport, "BSKY_MAX_IMPORT") { config.maxImportBytes = n }
+        if let n = try number(repoCache, "BSKY_REPO_CACHE") { config.writerCacheSize = n }
         if let n = try number(bcryptCost, "BSKY_BCRYPT_COST") {
             guard (4...31).contains(n) else { throw ValidationError("--bcrypt-cost must be 4 to 31") }
             config.bcryptCost = UInt8(n)

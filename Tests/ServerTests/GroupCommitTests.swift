@@ -73,6 +73,60 @@ struct GroupCommitTests: InProcessPDS {
         #expect(try repo.recordCIDs().map(\.path.recordKey.description) == ["one", "three"])
     }
 
+    /// Past its capacity the cache retires the least recently used idle
+    /// writer; a write that reaches a retired writer is refused with
+    /// `Retired`, so that it is sent to a fresh one.
+    @Test func theWriterCacheRetiresTheLeastRecentlyUsed() async throws {
+        let db = try store()
+        let key = try K256PrivateKey(), queue = CommitQueue(store: db)
+        let cache = WriterCache(capacity: 2)
+        var writers = [RepoWriter]()
+        for i in 0..<3 {
+            let did = try DID("did:plc:writercache\(i)00000000000000")
+            writers.append(try RepoWriter.create(did: did, key: key, store: db, commits: queue))
+        }
+        cache.insert(writers[0])
+        cache.insert(writers[1])
+        #expect(cache.writer(for: writers[0].did) === writers[0])  // 0 is now the most recent
+        cache.insert(writers[2])
+        #expect(cache.count == 2)
+        #expect(writers[1].isRetired && !writers[0].isRetired && !writers[2].isRetired)
+        #expect(cache.writer(for: writers[1].did) == nil)
+        let op = WriteOp(action: .create, collection: try NSID("app.bsky.feed.post"), rkey: try RecordKey("late"), record: ["text": "x"])
+        await #expect(throws: RepoWriter.Retired.self) { _ = try await writers[1].apply([op], swapCommit: nil) }
+        // Its replacement writes where it left off.
+        let fresh = cache.insert(try RepoWriter(did: writers[1].did, key: key, store: db, commits: queue))
+        #expect(try await fresh.apply([op], swapCommit: nil).results.count == 1)
+    }
+
+    /// With room for one writer, concurrent writes to five accounts keep
+    /// retiring and reloading writers; every write succeeds, once.
+    @Test func writesSurviveACacheOfOne() async throws {
+        let (app, _) = try await app { $0.writerCacheSize = 1 }
+        try await app.test(.router) { client in
+            var accounts = [(did: String, auth: String)]()
+            for i in 0..<5 { accounts.append(try await newAccount(client, "cache\(i).test")) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<40 {
+                    let account = accounts[i % 5]
+                    group.addTask {
+                        let (status, body) = try await post(
+                            client, "com.atproto.repo.createRecord",
+                            ["repo": .string(account.did), "collection": "app.bsky.feed.post",
+                             "record": ["$type": "app.bsky.feed.post", "text": .string("post \(i)"), "createdAt": "2026-01-01T00:00:00.000Z"]],
+                            auth: account.auth)
+                        #expect(status == 200, "write \(i): \(String(describing: body))")
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for account in accounts {
+                let car = try await client.execute(uri: "/xrpc/com.atproto.sync.getRepo?did=\(account.did)", method: .get) { Array(buffer: $0.body) }
+                #expect(try Repository.open(car: car).recordCIDs().count == 8)
+            }
+        }
+    }
+
     /// Many concurrent writes to one account and to a second: every one is
     /// answered with its own commit, the commits chain one after another in
     /// the order of their revisions, and the repository holds every record

@@ -12,8 +12,11 @@ import NIOCore
 protocol InProcessPDS {}
 
 extension InProcessPDS {
-    func app(_ mailer: CapturingMailer = CapturingMailer(), tokenLifetime: TimeInterval = 900) async throws -> (some ApplicationProtocol, URL) {
+    func app(
+        _ mailer: CapturingMailer = CapturingMailer(), tokenLifetime: TimeInterval = 900, configure: (inout ServerConfig) -> Void = { _ in }
+    ) async throws -> (some ApplicationProtocol, URL) {
         var config = ServerConfig(dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("pds-\(UUID())"), port: 0, bcryptCost: 4)
+        configure(&config)
         config.mailer = mailer
         config.emailTokenLifetime = tokenLifetime
         config.adminPassword = "pw-admin"

@@ -24,7 +24,7 @@ extension PDS {
             case .value(let cid)?: .cid(cid)
             }
             let op = WriteOp(action: .put, collection: input.collection, rkey: input.rkey, record: input.record, swap: swap)
-            let outcome = try await writer(for: did).apply([op], swapCommit: input.swapCommit)
+            let outcome = try await write(did, [op], swapCommit: input.swapCommit)
             return .lex(Repo.PutRecord.Output(
                 uri: recordURI(did, op), cid: outcome.results[0].cid!, commit: commitMeta(outcome), validationStatus: status))
         }
@@ -35,7 +35,7 @@ extension PDS {
             let rkey = input.rkey ?? RecordKey(recordKeyClock.next())
             let status = try check(input.record, collection: input.collection, did: did, validate: input.validate)
             let op = WriteOp(action: .create, collection: input.collection, rkey: rkey, record: input.record, swap: nil)
-            let outcome = try await writer(for: did).apply([op], swapCommit: input.swapCommit)
+            let outcome = try await write(did, [op], swapCommit: input.swapCommit)
             return .lex(Repo.CreateRecord.Output(
                 uri: recordURI(did, op), cid: outcome.results[0].cid!, commit: commitMeta(outcome), validationStatus: status))
         }
@@ -44,7 +44,7 @@ extension PDS {
             let input = try await call.input(Repo.DeleteRecord.Input.self, limit: config.maxJSONBody)
             let did = try authorize(caller, toWrite: input.repo)
             let op = WriteOp(action: .delete, collection: input.collection, rkey: input.rkey, record: nil, swap: input.swapRecord.map { .cid($0) })
-            let outcome = try await writer(for: did).apply([op], swapCommit: input.swapCommit)
+            let outcome = try await write(did, [op], swapCommit: input.swapCommit)
             return .lex(Repo.DeleteRecord.Output(commit: commitMeta(outcome)))
         }
         methods.procedure(Repo.ApplyWrites.nsid, limit: writes) { [self] call in
@@ -69,7 +69,7 @@ extension PDS {
                     throw XRPCError.invalidRequest("unknown write type \(value["$type"]?.stringValue ?? "")")
                 }
             }
-            let outcome = try await writer(for: did).apply(ops, swapCommit: input.swapCommit)
+            let outcome = try await write(did, ops, swapCommit: input.swapCommit)
             var results = [Repo.ApplyWrites.Output.ResultsItem]()
             for (index, result) in outcome.results.enumerated() {
                 switch result.op.action {

@@ -182,7 +182,7 @@ extension PDS {
     }
 
     func cache(_ writer: RepoWriter) {
-        writers.withLock { $0[writer.did] = writer }
+        writers.insert(writer)
     }
 }
 

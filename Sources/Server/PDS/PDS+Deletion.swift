@@ -21,7 +21,7 @@ extension PDS {
     /// The DID itself stays with its PLC directory.
     func deleteAccount(_ did: DID) throws {
         guard try account(did) != nil else { throw XRPCError.named("AccountNotFound", "No account \(did)") }
-        _ = writers.withLock { $0.removeValue(forKey: did) }
+        writers.remove(did)
         try repos.deleteRepo(of: did)
         try blobs.deleteAll(did: did)
         try accounts.deleteAccount(did: did)

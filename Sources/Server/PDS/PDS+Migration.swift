@@ -146,7 +146,7 @@ extension PDS {
             return (records, blobRefs)
         }
         let installed = ContinuousClock.now
-        _ = writers.withLock { $0.removeValue(forKey: did) }
+        writers.remove(did)
         var claimed = 0, cursor: String?
         while true {
             let page = try repos.blobReferences(of: did, after: cursor, limit: 1000)

@@ -41,7 +41,8 @@ public final class PDS: Sendable {
     /// same guarded transport.
     let identity: IdentityResolver
     let logger: Logger
-    let writers = Mutex<[DID: RepoWriter]>([:])
+    /// The writers of the repositories used most recently.
+    let writers: WriterCache
     /// Group commit for every repository's writes.
     let commits: CommitQueue
     /// Accounts looked up so far (accounts are never removed; a new handle
@@ -87,6 +88,7 @@ public final class PDS: Sendable {
         self.accounts = accounts
         self.repos = repos
         self.commits = CommitQueue(store: repos)
+        self.writers = WriterCache(capacity: config.writerCacheSize)
         self.blobs = blobs
         self.plc = PLCDirectory(store: plcStore)
         self.firehose = try Firehose(events: events, limits: config.connections)
@@ -118,13 +120,20 @@ public final class PDS: Sendable {
 
     /// The writer of `did`'s repository, loaded on first use.
     func writer(for did: DID) throws -> RepoWriter {
-        if let writer = writers.withLock({ $0[did] }) { return writer }
+        if let writer = writers.writer(for: did), !writer.isRetired { return writer }
         guard try account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
-        let writer = try RepoWriter(did: did, key: try secrets.signingKey(for: did), store: repos, commits: commits, publish: publisher)
-        return writers.withLock { writers in
-            if let existing = writers[did] { return existing }
-            writers[did] = writer
-            return writer
+        return writers.insert(try RepoWriter(did: did, key: try secrets.signingKey(for: did), store: repos, commits: commits, publish: publisher))
+    }
+
+    /// Applies `ops` to `did`'s repository through its writer, fetched again
+    /// if the cache retired it meanwhile.
+    func write(_ did: DID, _ ops: [WriteOp], swapCommit: CID?) async throws -> WriteOutcome {
+        while true {
+            do {
+                return try await writer(for: did).apply(ops, swapCommit: swapCommit)
+            } catch is RepoWriter.Retired {
+                continue
+            }
         }
     }
 

@@ -45,7 +45,7 @@ struct WriteOutcome: Sendable {
 /// blocks read from ``PendingBlocks`` until they are stored. A commit the
 /// store refuses is followed by a reload of the stored state.
 actor RepoWriter {
-    let did: DID
+    nonisolated let did: DID
     private let key: any PrivateKey
     private let store: any RepoStore
     private let commits: CommitQueue
@@ -56,6 +56,31 @@ actor RepoWriter {
     private let clock = TIDClock()
     /// Called with each commit's firehose event once it is durable.
     private let publish: @Sendable (SequencedEvent) -> Void
+    /// Writes in progress, or `-1` once retired from the cache.
+    private let activity = Atomic<Int>(0)
+
+    /// A write reached a writer that the cache retired: fetch the writer again.
+    struct Retired: Error {}
+
+    /// Whether the cache has retired this writer.
+    nonisolated var isRetired: Bool { activity.load(ordering: .acquiring) < 0 }
+
+    /// Retires this writer if no write is in progress; after that, writes
+    /// throw ``Retired``.
+    nonisolated func retireIfIdle() -> Bool {
+        activity.compareExchange(expected: 0, desired: -1, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    /// Counts a write in, unless the writer is retired.
+    private func enter() throws(Retired) {
+        var current = activity.load(ordering: .acquiring)
+        while true {
+            guard current >= 0 else { throw Retired() }
+            let (exchanged, original) = activity.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return }
+            current = original
+        }
+    }
 
     /// Loads the repository at its stored commit.
     init(
@@ -93,6 +118,8 @@ actor RepoWriter {
 
     /// Applies `ops` as one commit, after checking the swaps.
     func apply(_ ops: [WriteOp], swapCommit: CID?) async throws -> WriteOutcome {
+        try enter()
+        defer { activity.subtract(1, ordering: .releasing) }
         if let swapCommit, swapCommit != repo.commitCID {
             throw XRPCError.named("InvalidSwap", "Commit was at \(repo.commitCID)")
         }
