@@ -12,15 +12,17 @@ import Foundation
 //       for a 10k and a 100k export (flat means the export streams);
 //   (wrk) with --only wrk: createRecord under wrk, one account over 16 connections and
 //       16 accounts over one each (Wrk.swift);
+//   (memory) with --only memory: 2,000 accounts of 1,000 records each, written; the server's RSS
+//       (Memory.swift);
 //   (3) importRepo of 10k-, 100k- (~22 MB) and 300k-record repositories: seconds, MB/s, and
 //       the server's peak memory after each (flat means the import is staged on disk).
 // scripts/bench-pds builds this and runs it; it prints JSON lines, then a summary.
 //
 //   PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients 16] [--seconds 5] [--records 100000]
-//            [--synchronous FULL|NORMAL] [--only put|import|wrk]
+//            [--synchronous FULL|NORMAL] [--only put|import|wrk|memory] [--accounts N --records-each N]
 
 let arguments = Bench.arguments(
-    usage: "PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients N] [--seconds N] [--records N] [--synchronous FULL|NORMAL] [--only put|import|wrk]",
+    usage: "PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients N] [--seconds N] [--records N] [--synchronous FULL|NORMAL] [--only put|import|wrk|memory] [--accounts N --records-each N]",
     required: ["bsky", "python", "arroba"])
 let (bsky, python, arrobaScript) = (arguments["bsky"]!, arguments["python"]!, arguments["arroba"]!)
 let clients = Int(arguments["clients"] ?? "") ?? 16
@@ -160,6 +162,16 @@ func startArroba(records: Int) throws -> (Process, [String: String]) {
 let data = FileManager.default.temporaryDirectory.appendingPathComponent("pdsbench-\(UUID())")
 try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
 var (serve, url) = try startServe(data: data)
+if arguments["only"] == "memory" {
+    let base = Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(120))
+    try await MemoryLoad.run(
+        base: base, pid: serve.processIdentifier, accounts: Int(arguments["accounts"] ?? "") ?? 2000, records: Int(arguments["records-each"] ?? "") ?? 1000,
+        label: "bsky")
+    serve.terminate()
+    serve.waitUntilExit()
+    try? FileManager.default.removeItem(at: data)
+    exit(0)
+}
 if arguments["only"] == "wrk" {
     try await WrkLoad.run(base: Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(120)), seconds: Int(seconds), label: "bsky", handles: "wrk", synchronous: synchronous)
     serve.terminate()
