@@ -216,11 +216,13 @@ if arguments["only"] == "import" {
     exit(0)
 }
 
-// Repositories of 10k and `bigRepo` records, written 200 to a commit.
+// Repositories of 10k and `bigRepo` records, written 200 to a commit, on the
+// server that now runs (the import phase started another, on another port).
 var exports = [(did: DID, records: Int)]()
+let writer = Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(120))
 for size in [10_000, bigRepo] {
-    let info = try await base.server.createAccount(handle: try Handle("export\(size).test"), password: "pw")
-    var client = base
+    let info = try await writer.server.createAccount(handle: try Handle("export\(size).test"), password: "pw")
+    var client = writer
     client.bearer = .token(info.accessJwt)
     for start in stride(from: 0, to: size, by: 200) {
         let writes = (start..<min(start + 200, size)).map {
