@@ -139,21 +139,21 @@ struct AccountStatusTests {
         _ = try await Bluesky(serverURL: serve.url).server.createAccount(handle: try Handle("\(name).test"), email: "\(name)@example.test", password: "pw-cli")
         let config = try Tools.temporaryDirectory()
         let environment = ["BSKY_CONFIG_DIR": config.path, "BLUESKY_SERVER": serve.url.absoluteString]
-        let run = { (arguments: [String]) in try Tools.runBsky(arguments, environment: environment) }
-        #expect(try Tools.runBsky(["login", "--identifier", "\(name).test", "--password", "pw-cli"], environment: environment).status == 0)
-        func status() throws -> [String: Any] {
-            let result = try run(["account", "status", "--json"])
+        let run = { (arguments: [String]) in try await Tools.runBsky(arguments, environment: environment) }
+        #expect(try await Tools.runBsky(["login", "--identifier", "\(name).test", "--password", "pw-cli"], environment: environment).status == 0)
+        func status() async throws -> [String: Any] {
+            let result = try await run(["account", "status", "--json"])
             #expect(result.status == 0, "\(result.stderr)")
             return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         }
-        let first = try status()
+        let first = try await status()
         #expect(first["activated"] as? Bool == true && first["validDid"] as? Bool == true && first["indexedRecords"] as? Int == 0)
-        #expect(try run(["account", "deactivate"]).stdout == "deactivated\n")
-        #expect(try status()["activated"] as? Bool == false)
-        #expect(try run(["account", "activate"]).stdout == "activated\n")
-        #expect(try status()["activated"] as? Bool == true)
-        #expect(try run(["account", "delete"]).stdout.contains("a deletion token was sent"))
-        let refused = try run(["account", "delete", "--token", "AAAAA-AAAAA", "--password", "pw-cli"])
+        #expect(try await run(["account", "deactivate"]).stdout == "deactivated\n")
+        #expect(try await status()["activated"] as? Bool == false)
+        #expect(try await run(["account", "activate"]).stdout == "activated\n")
+        #expect(try await status()["activated"] as? Bool == true)
+        #expect(try await run(["account", "delete"]).stdout.contains("a deletion token was sent"))
+        let refused = try await run(["account", "delete", "--token", "AAAAA-AAAAA", "--password", "pw-cli"])
         #expect(refused.status == 1 && refused.stderr.hasPrefix("error: InvalidToken"), "\(refused.stderr)")
     }
 }

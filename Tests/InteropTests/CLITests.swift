@@ -13,28 +13,28 @@ struct CLITests {
         return (url, bytes, blocks[0].cid)
     }
 
-    @Test func verifyPrintsExactJSON() throws {
+    @Test func verifyPrintsExactJSON() async throws {
         let (url, bytes, root) = try Self.sampleCAR()
-        let result = try Tools.runBsky(["car", "verify", url.path, "--json"])
+        let result = try await Tools.runBsky(["car", "verify", url.path, "--json"])
         #expect(result.status == 0)
         #expect(result.stdout == "{\"roots\":[\"\(root)\"],\"blocks\":20,\"bytes\":\(bytes.count)}\n")
         #expect(result.stderr.isEmpty)
     }
 
-    @Test func verifyPrintsASummary() throws {
+    @Test func verifyPrintsASummary() async throws {
         let (url, _, root) = try Self.sampleCAR()
-        let result = try Tools.runBsky(["car", "verify", url.path])
+        let result = try await Tools.runBsky(["car", "verify", url.path])
         #expect(result.status == 0)
         #expect(result.stdout.contains("roots: \(root)"))
         #expect(result.stdout.contains("blocks: 20"))
     }
 
-    @Test func verifyRejectsACorruptFileWithOneLine() throws {
+    @Test func verifyRejectsACorruptFileWithOneLine() async throws {
         let (url, bytes, _) = try Self.sampleCAR()
         var corrupt = bytes
         corrupt[corrupt.count - 1] ^= 0xFF
         try Data(corrupt).write(to: url)
-        let result = try Tools.runBsky(["car", "verify", url.path, "--json"])
+        let result = try await Tools.runBsky(["car", "verify", url.path, "--json"])
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.hasPrefix("error: "))
@@ -46,7 +46,7 @@ struct CLITests {
     /// A flipped codec bit keeps the hash right, so only the CID form gives
     /// it away: 0x71 (dag-cbor) becomes 0x70 (dag-pb), as a random bit flip
     /// in a third-party CAR once did.
-    @Test func verifyRejectsNonATProtoCIDsAndNonCanonicalBlocks() throws {
+    @Test func verifyRejectsNonATProtoCIDsAndNonCanonicalBlocks() async throws {
         let (url, bytes, _) = try Self.sampleCAR()
         let reader = try CARReader(bytes)
         let last = try reader.blocks().last!
@@ -57,7 +57,7 @@ struct CLITests {
         var dagPB = bytes
         dagPB[cidStart + 1] ^= 0x01
         try Data(dagPB).write(to: url)
-        let codec = try Tools.runBsky(["car", "verify", url.path])
+        let codec = try await Tools.runBsky(["car", "verify", url.path])
         #expect(codec.status == 1)
         #expect(codec.stderr.contains("invalidCID"), "\(codec.stderr)")
         #expect(codec.stderr.contains("block 19"), "\(codec.stderr)")
@@ -66,40 +66,40 @@ struct CLITests {
         let float: [UInt8] = [0xA1, 0x61, 0x66, 0xFB, 0x3F, 0xF8, 0, 0, 0, 0, 0, 0]
         let cid = CID.compute(float)
         try Data(CARWriter.encode(roots: [cid], blocks: [(cid, float)])).write(to: url)
-        let nonCanonical = try Tools.runBsky(["car", "verify", url.path])
+        let nonCanonical = try await Tools.runBsky(["car", "verify", url.path])
         #expect(nonCanonical.status == 1)
         #expect(nonCanonical.stderr.contains("floatNotAllowed"), "\(nonCanonical.stderr)")
         #expect(nonCanonical.stderr.split(separator: "\n").count == 1)
     }
 
-    @Test func missingFileAndUsageErrors() throws {
-        let missing = try Tools.runBsky(["car", "verify", "/nonexistent/file.car"])
+    @Test func missingFileAndUsageErrors() async throws {
+        let missing = try await Tools.runBsky(["car", "verify", "/nonexistent/file.car"])
         #expect(missing.status == 1)
         #expect(missing.stderr.hasPrefix("error: "))
-        let usage = try Tools.runBsky(["car", "verify"])
+        let usage = try await Tools.runBsky(["car", "verify"])
         #expect(usage.status == 2)
-        let badCID = try Tools.runBsky(["car", "cat", "/nonexistent/file.car", "not-a-cid"])
+        let badCID = try await Tools.runBsky(["car", "cat", "/nonexistent/file.car", "not-a-cid"])
         #expect(badCID.status == 2)
     }
 
-    @Test func catPrintsABlockAsJSON() throws {
+    @Test func catPrintsABlockAsJSON() async throws {
         let (url, _, root) = try Self.sampleCAR()
-        let result = try Tools.runBsky(["car", "cat", url.path, root.description])
+        let result = try await Tools.runBsky(["car", "cat", url.path, root.description])
         #expect(result.status == 0)
         #expect(try DataValue(json: Data(result.stdout.utf8)) == ["i": 0])
-        let absent = try Tools.runBsky(["car", "cat", url.path, CID.compute([9]).description])
+        let absent = try await Tools.runBsky(["car", "cat", url.path, CID.compute([9]).description])
         #expect(absent.status == 1)
     }
 
-    @Test func blocksListsEveryBlock() throws {
+    @Test func blocksListsEveryBlock() async throws {
         let (url, _, root) = try Self.sampleCAR()
-        let result = try Tools.runBsky(["car", "blocks", url.path])
+        let result = try await Tools.runBsky(["car", "blocks", url.path])
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 20)
         #expect(lines.first?.hasPrefix("\(root)\tdag-cbor\t") == true)
     }
 
-    @Test func buildVerifyListAndExportARepository() throws {
+    @Test func buildVerifyListAndExportARepository() async throws {
         let dir = try Tools.temporaryDirectory()
         let records = dir.appendingPathComponent("records.jsonl")
         let lines = (0..<30).map { i in
@@ -109,25 +109,25 @@ struct CLITests {
         let car = dir.appendingPathComponent("repo.car")
         let hex = "9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c"
         let didKey = "did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme"  // the fixture's public key for it
-        let build = try Tools.runBsky(["car", "build", "--records", records.path, "--did", "did:plc:cli", "--key-hex", hex,
+        let build = try await Tools.runBsky(["car", "build", "--records", records.path, "--did", "did:plc:cli", "--key-hex", hex,
                                        "--rev", "3kabcdefghij2", "--out", car.path])
         #expect(build.status == 0, "\(build.stderr)")
-        let verify = try Tools.runBsky(["car", "verify", car.path, "--repo", "--key", didKey, "--json"])
+        let verify = try await Tools.runBsky(["car", "verify", car.path, "--repo", "--key", didKey, "--json"])
         #expect(verify.status == 0, "\(verify.stderr)")
         let report = try DataValue(json: Data(verify.stdout.utf8))
         #expect(report["did"] == "did:plc:cli")
         #expect(report["rev"] == "3kabcdefghij2")
         #expect(report["records"] == 30)
-        let wrongKey = try Tools.runBsky(["car", "verify", car.path, "--repo", "--key", "did:key:zQ3shtxV1FrJfhqE1dvxYRcCknWNjHc3c5X1y3ZSoPDi2aur2"])
+        let wrongKey = try await Tools.runBsky(["car", "verify", car.path, "--repo", "--key", "did:key:zQ3shtxV1FrJfhqE1dvxYRcCknWNjHc3c5X1y3ZSoPDi2aur2"])
         #expect(wrongKey.status == 1)
         #expect(wrongKey.stderr.contains("badSignature"))
-        let unsigned = try Tools.runBsky(["car", "verify", car.path, "--repo"])
+        let unsigned = try await Tools.runBsky(["car", "verify", car.path, "--repo"])
         #expect(unsigned.status == 0)
         #expect(unsigned.stderr.contains("signature"))
-        let ls = try Tools.runBsky(["car", "ls", car.path]).stdout.split(separator: "\n")
+        let ls = try await Tools.runBsky(["car", "ls", car.path]).stdout.split(separator: "\n")
         #expect(ls.count == 30)
         #expect(ls.map { $0.split(separator: "\t")[0] } == ls.map { $0.split(separator: "\t")[0] }.sorted())
-        let export = try Tools.runBsky(["car", "export", car.path]).stdout.split(separator: "\n")
+        let export = try await Tools.runBsky(["car", "export", car.path]).stdout.split(separator: "\n")
         #expect(export.count == 30)
         let first = try DataValue(json: Data(export[0].utf8))
         #expect(first["uri"]?.stringValue?.hasPrefix("at://did:plc:cli/app.bsky.feed.post/r") == true)

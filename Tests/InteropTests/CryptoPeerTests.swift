@@ -17,8 +17,8 @@ struct CryptoPeerTests {
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
     static func unhex(_ text: String) throws -> [UInt8] { try Multibase.decode("f" + text) }
 
-    @Test func theirSignaturesVerifyHere() throws {
-        let lines = try Tools.peers(["crypto-sign", "40"]).split(separator: "\n")
+    @Test func theirSignaturesVerifyHere() async throws {
+        let lines = try await Tools.peers(["crypto-sign", "40"]).split(separator: "\n")
         #expect(lines.count == 40)
         for line in lines {
             let row = try JSONDecoder().decode(Row.self, from: Data(line.utf8))
@@ -31,7 +31,7 @@ struct CryptoPeerTests {
         }
     }
 
-    @Test func ourSignaturesVerifyThere() throws {
+    @Test func ourSignaturesVerifyThere() async throws {
         var rows = [String]()
         for i in 0..<40 {
             let key = try Keys.generate(i % 2 == 0 ? .k256 : .p256)
@@ -39,13 +39,13 @@ struct CryptoPeerTests {
             let row = Row(did_key: key.publicKey.didKey, message: Self.hex(message), signature: Self.hex(try key.sign(message)))
             rows.append(String(decoding: try JSONEncoder().encode(row), as: UTF8.self))
         }
-        let verdicts = try Tools.peers(["crypto-verify"], input: rows.joined(separator: "\n") + "\n").split(separator: "\n")
+        let verdicts = try await Tools.peers(["crypto-verify"], input: rows.joined(separator: "\n") + "\n").split(separator: "\n")
         #expect(verdicts == Array(repeating: "true", count: 40))
     }
 
     /// K-256 signatures are RFC 6979's: byte for byte what the pure-Python
     /// `ecdsa` package makes for the same key and message, low-S.
-    @Test func k256SignaturesAreRFC6979s() throws {
+    @Test func k256SignaturesAreRFC6979s() async throws {
         var rows = [String](), ours = [String]()
         for i in 0..<40 {
             let key = try K256PrivateKey()
@@ -53,7 +53,7 @@ struct CryptoPeerTests {
             rows.append(#"{"secret":"\#(Self.hex(key.rawBytes))","message":"\#(Self.hex(message))"}"#)
             ours.append(Self.hex(try key.sign(message)))
         }
-        let theirs = try Tools.peers(["crypto-rfc6979"], input: rows.joined(separator: "\n") + "\n").split(separator: "\n").map(String.init)
+        let theirs = try await Tools.peers(["crypto-rfc6979"], input: rows.joined(separator: "\n") + "\n").split(separator: "\n").map(String.init)
         #expect(theirs.count == 40)
         #expect(theirs == ours)
     }

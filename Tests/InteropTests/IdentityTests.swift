@@ -88,7 +88,7 @@ struct IdentityTests {
 
         // The CLI: resolve by handle (DNS from the same table), and download by handle with no --server.
         let environment = ["BSKY_DNS_TXT_FILE": table.path, "BLUESKY_SERVER": ""]
-        let resolved = try Tools.runBsky(["identity", "resolve", custom.description, "--json", "--plc", serve.url.absoluteString], environment: environment)
+        let resolved = try await Tools.runBsky(["identity", "resolve", custom.description, "--json", "--plc", serve.url.absoluteString], environment: environment)
         #expect(resolved.status == 0, "\(resolved.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(resolved.stdout.utf8)) as? [String: Any])
         #expect(report["did"] as? String == created.did.description)
@@ -96,13 +96,13 @@ struct IdentityTests {
         #expect((report["pds"] as? String)?.hasPrefix(serve.url.absoluteString.trimmingCharacters(in: ["/"])) == true)
         #expect((report["signingKey"] as? String)?.hasPrefix("did:key:z") == true)
         let car = try Tools.temporaryDirectory().appendingPathComponent("repo.car")
-        let download = try Tools.runBsky(
+        let download = try await Tools.runBsky(
             ["sync", "get-repo", custom.description, "-o", car.path, "--verify", "--json", "--plc", serve.url.absoluteString], environment: environment)
         #expect(download.status == 0, "\(download.stderr)")
         #expect(download.stdout.contains("\"verified\":true"), "\(download.stdout)")
         // A handle whose DNS names nobody's document: not verified, exit 1.
         try Data("_atproto.\(custom) did=\(created.did)\n_atproto.liar.example.com did=\(created.did)\n".utf8).write(to: table)
-        let liar = try Tools.runBsky(["identity", "resolve", "liar.example.com", "--plc", serve.url.absoluteString], environment: environment)
+        let liar = try await Tools.runBsky(["identity", "resolve", "liar.example.com", "--plc", serve.url.absoluteString], environment: environment)
         #expect(liar.status == 1 && liar.stdout.contains("NOT verified"), "\(liar.stdout) \(liar.stderr)")
     }
 

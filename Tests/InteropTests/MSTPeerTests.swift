@@ -9,7 +9,7 @@ import TestSupport
 @Suite("MST with atmst", .serialized)
 struct MSTPeerTests {
     @Test(arguments: [1, 10, 200, 3000, 12000])
-    func rootsAgreeWithAtmst(_ n: Int) throws {
+    func rootsAgreeWithAtmst(_ n: Int) async throws {
         var rng = SystemRandomNumberGenerator()
         var keys = Set<String>()
         let collections = ["app.bsky.feed.post", "app.bsky.feed.like", "app.bsky.graph.follow", "app.bsky.actor.profile"]
@@ -20,7 +20,7 @@ struct MSTPeerTests {
         let built = try MST(sortedPairs: pairs.map { (Array($0.key.utf8), $0.value) })
         // atmst inserts in a random order; we insert in another one.
         let theirs = pairs.shuffled(using: &rng).map { "\($0.key) \($0.value)" }.joined(separator: "\n") + "\n"
-        let root = try Tools.peers(["mst-root"], input: theirs).trimmingCharacters(in: .whitespacesAndNewlines)
+        let root = try await Tools.peers(["mst-root"], input: theirs).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(root == built.rootCID.description)
         var ours = MST()
         for pair in pairs.shuffled(using: &rng) { ours = try ours.inserting(Array(pair.key.utf8), pair.value) }
@@ -32,7 +32,7 @@ struct MSTPeerTests {
 @Suite("bsky car build with atmst", .serialized)
 struct BuildPeerTests {
     @Test(arguments: [5, 700, 10_000])
-    func builtRootsAgreeWithAtmst(_ n: Int) throws {
+    func builtRootsAgreeWithAtmst(_ n: Int) async throws {
         let dir = try Tools.temporaryDirectory()
         let records = dir.appendingPathComponent("records.jsonl")
         var lines = [String]()
@@ -44,11 +44,11 @@ struct BuildPeerTests {
         try Data((lines.shuffled().joined(separator: "\n") + "\n").utf8).write(to: records)
         let car = dir.appendingPathComponent("repo.car")
         let key = try Keys.generate(.p256)
-        let build = try Tools.runBsky(["car", "build", "--records", records.path, "--did", "did:plc:atmst", "--curve", "p256",
+        let build = try await Tools.runBsky(["car", "build", "--records", records.path, "--did", "did:plc:atmst", "--curve", "p256",
                                        "--key-file", try write(key.multibase, to: dir.appendingPathComponent("key")), "--out", car.path])
         #expect(build.status == 0, "\(build.stderr)")
         let report = try DataValue(json: Data(build.stdout.utf8))
-        let theirs = try Tools.peers(["mst-root-records", records.path]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let theirs = try await Tools.peers(["mst-root-records", records.path]).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(report["data"]?.stringValue == theirs)
         #expect(report["records"] == .int(Int64(n)))
         let repo = try Repository.open(car: try [UInt8](Data(contentsOf: car)), key: key.publicKey)
@@ -64,9 +64,9 @@ struct BuildPeerTests {
 /// Repositories written by arroba (a Python PDS library) open and verify here.
 @Suite("Repositories from arroba", .serialized)
 struct RepositoryPeerTests {
-    @Test func arrobaRepositoryVerifies() throws {
+    @Test func arrobaRepositoryVerifies() async throws {
         let dir = try Tools.temporaryDirectory()
-        _ = try Tools.peers(["make-cars", dir.path])
+        _ = try await Tools.peers(["make-cars", dir.path])
         let car = try [UInt8](Data(contentsOf: dir.appendingPathComponent("arroba-repo.car")))
         let didKey = try String(contentsOf: dir.appendingPathComponent("arroba-key.txt"), encoding: .utf8)
         let key = try Keys.publicKey(didKey: didKey)

@@ -138,7 +138,7 @@ struct PDSFirehoseTests {
         #expect(future?.kind == .xrpc("FutureCursor"))
 
         let latest: Int64 = 3  // #identity, #account, then the commit
-        let cli = try Tools.runBsky(["sync", "subscribe", "--server", serve.url.absoluteString, "--cursor", String(latest - 1), "--count", "1"])
+        let cli = try await Tools.runBsky(["sync", "subscribe", "--server", serve.url.absoluteString, "--cursor", String(latest - 1), "--count", "1"])
         #expect(cli.status == 0, "\(cli.stderr)")
         let line = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
         #expect(line["seq"] as? Int == Int(latest))

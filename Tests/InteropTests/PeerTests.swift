@@ -8,21 +8,21 @@ import TestSupport
 /// cbrrr encode the same records to the same bytes.
 @Suite("Third-party peers", .serialized)
 struct PeerTests {
-    @Test func thirdPartyCARsVerify() throws {
+    @Test func thirdPartyCARsVerify() async throws {
         let dir = try Tools.temporaryDirectory()
-        _ = try Tools.peers(["make-cars", dir.path])
+        _ = try await Tools.peers(["make-cars", dir.path])
         let manifest = try JSONDecoder().decode([String: VerifyReport].self, from: Data(contentsOf: dir.appendingPathComponent("manifest.json")))
         #expect(manifest.keys.sorted() == ["arroba-repo.car", "libipld-posts.car"])
         for (name, expected) in manifest {
-            let result = try Tools.runBsky(["car", "verify", dir.appendingPathComponent(name).path, "--json"])
+            let result = try await Tools.runBsky(["car", "verify", dir.appendingPathComponent(name).path, "--json"])
             #expect(result.status == 0, "\(name): \(result.stderr)")
             #expect(try JSONDecoder().decode(VerifyReport.self, from: Data(result.stdout.utf8)) == expected, "\(name)")
         }
     }
 
-    @Test func corruptedThirdPartyCARsAreRejected() throws {
+    @Test func corruptedThirdPartyCARsAreRejected() async throws {
         let dir = try Tools.temporaryDirectory()
-        _ = try Tools.peers(["make-cars", dir.path])
+        _ = try await Tools.peers(["make-cars", dir.path])
         for name in ["arroba-repo.car", "libipld-posts.car"] {
             let original = try [UInt8](Data(contentsOf: dir.appendingPathComponent(name)))
             var flipped = original
@@ -38,7 +38,7 @@ struct PeerTests {
             for (label, bytes) in corruptions {
                 let url = dir.appendingPathComponent("\(label)-\(name)")
                 try Data(bytes).write(to: url)
-                let result = try Tools.runBsky(["car", "verify", url.path, "--json"])
+                let result = try await Tools.runBsky(["car", "verify", url.path, "--json"])
                 #expect(result.status == 1, "\(label) \(name) was accepted")
                 #expect(result.stdout.isEmpty)
                 #expect(result.stderr.hasPrefix("error: "), "\(label) \(name): \(result.stderr)")
@@ -47,22 +47,22 @@ struct PeerTests {
         }
     }
 
-    @Test func ourCARsReadInThirdPartyCode() throws {
+    @Test func ourCARsReadInThirdPartyCode() async throws {
         let dir = try Tools.temporaryDirectory()
         let car = dir.appendingPathComponent("demo.car")
-        let demo = try Tools.runBsky(["car", "demo", "--records", "250", "--output", car.path])
+        let demo = try await Tools.runBsky(["car", "demo", "--records", "250", "--output", car.path])
         #expect(demo.status == 0, "\(demo.stderr)")
         struct Read: Decodable { let roots: [String]; let blocks: Int; let bytes: Int; let cids: [String] }
-        let read = try JSONDecoder().decode(Read.self, from: Data(try Tools.peers(["read-car", car.path]).utf8))
+        let read = try JSONDecoder().decode(Read.self, from: Data(try await Tools.peers(["read-car", car.path]).utf8))
         let reader = try CARReader([UInt8](Data(contentsOf: car)))
         #expect(read.roots == reader.header.roots.map(\.description))
         #expect(read.blocks == 251)
         #expect(read.cids == (try reader.blocks()).map(\.cid.description).sorted())
     }
 
-    @Test func cborBytesMatchLibipldAndCbrrr() throws {
+    @Test func cborBytesMatchLibipldAndCbrrr() async throws {
         struct Vector: Decodable { let cbor: String; let cid: String }
-        let lines = try Tools.peers(["cbor-vectors", "400"]).split(separator: "\n")
+        let lines = try await Tools.peers(["cbor-vectors", "400"]).split(separator: "\n")
         #expect(lines.count == 400)
         for line in lines {
             let data = Data(line.utf8)

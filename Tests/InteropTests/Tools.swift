@@ -9,9 +9,9 @@ enum Tools {
     static let bsky = ProcessInfo.processInfo.environment["BSKY_BINARY"].map { URL(fileURLWithPath: $0) }
         ?? Processes.productsDirectory.appendingPathComponent("bsky")
 
-    /// Runs `bsky` with `arguments`.
-    static func runBsky(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
-        try Processes.run(bsky, arguments, input: input.map { Data($0.utf8) }, environment: environment)
+    /// Runs `bsky` with `arguments`, waiting on a thread of its own (see ``Processes/detached(_:_:input:environment:)``).
+    static func runBsky(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) async throws -> ProcessResult {
+        try await Processes.detached(bsky, arguments, input: input.map { Data($0.utf8) }, environment: environment)
     }
 
     /// The virtualenv's python, created on first use by `scripts/python-env`.
@@ -24,10 +24,10 @@ enum Tools {
     }()
 
     /// Runs `scripts/interop/peers.py` with `arguments` and returns its stdout.
-    static func peers(_ arguments: [String], input: String? = nil) throws -> String {
+    static func peers(_ arguments: [String], input: String? = nil) async throws -> String {
         let python = try python.get()
         let script = Fixtures.packageRoot.appendingPathComponent("scripts/interop/peers.py")
-        let result = try Processes.run(python, [script.path] + arguments, input: input.map { Data($0.utf8) })
+        let result = try await Processes.detached(python, [script.path] + arguments, input: input.map { Data($0.utf8) })
         guard result.status == 0 else { throw ToolError("peers.py \(arguments.joined(separator: " ")) failed:\n\(result.stderr)") }
         return result.stdout
     }

@@ -43,6 +43,20 @@ public enum Processes {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }
 
+    /// ``run(_:_:input:environment:)`` on a thread of its own, so that the
+    /// wait for the process does not hold one of the few threads that every
+    /// suite running at once shares.
+    public static func detached(
+        _ executable: URL, _ arguments: [String], input: Data? = nil, environment: [String: String] = [:]
+    ) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result { try run(executable, arguments, input: input, environment: environment) })
+            }
+            thread.start()
+        }
+    }
+
     /// Runs `executable` with `arguments` and waits for it to exit.
     public static func run(
         _ executable: URL, _ arguments: [String], input: Data? = nil, environment: [String: String] = [:]
