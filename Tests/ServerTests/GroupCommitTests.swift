@@ -26,6 +26,17 @@ struct GroupCommitTests: InProcessPDS {
             records: [], blobs: [], event: { seq in Array("\(name)@\(seq)".utf8) }, previous: previous)
     }
 
+    /// Posts "post `i`" as `account`, expecting 200; returns the answer.
+    func createPost(_ client: some TestClientProtocol, _ account: (did: String, auth: String), _ i: Int) async throws -> DataValue? {
+        let (status, body) = try await post(
+            client, "com.atproto.repo.createRecord",
+            ["repo": .string(account.did), "collection": "app.bsky.feed.post",
+             "record": ["$type": "app.bsky.feed.post", "text": .string("post \(i)"), "createdAt": "2026-01-01T00:00:00.000Z"]],
+            auth: account.auth)
+        #expect(status == 200, "write \(i): \(String(describing: body))")
+        return body
+    }
+
     @Test func aStaleCommitIsRefusedAloneAndTheRestAreWritten() throws {
         let db = try store()
         let alice = try DID("did:plc:groupcommitalice00000000"), bob = try DID("did:plc:groupcommitbob0000000000")
@@ -109,14 +120,7 @@ struct GroupCommitTests: InProcessPDS {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<40 {
                     let account = accounts[i % 5]
-                    group.addTask {
-                        let (status, body) = try await post(
-                            client, "com.atproto.repo.createRecord",
-                            ["repo": .string(account.did), "collection": "app.bsky.feed.post",
-                             "record": ["$type": "app.bsky.feed.post", "text": .string("post \(i)"), "createdAt": "2026-01-01T00:00:00.000Z"]],
-                            auth: account.auth)
-                        #expect(status == 200, "write \(i): \(String(describing: body))")
-                    }
+                    group.addTask { _ = try await createPost(client, account, i) }
                 }
                 try await group.waitForAll()
             }
@@ -138,15 +142,7 @@ struct GroupCommitTests: InProcessPDS {
             let writes = (0..<48).map { i in i % 3 == 2 ? (bob, i) : (alice, i) }
             let answers = try await withThrowingTaskGroup(of: (String, Int, DataValue?).self) { group in
                 for (account, i) in writes {
-                    group.addTask {
-                        let (status, body) = try await post(
-                            client, "com.atproto.repo.createRecord",
-                            ["repo": .string(account.did), "collection": "app.bsky.feed.post",
-                             "record": ["$type": "app.bsky.feed.post", "text": .string("post \(i)"), "createdAt": "2026-01-01T00:00:00.000Z"]],
-                            auth: account.auth)
-                        #expect(status == 200, "write \(i): \(String(describing: body))")
-                        return (account.did, i, body)
-                    }
+                    group.addTask { (account.did, i, try await createPost(client, account, i)) }
                 }
                 return try await group.reduce(into: [(String, Int, DataValue?)]()) { $0.append($1) }
             }
