@@ -118,7 +118,7 @@ extension RepoBench {
         _ key: K256PublicKey, secret: [UInt8], signature: [UInt8], message: [UInt8],
         measure: (String, Int, Int, () throws -> Void) throws -> Void
     ) throws {
-        let native = key.nativeVerifier
+        let native = try key.nativeVerifier
         let bytes = key.compressedBytes
         try measure("crypto.verify.k256.native", 1000, 0) { for _ in 0..<1000 { try native.verify(signature: signature, for: message) } }
         try measure("crypto.verify.k256.cold", 1000, 0) {

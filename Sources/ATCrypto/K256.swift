@@ -40,9 +40,15 @@ public struct K256PublicKey: PublicKey, Hashable {
 
     /// The native verifier for this key, with the tables of the key's
     /// multiples built once.
+    /// Throws if the native code does not take the point that libsecp256k1
+    /// took (the tests show that they agree).
     public var nativeVerifier: NativeVerifier {
-        // The point was checked on the curve when the key was made.
-        NativeVerifier(key: Secp256k1.VerificationKey(Secp256k1.AffinePoint(sec1: compressedBytes)!))
+        get throws(CryptoError) {
+            guard let point = Secp256k1.AffinePoint(sec1: compressedBytes) else {
+                throw CryptoError(.invalidKey, "the native code does not take this point")
+            }
+            return NativeVerifier(key: Secp256k1.VerificationKey(point))
+        }
     }
 
     /// secp256k1 verification implemented in Swift, independent of

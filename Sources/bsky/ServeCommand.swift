@@ -82,7 +82,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let text = value(getRepoLimit, "BSKY_GET_REPO_LIMIT") { config.getRepoLimit = try Self.rule(text, "--get-repo-limit") }
         if let n = try number(maxBlob, "BSKY_MAX_BLOB") { config.maxBlob = n }
         if let n = try number(maxImport, "BSKY_MAX_IMPORT") { config.maxImportBytes = n }
-        if let n = try number(repoCache, "BSKY_REPO_CACHE") { config.writerCacheSize = n }
+        if let n = try number(repoCache, "BSKY_REPO_CACHE") {
+            guard n >= 1 else { throw ValidationError("--repo-cache must be at least 1") }
+            config.writerCacheSize = n
+        }
         if let n = try number(bcryptCost, "BSKY_BCRYPT_COST") {
             guard (4...31).contains(n) else { throw ValidationError("--bcrypt-cost must be 4 to 31") }
             config.bcryptCost = UInt8(n)

@@ -150,7 +150,7 @@ struct Secp256k1Tests {
         for _ in 0..<12 { keys.append(try Keys.generate(.k256)) }
         for key in keys {
             let publicKey = try #require(key.publicKey as? K256PublicKey)
-            let native = publicKey.nativeVerifier
+            let native = try publicKey.nativeVerifier
             for _ in 0..<8 {
                 await Task.yield()
                 let message = (0..<Int.random(in: 0...100, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }

@@ -80,6 +80,10 @@ struct CLITests {
         #expect(usage.status == 2)
         let badCID = try await Tools.runBsky(["car", "cat", "/nonexistent/file.car", "not-a-cid"])
         #expect(badCID.status == 2)
+        // A server option out of range is refused before anything starts.
+        let dir = try Tools.temporaryDirectory()
+        let noCache = try await Tools.runBsky(["serve", "--data", dir.path, "--port", "0", "--repo-cache", "0"])
+        #expect(noCache.status != 0 && noCache.stderr.contains("--repo-cache must be at least 1"), "\(noCache.stderr)")
     }
 
     @Test func catPrintsABlockAsJSON() async throws {

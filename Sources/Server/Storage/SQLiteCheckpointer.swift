@@ -24,8 +24,8 @@ final class SQLiteCheckpointer: Sendable {
     }
 
     /// Installs the hook on the writer's `connection`, in place of SQLite's
-    /// automatic checkpoint. The hook keeps this object alive for the
-    /// connection's life.
+    /// automatic checkpoint. The hook holds this object (a path and a queue)
+    /// for the rest of the process: the connection may outlive its store.
     func install(on connection: OpaquePointer) {
         let context = Unmanaged.passRetained(self).toOpaque()
         sqlite3_wal_hook(connection, { context, connection, _, pages in
