@@ -8,14 +8,18 @@ public struct CARBlockStore: BlockStore {
     private let index: [CID: Range<Int>]
     /// The CAR's header.
     public let header: CARHeader
+    /// The number of block sections in the file, duplicates included.
+    public let sections: Int
 
-    /// Indexes the blocks of `car`. Blocks are not checked against their
-    /// CIDs here; ``Repository/open(car:key:)`` hashes each block it uses.
-    public init(car: [UInt8]) throws(DataError) {
-        let reader = try CARReader(car, options: CAROptions(verifyBlocks: false))
+    /// Indexes the blocks of `car`. By default blocks are not checked against
+    /// their CIDs here (``Repository/open(car:key:)`` hashes each block it
+    /// uses); `options` can ask for that, and for atproto's block rules, all
+    /// on every core before indexing.
+    public init(car: [UInt8], options: CAROptions = CAROptions(verifyBlocks: false)) throws(DataError) {
+        let reader = try CARReader(car, options: options)
         var index = [CID: Range<Int>]()
-        index.reserveCapacity(car.count / 128)
-        try car.withUnsafeBytes { base in
+        index.reserveCapacity(car.count / 160)
+        let sections = try car.withUnsafeBytes { base in
             Result { () throws(DataError) in
                 try reader.forEachBlock { cid, data in
                     let start = data.baseAddress! - base.baseAddress!
@@ -25,6 +29,7 @@ public struct CARBlockStore: BlockStore {
         }.get()
         self.bytes = car
         self.index = index
+        self.sections = sections
         self.header = reader.header
     }
 
@@ -40,6 +45,9 @@ public struct CARBlockStore: BlockStore {
     public func put(_ cid: CID, _ bytes: [UInt8]) throws {
         throw RepoError(.malformedBlock, "a CAR block store is read-only")
     }
+
+    /// Whether the file holds the block `cid`.
+    public func contains(_ cid: CID) -> Bool { index[cid] != nil }
 
     /// The number of distinct blocks.
     public var count: Int { index.count }

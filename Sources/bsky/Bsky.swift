@@ -48,12 +48,59 @@ enum Main {
     }
 }
 
-/// Reads a whole file, or fails with a one-line message.
+/// Reads a whole file (or pipe) straight into one array, or fails with a
+/// one-line message.
 func readFile(_ path: String) throws -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw CLIFailure("\(path): cannot read file")
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw CLIFailure("\(path): cannot read file: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var info = stat()
+    let size = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : 0
+    var failure: Int32 = 0
+    // A regular file: read in place, with no copy.
+    var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        count = 0
+        while count < size {
+            let n = read(fd, buffer.baseAddress! + count, size - count)
+            if n == 0 { return }
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                return
+            }
+            count += n
+        }
     }
-    return [UInt8](data)
+    // A pipe, or a file that grew while it was read: the rest in chunks.
+    var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    while failure == 0 {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n == 0 { break }
+        if n < 0 {
+            if errno != EINTR { failure = errno }
+            continue
+        }
+        bytes.append(contentsOf: chunk[..<n])
+    }
+    guard failure == 0 else { throw CLIFailure("\(path): cannot read file: \(String(cString: strerror(failure)))") }
+    return bytes
+}
+
+/// Writes `bytes` to a new file at `path` (replacing one that is there), or
+/// fails with a one-line message.
+func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw CLIFailure("\(path): cannot write file: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var written = 0
+    while written < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw CLIFailure("\(path): cannot write file: \(String(cString: strerror(errno)))")
+        }
+        written += n
+    }
 }
 
 /// Writes `text` and a newline to stdout.

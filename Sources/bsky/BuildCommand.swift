@@ -9,6 +9,7 @@ extension CarCommand {
     /// `bsky car build`: a signed repository CAR from JSON lines of records.
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "build",
             abstract: "Build a signed repository CAR from JSON lines {\"collection\":…,\"rkey\":…,\"record\":{…}}.")
 
         @Option(help: "The JSON lines file of records, in the atproto JSON data model.") var records: String
@@ -34,26 +35,14 @@ extension CarCommand {
                 throw ValidationError("\(error)")
             }
             let key = try loadKey()
-            let lines = String(decoding: try readFile(records), as: UTF8.self).split(separator: "\n")
-            var entries = [(path: RepoPath, value: DataValue)]()
-            for (number, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
-                do {
-                    let row = try DataValue(jsonString: String(line))
-                    guard case .string(let collection)? = row["collection"], case .string(let rkey)? = row["rkey"],
-                          case .map? = row["record"], let record = row["record"]
-                    else { throw CLIFailure("needs \"collection\", \"rkey\" and an object \"record\"") }
-                    entries.append((RepoPath(collection: try NSID(collection), recordKey: try RecordKey(rkey)), record))
-                } catch {
-                    throw CLIFailure("\(records):\(number + 1): \(error)")
-                }
+            let entries: [EncodedRecord]
+            do { entries = try RecordLines.parse(try readFile(records)) } catch let error as RecordLinesError {
+                throw CLIFailure("\(records):\(error.line): \(error.error)")
             }
             do {
-                let repository = try Repository.build(did: did, key: key, rev: rev, records: entries)
-                let car = try repository.exportCAR()
-                guard FileManager.default.createFile(atPath: out, contents: Data(car)) else {
-                    throw CLIFailure("\(out): cannot write file")
-                }
-                writeLine("{\"did\":\"\(did)\",\"rev\":\"\(rev)\",\"data\":\"\(repository.commit.data)\",\"commit\":\"\(repository.commitCID)\",\"records\":\(entries.count),\"bytes\":\(car.count)}")
+                let built = try Repository.buildCAR(did: did, key: key, rev: rev, records: entries)
+                try writeFile(out, built.car)
+                writeLine("{\"did\":\"\(did)\",\"rev\":\"\(rev)\",\"data\":\"\(built.commit.data)\",\"commit\":\"\(built.commitCID)\",\"records\":\(entries.count),\"bytes\":\(built.car.count)}")
             } catch let failure as CLIFailure {
                 throw failure
             } catch {

@@ -14,6 +14,7 @@ struct CarCommand: AsyncParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Decode a CAR file and check every block: its hash, an atproto CID, canonical DAG-CBOR; with --repo, verify it as a repository.")
 
         @Argument(help: "The CAR file.") var file: String
@@ -26,54 +27,39 @@ struct CarCommand: AsyncParsableCommand {
             if key != nil, !repo { throw ValidationError("--key needs --repo") }
         }
 
-        /// Beyond its hash, a block of an atproto CAR must have a CIDv1 with
-        /// SHA-256 and the dag-cbor or raw codec, and dag-cbor blocks must be
-        /// canonical DAG-CBOR.
-        static func checkATProtoBlock(_ cid: CID, _ data: UnsafeRawBufferPointer, index: Int) throws(DataError) {
-            guard cid.isATProtoBlessed else {
-                throw DataError(.invalidCID, "\(cid) is not an atproto CID (CIDv1, sha-256, dag-cbor or raw; codec here: \(cid.codec))", blockIndex: index)
-            }
-            guard cid.codec == .dagCBOR else { return }
-            do { try DAGCBOR.validate(data) } catch {
-                var error = error
-                error.blockIndex = index
-                throw error
-            }
-        }
-
         func run() throws {
+            let publicKey: (any PublicKey)?
+            do { publicKey = try key.map { try Keys.publicKey(didKey: $0) } } catch {
+                throw ValidationError("--key: \(error)")
+            }
             let bytes = try readFile(file)
-            let reader: CARReader
+            // Every block: its hash, an atproto CID, canonical DAG-CBOR; on every core.
+            let options = CAROptions(atprotoBlocks: true)
+            let roots: [CID]
             let count: Int
+            var summary: RepositoryCARSummary?
             do {
-                reader = try CARReader(bytes)
-                var index = 0
-                count = try reader.forEachBlock { (cid, data) throws(DataError) in
-                    defer { index += 1 }
-                    try Self.checkATProtoBlock(cid, data, index: index)
+                if repo {
+                    let verified = try Repository.verify(car: bytes, key: publicKey)
+                    summary = verified
+                    roots = verified.roots
+                    count = verified.blocks
+                } else {
+                    let reader = try CARReader(bytes, options: options)
+                    count = try reader.forEachBlock { _, _ in }
+                    roots = reader.header.roots
                 }
             } catch {
                 throw CLIFailure("\(file): \(error)")
             }
-            let roots = reader.header.roots.map(\.description)
-            var fields = [("roots", "[" + roots.map { "\"\($0)\"" }.joined(separator: ",") + "]"), ("blocks", "\(count)"), ("bytes", "\(bytes.count)")]
-            var lines = ["roots: \(roots.isEmpty ? "(none)" : roots.joined(separator: " "))", "blocks: \(count)", "bytes: \(bytes.count)"]
-            if repo {
-                let publicKey: (any PublicKey)?
-                do { publicKey = try key.map { try Keys.publicKey(didKey: $0) } } catch {
-                    throw ValidationError("--key: \(error)")
-                }
-                let repository: Repository
-                let records: Int
-                do {
-                    repository = try Repository.open(car: bytes, key: publicKey)
-                    records = try repository.recordCIDs().count
-                } catch {
-                    throw CLIFailure("\(file): \(error)")
-                }
-                let rev = repository.commit.rev?.description ?? ""
-                fields += [("did", "\"\(repository.did)\""), ("rev", "\"\(rev)\""), ("data", "\"\(repository.commit.data)\""), ("records", "\(records)")]
-                lines += ["did: \(repository.did)", "rev: \(rev)", "data: \(repository.commit.data)", "records: \(records)"]
+            let names = roots.map(\.description)
+            var fields = [("roots", "[" + names.map { "\"\($0)\"" }.joined(separator: ",") + "]"), ("blocks", "\(count)"), ("bytes", "\(bytes.count)")]
+            var lines = ["roots: \(names.isEmpty ? "(none)" : names.joined(separator: " "))", "blocks: \(count)", "bytes: \(bytes.count)"]
+            if let summary {
+                let commit = summary.commit
+                let rev = commit.rev?.description ?? ""
+                fields += [("did", "\"\(commit.did)\""), ("rev", "\"\(rev)\""), ("data", "\"\(commit.data)\""), ("records", "\(summary.records)")]
+                lines += ["did: \(commit.did)", "rev: \(rev)", "data: \(commit.data)", "records: \(summary.records)"]
                 if publicKey == nil {
                     FileHandle.standardError.write(Data("note: no --key given: everything but the commit signature was checked\n".utf8))
                 }
@@ -88,7 +74,7 @@ struct CarCommand: AsyncParsableCommand {
     }
 
     struct Cat: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print one block as atproto JSON.")
+        static let configuration = CommandConfiguration(commandName: "cat", abstract: "Print one block as atproto JSON.")
 
         @Argument(help: "The CAR file.") var file: String
         @Argument(help: "The block's CID.") var cid: String
@@ -131,7 +117,7 @@ struct CarCommand: AsyncParsableCommand {
     }
 
     struct Blocks: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the blocks of a CAR file: CID, codec and size.")
+        static let configuration = CommandConfiguration(commandName: "blocks", abstract: "List the blocks of a CAR file: CID, codec and size.")
 
         @Argument(help: "The CAR file.") var file: String
 
@@ -150,6 +136,7 @@ struct CarCommand: AsyncParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Print a repository's records as JSON lines: {\"uri\":…,\"cid\":…,\"value\":…}.")
 
         @Argument(help: "The repository CAR file.") var file: String
@@ -173,6 +160,7 @@ struct CarCommand: AsyncParsableCommand {
 
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "demo",
             abstract: "Write a CAR of sample posts, stream it back, check it, and show a record.")
 
         @Option(help: "How many posts to write.") var records = 1000

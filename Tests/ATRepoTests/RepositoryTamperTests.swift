@@ -47,12 +47,23 @@ struct RepositoryTamperTests {
     }
 
     /// Opening `car` must fail with `expected`, the code of error type `E`,
-    /// both in memory (`open`) and one block at a time (`walkVerifying`, as
-    /// an import does).
+    /// in memory (`open`), one block at a time (`walkVerifying`, as an import
+    /// does), and in `verify(car:)` (`bsky car verify --repo`), unless that
+    /// one's first pass over every block must catch it first, as `scan`.
     static func expectFailure<E: Error, Code: Equatable>(
-        _ expected: Code, as type: E.Type, code: (E) -> Code, _ car: [UInt8], key: any PublicKey,
+        _ expected: Code, as type: E.Type, code: (E) -> Code, _ car: [UInt8], key: any PublicKey, scan: DataError.Code? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
+        do {
+            _ = try Repository.verify(car: car, key: key)
+            Issue.record("verify: expected \(scan.map { "\($0)" } ?? "\(expected)")", sourceLocation: sourceLocation)
+        } catch let error as DataError where scan != nil {
+            #expect(error.code == scan, "verify: \(error)", sourceLocation: sourceLocation)
+        } catch let error as E where scan == nil {
+            #expect(code(error) == expected, "verify: \(error)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("verify: expected \(scan.map { "\($0)" } ?? "\(expected)"), got \(error)", sourceLocation: sourceLocation)
+        }
         let ways: [(String, () throws -> Void)] = [
             ("open", { _ = try Repository.open(car: car, key: key) }),
             ("walkVerifying", {
@@ -73,8 +84,10 @@ struct RepositoryTamperTests {
         }
     }
 
-    static func expectRepoError(_ code: RepoError.Code, _ car: [UInt8], key: any PublicKey, sourceLocation: SourceLocation = #_sourceLocation) {
-        expectFailure(code, as: RepoError.self, code: \.code, car, key: key, sourceLocation: sourceLocation)
+    static func expectRepoError(
+        _ code: RepoError.Code, _ car: [UInt8], key: any PublicKey, scan: DataError.Code? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        expectFailure(code, as: RepoError.self, code: \.code, car, key: key, scan: scan, sourceLocation: sourceLocation)
     }
 
     static func expectCryptoError(_ code: CryptoError.Code, _ car: [UInt8], key: any PublicKey, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -84,6 +97,20 @@ struct RepositoryTamperTests {
     @Test func untouchedRepositoryVerifies() throws {
         let f = try Self.fixture()
         #expect(try Repository.open(car: f.car, key: f.key.publicKey).recordCIDs().count == 200)
+        let summary = try Repository.verify(car: f.car, key: f.key.publicKey)
+        #expect(summary.records == 200 && summary.blocks == f.blocks.count)
+        #expect(summary.commit == f.repo.commit && summary.commitCID == f.repo.commitCID)
+    }
+
+    /// `verify(car:)` holds every block to atproto's rules, even one the tree
+    /// does not use: a non-canonical block is refused by the first pass.
+    @Test func verifyRefusesANonCanonicalBlockAnywhere() throws {
+        let f = try Self.fixture()
+        let float: [UInt8] = [0xA1, 0x61, 0x66, 0xFB, 0x3F, 0xF8, 0, 0, 0, 0, 0, 0]
+        let car = Self.car(f, replacing: CID.compute([0]), with: nil, extra: [(CID.compute(float), float)])
+        #expect(throws: Never.self) { try Repository.open(car: car, key: f.key.publicKey) }
+        let error = #expect(throws: DataError.self) { try Repository.verify(car: car, key: f.key.publicKey) }
+        #expect(error?.code == .floatNotAllowed && error?.blockIndex == f.blocks.count)
     }
 
     /// The walk gives every node and record once (the records in key order),
@@ -122,7 +149,7 @@ struct RepositoryTamperTests {
         let (_, record) = try #require(try f.repo.recordCIDs().first)
         var bytes = try f.repo.store.require(record)
         bytes[bytes.count - 1] ^= 0x01
-        Self.expectRepoError(.recordHashMismatch, Self.car(f, replacing: record, with: bytes), key: f.key.publicKey)
+        Self.expectRepoError(.recordHashMismatch, Self.car(f, replacing: record, with: bytes), key: f.key.publicKey, scan: .cidMismatch)
     }
 
     @Test func flippedBitInANode() throws {
@@ -130,7 +157,7 @@ struct RepositoryTamperTests {
         let node = try #require(f.repo.mst.nodes().last)
         var bytes = node.bytes
         bytes[bytes.count - 3] ^= 0x01
-        Self.expectRepoError(.nodeHashMismatch, Self.car(f, replacing: node.cid, with: bytes), key: f.key.publicKey)
+        Self.expectRepoError(.nodeHashMismatch, Self.car(f, replacing: node.cid, with: bytes), key: f.key.publicKey, scan: .cidMismatch)
     }
 
     @Test func missingBlock() throws {

@@ -62,12 +62,18 @@ public struct CAROptions: Sendable, Hashable {
     public var maxSectionLength: Int
     /// The largest header accepted, in bytes.
     public var maxHeaderLength: Int
+    /// With ``verifyBlocks``, also check what atproto asks of every block: a
+    /// CIDv1 with SHA-256 and the `dag-cbor` or `raw` codec, and canonical
+    /// DAG-CBOR in each `dag-cbor` block. The checks share the hashing's pass
+    /// over the cores.
+    public var atprotoBlocks: Bool
 
     /// Options; the defaults are those of ``default``.
-    public init(verifyBlocks: Bool = true, maxSectionLength: Int = 4 << 20, maxHeaderLength: Int = 64 << 10) {
+    public init(verifyBlocks: Bool = true, maxSectionLength: Int = 4 << 20, maxHeaderLength: Int = 64 << 10, atprotoBlocks: Bool = false) {
         self.verifyBlocks = verifyBlocks
         self.maxSectionLength = maxSectionLength
         self.maxHeaderLength = maxHeaderLength
+        self.atprotoBlocks = atprotoBlocks
     }
 
     /// Verify blocks; 4 MiB sections; 64 KiB header.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Reads a CAR v1 file held in memory.
 ///
@@ -78,44 +79,66 @@ public struct CARReader: Sendable {
             sections.append(section)
             offset = section.end
         }
-        if options.verifyBlocks { try Self.verify(sections, in: buffer) }
+        if options.verifyBlocks { try Self.verify(sections, in: buffer, atproto: options.atprotoBlocks) }
         return sections
     }
 
     /// The fewest blocks worth splitting across threads.
     static let parallelThreshold = 2048
 
-    /// Checks each section's data against its CID, spread over the cores. The
-    /// error is the one for the first bad block in file order.
-    static func verify(_ sections: [CARFraming.Section], in buffer: UnsafeRawBufferPointer) throws(DataError) {
+    /// Checks each section's data against its CID (and, with
+    /// ``CAROptions/atprotoBlocks``, its CID kind and encoding), spread over
+    /// the cores. The error is the one for the first bad block in file order.
+    static func verify(_ sections: [CARFraming.Section], in buffer: UnsafeRawBufferPointer, atproto: Bool) throws(DataError) {
         let workers = sections.count < parallelThreshold ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        let chunk = (sections.count + workers - 1) / max(workers, 1)
-        // The first failing index per worker, or Int.max.
-        var firstFailure = [Int](repeating: .max, count: workers)
+        // Small interleaved chunks keep both cores busy to the end, whatever
+        // the mix of block sizes along the file.
+        let chunk = 512
+        let chunks = (sections.count + chunk - 1) / chunk
+        let progress = Progress()
         sections.withUnsafeBufferPointer { all in
-            firstFailure.withUnsafeMutableBufferPointer { failures in
-                nonisolated(unsafe) let all = all
-                nonisolated(unsafe) let failures = failures
-                nonisolated(unsafe) let buffer = buffer
-                let work: @Sendable (Int) -> Void = { worker in
-                    let range = (worker * chunk)..<min((worker + 1) * chunk, all.count)
-                    for i in range {
+            nonisolated(unsafe) let all = all
+            nonisolated(unsafe) let buffer = buffer
+            let work: @Sendable (Int) -> Void = { _ in
+                while true {
+                    let c = progress.next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard c < chunks else { return }
+                    for i in (c * chunk)..<min((c + 1) * chunk, all.count) {
                         let section = all[i]
-                        if (try? section.cid.verify(UnsafeRawBufferPointer(rebasing: buffer[section.data]))) == nil {
-                            failures[worker] = i
-                            return
+                        if (try? check(section, in: buffer, atproto: atproto)) == nil {
+                            _ = progress.firstFailure.min(i, ordering: .relaxed)
+                            break
                         }
                     }
                 }
-                if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
             }
+            if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         }
-        guard let bad = firstFailure.min(), bad != .max else { return }
+        let bad = progress.firstFailure.load(ordering: .relaxed)
+        guard bad != .max else { return }
         let section = sections[bad]
         do {
-            try section.cid.verify(UnsafeRawBufferPointer(rebasing: buffer[section.data]))
+            try check(section, in: buffer, atproto: atproto)
         } catch {
             throw DataError(error.code, error.message, offset: section.start, blockIndex: bad)
         }
+    }
+
+    /// The workers' shared state: the next chunk to take, and the first
+    /// failing block (`Int.max` while none has failed).
+    private final class Progress: Sendable {
+        let next = Atomic<Int>(0)
+        let firstFailure = Atomic<Int>(.max)
+    }
+
+    /// One block's checks.
+    @inline(__always)
+    private static func check(_ section: CARFraming.Section, in buffer: UnsafeRawBufferPointer, atproto: Bool) throws(DataError) {
+        let data = UnsafeRawBufferPointer(rebasing: buffer[section.data])
+        if atproto, !section.cid.isATProtoBlessed {
+            throw DataError(.invalidCID, "\(section.cid) is not an atproto CID (CIDv1, sha-256, dag-cbor or raw; codec here: \(section.cid.codec))")
+        }
+        try section.cid.verify(data)
+        if atproto, section.cid.codec == .dagCBOR { try DAGCBOR.validate(data) }
     }
 }

@@ -69,4 +69,9 @@ extension CARWriter where Sink == [UInt8] {
         for (cid, data) in blocks { CARFraming.appendBlock(cid: cid, data: data, to: &out) }
         return out
     }
+
+    /// Appends one block's section to a CAR file being built in memory.
+    public static func append(cid: CID, data: some Collection<UInt8>, to output: inout [UInt8]) {
+        CARFraming.appendBlock(cid: cid, data: data, to: &output)
+    }
 }

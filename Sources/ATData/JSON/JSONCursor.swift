@@ -74,6 +74,22 @@ package struct JSONCursor {
         return key
     }
 
+    /// Like ``nextKey(first:)``, but lends the key's UTF-8 bytes to `body`
+    /// instead of making a `String`; `nil` after the closing brace.
+    package mutating func nextKey<R>(first: inout Bool, _ body: (UnsafeRawBufferPointer) throws(DataError) -> R) throws(DataError) -> R? {
+        if peek() == UInt8(ascii: "}") {
+            offset += 1
+            depth -= 1
+            return nil
+        }
+        if !first { try expect(UInt8(ascii: ","), "',' or '}'") }
+        first = false
+        guard peek() == UInt8(ascii: "\"") else { throw fail("expected a key") }
+        let result = try readStringBytes(body)
+        try expect(UInt8(ascii: ":"), "':'")
+        return result
+    }
+
     /// Opens an array. Follow with ``nextElement(first:)`` until it returns false.
     package mutating func beginArray() throws(DataError) {
         try expect(UInt8(ascii: "["), "an array")
@@ -130,35 +146,50 @@ package struct JSONCursor {
             throw DataError(.typeMismatch, "expected an integer at byte \(offset)", offset: offset)
         }
         let start = offset
-        if buffer[offset] == UInt8(ascii: "-") { offset += 1 }
+        let negative = buffer[offset] == UInt8(ascii: "-")
+        if negative { offset += 1 }
         let digitsStart = offset
-        var value: Int64 = 0
+        // The magnitude, which may be one past Int64.max for Int64.min.
+        var magnitude: UInt64 = 0
         var overflow = false
         while offset < buffer.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(buffer[offset]) {
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(buffer[offset] - UInt8(ascii: "0")))
+            let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(buffer[offset] - UInt8(ascii: "0")))
             overflow = overflow || o1 || o2
-            value = a
+            magnitude = a
             offset += 1
         }
         let digits = offset - digitsStart
         guard digits > 0 else { throw fail("a number without digits") }
         guard digits == 1 || buffer[digitsStart] != UInt8(ascii: "0") else { throw fail("a number with a leading zero") }
-        let negative = buffer[start] == UInt8(ascii: "-")
         if offset < buffer.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(buffer[offset]) {
             return try readFraction(from: start)
         }
-        guard !overflow else { throw DataError(.integerOutOfRange, "integer out of range at byte \(start)", offset: start) }
-        return negative ? -value : value
+        let limit = negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)
+        guard !overflow, magnitude <= limit else {
+            throw DataError(.integerOutOfRange, "integer out of range at byte \(start)", offset: start)
+        }
+        return negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude)
     }
 
-    /// A number with a fraction or exponent: accepted only when it is a whole number.
+    /// A number with a fraction or exponent (RFC 8259: digits after the
+    /// point, and after the exponent's optional sign): accepted only when it
+    /// is a whole number.
     private mutating func readFraction(from start: Int) throws(DataError) -> Int64 {
-        func isNumberByte(_ b: UInt8) -> Bool {
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "e")
-                || b == UInt8(ascii: "E") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
+        func digits() -> Int {
+            let first = offset
+            while offset < buffer.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(buffer[offset]) { offset += 1 }
+            return offset - first
         }
-        while offset < buffer.count, isNumberByte(buffer[offset]) { offset += 1 }
+        if offset < buffer.count, buffer[offset] == UInt8(ascii: ".") {
+            offset += 1
+            guard digits() > 0 else { throw fail("a number without digits after its point") }
+        }
+        if offset < buffer.count, buffer[offset] == UInt8(ascii: "e") || buffer[offset] == UInt8(ascii: "E") {
+            offset += 1
+            if offset < buffer.count, buffer[offset] == UInt8(ascii: "+") || buffer[offset] == UInt8(ascii: "-") { offset += 1 }
+            guard digits() > 0 else { throw fail("a number without digits in its exponent") }
+        }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[start..<offset]), as: UTF8.self)
         guard let double = Double(text), double.isFinite else { throw fail("a malformed number") }
         guard double.rounded() == double, abs(double) <= 9_007_199_254_740_992 else {
@@ -169,6 +200,12 @@ package struct JSONCursor {
 
     /// Reads a string.
     package mutating func readString() throws(DataError) -> String {
+        try readStringBytes { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads a string and lends `body` its UTF-8 bytes, unescaped and
+    /// validated: in place when the string has no escapes.
+    package mutating func readStringBytes<R>(_ body: (UnsafeRawBufferPointer) throws(DataError) -> R) throws(DataError) -> R {
         guard peek() == UInt8(ascii: "\"") else {
             throw DataError(.typeMismatch, "expected a string at byte \(offset)", offset: offset)
         }
@@ -178,10 +215,10 @@ package struct JSONCursor {
         while offset < buffer.count {
             let byte = buffer[offset]
             if byte == UInt8(ascii: "\"") {
-                let body = UnsafeRawBufferPointer(rebasing: buffer[start..<offset])
+                let text = UnsafeRawBufferPointer(rebasing: buffer[start..<offset])
                 offset += 1
-                guard UTF8Validation.isValid(body) else { throw fail("a string that is not UTF-8") }
-                return String(decoding: body, as: UTF8.self)
+                guard UTF8Validation.isValid(text) else { throw fail("a string that is not UTF-8") }
+                return try body(text)
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
             offset += 1
@@ -193,8 +230,12 @@ package struct JSONCursor {
             switch byte {
             case UInt8(ascii: "\""):
                 offset += 1
-                guard let text = String(validating: out, as: UTF8.self) else { throw fail("a string that is not UTF-8") }
-                return text
+                let invalid = fail("a string that is not UTF-8")
+                let result: Result<R, DataError> = out.withUnsafeBytes { text in
+                    guard UTF8Validation.isValid(text) else { return .failure(invalid) }
+                    return Result { () throws(DataError) in try body(text) }
+                }
+                return try result.get()
             case UInt8(ascii: "\\"):
                 offset += 1
                 guard offset < buffer.count else { throw fail("an unterminated escape") }

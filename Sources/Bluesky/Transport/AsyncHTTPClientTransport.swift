@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import HTTPTypes
-import HTTPTypesFoundation
 import NIOCore
 import NIOHTTP1
 
@@ -15,8 +14,15 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         self.client = client
     }
 
+    /// The request's absolute URL, from its scheme, authority and path (the
+    /// same as HTTPTypesFoundation's `url`, without linking FoundationNetworking).
+    static func url(of request: HTTPRequest) -> String {
+        guard let scheme = request.scheme, let authority = request.authority else { return request.path ?? "" }
+        return "\(scheme)://\(authority)\(request.path ?? "/")"
+    }
+
     public func send(_ request: HTTPRequest, body: [UInt8]?, timeout: Duration) async throws(BlueskyError) -> TransportResponse {
-        var outgoing = HTTPClientRequest(url: request.url?.absoluteString ?? "")
+        var outgoing = HTTPClientRequest(url: Self.url(of: request))
         outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
         for field in request.headerFields { outgoing.headers.add(name: field.name.rawName, value: field.value) }
         if let body { outgoing.body = .bytes(body) }

@@ -13,7 +13,7 @@ struct AccountCommand: AsyncParsableCommand {
 
     /// `bsky account status`: `com.atproto.server.checkAccountStatus`.
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show whether the account is active and what its repository holds.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show whether the account is active and what its repository holds.")
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -35,7 +35,7 @@ struct AccountCommand: AsyncParsableCommand {
 
     /// `bsky account activate`.
     struct Activate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Activate the account (after a move, or a deactivation).")
+        static let configuration = CommandConfiguration(commandName: "activate", abstract: "Activate the account (after a move, or a deactivation).")
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -46,7 +46,7 @@ struct AccountCommand: AsyncParsableCommand {
 
     /// `bsky account deactivate`.
     struct Deactivate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Deactivate the account: its repository is no longer served.")
+        static let configuration = CommandConfiguration(commandName: "deactivate", abstract: "Deactivate the account: its repository is no longer served.")
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -58,6 +58,7 @@ struct AccountCommand: AsyncParsableCommand {
     /// `bsky account delete`: asks for a token by email, then deletes with it.
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Delete the account: without --token, have a token emailed; with it, delete for good.")
         @Option(help: "The token the server emailed.") var token: String?
         @Option(help: "The password (default: $BLUESKY_PASSWORD, else one line from stdin).") var password: String?
@@ -81,6 +82,7 @@ struct AccountCommand: AsyncParsableCommand {
     /// and blob progress on stderr.
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "migrate",
             abstract: "Move an account to another PDS. Run it again to resume after a failure.")
         @Option(help: "The old PDS's URL.") var from: String
         @Option(help: "The handle, DID or email to log in with at the old PDS.") var identifier: String

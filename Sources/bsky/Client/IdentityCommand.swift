@@ -13,6 +13,7 @@ struct IdentityCommand: AsyncParsableCommand {
 
     struct Resolve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resolve",
             abstract: "Resolve a handle or a DID: its DID, handle (checked both ways), PDS and signing key.",
             discussion: """
                 Handles resolve through DNS (_atproto.<handle> TXT), then https://<handle>/.well-known/atproto-did; \

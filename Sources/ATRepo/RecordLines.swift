@@ -1,0 +1,180 @@
+import ATCrypto
+import ATData
+import ATSyntax
+import Dispatch
+import Foundation
+import Synchronization
+
+/// A record ready to go into a repository: its MST key (`collection/rkey`),
+/// its DAG-CBOR and that block's CID.
+public struct EncodedRecord: Sendable {
+    /// The path as MST key bytes.
+    public let key: [UInt8]
+    /// The record's CID.
+    public let cid: CID
+    /// The record in canonical DAG-CBOR.
+    public let bytes: [UInt8]
+
+    /// The path.
+    public var path: RepoPath {
+        get throws(RepoError) { try RepoPath(key) }
+    }
+}
+
+/// JSON lines of records, one `{"collection": …, "rkey": …, "record": {…}}`
+/// per line: the input of `bsky car build`.
+public enum RecordLines {
+    /// Reads every line: the collection (an NSID) and record key are checked,
+    /// and the record (an object in the atproto JSON form) is encoded
+    /// straight to DAG-CBOR and hashed, with the lines split over the cores.
+    /// Blank lines are skipped; other keys on a line are ignored.
+    ///
+    /// - Throws: ``RecordLinesError`` for the first bad line.
+    public static func parse(_ bytes: [UInt8]) throws(RecordLinesError) -> [EncodedRecord] {
+        let lines = bytes.withUnsafeBytes { lineRanges($0) }
+        let workers = lines.count < 2048 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let chunk = (lines.count + workers - 1) / max(workers, 1)
+        let firstFailure = Mutex<(line: Int, error: DataError)?>(nil)
+        var results = [[EncodedRecord]](repeating: [], count: workers)
+        bytes.withUnsafeBytes { buffer in
+            results.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                nonisolated(unsafe) let buffer = buffer
+                let work: @Sendable (Int) -> Void = { worker in
+                    var records = [EncodedRecord]()
+                    let range = (worker * chunk)..<min(lines.count, (worker + 1) * chunk)
+                    records.reserveCapacity(range.count)
+                    var collections = Set<ArraySlice<UInt8>>()
+                    for i in range {
+                        let line = lines[i]
+                        do throws(DataError) {
+                            if let record = try self.record(UnsafeRawBufferPointer(rebasing: buffer[line.bytes]), collections: &collections) {
+                                records.append(record)
+                            }
+                        } catch {
+                            firstFailure.withLock { first in
+                                if first == nil || first!.line > line.number { first = (line.number, error) }
+                            }
+                            break
+                        }
+                    }
+                    out[worker] = records
+                }
+                if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+            }
+        }
+        if let (line, error) = firstFailure.withLock({ $0 }) { throw RecordLinesError(line: line, error: error) }
+        return results.flatMap { $0 }
+    }
+
+    /// Each line's bytes and number (from 1), without the blank ones.
+    private static func lineRanges(_ buffer: UnsafeRawBufferPointer) -> [(bytes: Range<Int>, number: Int)] {
+        var lines = [(bytes: Range<Int>, number: Int)]()
+        lines.reserveCapacity(buffer.count / 128)
+        var start = 0
+        var number = 1
+        while start < buffer.count {
+            var end = start
+            if let base = buffer.baseAddress, let found = memchr(base + start, 0x0A, buffer.count - start) {
+                end = base.distance(to: UnsafeRawPointer(found))
+            } else {
+                end = buffer.count
+            }
+            let blank = buffer[start..<end].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+            if !blank { lines.append((start..<end, number)) }
+            start = end + 1
+            number += 1
+        }
+        return lines
+    }
+
+    private static let collectionKey = Array("collection".utf8)
+    private static let rkeyKey = Array("rkey".utf8)
+    private static let recordKey = Array("record".utf8)
+
+    /// One line's record.
+    private static func record(_ line: UnsafeRawBufferPointer, collections: inout Set<ArraySlice<UInt8>>) throws(DataError) -> EncodedRecord? {
+        var cursor = JSONCursor(line)
+        try cursor.beginObject()
+        var collection: [UInt8]?
+        var rkey: [UInt8]?
+        var record: [UInt8]?
+        var first = true
+        while let field = try cursor.nextKey(first: &first, { (key) -> Int in
+            key.elementsEqual(collectionKey) ? 0 : key.elementsEqual(rkeyKey) ? 1 : key.elementsEqual(recordKey) ? 2 : 3
+        }) {
+            switch field {
+            case 0: collection = try cursor.readStringBytes { Array($0) }
+            case 1: rkey = try cursor.readStringBytes { Array($0) }
+            case 2:
+                guard cursor.peek() == UInt8(ascii: "{") else { throw DataError(.invalidJSON, "\"record\" must be an object") }
+                var writer = DAGCBORWriter(capacity: 256)
+                try JSONToDAGCBOR.value(&cursor, &writer)
+                guard let head = writer.bytes.first, head >> 5 == Major.map else {
+                    throw DataError(.invalidJSON, "\"record\" must be an object, not a link or bytes")
+                }
+                record = writer.bytes
+            default: try cursor.skipValue()
+            }
+        }
+        try cursor.expectEnd()
+        guard let collection, let rkey, let record else {
+            throw DataError(.invalidJSON, "needs \"collection\", \"rkey\" and an object \"record\"")
+        }
+        if !collections.contains(collection[...]) {
+            do { _ = try NSID(String(decoding: collection, as: UTF8.self)) } catch {
+                throw DataError(.invalidJSON, "\"collection\": \(error)")
+            }
+            collections.insert(collection[...])
+        }
+        do { _ = try RecordKey(String(decoding: rkey, as: UTF8.self)) } catch {
+            throw DataError(.invalidJSON, "\"rkey\": \(error)")
+        }
+        return EncodedRecord(key: collection + [0x2F] + rkey, cid: CID.compute(record, codec: .dagCBOR), bytes: record)
+    }
+}
+
+/// A line of a records file that could not be read.
+public struct RecordLinesError: Error, Sendable, CustomStringConvertible {
+    /// The line, from 1.
+    public let line: Int
+    /// What was wrong with it.
+    public let error: DataError
+
+    public var description: String { "line \(line): \(error)" }
+}
+
+extension Repository {
+    /// A signed repository CAR holding `records`, written without a block
+    /// store: the tree is built bottom-up from the sorted keys, and the file
+    /// holds the commit, every node, and each distinct record once, as
+    /// ``build(did:key:rev:records:store:)`` and ``exportCAR()`` would give.
+    ///
+    /// - Throws: ``RepoError/Code/keyExists`` when a path repeats.
+    public static func buildCAR(
+        did: DID, key: some PrivateKey, rev: TID, records: [EncodedRecord]
+    ) throws -> (commit: Commit, commitCID: CID, car: [UInt8]) {
+        // Sorted by index, so that comparing moves no records.
+        let order = records.withUnsafeBufferPointer { all in all.indices.sorted { KeyOrder.precedes(all[$0].key, all[$1].key) } }
+        let sorted = order.map { records[$0] }
+        for i in sorted.indices.dropFirst() where sorted[i - 1].key == sorted[i].key {
+            throw RepoError(.keyExists, "\(String(decoding: sorted[i].key, as: UTF8.self)) appears twice")
+        }
+        let mst = try MST(sortedPairs: sorted.map { ($0.key, $0.cid) })
+        let commit = try Commit.sign(did: did, data: mst.rootCID, rev: rev, key: key)
+        let commitBytes = commit.encoded()
+        let commitCID = CID.compute(commitBytes, codec: .dagCBOR)
+        let nodes = mst.nodes()
+        var car = CARWriter<[UInt8]>.encode(roots: [commitCID], blocks: [(commitCID, commitBytes)])
+        var size = car.count
+        for node in nodes { size += node.bytes.count + 40 }
+        for record in sorted { size += record.bytes.count + 40 }
+        car.reserveCapacity(size)
+        for node in nodes { CARWriter<[UInt8]>.append(cid: node.cid, data: node.bytes, to: &car) }
+        var seen = Set<CID>(minimumCapacity: sorted.count)
+        for record in sorted where seen.insert(record.cid).inserted {
+            CARWriter<[UInt8]>.append(cid: record.cid, data: record.bytes, to: &car)
+        }
+        return (commit, commitCID, car)
+    }
+}
