@@ -14,15 +14,17 @@ import Foundation
 //       16 accounts over one each (Wrk.swift);
 //   (memory) with --only memory: 2,000 accounts of 1,000 records each, written; the server's RSS
 //       (Memory.swift);
+//   (export) with --only export: a 100k-record repository, imported, then read back by
+//       getRepo three times, by the SDK (every block checked) and by curl (the server alone);
 //   (3) importRepo of 10k-, 100k- (~22 MB) and 300k-record repositories: seconds, MB/s, and
 //       the server's peak memory after each (flat means the import is staged on disk).
 // scripts/bench-pds builds this and runs it; it prints JSON lines, then a summary.
 //
 //   PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients 16] [--seconds 5] [--records 100000]
-//            [--synchronous FULL|NORMAL] [--only put|import|wrk|memory] [--accounts N --records-each N]
+//            [--synchronous FULL|NORMAL] [--only put|import|wrk|memory|export] [--accounts N --records-each N]
 
 let arguments = Bench.arguments(
-    usage: "PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients N] [--seconds N] [--records N] [--synchronous FULL|NORMAL] [--only put|import|wrk|memory] [--accounts N --records-each N]",
+    usage: "PDSBench --bsky PATH --python PATH --arroba SCRIPT [--clients N] [--seconds N] [--records N] [--synchronous FULL|NORMAL] [--only put|import|wrk|memory|export] [--accounts N --records-each N]",
     required: ["bsky", "python", "arroba"])
 let (bsky, python, arrobaScript) = (arguments["bsky"]!, arguments["python"]!, arguments["arroba"]!)
 let clients = Int(arguments["clients"] ?? "") ?? 16
@@ -110,8 +112,10 @@ func longRecord(_ i: Int) -> DataValue {
 }
 
 /// Imports a repository of `size` records into a new, deactivated account,
-/// signed with the account's key from the server's data directory.
-func importLoad(size: Int, base: Bluesky, data: URL, pid: Int32) async throws {
+/// signed with the account's key from the server's data directory; returns
+/// the account's client and DID.
+@discardableResult
+func importLoad(size: Int, base: Bluesky, data: URL, pid: Int32) async throws -> (Bluesky, DID) {
     let info = try await base.server.createAccount(handle: try Handle("import\(size).test"), password: "pw")
     var client = base
     client.bearer = .token(info.accessJwt)
@@ -134,6 +138,28 @@ func importLoad(size: Int, base: Bluesky, data: URL, pid: Int32) async throws {
     Bench.report([
         "name": "bsky.\(size).importRepo", "records": size, "bytes": car.count, "seconds": elapsed,
         "mb_per_second": Double(car.count) / elapsed / 1e6, "server_peak_rss_mb": peakRSS(pid),
+    ])
+    return (client, info.did)
+}
+
+/// `getRepo` read by curl into /dev/null: the server's speed, without a
+/// client that checks every block.
+func rawExport(label: String, url: URL, did: DID, pid: Int32) throws {
+    let curl = Process()
+    curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    curl.arguments = ["-sS", "-o", "/dev/null", "-w", "%{size_download} %{time_total} %{http_code}",
+                      url.appendingPathComponent("xrpc/com.atproto.sync.getRepo").absoluteString + "?did=\(did)"]
+    let out = Pipe()
+    curl.standardOutput = out
+    try curl.run()
+    curl.waitUntilExit()
+    let fields = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ")
+    guard fields.count == 3, fields[2] == "200", let bytes = Double(fields[0]), let seconds = Double(fields[1]) else {
+        throw BenchFailure("curl getRepo: \(fields)")
+    }
+    Bench.report([
+        "name": "\(label).getRepo.raw", "bytes": Int(bytes), "seconds": seconds, "mb_per_second": bytes / seconds / 1e6,
+        "server_peak_rss_mb": peakRSS(pid),
     ])
 }
 
@@ -186,6 +212,25 @@ if arguments["only"] == "wrk" {
         "p50_ms": anchor.p50, "p99_ms": anchor.p99, "errors": anchor.errors,
     ])
     arroba.terminate()
+    try? FileManager.default.removeItem(at: data)
+    exit(0)
+}
+if arguments["only"] == "export" {
+    // One repository of `bigRepo` records, imported, then read back three
+    // times by the SDK (which checks every block) and by curl, from a fresh process.
+    let base = Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(600))
+    let (client, did) = try await importLoad(size: bigRepo, base: base, data: data, pid: serve.processIdentifier)
+    try await client.com.atproto.server.activateAccount()
+    serve.terminate()
+    serve.waitUntilExit()
+    (serve, url) = try startServe(data: data)
+    let reader = Bluesky(serverURL: url, retryConfig: .none, timeout: .seconds(600))
+    for run in 1...3 {
+        try await export(label: "bsky.export\(run)", client: reader, did: did, pid: serve.processIdentifier)
+        try rawExport(label: "bsky.export\(run)", url: url, did: did, pid: serve.processIdentifier)
+    }
+    serve.terminate()
+    serve.waitUntilExit()
     try? FileManager.default.removeItem(at: data)
     exit(0)
 }

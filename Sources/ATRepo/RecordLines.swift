@@ -154,13 +154,12 @@ extension Repository {
     public static func buildCAR(
         did: DID, key: some PrivateKey, rev: TID, records: [EncodedRecord]
     ) throws -> (commit: Commit, commitCID: CID, car: [UInt8]) {
-        // Sorted by index, so that comparing moves no records.
+        // Sorted by index, so that neither comparing nor reordering moves a record.
         let order = records.withUnsafeBufferPointer { all in all.indices.sorted { KeyOrder.precedes(all[$0].key, all[$1].key) } }
-        let sorted = order.map { records[$0] }
-        for i in sorted.indices.dropFirst() where sorted[i - 1].key == sorted[i].key {
-            throw RepoError(.keyExists, "\(String(decoding: sorted[i].key, as: UTF8.self)) appears twice")
+        for i in order.indices.dropFirst() where records[order[i - 1]].key == records[order[i]].key {
+            throw RepoError(.keyExists, "\(String(decoding: records[order[i]].key, as: UTF8.self)) appears twice")
         }
-        let mst = try MST(sortedPairs: sorted.map { ($0.key, $0.cid) })
+        let mst = try MST(sortedPairs: order.map { (records[$0].key, records[$0].cid) })
         let commit = try Commit.sign(did: did, data: mst.rootCID, rev: rev, key: key)
         let commitBytes = commit.encoded()
         let commitCID = CID.compute(commitBytes, codec: .dagCBOR)
@@ -168,13 +167,18 @@ extension Repository {
         var car = CARWriter<[UInt8]>.encode(roots: [commitCID], blocks: [(commitCID, commitBytes)])
         var size = car.count
         for node in nodes { size += node.bytes.count + 40 }
-        for record in sorted { size += record.bytes.count + 40 }
+        for record in records { size += record.bytes.count + 40 }
         car.reserveCapacity(size)
-        for node in nodes { CARWriter<[UInt8]>.append(cid: node.cid, data: node.bytes, to: &car) }
-        var seen = Set<CID>(minimumCapacity: sorted.count)
-        for record in sorted where seen.insert(record.cid).inserted {
-            CARWriter<[UInt8]>.append(cid: record.cid, data: record.bytes, to: &car)
-        }
+        for node in nodes { append(node.cid, node.bytes, to: &car) }
+        var seen = Set<CID>(minimumCapacity: records.count)
+        for i in order where seen.insert(records[i].cid).inserted { append(records[i].cid, records[i].bytes, to: &car) }
         return (commit, commitCID, car)
+    }
+
+    /// One block's section, framed through the non-generic entry point.
+    private static func append(_ cid: CID, _ bytes: [UInt8], to car: inout [UInt8]) {
+        cid.bytes.withUnsafeBytes { c in
+            bytes.withUnsafeBytes { b in CARWriter<[UInt8]>.appendSection(cid: c, data: b, to: &car) }
+        }
     }
 }

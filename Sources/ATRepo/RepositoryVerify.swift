@@ -34,6 +34,9 @@ extension Repository {
         guard let root = store.header.roots.first else {
             throw RepoError(.malformedBlock, "the CAR has no root")
         }
+        guard root.codec == .dagCBOR else {
+            throw RepoError(.nonBlessedCID, "the commit \(root) is not a dag-cbor block")
+        }
         // Every block's hash is checked above, the commit's included.
         let commit = try Commit(decoding: try store.require(root))
         if let key { try commit.verify(with: key) }

@@ -102,6 +102,17 @@ struct RepositoryTamperTests {
         #expect(summary.commit == f.repo.commit && summary.commitCID == f.repo.commitCID)
     }
 
+    /// A commit block named by a `raw` CID hashes right but is not a commit.
+    @Test func verifyRefusesARawCommitCID() throws {
+        let f = try Self.fixture()
+        let bytes = try f.repo.store.require(f.repo.commitCID)
+        let raw = CID.compute(bytes, codec: .raw)
+        let car = Self.car(f, replacing: f.repo.commitCID, with: nil, roots: [raw], extra: [(raw, bytes)])
+        let error = #expect(throws: RepoError.self) { try Repository.verify(car: car, key: f.key.publicKey) }
+        #expect(error?.code == .nonBlessedCID)
+        #expect(throws: RepoError.self) { try Repository.open(car: car, key: f.key.publicKey) }
+    }
+
     /// `verify(car:)` holds every block to atproto's rules, even one the tree
     /// does not use: a non-canonical block is refused by the first pass.
     @Test func verifyRefusesANonCanonicalBlockAnywhere() throws {

@@ -80,6 +80,19 @@ final class RawStatement {
         }
     }
 
+    /// Calls `body` with each row until it returns false.
+    func forEach(_ arguments: [Argument], while body: (Columns) throws -> Bool) throws {
+        bind(arguments)
+        defer { sqlite3_reset(handle) }
+        while true {
+            switch sqlite3_step(handle) {
+            case SQLITE_ROW: if try !body(Columns(handle: handle)) { return }
+            case SQLITE_DONE: return
+            default: throw failure()
+            }
+        }
+    }
+
     /// The first row's columns, read by `body`, or `nil` when there is none.
     func row<T>(_ arguments: Argument..., body: (Columns) -> T) throws -> T? {
         bind(arguments)
@@ -99,6 +112,19 @@ final class RawStatement {
             let count = Int(sqlite3_column_bytes(handle, index))
             guard count > 0, let base = sqlite3_column_blob(handle, index) else { return [] }
             return [UInt8](UnsafeRawBufferPointer(start: base, count: count))
+        }
+
+        /// Lends column `index`'s bytes in place (empty for `NULL`), valid only during `body`.
+        func withBlob<R>(_ index: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard count > 0, let base = sqlite3_column_blob(handle, index) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return try body(UnsafeRawBufferPointer(start: base, count: count))
+        }
+
+        /// Column `index` as text (empty for `NULL`).
+        func text(_ index: Int32) -> String {
+            guard let text = sqlite3_column_text(handle, index) else { return "" }
+            return String(cString: text)
         }
 
         /// Column `index` as an integer (0 for `NULL`).

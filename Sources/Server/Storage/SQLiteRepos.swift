@@ -205,33 +205,30 @@ final class SQLiteRepoSnapshot: RepoSnapshot, Sendable {
         guard let snapshot = connection.withLock({ $0 }) else { throw StorageError(.io, "the snapshot of \(root.did) is closed") }
         let did = root.did.description
         // Past every CID of revision `since`, so that the diff starts strictly after it.
-        var lastCID = since == nil ? Data() : Data(repeating: 0xFF, count: 64), lastRev = since?.description ?? ""
+        var lastCID = since == nil ? [UInt8]() : [UInt8](repeating: 0xFF, count: 64), lastRev = since?.description ?? ""
         while true {
-            let arguments: StatementArguments = since == nil ? [did, lastCID, batchSize] : [did, lastRev, lastCID, batchSize]
-            let (chunk, count, cid, rev, full) = try await snapshot.read { (db: Database) throws -> ([UInt8], Int, Data, String, Bool) in
+            let arguments: [RawStatement.Argument] = since == nil
+                ? [.text(did), .blob(lastCID), .int(Int64(batchSize))]
+                : [.text(did), .text(lastRev), .blob(lastCID), .int(Int64(batchSize))]
+            let (chunk, full, cid, rev) = try await snapshot.read { (db: Database) throws -> ([UInt8], Bool, [UInt8], String) in
                 let statement = since == nil
-                    ? try db.cachedStatement(sql: "SELECT cid, bytes, rev FROM block WHERE did = ? AND cid > ? ORDER BY cid LIMIT ?")
-                    : try db.cachedStatement(sql: "SELECT cid, bytes, rev FROM block WHERE did = ? AND (rev, cid) > (?, ?) ORDER BY rev, cid LIMIT ?")
-                let rows = try Row.fetchCursor(statement, arguments: arguments)
-                var chunk = [UInt8](), count = 0, lastCID = Data(), lastRev = ""
-                chunk.reserveCapacity(min(batchSize * 200, maxBytes))
+                    ? try RawStatement(cached: db, "SELECT cid, bytes, rev FROM block WHERE did = ? AND cid > ? ORDER BY cid LIMIT ?")
+                    : try RawStatement(cached: db, "SELECT cid, bytes, rev FROM block WHERE did = ? AND (rev, cid) > (?, ?) ORDER BY rev, cid LIMIT ?")
+                var chunk = [UInt8](), count = 0, full = false, lastCID = [UInt8](), lastRev = ""
+                chunk.reserveCapacity(maxBytes + (4 << 10))
                 // A batch ends at `batchSize` rows or once it holds `maxBytes`, whichever comes first.
-                while chunk.count < maxBytes, let row = try rows.next() {
-                    try row.withUnsafeData(atIndex: 0) { cid in
-                        try row.withUnsafeData(atIndex: 1) { bytes in
-                            (cid ?? Data()).withUnsafeBytes { c in
-                                (bytes ?? Data()).withUnsafeBytes { b in CARWriter<[UInt8]>.appendSection(cid: c, data: b, to: &chunk) }
-                            }
-                        }
-                        count += 1
-                        // A copy: the no-copy Data is only valid inside this closure.
-                        if count == batchSize || chunk.count >= maxBytes { lastCID = Data([UInt8](cid ?? Data())) }
-                    }
-                    if count == batchSize || chunk.count >= maxBytes { lastRev = row[2] }
+                try statement.forEach(arguments) { row in
+                    row.withBlob(0) { cid in row.withBlob(1) { bytes in CARWriter<[UInt8]>.appendSection(cid: cid, data: bytes, to: &chunk) } }
+                    count += 1
+                    guard count == batchSize || chunk.count >= maxBytes else { return true }
+                    full = true
+                    lastCID = row.blob(0)
+                    lastRev = row.text(2)
+                    return false
                 }
-                return (chunk, count, lastCID, lastRev, count == batchSize || chunk.count >= maxBytes)
+                return (chunk, full, lastCID, lastRev)
             }
-            if count > 0 { try await body(chunk) }
+            if !chunk.isEmpty { try await body(chunk) }
             if !full { return }
             lastCID = cid
             lastRev = rev
