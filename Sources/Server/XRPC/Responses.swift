@@ -49,8 +49,8 @@ extension Response {
                 snapshot.close()
                 gate.release(address)
             }
-            // Batches of at most 2,048 blocks and 64 KiB: what a connection holds while its peer reads.
-            try await snapshot.forEachSectionChunk(since: since, batchSize: 2048, maxBytes: 64 << 10) { chunk in
+            // Batches of at most 4,096 blocks and 256 KiB: what a connection holds while its peer reads.
+            try await snapshot.forEachSectionChunk(since: since, batchSize: 4096, maxBytes: 256 << 10) { chunk in
                 try await car.write(framedSections: chunk)
             }
         }
