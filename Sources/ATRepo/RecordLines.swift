@@ -88,9 +88,8 @@ public enum RecordLines {
         return lines
     }
 
-    private static let collectionKey = Array("collection".utf8)
-    private static let rkeyKey = Array("rkey".utf8)
-    private static let recordKey = Array("record".utf8)
+    /// The keys of a line that are read: collection, rkey, record.
+    private static let fields = ["collection", "rkey", "record"].map { Array($0.utf8) }
 
     /// One line's record.
     private static func record(_ line: UnsafeRawBufferPointer, collections: inout Set<ArraySlice<UInt8>>) throws(DataError) -> EncodedRecord? {
@@ -100,12 +99,10 @@ public enum RecordLines {
         var rkey: [UInt8]?
         var record: [UInt8]?
         var first = true
-        while let field = try cursor.nextKey(first: &first, { (key) -> Int in
-            key.elementsEqual(collectionKey) ? 0 : key.elementsEqual(rkeyKey) ? 1 : key.elementsEqual(recordKey) ? 2 : 3
-        }) {
+        while let field = try cursor.nextKey(first: &first, among: fields) {
             switch field {
-            case 0: collection = try cursor.readStringBytes { Array($0) }
-            case 1: rkey = try cursor.readStringBytes { Array($0) }
+            case 0: collection = try cursor.readStringArray()
+            case 1: rkey = try cursor.readStringArray()
             case 2:
                 guard cursor.peek() == UInt8(ascii: "{") else { throw DataError(.invalidJSON, "\"record\" must be an object") }
                 var writer = DAGCBORWriter(capacity: 256)
@@ -130,7 +127,12 @@ public enum RecordLines {
         do { _ = try RecordKey(String(decoding: rkey, as: UTF8.self)) } catch {
             throw DataError(.invalidJSON, "\"rkey\": \(error)")
         }
-        return EncodedRecord(key: collection + [0x2F] + rkey, cid: CID.compute(record, codec: .dagCBOR), bytes: record)
+        var key = [UInt8]()
+        key.reserveCapacity(collection.count + 1 + rkey.count)
+        key += collection
+        key.append(0x2F)
+        key += rkey
+        return EncodedRecord(key: key, cid: CID.compute(record, codec: .dagCBOR), bytes: record)
     }
 }
 

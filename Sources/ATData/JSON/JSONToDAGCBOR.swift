@@ -102,8 +102,8 @@ package enum JSONToDAGCBOR {
             let isFirst = first
             // The key, encoded; `$link` and `$bytes` make the object a link or bytes.
             let special = try cursor.nextKey(first: &first) { (key) throws(DataError) -> UInt8 in
-                if key.elementsEqual(linkKey) { return 1 }
-                if key.elementsEqual(bytesKey) { return 2 }
+                if key.count == 5, key.first == UInt8(ascii: "$"), key.elementsEqual(linkKey) { return 1 }
+                if key.count == 6, key.first == UInt8(ascii: "$"), key.elementsEqual(bytesKey) { return 2 }
                 writer.writeHeader(Major.text, UInt64(key.count))
                 writer.bytes.append(contentsOf: key)
                 return 0
