@@ -61,17 +61,7 @@ package struct JSONCursor {
     /// The next key of the open object, or `nil` after its closing brace.
     /// `first` is true before the first key and set to false by the call.
     package mutating func nextKey(first: inout Bool) throws(DataError) -> String? {
-        if peek() == UInt8(ascii: "}") {
-            offset += 1
-            depth -= 1
-            return nil
-        }
-        if !first { try expect(UInt8(ascii: ","), "',' or '}'") }
-        first = false
-        guard peek() == UInt8(ascii: "\"") else { throw fail("expected a key") }
-        let key = try readString()
-        try expect(UInt8(ascii: ":"), "':'")
-        return key
+        try nextKey(first: &first) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Like ``nextKey(first:)``, but lends the key's UTF-8 bytes to `body`
