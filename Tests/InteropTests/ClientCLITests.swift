@@ -9,11 +9,16 @@ import TestSupport
 /// `bsky sync …`, `bsky repo put-record` and `bsky login` against arroba.
 @Suite("CLI client commands against arroba", .serialized)
 struct ClientCLITests {
+    /// An arroba of this suite's own: `ArrobaClientTests` checks whole
+    /// repositories between its writes, which this suite's writes, run
+    /// meanwhile, would change.
+    static let server = Result { try PeerServer(script: "arroba_server.py") }
+
     let peer: PeerServer
     let environment: [String: String]
 
     init() throws {
-        peer = try ArrobaClientTests.server.get()
+        peer = try Self.server.get()
         let config = try Tools.temporaryDirectory()
         environment = ["BLUESKY_SERVER": peer["url"], "BLUESKY_BEARER": peer["token"], "BSKY_CONFIG_DIR": config.path]
     }
