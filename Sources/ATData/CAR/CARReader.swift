@@ -102,7 +102,8 @@ public struct CARReader: Sendable {
             let work: @Sendable (Int) -> Void = { _ in
                 while true {
                     let c = progress.next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard c < chunks else { return }
+                    // Past a failure already found, nothing can come first.
+                    guard c < chunks, c * chunk <= progress.firstFailure.load(ordering: .relaxed) else { return }
                     for i in (c * chunk)..<min((c + 1) * chunk, all.count) {
                         let section = all[i]
                         if (try? check(section, in: buffer, atproto: atproto)) == nil {
