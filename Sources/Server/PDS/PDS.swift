@@ -65,7 +65,11 @@ public final class PDS: Sendable {
     public static func open(config: ServerConfig, publicURL: URL, logger: Logger) async throws -> PDS {
         let data = config.dataDirectory
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        let database = try SQLiteStore(path: data.appendingPathComponent("pds.sqlite").path, synchronous: config.synchronous)
+        // A 64 MiB log between the writer's own checkpoints: measured under
+        // wrk, 1,000 pages held each write up (about 1,700 writes/s), while
+        // 16,384 pages let the checkpointer's thread copy nearly all of it.
+        let database = try SQLiteStore(
+            path: data.appendingPathComponent("pds.sqlite").path, synchronous: config.synchronous, checkpointPages: 16_384)
         let blobs = try DiskBlobStore(root: data.appendingPathComponent("blobs"))
         try database.pruneEvents(before: Date(timeIntervalSinceNow: -config.firehoseWindow))
         try database.discardStagedImports()
