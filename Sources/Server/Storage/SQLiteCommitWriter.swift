@@ -1,4 +1,5 @@
 import ATData
+import ATSyntax
 import Foundation
 import GRDB
 
@@ -45,12 +46,14 @@ final class CommitWriter {
 
     /// Writes `commit`.
     ///
-    /// - Parameter updatingRoot: `false` when a later commit of the same
-    ///   repository in this transaction sets the root (readers only ever see
-    ///   the last).
-    func apply(_ commit: StoredCommit, updatingRoot: Bool = true) throws -> SequencedEvent? {
+    /// - Parameters:
+    ///   - updatingRoot: `false` when a later commit of the same repository
+    ///     in this transaction sets the root (readers only ever see the last).
+    ///   - skipping: new blocks not to write, because a later commit in this
+    ///     transaction removes them again (``transientBlocks(of:)``).
+    func apply(_ commit: StoredCommit, updatingRoot: Bool = true, skipping: Set<CID> = []) throws -> SequencedEvent? {
         let did = RawStatement.Argument.text(commit.did.description), rev = RawStatement.Argument.text(commit.rev.description)
-        for block in commit.newBlocks {
+        for block in commit.newBlocks where !skipping.contains(block.cid) {
             try putBlock.run(did, .blob(block.cid.bytes), rev, .blob(block.bytes))
         }
         for change in commit.records {
@@ -76,6 +79,27 @@ final class CommitWriter {
         }
         guard let make = commit.event else { return nil }
         return try appendEvent(did: commit.did.description, make)
+    }
+
+    /// For each of `commits`, written in order in one transaction: the new
+    /// blocks that a later commit of the same repository removes again.
+    ///
+    /// Readers see a transaction whole, so no reader ever needs them: the
+    /// top of the tree, rewritten by each commit, and each commit block but
+    /// the last. Writing them only to delete them was more than half of the
+    /// block writes of one busy account. Blocks of records written by the
+    /// commit are kept, since another path may hold the same record.
+    static func transientBlocks(of commits: [StoredCommit]) -> [Set<CID>] {
+        var removedLater = [DID: Set<CID>]()
+        var transient = [Set<CID>](repeating: [], count: commits.count)
+        for (i, commit) in commits.enumerated().reversed() {
+            if let later = removedLater[commit.did] {
+                let records = Set(commit.records.compactMap(\.cid))
+                transient[i] = Set(commit.newBlocks.lazy.map(\.cid).filter { later.contains($0) && !records.contains($0) })
+            }
+            removedLater[commit.did, default: []].formUnion(commit.removed)
+        }
+        return transient
     }
 
     /// Appends an event with the next sequence number.

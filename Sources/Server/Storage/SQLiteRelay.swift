@@ -87,9 +87,10 @@ extension SQLiteStore: RelayStore {
             var last = [DID: Int]()
             for (i, commit) in commits.enumerated() { last[commit.stored.did] = i }
             let writer = try CommitWriter(db)
+            let transient = CommitWriter.transientBlocks(of: commits.map(\.stored))
             for (i, commit) in commits.enumerated() {
                 let isLast = last[commit.stored.did] == i
-                if let event = try writer.apply(commit.stored, updatingRoot: isLast) { events.append(event) }
+                if let event = try writer.apply(commit.stored, updatingRoot: isLast, skipping: transient[i]) { events.append(event) }
                 if isLast { try Self.markActive(commit, host: host, in: db) }
             }
             if let cursor { try db.cachedStatement(sql: "UPDATE relay_host SET cursor = ? WHERE hostname = ?").execute(arguments: [cursor, host]) }

@@ -26,9 +26,11 @@ extension SQLiteStore: RepoStore {
     public func apply(group commits: [StoredCommit]) throws -> [Result<SequencedEvent?, StorageError>] {
         try write { db in
             let writer = try CommitWriter(db)
-            // Each repository's root as the commits before in this transaction left it.
+            // Which commits go in: each must follow the root that the ones
+            // before it in this transaction left.
             var roots = [DID: CID]()
-            return try commits.map { commit in
+            var refusals = [Int: StorageError]()
+            for (i, commit) in commits.enumerated() {
                 if let previous = commit.previous {
                     let current: CID?
                     if let known = roots[commit.did] {
@@ -37,13 +39,28 @@ extension SQLiteStore: RepoStore {
                         current = try writer.root(of: commit.did.description)
                     }
                     guard current == previous else {
-                        return .failure(StorageError(.conflict, "\(commit.did) is at \(current?.description ?? "no commit"), not \(previous)"))
+                        refusals[i] = StorageError(.conflict, "\(commit.did) is at \(current?.description ?? "no commit"), not \(previous)")
+                        continue
                     }
                 }
-                let event = try writer.apply(commit)
                 roots[commit.did] = commit.commit
-                return .success(event)
             }
+            let accepted = commits.indices.filter { refusals[$0] == nil }
+            let transient = CommitWriter.transientBlocks(of: accepted.map { commits[$0] })
+            var last = [DID: Int]()
+            for i in accepted { last[commits[i].did] = i }
+            var results = [Result<SequencedEvent?, StorageError>]()
+            results.reserveCapacity(commits.count)
+            var next = 0
+            for (i, commit) in commits.enumerated() {
+                if let refusal = refusals[i] {
+                    results.append(.failure(refusal))
+                    continue
+                }
+                results.append(.success(try writer.apply(commit, updatingRoot: last[commit.did] == i, skipping: transient[next])))
+                next += 1
+            }
+            return results
         }
     }
 
