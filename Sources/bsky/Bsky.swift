@@ -48,9 +48,14 @@ enum Main {
     }
 }
 
+/// The most bytes read from a pipe or a device past what `stat` gives: 4 GiB,
+/// or `BSKY_MAX_INPUT` bytes. A regular file is read whole, at its size.
+let inputLimit = ProcessInfo.processInfo.environment["BSKY_MAX_INPUT"].flatMap { Int($0) } ?? 4 << 30
+
 /// Reads a whole file (or pipe) straight into one array, or fails with a
-/// one-line message.
-func readFile(_ path: String) throws -> [UInt8] {
+/// one-line message. Input that never ends (`/dev/zero`, say) stops at
+/// ``inputLimit``.
+func readFile(_ path: String, limit: Int = inputLimit) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw CLIFailure("\(path): cannot read file: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
@@ -71,9 +76,12 @@ func readFile(_ path: String) throws -> [UInt8] {
             count += n
         }
     }
-    // A pipe, or a file that grew while it was read: the rest in chunks.
+    // A pipe, or a file that grew while it was read: the rest in chunks, up to the limit.
     var chunk = [UInt8](repeating: 0, count: 64 << 10)
     while failure == 0 {
+        guard bytes.count - size <= limit else {
+            throw CLIFailure("\(path): more than \(limit) bytes from a pipe or device; save it to a file first, or set BSKY_MAX_INPUT")
+        }
         let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n == 0 { break }
         if n < 0 {

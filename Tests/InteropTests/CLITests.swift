@@ -43,6 +43,15 @@ struct CLITests {
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
+    /// Input that never ends stops at the limit, with one line, instead of
+    /// taking all the memory there is.
+    @Test func anEndlessInputStopsAtTheLimit() async throws {
+        let result = try await Tools.runBsky(["car", "verify", "/dev/zero"], environment: ["BSKY_MAX_INPUT": "1048576"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: /dev/zero: more than 1048576 bytes from a pipe or device"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
     /// A flipped codec bit keeps the hash right, so only the CID form gives
     /// it away: 0x71 (dag-cbor) becomes 0x70 (dag-pb), as a random bit flip
     /// in a third-party CAR once did.

@@ -131,6 +131,40 @@ struct GroupCommitTests: InProcessPDS {
         }
     }
 
+    /// `sync.getRecord` of an account whose writer the cache retired reads
+    /// the path to the record from the store, not the whole tree into a new
+    /// writer: the proof holds the commit, the nodes down to the key and the
+    /// record, and a missing record is proved absent the same way.
+    @Test func getRecordWithoutAWriterReadsOnlyThePath() async throws {
+        let (app, _) = try await app { $0.writerCacheSize = 1 }
+        try await app.test(.router) { client in
+            let alice = try await newAccount(client, "pathalice.test"), bob = try await newAccount(client, "pathbob.test")
+            var written = [(rkey: String, cid: CID)]()
+            for i in 0..<60 {
+                let body = try #require(try await createPost(client, alice, i))
+                let uri = try ATURI(try #require(body["uri"]?.stringValue))
+                written.append((uri.recordKey!.description, try CID(try #require(body["cid"]?.stringValue))))
+            }
+            _ = try await createPost(client, bob, 0)  // alice's writer is retired
+            let latest = try await client.execute(uri: "/xrpc/com.atproto.sync.getLatestCommit?did=\(alice.did)", method: .get) {
+                try DataValue(json: Data(buffer: $0.body))
+            }
+            for (rkey, cid) in [written[7], written[59], ("nosuchrecord", nil as CID?)] as [(String, CID?)] {
+                let car = try await client.execute(
+                    uri: "/xrpc/com.atproto.sync.getRecord?did=\(alice.did)&collection=app.bsky.feed.post&rkey=\(rkey)", method: .get
+                ) { Array(buffer: $0.body) }
+                let store = try CARBlockStore(car: car, options: CAROptions(verifyBlocks: true))
+                let root = try #require(store.header.roots.first)
+                #expect(root.description == latest["cid"]?.stringValue)
+                let mst = try MST.loadPartial(root: try Commit(decoding: try store.require(root)).data, from: store)
+                let key = Array("app.bsky.feed.post/\(rkey)".utf8)
+                #expect(try mst.get(key) == cid)
+                #expect(try mst.proof(for: key).count + (cid == nil ? 1 : 2) == store.sections)
+                #expect(store.sections < 30)
+            }
+        }
+    }
+
     /// Many concurrent writes to one account and to a second: every one is
     /// answered with its own commit, the commits chain one after another in
     /// the order of their revisions, and the repository holds every record

@@ -78,7 +78,7 @@ extension PDS {
             if try isTakenDown(did: did, subject: uri.description) {
                 throw XRPCError.named("RecordNotFound", "Could not locate record: \(uri)")
             }
-            let proof = try await writer(for: did).proof(for: path)
+            let proof = try await recordProof(did: did, path: path)
             return .car(roots: [proof.commit]) { car in
                 for (cid, bytes) in proof.blocks { try await car.write(cid: cid, data: bytes) }
             }

@@ -129,6 +129,29 @@ public final class PDS: Sendable {
         return writers.insert(try RepoWriter(did: did, key: try secrets.signingKey(for: did), store: repos, commits: commits, publish: publisher))
     }
 
+    /// The commit, and the blocks that prove `path` present or absent: from
+    /// the writer when it is in memory, else read along the path from the
+    /// store, without loading the whole tree into a writer (so that reading
+    /// records of many accounts does not evict the writers of busy ones).
+    func recordProof(did: DID, path: RepoPath) async throws -> (commit: CID, blocks: [(CID, [UInt8])]) {
+        if let writer = writers.writer(for: did), !writer.isRetired { return try await writer.proof(for: path) }
+        let store = repos.blocks(of: did)
+        // A commit that lands while the path is read may delete a node of it: read again.
+        for _ in 0..<3 {
+            guard let root = try repos.root(of: did) else { break }
+            do {
+                let commitBytes = try store.require(root.commit)
+                let (nodes, value) = try MST.path(to: path.key, root: try Commit(decoding: commitBytes).data, in: store)
+                var blocks = [(root.commit, commitBytes)] + nodes.map { ($0.cid, $0.bytes) }
+                if let value { blocks.append((value, try store.require(value))) }
+                return (root.commit, blocks)
+            } catch let error as RepoError where error.code == .missingBlock {
+                continue
+            }
+        }
+        return try await writer(for: did).proof(for: path)
+    }
+
     /// Applies `ops` to `did`'s repository through its writer, fetched again
     /// if the cache retired it meanwhile.
     func write(_ did: DID, _ ops: [WriteOp], swapCommit: CID?) async throws -> WriteOutcome {
