@@ -19,6 +19,9 @@ struct HostilePDSTests {
         _ url: URL, _ method: HTTPRequest.Method, _ path: String, body: [UInt8]? = nil, headers: [String: String] = [:]
     ) async throws -> (status: Int, error: String?) {
         var request = HTTPRequest(method: method, url: URL(string: url.absoluteString + path)!)
+        // A connection of its own: these servers run with short idle timeouts,
+        // and a pooled connection they close as it is reused fails the call.
+        request.headerFields[.connection] = "close"
         if body != nil { request.headerFields[.contentType] = "application/json" }
         for (name, value) in headers { request.headerFields[HTTPField.Name(name)!] = value }
         let response = try await AsyncHTTPClientTransport().send(request, body: body, timeout: .seconds(60))
