@@ -1,5 +1,7 @@
+import ATCrypto
 import ATData
 @testable import ATRepo
+import ATSyntax
 import Testing
 
 /// `MST.path(to:root:in:)`: the nodes from the root to a key, read one at a
@@ -47,5 +49,23 @@ struct MSTPathTests {
         let missing = MemoryBlockStore()
         for node in mst.nodes() where node.cid != victim.cid { missing.put(node.cid, node.bytes) }
         #expect { _ = try MST.path(to: key, root: mst.rootCID, in: missing) } throws: { ($0 as? RepoError)?.code == .missingBlock }
+    }
+
+    /// A record proof read along the path from the store has the same blocks,
+    /// in the same order, as one taken from the tree in memory.
+    @Test func recordProofsFromTheStoreAndFromMemoryAgree() throws {
+        let store = MemoryBlockStore()
+        let key = try K256PrivateKey(), clock = TIDClock()
+        let post = try NSID("app.bsky.feed.post")
+        var repo = try Repository.create(did: try DID("did:plc:recordproofrecordproof00"), key: key, rev: clock.next(), store: store)
+        let paths = try (0..<300).map { RepoPath(collection: post, recordKey: try RecordKey("k\($0)")) }
+        repo = try repo.applying(paths.map { .create($0, ["text": .string($0.description)]) }, key: key, rev: clock.next(), store: store).0
+        let absent = RepoPath(collection: post, recordKey: try RecordKey("absent"))
+        for path in [paths[0], paths[150], paths[299], absent] {
+            let inMemory = try repo.recordProof(for: path), fromStore = try Repository.recordProof(for: path, commit: repo.commitCID, in: store)
+            #expect(fromStore.map(\.cid) == inMemory.map(\.cid))
+            #expect(fromStore.map(\.bytes) == inMemory.map(\.bytes))
+            #expect(fromStore.count == (try repo.mst.proof(for: path.key)).count + (path == absent ? 1 : 2))
+        }
     }
 }

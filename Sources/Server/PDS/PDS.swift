@@ -133,18 +133,14 @@ public final class PDS: Sendable {
     /// the writer when it is in memory, else read along the path from the
     /// store, without loading the whole tree into a writer (so that reading
     /// records of many accounts does not evict the writers of busy ones).
-    func recordProof(did: DID, path: RepoPath) async throws -> (commit: CID, blocks: [(CID, [UInt8])]) {
+    func recordProof(did: DID, path: RepoPath) async throws -> (commit: CID, blocks: [(cid: CID, bytes: [UInt8])]) {
         if let writer = writers.writer(for: did), !writer.isRetired { return try await writer.proof(for: path) }
         let store = repos.blocks(of: did)
         // A commit that lands while the path is read may delete a node of it: read again.
         for _ in 0..<3 {
             guard let root = try repos.root(of: did) else { break }
             do {
-                let commitBytes = try store.require(root.commit)
-                let (nodes, value) = try MST.path(to: path.key, root: try Commit(decoding: commitBytes).data, in: store)
-                var blocks = [(root.commit, commitBytes)] + nodes.map { ($0.cid, $0.bytes) }
-                if let value { blocks.append((value, try store.require(value))) }
-                return (root.commit, blocks)
+                return (root.commit, try Repository.recordProof(for: path, commit: root.commit, in: store))
             } catch let error as RepoError where error.code == .missingBlock {
                 continue
             }

@@ -196,12 +196,9 @@ actor RepoWriter {
         return WriteOutcome(results: results, commit: result.commitCID, rev: rev, result: result)
     }
 
-    /// The proof blocks of `path`: the commit and the MST nodes on its way.
-    func proof(for path: RepoPath) throws -> (commit: CID, blocks: [(CID, [UInt8])]) {
-        var blocks: [(CID, [UInt8])] = [(repo.commitCID, try repo.store.require(repo.commitCID))]
-        for node in try repo.mst.proof(for: path.key) { blocks.append((node.cid, node.bytes)) }
-        if let cid = try repo.mst.get(path.key) { blocks.append((cid, try repo.store.require(cid))) }
-        return (repo.commitCID, blocks)
+    /// The proof blocks of `path` at the head (``Repository/recordProof(for:)``).
+    func proof(for path: RepoPath) throws -> (commit: CID, blocks: [(cid: CID, bytes: [UInt8])]) {
+        (repo.commitCID, try repo.recordProof(for: path))
     }
 
     /// A `rev` later than the current one, even if the wall clock went back.
