@@ -65,6 +65,7 @@ func readFile(_ path: String, limit: Int = inputLimit) throws -> [UInt8] {
     // A regular file: read in place, with no copy.
     var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
         count = 0
+        adviseHugePages(buffer)
         while count < size {
             let n = read(fd, buffer.baseAddress! + count, size - count)
             if n == 0 { return }
@@ -92,6 +93,19 @@ func readFile(_ path: String, limit: Int = inputLimit) throws -> [UInt8] {
     }
     guard failure == 0 else { throw CLIFailure("\(path): cannot read file: \(String(cString: strerror(failure)))") }
     return bytes
+}
+
+/// Asks the kernel to back a large, still untouched buffer with huge pages:
+/// a 24 MB file then costs a dozen page faults instead of six thousand.
+private func adviseHugePages(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+    #if os(Linux)
+    let huge = 2 << 20
+    guard let base = buffer.baseAddress, buffer.count >= 4 * huge else { return }
+    let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+    let end = (Int(bitPattern: base) + buffer.count) & ~(huge - 1)
+    guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
+    _ = madvise(aligned, end - start, MADV_HUGEPAGE)
+    #endif
 }
 
 /// Writes `bytes` to a new file at `path` (replacing one that is there), or

@@ -34,12 +34,20 @@ enum CARFraming {
         }
     }
 
-    /// Reads the block section at `offset`.
+    /// Reads the length prefix of the section at `offset`, and returns where
+    /// the section ends, once it is known to fit in `buffer`.
     @inline(__always)
-    static func readSection(
+    static func sectionEnd(
         _ buffer: UnsafeRawBufferPointer, at offset: Int, index: Int, options: CAROptions
-    ) throws(DataError) -> Section {
+    ) throws(DataError) -> Int {
         var cursor = offset
+        return try sectionEnd(buffer, at: offset, cursor: &cursor, index: index, options: options)
+    }
+
+    @inline(__always)
+    private static func sectionEnd(
+        _ buffer: UnsafeRawBufferPointer, at offset: Int, cursor: inout Int, index: Int, options: CAROptions
+    ) throws(DataError) -> Int {
         let length: UInt64
         do {
             length = try Varint.read(buffer, at: &cursor)
@@ -53,7 +61,16 @@ enum CARFraming {
         guard UInt64(buffer.count - cursor) >= length else {
             throw DataError(.truncated, "section declares \(length) bytes but only \(buffer.count - cursor) remain", offset: offset, blockIndex: index)
         }
-        let end = cursor + Int(length)
+        return cursor + Int(length)
+    }
+
+    /// Reads the block section at `offset`.
+    @inline(__always)
+    static func readSection(
+        _ buffer: UnsafeRawBufferPointer, at offset: Int, index: Int, options: CAROptions
+    ) throws(DataError) -> Section {
+        var cursor = offset
+        let end = try sectionEnd(buffer, at: offset, cursor: &cursor, index: index, options: options)
         let section = UnsafeRawBufferPointer(rebasing: buffer[0..<end])
         let cid: CID
         do {

@@ -70,6 +70,9 @@ public struct CARReader: Sendable {
 
     /// Frames every section, then checks the blocks when asked to.
     private func readSections(_ buffer: UnsafeRawBufferPointer) throws(DataError) -> [CARFraming.Section] {
+        if options.verifyBlocks, buffer.count - firstSection >= Self.parallelBytes {
+            return try Self.readAndVerify(buffer, from: firstSection, options: options)
+        }
         var framing = options
         framing.verifyBlocks = false
         var sections = [CARFraming.Section]()
@@ -85,6 +88,88 @@ public struct CARReader: Sendable {
 
     /// The fewest blocks worth splitting across threads.
     static let parallelThreshold = 2048
+    /// The fewest section bytes worth framing in one pass and parsing the
+    /// CIDs on every core.
+    static let parallelBytes = 1 << 20
+
+    /// Finds where each section starts (a length prefix is all that one pass
+    /// must read in order), then parses each CID and checks each block on
+    /// every core. The error is the one for the first bad section in file
+    /// order, as a single pass would find it.
+    static func readAndVerify(_ buffer: UnsafeRawBufferPointer, from first: Int, options: CAROptions) throws(DataError) -> [CARFraming.Section] {
+        var starts = [Int]()
+        starts.reserveCapacity((buffer.count - first) / 128)
+        var framingError: DataError?
+        var offset = first
+        while offset < buffer.count {
+            do {
+                starts.append(offset)
+                offset = try CARFraming.sectionEnd(buffer, at: offset, index: starts.count - 1, options: options)
+            } catch {
+                starts.removeLast()
+                framingError = error
+                break
+            }
+        }
+        let count = starts.count
+        let workers = count < parallelThreshold ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let chunk = 512
+        let chunks = (count + chunk - 1) / chunk
+        let progress = Progress()
+        let atproto = options.atprotoBlocks
+        let framing = {
+            var framing = options
+            framing.verifyBlocks = false
+            return framing
+        }()
+        let sections = [CARFraming.Section](unsafeUninitializedCapacity: count) { out, initialized in
+            starts.withUnsafeBufferPointer { starts in
+                nonisolated(unsafe) let out = out
+                nonisolated(unsafe) let starts = starts
+                nonisolated(unsafe) let buffer = buffer
+                let work: @Sendable (Int) -> Void = { _ in
+                    while true {
+                        let c = progress.next.wrappingAdd(1, ordering: .relaxed).oldValue
+                        guard c < chunks else { return }
+                        for i in (c * chunk)..<min((c + 1) * chunk, count) {
+                            // Every slot is filled, a failed one with a stand-in,
+                            // so that the array is whole either way.
+                            var section = CARFraming.Section(cid: placeholder, start: starts[i], data: 0..<0)
+                            if i < progress.firstFailure.load(ordering: .relaxed) {
+                                if let parsed = try? CARFraming.readSection(buffer, at: starts[i], index: i, options: framing),
+                                    (try? check(parsed, in: buffer, atproto: atproto)) != nil
+                                {
+                                    section = parsed
+                                } else {
+                                    _ = progress.firstFailure.min(i, ordering: .relaxed)
+                                }
+                            }
+                            (out.baseAddress! + i).initialize(to: section)
+                        }
+                    }
+                }
+                if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+            }
+            initialized = count
+        }
+        let bad = progress.firstFailure.load(ordering: .relaxed)
+        if bad != .max {
+            // Again, alone, for the error itself.
+            let start = starts[bad]
+            let section = try CARFraming.readSection(buffer, at: start, index: bad, options: framing)
+            do {
+                try check(section, in: buffer, atproto: atproto)
+            } catch {
+                throw DataError(error.code, error.message, offset: start, blockIndex: bad)
+            }
+        }
+        if let framingError { throw framingError }
+        return sections
+    }
+
+    /// Stands in for the CID of a section that failed, in an array that is
+    /// then thrown away.
+    private static let placeholder = CID(codec: .raw, sha256Digest: SHA256Digest(hashing: UnsafeRawBufferPointer(start: nil, count: 0)))
 
     /// Checks each section's data against its CID (and, with
     /// ``CAROptions/atprotoBlocks``, its CID kind and encoding), spread over
