@@ -44,7 +44,7 @@ public enum RecordLines {
                     var records = [EncodedRecord]()
                     let range = (worker * chunk)..<min(lines.count, (worker + 1) * chunk)
                     records.reserveCapacity(range.count)
-                    var collections = Set<ArraySlice<UInt8>>()
+                    var collections = KnownCollections()
                     for i in range {
                         let line = lines[i]
                         do throws(DataError) {
@@ -92,7 +92,7 @@ public enum RecordLines {
     private static let fields = ["collection", "rkey", "record"].map { Array($0.utf8) }
 
     /// One line's record.
-    private static func record(_ line: UnsafeRawBufferPointer, collections: inout Set<ArraySlice<UInt8>>) throws(DataError) -> EncodedRecord? {
+    private static func record(_ line: UnsafeRawBufferPointer, collections: inout KnownCollections) throws(DataError) -> EncodedRecord? {
         var cursor = JSONCursor(line)
         try cursor.beginObject()
         var collection: [UInt8]?

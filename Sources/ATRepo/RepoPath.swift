@@ -1,4 +1,5 @@
 import ATSyntax
+import Foundation
 
 /// A record's place in a repository: `collection/rkey`, the MST key.
 public struct RepoPath: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -31,7 +32,7 @@ public struct RepoPath: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// Checks that `key` is a valid `collection/rkey` path without building a
     /// `RepoPath`. `collections` remembers collection prefixes already
     /// checked, since a repository holds few of them.
-    static func validate(_ key: [UInt8], collections: inout Set<ArraySlice<UInt8>>) throws(RepoError) {
+    static func validate(_ key: [UInt8], collections: inout KnownCollections) throws(RepoError) {
         guard let slash = key.firstIndex(of: 0x2F), slash > 0, slash < key.count - 1, slash + 1 + 512 >= key.count else {
             throw RepoError(.invalidKey, "'\(String(decoding: key, as: UTF8.self))' is not a collection/rkey path")
         }
@@ -59,4 +60,28 @@ public struct RepoPath: Hashable, Sendable, Comparable, CustomStringConvertible 
     public var description: String { "\(collection)/\(recordKey)" }
 
     public static func < (lhs: RepoPath, rhs: RepoPath) -> Bool { KeyOrder.precedes(lhs.key, rhs.key) }
+}
+
+/// The collection NSIDs already checked, for code that checks many keys.
+/// Keys mostly come sorted, so the last collection seen is compared first,
+/// byte for byte, before the set is hashed.
+struct KnownCollections {
+    private var last: ArraySlice<UInt8> = []
+    private var all = Set<ArraySlice<UInt8>>()
+
+    mutating func contains(_ collection: ArraySlice<UInt8>) -> Bool {
+        if !last.isEmpty, last.count == collection.count,
+            last.withUnsafeBytes({ a in collection.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } })
+        {
+            return true
+        }
+        guard all.contains(collection) else { return false }
+        last = collection
+        return true
+    }
+
+    mutating func insert(_ collection: ArraySlice<UInt8>) {
+        all.insert(collection)
+        last = collection
+    }
 }

@@ -52,7 +52,7 @@ public struct Repository: Sendable {
         let commit = try Commit(decoding: commitBytes)
         if let key { try commit.verify(with: key) }
         let mst = try MST.load(root: commit.data, from: store)
-        var collections = Set<ArraySlice<UInt8>>()
+        var collections = KnownCollections()
         var values = [CID]()
         try mst.walk { key, value in
             try RepoPath.validate(key, collections: &collections)

@@ -53,7 +53,7 @@ extension Repository {
         try MST.checkRoot(root)
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
         var frontier = [MST.Subtree(cid: root, layer: nil, lower: nil, upper: nil)]
-        var collections = Set<ArraySlice<UInt8>>()
+        var collections = KnownCollections()
         var records = 0
         while !frontier.isEmpty, workers > 1, frontier.count < 16 * workers {
             var next = [MST.Subtree]()
@@ -71,7 +71,7 @@ extension Repository {
         let next = Atomic<Int>(0)
         let outcome = Mutex<(records: Int, failure: (index: Int, error: any Error)?)>((records, nil))
         DispatchQueue.concurrentPerform(iterations: min(workers, max(subtrees.count, 1))) { _ in
-            var collections = Set<ArraySlice<UInt8>>()
+            var collections = KnownCollections()
             var count = 0
             while true {
                 let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -95,7 +95,7 @@ extension Repository {
     }
 
     /// One entry: a valid `collection/rkey` path whose record is in the file.
-    private static func checkEntry(_ key: [UInt8], _ value: CID, store: CARBlockStore, collections: inout Set<ArraySlice<UInt8>>) throws {
+    private static func checkEntry(_ key: [UInt8], _ value: CID, store: CARBlockStore, collections: inout KnownCollections) throws {
         try RepoPath.validate(key, collections: &collections)
         guard store.contains(value) else {
             throw RepoError(.missingBlock, "record \(value) at \(String(decoding: key, as: UTF8.self)) is missing", cid: value)

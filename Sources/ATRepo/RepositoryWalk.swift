@@ -48,7 +48,7 @@ extension Repository {
             throw RepoError(.didMismatch, "the commit is for \(commit.did), not \(did)")
         }
         try commit.verify(with: key)
-        var collections = Set<ArraySlice<UInt8>>()
+        var collections = KnownCollections()
         try MST.walkVerifying(root: commit.data, from: store, node: node) { key, value in
             try RepoPath.validate(key, collections: &collections)
             try leaf(key, value)

@@ -126,6 +126,13 @@ func writeFile(_ path: String, _ bytes: [UInt8]) throws {
 }
 
 /// Writes `text` and a newline to stdout.
+/// Ends a command whose output is all written: the process exits at once and
+/// the kernel takes back its memory, where returning would first free a
+/// large heap object by object (about 50 ms after a 100k-record build).
+func exitAfterOutput() -> Never {
+    exit(EXIT_SUCCESS)
+}
+
 func writeLine(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

@@ -43,6 +43,7 @@ extension CarCommand {
                 let built = try Repository.buildCAR(did: did, key: key, rev: rev, records: entries)
                 try writeFile(out, built.car)
                 writeLine("{\"did\":\"\(did)\",\"rev\":\"\(rev)\",\"data\":\"\(built.commit.data)\",\"commit\":\"\(built.commitCID)\",\"records\":\(entries.count),\"bytes\":\(built.car.count)}")
+                exitAfterOutput()
             } catch let failure as CLIFailure {
                 throw failure
             } catch {

@@ -70,6 +70,7 @@ struct CarCommand: AsyncParsableCommand {
                 lines.forEach(writeLine)
                 writeLine(repo ? "ok: the repository verifies" + (key == nil ? " (signature not checked)" : "") : "ok: every block matches its CID")
             }
+            exitAfterOutput()
         }
     }
 
