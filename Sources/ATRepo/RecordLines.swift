@@ -157,7 +157,7 @@ extension Repository {
         did: DID, key: some PrivateKey, rev: TID, records: [EncodedRecord]
     ) throws -> (commit: Commit, commitCID: CID, car: [UInt8]) {
         // Sorted by index, so that neither comparing nor reordering moves a record.
-        let order = records.withUnsafeBufferPointer { all in all.indices.sorted { KeyOrder.precedes(all[$0].key, all[$1].key) } }
+        let order = KeyOrder.sortedIndices(of: records.lazy.map(\.key))
         for i in order.indices.dropFirst() where records[order[i - 1]].key == records[order[i]].key {
             throw RepoError(.keyExists, "\(String(decoding: records[order[i]].key, as: UTF8.self)) appears twice")
         }

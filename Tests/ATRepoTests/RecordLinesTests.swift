@@ -69,6 +69,10 @@ struct RecordLinesTests {
         let reference = try Repository.build(did: did, key: key, rev: rev, records: values)
         #expect(built.car == (try reference.exportCAR()))
         #expect(built.commitCID == reference.commitCID)
+        // Records already in key order, and in reverse, give the same file.
+        let inOrder = records.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        #expect(try Repository.buildCAR(did: did, key: key, rev: rev, records: inOrder).car == built.car)
+        #expect(try Repository.buildCAR(did: did, key: key, rev: rev, records: inOrder.reversed()).car == built.car)
         let summary = try Repository.verify(car: built.car, key: key.publicKey)
         let blocks = try CARReader(built.car).blocks().count
         #expect(summary.records == rows.count && summary.blocks == blocks)
