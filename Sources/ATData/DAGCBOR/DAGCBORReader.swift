@@ -88,6 +88,16 @@ package struct DAGCBORReader {
     // MARK: Items
 
     /// Reads a text string.
+    /// Reads a text string of one ASCII character, as the keys of MST nodes
+    /// are, and returns it; `nil`, having read nothing, for anything else.
+    /// No `String` is built.
+    @inline(__always)
+    package mutating func readOneCharacterText() -> UInt8? {
+        guard offset + 1 < buffer.count, buffer[offset] == 0x61, buffer[offset + 1] < 0x80 else { return nil }
+        defer { offset += 2 }
+        return buffer[offset + 1]
+    }
+
     package mutating func readString() throws(DataError) -> String {
         let start = offset
         let (major, arg) = try readHeader()

@@ -19,27 +19,27 @@ struct MSTNodeData {
             (left, entries) = try bytes.withUnsafeBytes { raw in
                 Result { () throws(DataError) -> (CID?, [Entry]) in
                     var r = DAGCBORReader(raw)
-                    guard try r.readMapHeader() == 2, try r.readString() == "e" else {
+                    guard try r.readMapHeader() == 2, r.readOneCharacterText() == UInt8(ascii: "e") else {
                         throw DataError(.typeMismatch, "an MST node is a map of 'e' and 'l'")
                     }
                     let count = try r.readArrayHeader()
                     var entries = [Entry]()
                     entries.reserveCapacity(count)
                     for _ in 0..<count {
-                        guard try r.readMapHeader() == 4, try r.readString() == "k" else {
+                        guard try r.readMapHeader() == 4, r.readOneCharacterText() == UInt8(ascii: "k") else {
                             throw DataError(.typeMismatch, "an MST entry is a map of 'k', 'p', 't' and 'v'")
                         }
                         let suffix = bytes[try r.readBytesRange()]
-                        guard try r.readString() == "p" else { throw DataError(.typeMismatch, "expected 'p'") }
+                        guard r.readOneCharacterText() == UInt8(ascii: "p") else { throw DataError(.typeMismatch, "expected 'p'") }
                         let prefix = try r.readInt()
                         guard prefix >= 0, prefix <= 1 << 16 else { throw DataError(.typeMismatch, "bad prefix length \(prefix)") }
-                        guard try r.readString() == "t" else { throw DataError(.typeMismatch, "expected 't'") }
+                        guard r.readOneCharacterText() == UInt8(ascii: "t") else { throw DataError(.typeMismatch, "expected 't'") }
                         let right = r.readNullIfPresent() ? nil : try r.readLink()
-                        guard try r.readString() == "v" else { throw DataError(.typeMismatch, "expected 'v'") }
+                        guard r.readOneCharacterText() == UInt8(ascii: "v") else { throw DataError(.typeMismatch, "expected 'v'") }
                         let value = try r.readLink()
                         entries.append(Entry(prefixLength: Int(prefix), keySuffix: suffix, value: value, right: right))
                     }
-                    guard try r.readString() == "l" else { throw DataError(.typeMismatch, "expected 'l'") }
+                    guard r.readOneCharacterText() == UInt8(ascii: "l") else { throw DataError(.typeMismatch, "expected 'l'") }
                     let left = r.readNullIfPresent() ? nil : try r.readLink()
                     try r.expectEnd()
                     return (left, entries)

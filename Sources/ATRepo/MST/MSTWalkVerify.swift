@@ -64,7 +64,9 @@ extension MST {
             try MST.checkChildLink(link, from: cid, layer: layer)
             return Subtree(cid: link, layer: layer - 1, lower: lower, upper: upper)
         }
-        var children = [try child(data.left, lower: subtree.lower, upper: keys.first ?? subtree.upper)]
+        var children = [Subtree?]()
+        children.reserveCapacity(data.entries.count + 1)
+        children.append(try child(data.left, lower: subtree.lower, upper: keys.first ?? subtree.upper))
         for (i, entry) in data.entries.enumerated() {
             children.append(try child(entry.right, lower: keys[i], upper: i + 1 < keys.count ? keys[i + 1] : subtree.upper))
         }
