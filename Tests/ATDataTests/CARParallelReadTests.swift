@@ -1,10 +1,10 @@
 import ATData
 import Testing
 
-/// Files large enough (over 1 MiB) that the whole-file reader frames them in
-/// one pass and parses and checks the sections on every core. Whatever the
-/// mix of faults, the error must be the one a single pass in file order meets
-/// first, the streaming reader's.
+/// Files of enough blocks (over 2,048) that the whole-file reader parses and
+/// checks their sections on every core. Whatever the mix of faults, the error
+/// must be the one a single pass in file order meets first, the streaming
+/// reader's.
 @Suite("CAR v1, read on every core")
 struct CARParallelReadTests {
     static let count = 9_000

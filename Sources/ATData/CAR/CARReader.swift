@@ -70,27 +70,19 @@ public struct CARReader: Sendable {
 
     /// Frames every section, then checks the blocks when asked to.
     private func readSections(_ buffer: UnsafeRawBufferPointer) throws(DataError) -> [CARFraming.Section] {
-        if options.verifyBlocks, buffer.count - firstSection >= Self.parallelBytes {
-            return try Self.readAndVerify(buffer, from: firstSection, options: options)
-        }
-        var framing = options
-        framing.verifyBlocks = false
+        if options.verifyBlocks { return try Self.readAndVerify(buffer, from: firstSection, options: options) }
         var sections = [CARFraming.Section]()
         var offset = firstSection
         while offset < buffer.count {
-            let section = try CARFraming.readSection(buffer, at: offset, index: sections.count, options: framing)
+            let section = try CARFraming.readSection(buffer, at: offset, index: sections.count, options: options)
             sections.append(section)
             offset = section.end
         }
-        if options.verifyBlocks { try Self.verify(sections, in: buffer, atproto: options.atprotoBlocks) }
         return sections
     }
 
     /// The fewest blocks worth splitting across threads.
     static let parallelThreshold = 2048
-    /// The fewest section bytes worth framing in one pass and parsing the
-    /// CIDs on every core.
-    static let parallelBytes = 1 << 20
 
     /// Finds where each section starts (a length prefix is all that one pass
     /// must read in order), then parses each CID and checks each block on
@@ -170,45 +162,6 @@ public struct CARReader: Sendable {
     /// Stands in for the CID of a section that failed, in an array that is
     /// then thrown away.
     private static let placeholder = CID(codec: .raw, sha256Digest: SHA256Digest(hashing: UnsafeRawBufferPointer(start: nil, count: 0)))
-
-    /// Checks each section's data against its CID (and, with
-    /// ``CAROptions/atprotoBlocks``, its CID kind and encoding), spread over
-    /// the cores. The error is the one for the first bad block in file order.
-    static func verify(_ sections: [CARFraming.Section], in buffer: UnsafeRawBufferPointer, atproto: Bool) throws(DataError) {
-        let workers = sections.count < parallelThreshold ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        // Small interleaved chunks keep both cores busy to the end, whatever
-        // the mix of block sizes along the file.
-        let chunk = 512
-        let chunks = (sections.count + chunk - 1) / chunk
-        let progress = Progress()
-        sections.withUnsafeBufferPointer { all in
-            nonisolated(unsafe) let all = all
-            nonisolated(unsafe) let buffer = buffer
-            let work: @Sendable (Int) -> Void = { _ in
-                while true {
-                    let c = progress.next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    // Past a failure already found, nothing can come first.
-                    guard c < chunks, c * chunk <= progress.firstFailure.load(ordering: .relaxed) else { return }
-                    for i in (c * chunk)..<min((c + 1) * chunk, all.count) {
-                        let section = all[i]
-                        if (try? check(section, in: buffer, atproto: atproto)) == nil {
-                            _ = progress.firstFailure.min(i, ordering: .relaxed)
-                            break
-                        }
-                    }
-                }
-            }
-            if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
-        }
-        let bad = progress.firstFailure.load(ordering: .relaxed)
-        guard bad != .max else { return }
-        let section = sections[bad]
-        do {
-            try check(section, in: buffer, atproto: atproto)
-        } catch {
-            throw DataError(error.code, error.message, offset: section.start, blockIndex: bad)
-        }
-    }
 
     /// The workers' shared state: the next chunk to take, and the first
     /// failing block (`Int.max` while none has failed).
