@@ -95,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
             config.synchronous = mode
         }
 
-        var logger = Logger(label: "bsky")
+        var logger = Logger(label: "bsky") { ServerLogHandler(label: $0) }
         logger.logLevel = env["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
         let role = try role ?? value(nil, "BSKY_ROLE").map { text in
             guard let role = Role(rawValue: text) else { throw ValidationError("$BSKY_ROLE must be all, pds or relay") }

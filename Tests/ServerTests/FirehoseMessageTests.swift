@@ -1,4 +1,6 @@
+import ATCrypto
 import ATData
+import ATRepo
 import ATSyntax
 import Foundation
 @testable import Server
@@ -71,5 +73,35 @@ struct FirehoseMessageTests {
         #expect(FirehoseFrame.Message(tooMany) == nil)
         let tooBig = FirehoseFrame.message("#commit", ["seq": 1, "ops": [], "blocks": .bytes([UInt8](repeating: 0, count: 2_000_001))])
         #expect(FirehoseFrame.Message(tooBig) == nil)
+    }
+
+    /// The PDS encodes a commit's frame before the store numbers it, then
+    /// splices the number in: the result must be the frame encoded with that
+    /// number, for every width of CBOR integer.
+    @Test func aSplitCommitFrameNumberedLaterEqualsOneEncodedWithItsNumber() throws {
+        let did = try DID("did:plc:splitsplitsplitsplitsplit")
+        let key = try Keys.generate(.k256)
+        let clock = TIDClock()
+        let store = MemoryBlockStore()
+        var repo = try Repository.create(did: did, key: key, rev: clock.next(), store: store)
+        let post = try NSID("app.bsky.feed.post")
+        for i in 0..<3 {
+            let since = repo.commit.rev
+            let writes: [RecordWrite] = (0..<(1 + 40 * i)).map { _ in
+                .create(RepoPath(collection: post, recordKey: RecordKey(clock.next())), ["text": .string("post \(i)")])
+            }
+            let (next, result) = try repo.applying(writes, key: key, rev: clock.next(), store: store)
+            let proof = try CommitProof.blocks(tree: next.mst, ops: result.ops, newBlocks: result.newBlocks, from: store)
+            let time = Date(timeIntervalSince1970: 1_800_000_000 + Double(i))
+            let split = try #require(FirehoseFrame.Message(
+                splitting: FirehoseFrame.commit(seq: 0, did: did, result: result, blocks: proof, since: since, time: time)))
+            for seq: Int64 in [1, 23, 24, 255, 256, 65_535, 65_536, 4_294_967_295, 4_294_967_296, .max] {
+                #expect(split.frame(seq: seq) == FirehoseFrame.commit(seq: seq, did: did, result: result, blocks: proof, since: since, time: time))
+            }
+            repo = next
+        }
+        // Not a frame, and a frame whose body has no seq.
+        #expect(FirehoseFrame.Message(splitting: [0xFF, 0x00]) == nil)
+        #expect(FirehoseFrame.Message(splitting: FirehoseFrame.message("#identity", ["did": .string(did.description)])) == nil)
     }
 }

@@ -43,6 +43,13 @@ package struct DAGCBORWriter {
         bytes.append(contentsOf: value)
     }
 
+    /// The same for an array: callers in other modules reach this one
+    /// directly, where the generic one would look up its metadata per call.
+    package mutating func writeBytes(_ value: [UInt8]) {
+        writeHeader(Major.bytes, UInt64(value.count))
+        bytes.append(contentsOf: value)
+    }
+
     package mutating func writeLink(_ cid: CID) {
         appendMeasured(CBORPointerWriter.linkSize(cid)) { $0.writeLink(cid) }
     }

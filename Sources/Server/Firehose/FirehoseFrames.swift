@@ -120,6 +120,28 @@ enum FirehoseFrame {
             (self.head, self.tail) = (head, writer.bytes)
         }
 
+        /// Splits a frame encoded here around its body's `seq` value, so that
+        /// a commit can be encoded before the store numbers it, and numbered
+        /// with a copy inside the store's write. `nil` if the frame does not
+        /// decode or its body has no `seq`.
+        init?(splitting frame: [UInt8]) {
+            let split = frame.withUnsafeBytes { buffer -> Range<Int>? in
+                var reader = DAGCBORReader(buffer)
+                do {
+                    try reader.skipValue()  // the header
+                    for _ in 0..<(try reader.readMapHeader()) {
+                        let key = try reader.readString()
+                        let start = reader.offset
+                        try reader.skipValue()
+                        if key == "seq" { return start..<reader.offset }
+                    }
+                } catch {}
+                return nil
+            }
+            guard let split else { return nil }
+            (head, tail) = (Array(frame[..<split.lowerBound]), Array(frame[split.upperBound...]))
+        }
+
         /// The frame with `seq` in place of the host's.
         func frame(seq: Int64) -> [UInt8] {
             var writer = DAGCBORWriter(capacity: head.count + tail.count + 9)

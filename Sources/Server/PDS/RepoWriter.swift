@@ -172,10 +172,14 @@ actor RepoWriter {
         }
         let did = did, since = repo.commit.rev
         let proof = try CommitProof.blocks(tree: next.mst, ops: result.ops, newBlocks: result.newBlocks, from: staging)
+        // Encoded here, off the store's serial write, which only numbers it.
+        let frame = FirehoseFrame.Message(splitting: FirehoseFrame.commit(seq: 0, did: did, result: result, blocks: proof, since: since))
         let stored = StoredCommit(
             did: did, commit: result.commitCID, rev: rev, newBlocks: result.newBlocks, removed: result.removedCIDs + [repo.commitCID],
             records: records, blobs: blobs,
-            event: { seq in FirehoseFrame.commit(seq: seq, did: did, result: result, blocks: proof, since: since) },
+            event: { seq in
+                frame?.frame(seq: seq) ?? FirehoseFrame.commit(seq: seq, did: did, result: result, blocks: proof, since: since)
+            },
             previous: repo.commitCID)
         // The head moves now, so that the next request can build on this
         // commit while it waits for the disk.
