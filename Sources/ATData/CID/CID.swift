@@ -173,10 +173,13 @@ public struct SHA256Digest: Hashable, Sendable {
     }
 
     /// The number of leading zero bits, reading the digest as a big-endian number.
+    @inlinable
     public var leadingZeroBitCount: Int {
-        for (i, word) in [w0, w1, w2, w3].enumerated() where word != 0 {
-            return i * 64 + UInt64(bigEndian: word).leadingZeroBitCount
-        }
+        // Word by word, with no array: this runs once per MST key.
+        if w0 != 0 { return UInt64(bigEndian: w0).leadingZeroBitCount }
+        if w1 != 0 { return 64 + UInt64(bigEndian: w1).leadingZeroBitCount }
+        if w2 != 0 { return 128 + UInt64(bigEndian: w2).leadingZeroBitCount }
+        if w3 != 0 { return 192 + UInt64(bigEndian: w3).leadingZeroBitCount }
         return 256
     }
 
