@@ -43,6 +43,11 @@ public struct CARBlockStore: BlockStore {
         return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 
+    /// Lends the whole file and its index, for walks that read many blocks in place.
+    func withFile<R>(_ body: (UnsafeRawBufferPointer, CIDIndex) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes { try body($0, index) }
+    }
+
     /// Not supported: the store is read-only.
     public func put(_ cid: CID, _ bytes: [UInt8]) throws {
         throw RepoError(.malformedBlock, "a CAR block store is read-only")

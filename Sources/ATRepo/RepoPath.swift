@@ -33,7 +33,12 @@ public struct RepoPath: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// `RepoPath`. `collections` remembers collection prefixes already
     /// checked, since a repository holds few of them.
     static func validate(_ key: [UInt8], collections: inout KnownCollections) throws(RepoError) {
-        guard let slash = key.firstIndex(of: 0x2F), slash > 0, slash < key.count - 1, slash + 1 + 512 >= key.count else {
+        try validate(key[...], collections: &collections)
+    }
+
+    /// The same, for a key that is a slice of a larger buffer.
+    static func validate(_ key: ArraySlice<UInt8>, collections: inout KnownCollections) throws(RepoError) {
+        guard let slash = key.firstIndex(of: 0x2F), slash > key.startIndex, slash < key.endIndex - 1, slash + 1 + 512 >= key.endIndex else {
             throw RepoError(.invalidKey, "'\(String(decoding: key, as: UTF8.self))' is not a collection/rkey path")
         }
         let collection = key[..<slash]

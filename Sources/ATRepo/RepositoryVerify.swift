@@ -60,7 +60,7 @@ extension Repository {
             for subtree in frontier {
                 let node = try MST.check(subtree, store: store, hashChecked: true)
                 for (key, value) in zip(node.keys, node.values) {
-                    try checkEntry(key, value, store: store, collections: &collections)
+                    try checkEntry(key[...], value, store: store, collections: &collections)
                     records += 1
                 }
                 next += node.children.compactMap { $0 }
@@ -77,7 +77,7 @@ extension Repository {
                 let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard i < subtrees.count else { break }
                 do {
-                    try MST.visit(subtrees[i], store: store, hashChecked: true, node: { _, _ in }) { key, value in
+                    try MST.visitInPlace(subtrees[i], store: store) { key, value in
                         try checkEntry(key, value, store: store, collections: &collections)
                         count += 1
                     }
@@ -95,7 +95,7 @@ extension Repository {
     }
 
     /// One entry: a valid `collection/rkey` path whose record is in the file.
-    private static func checkEntry(_ key: [UInt8], _ value: CID, store: CARBlockStore, collections: inout KnownCollections) throws {
+    private static func checkEntry(_ key: ArraySlice<UInt8>, _ value: CID, store: CARBlockStore, collections: inout KnownCollections) throws {
         try RepoPath.validate(key, collections: &collections)
         guard store.contains(value) else {
             throw RepoError(.missingBlock, "record \(value) at \(String(decoding: key, as: UTF8.self)) is missing", cid: value)

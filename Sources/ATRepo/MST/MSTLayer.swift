@@ -9,6 +9,10 @@ extension MST {
         key.withUnsafeBytes { SHA256Digest(hashing: $0).leadingZeroBitCount / 2 }
     }
 
+    static func layer(of key: ArraySlice<UInt8>) -> Int {
+        key.withUnsafeBytes { SHA256Digest(hashing: $0).leadingZeroBitCount / 2 }
+    }
+
     /// The layers of many keys, hashed on all cores.
     static func layers(of keys: [[UInt8]]) -> [Int] {
         let workers = keys.count < 8192 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
