@@ -1,5 +1,5 @@
 import ATData
-import ATRepo
+@testable import ATRepo
 import Foundation
 import Testing
 
@@ -24,6 +24,19 @@ struct MSTTests {
         // The empty tree is one node {e: [], l: null}.
         #expect(tree.root.bytes == [0xA2, 0x61, 0x65, 0x80, 0x61, 0x6C, 0xF6])
         #expect(try MST(sortedPairs: []).rootCID == tree.rootCID)
+    }
+
+    /// Past ``MST/parallelBuildThreshold`` keys the bottom-up build splits
+    /// its subtrees over the cores: still the tree of one-by-one insertion.
+    @Test func aBuildSplitOverTheCoresGivesTheInsertedTree() throws {
+        var rng = SystemRandomNumberGenerator()
+        let n = 3 * MST.parallelBuildThreshold
+        let pairs = Self.randomKeys(n, using: &rng).sorted().enumerated().map { (Array($0.element.utf8), Self.value($0.offset)) }
+        var tree = MST()
+        for (key, value) in pairs.shuffled(using: &rng) { tree = try tree.inserting(key, value) }
+        let built = try MST(sortedPairs: pairs)
+        #expect(built.rootCID == tree.rootCID)
+        #expect(Set(built.nodes().map(\.cid)) == Set(tree.nodes().map(\.cid)))
     }
 
     @Test(arguments: [1, 2, 10, 100, 1000])

@@ -1,4 +1,5 @@
 import ATData
+import Dispatch
 
 extension MST {
     /// Builds the tree for `pairs` bottom-up in one pass per layer, hashing each
@@ -14,22 +15,41 @@ extension MST {
         self.init(root: try? Self.build(pairs, layers, pairs.indices, layer: top)?.resolved())
     }
 
+    /// Subtrees of at least this many keys are built on all cores, each of
+    /// their own subtrees on one (and those as large split again).
+    static let parallelBuildThreshold = 4_096
+
     private static func build(
         _ pairs: [(key: [UInt8], value: CID)], _ layers: [Int], _ range: Range<Int>, layer: Int
     ) -> MSTChild? {
         guard !range.isEmpty, layer >= 0 else { return nil }
-        var left: MSTChild?
-        var entries = [MSTNode.Entry]()
-        var segment = range.lowerBound
-        var pending: (key: [UInt8], value: CID)?
-        for i in range where layers[i] == layer {
-            let child = build(pairs, layers, segment..<i, layer: layer - 1)
-            if let p = pending { entries.append(.init(key: p.key, value: p.value, right: child)) } else { left = child }
-            pending = pairs[i]
-            segment = i + 1
+        // This node's keys, and the ranges of the subtrees around them.
+        var keys = [Int]()
+        for i in range where layers[i] == layer { keys.append(i) }
+        var segments = [Range<Int>]()
+        segments.reserveCapacity(keys.count + 1)
+        var start = range.lowerBound
+        for i in keys {
+            segments.append(start..<i)
+            start = i + 1
         }
-        let tail = build(pairs, layers, segment..<range.upperBound, layer: layer - 1)
-        if let p = pending { entries.append(.init(key: p.key, value: p.value, right: tail)) } else { left = tail }
-        return MSTNode.make(layer: layer, left: left, entries: entries).map { .node($0) }
+        segments.append(start..<range.upperBound)
+        let children: [MSTChild?]
+        if range.count >= parallelBuildThreshold, segments.count > 1 {
+            let segments = segments
+            children = [MSTChild?](unsafeUninitializedCapacity: segments.count) { buffer, initialized in
+                nonisolated(unsafe) let out = buffer
+                DispatchQueue.concurrentPerform(iterations: segments.count) { s in
+                    (out.baseAddress! + s).initialize(to: build(pairs, layers, segments[s], layer: layer - 1))
+                }
+                initialized = segments.count
+            }
+        } else {
+            children = segments.map { build(pairs, layers, $0, layer: layer - 1) }
+        }
+        var entries = [MSTNode.Entry]()
+        entries.reserveCapacity(keys.count)
+        for (n, i) in keys.enumerated() { entries.append(.init(key: pairs[i].key, value: pairs[i].value, right: children[n + 1])) }
+        return MSTNode.make(layer: layer, left: children[0], entries: entries).map { .node($0) }
     }
 }
