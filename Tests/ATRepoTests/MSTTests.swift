@@ -39,6 +39,19 @@ struct MSTTests {
         #expect(Set(built.nodes().map(\.cid)) == Set(tree.nodes().map(\.cid)))
     }
 
+    /// Long key lists are sorted in two halves on two cores, then merged:
+    /// the same order as one stable sort, ties included.
+    @Test func aSortOnTwoCoresEqualsOneStableSort() {
+        var rng = SystemRandomNumberGenerator()
+        let n = 2 * KeyOrder.parallelSortThreshold + 3
+        let keys = (0..<n).map { _ in UInt16.random(in: 0..<500, using: &rng) }
+        let precedes: @Sendable (Int, Int) -> Bool = { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
+        #expect(KeyOrder.sortOnTwoCores(Array(0..<n), by: precedes) == Array(0..<n).sorted(by: precedes))
+        let strings = Self.randomKeys(n, using: &rng).map { Array($0.utf8) }
+        let order = KeyOrder.sortedIndices(of: strings)
+        #expect(order.map { strings[$0] } == strings.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
     @Test(arguments: [1, 2, 10, 100, 1000])
     func insertOrderDoesNotMatter(_ n: Int) throws {
         var rng = SystemRandomNumberGenerator()

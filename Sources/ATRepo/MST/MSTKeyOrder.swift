@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// Bytewise key order, with `memcmp` rather than the generic sequence
 /// comparison, which walks iterators one element at a time.
@@ -68,14 +69,54 @@ extension KeyOrder {
         guard !sorted else { return order }
         buffer.withUnsafeBufferPointer { all in
             spans.withUnsafeBufferPointer { spans in
-                order.sort { i, j in
+                nonisolated(unsafe) let all = all, spans = spans
+                // Key order, then index order: the sort is stable.
+                let precedes: @Sendable (Int, Int) -> Bool = { i, j in
                     let a = UnsafeBufferPointer(rebasing: all[spans[i].start..<(spans[i].start + spans[i].count)])
                     let b = UnsafeBufferPointer(rebasing: all[spans[j].start..<(spans[j].start + spans[j].count)])
                     let c = compare(a, b)
                     return c < 0 || (c == 0 && i < j)
                 }
+                order = sortOnTwoCores(order, by: precedes)
             }
         }
         return order
+    }
+
+    /// Inputs at least this long are sorted in two halves at once, then merged.
+    static let parallelSortThreshold = 16_384
+
+    /// `order` sorted by `precedes`: below ``parallelSortThreshold``, or on
+    /// one core, in place; otherwise each half on a core of its own, then
+    /// merged, taking from the first half on ties (so a stable order stays so).
+    static func sortOnTwoCores(_ order: [Int], by precedes: @escaping @Sendable (Int, Int) -> Bool) -> [Int] {
+        var order = order
+        guard order.count >= parallelSortThreshold, ProcessInfo.processInfo.activeProcessorCount > 1 else {
+            order.sort(by: precedes)
+            return order
+        }
+        let n = order.count, mid = n / 2
+        order.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer
+            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                var part = UnsafeMutableBufferPointer(rebasing: half == 0 ? buffer[..<mid] : buffer[mid...])
+                part.sort(by: precedes)
+            }
+        }
+        var merged = [Int]()
+        merged.reserveCapacity(n)
+        var a = 0, b = mid
+        while a < mid, b < n {
+            if precedes(order[b], order[a]) {
+                merged.append(order[b])
+                b += 1
+            } else {
+                merged.append(order[a])
+                a += 1
+            }
+        }
+        merged += order[a..<mid]
+        merged += order[b..<n]
+        return merged
     }
 }
