@@ -76,37 +76,13 @@ private struct InPlaceWalk {
         }
     }
 
-    /// The node's links and entries, with the checks of ``MSTNodeData``.
+    /// The node's left subtree and entries (``MSTNodeData/decode(_:cid:reserve:entry:)``).
     static func decode(_ block: UnsafeRawBufferPointer, cid: CID) throws(RepoError) -> (CID?, [Entry]) {
-        do {
-            var r = DAGCBORReader(block)
-            guard try r.readMapHeader() == 2, r.readOneCharacterText() == UInt8(ascii: "e") else {
-                throw DataError(.typeMismatch, "an MST node is a map of 'e' and 'l'")
-            }
-            let count = try r.readArrayHeader()
-            var entries = [Entry]()
-            entries.reserveCapacity(count)
-            for _ in 0..<count {
-                guard try r.readMapHeader() == 4, r.readOneCharacterText() == UInt8(ascii: "k") else {
-                    throw DataError(.typeMismatch, "an MST entry is a map of 'k', 'p', 't' and 'v'")
-                }
-                let suffix = try r.readBytesRange()
-                guard r.readOneCharacterText() == UInt8(ascii: "p") else { throw DataError(.typeMismatch, "expected 'p'") }
-                let prefix = try r.readInt()
-                guard prefix >= 0, prefix <= 1 << 16 else { throw DataError(.typeMismatch, "bad prefix length \(prefix)") }
-                guard r.readOneCharacterText() == UInt8(ascii: "t") else { throw DataError(.typeMismatch, "expected 't'") }
-                let right = r.readNullIfPresent() ? nil : try r.readLink()
-                guard r.readOneCharacterText() == UInt8(ascii: "v") else { throw DataError(.typeMismatch, "expected 'v'") }
-                let value = try r.readLink()
-                entries.append(Entry(prefix: Int(prefix), suffix: suffix, value: value, right: right))
-            }
-            guard r.readOneCharacterText() == UInt8(ascii: "l") else { throw DataError(.typeMismatch, "expected 'l'") }
-            let left = r.readNullIfPresent() ? nil : try r.readLink()
-            try r.expectEnd()
-            return (left, entries)
-        } catch {
-            throw RepoError(.malformedBlock, "MST node \(cid): \(error)")
+        var entries = [Entry]()
+        let left = try MSTNodeData.decode(block, cid: cid, reserve: { entries.reserveCapacity($0) }) { prefix, suffix, value, right in
+            entries.append(Entry(prefix: prefix, suffix: suffix, value: value, right: right))
         }
+        return (left, entries)
     }
 
     /// The entries' full keys, one after another, with the checks of
