@@ -7,8 +7,11 @@ import Logging
 /// `StreamLogHandler` formats its metadata each time it changes, so a busy
 /// server formatted a string per request that it almost never wrote.
 public struct ServerLogHandler: LogHandler {
+    /// The lowest level written.
     public var logLevel: Logger.Level = .info
+    /// The logger's metadata, formatted only with a message.
     public var metadata: Logger.Metadata = [:]
+    /// Metadata added to every message, as `StreamLogHandler` adds it.
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
 
@@ -18,11 +21,13 @@ public struct ServerLogHandler: LogHandler {
         self.metadataProvider = metadataProvider
     }
 
+    /// One metadata value.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Writes `event` as `StreamLogHandler.standardError` does.
     public func log(event: LogEvent) {
         var stream = StreamLogHandler.standardError(label: label, metadataProvider: metadataProvider)
         stream.logLevel = logLevel
