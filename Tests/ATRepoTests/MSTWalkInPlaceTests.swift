@@ -90,6 +90,16 @@ struct MSTWalkInPlaceTests {
             { let t = Self.node([Self.entry("c0", right: low.0)]); let x = Self.node([Self.entry("blue", right: t.0)]); return ("range", x.0, [x, t, low]) }(),
             { let b = DAGCBOR.encodeWithCID(["e": .array([]), "l": .null, "x": 1]); return ("malformed", b.cid, [(b.cid, b.bytes)]) }(),
         ]
+        // Each key repeats the one before and adds a byte: refused at the
+        // first key past the bound, before the keys of the node grow further.
+        let growing = Self.node((0..<1_100).map { i in
+            ["k": .bytes([0x61]), "p": .int(Int64(i)), "t": .null, "v": .link(Self.value)]
+        })
+        let (copiedLong, inPlaceLong) = try Self.walks(root: growing.0, blocks: [growing])
+        #expect(inPlaceLong.error == copiedLong.error)
+        #expect(copiedLong.error?.hasPrefix("invalidKey") == true, "\(copiedLong.error ?? "accepted")")
+        #expect(copiedLong.error?.contains("entry \(MST.maxKeyLength)") == true)
+
         var failures = 0
         for (name, root, blocks) in cases {
             let (copied, inPlace) = try Self.walks(root: root, blocks: blocks)

@@ -3,6 +3,13 @@ import Dispatch
 import Foundation
 
 extension MST {
+    /// The longest key a node read from a store or a file may hold: longer
+    /// than any repository path (an NSID of at most 317 bytes, a slash, a
+    /// record key of at most 512). Each key of a node can repeat the whole
+    /// of the one before it, so without a bound the keys of one block of
+    /// tens of thousands of entries would take memory quadratic in its size.
+    static let maxKeyLength = 1_024
+
     /// The layer of `key`: the leading zero bits of its SHA-256, halved and
     /// rounded down (a fanout of 4).
     public static func layer(of key: [UInt8]) -> Int {

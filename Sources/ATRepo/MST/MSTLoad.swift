@@ -87,6 +87,9 @@ extension MST {
             guard entry.prefixLength <= previous.count else {
                 throw RepoError(.nonCanonicalPrefix, "node \(cid) entry \(i): prefix \(entry.prefixLength) is longer than the previous key")
             }
+            guard entry.prefixLength + entry.keySuffix.count <= MST.maxKeyLength else {
+                throw RepoError(.invalidKey, "node \(cid) entry \(i): a key longer than \(MST.maxKeyLength) bytes")
+            }
             var key = [UInt8]()
             key.reserveCapacity(entry.prefixLength + entry.keySuffix.count)
             key.append(contentsOf: previous[..<entry.prefixLength])

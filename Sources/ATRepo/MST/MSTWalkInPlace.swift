@@ -99,6 +99,9 @@ private struct InPlaceWalk {
             guard entry.prefix <= previous.count else {
                 throw RepoError(.nonCanonicalPrefix, "node \(cid) entry \(i): prefix \(entry.prefix) is longer than the previous key")
             }
+            guard entry.prefix + entry.suffix.count <= MST.maxKeyLength else {
+                throw RepoError(.invalidKey, "node \(cid) entry \(i): a key longer than \(MST.maxKeyLength) bytes")
+            }
             let start = keys.count
             for j in previous.lowerBound..<(previous.lowerBound + entry.prefix) { keys.append(keys[j]) }
             keys.append(contentsOf: UnsafeRawBufferPointer(rebasing: block[entry.suffix]))
