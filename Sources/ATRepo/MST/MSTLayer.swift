@@ -12,9 +12,7 @@ extension MST {
 
     /// The layer of `key`: the leading zero bits of its SHA-256, halved and
     /// rounded down (a fanout of 4).
-    public static func layer(of key: [UInt8]) -> Int {
-        key.withUnsafeBytes { SHA256Digest(hashing: $0).leadingZeroBitCount / 2 }
-    }
+    public static func layer(of key: [UInt8]) -> Int { layer(of: key[...]) }
 
     static func layer(of key: ArraySlice<UInt8>) -> Int {
         key.withUnsafeBytes { SHA256Digest(hashing: $0).leadingZeroBitCount / 2 }

@@ -49,7 +49,9 @@ extension MST {
     ) throws -> MSTNode {
         let bytes = try store.require(cid)
         let (data, keys) = try checkedNode(cid, bytes: bytes, lower: lower, upper: upper)
-        guard let layer = try nodeLayer(cid, data: data, keys: keys, expected: expected, isRoot: isRoot) else { return .empty }
+        guard let layer = try nodeLayer(cid, firstKey: keys.first?[...], hasLeft: data.left != nil, expected: expected, isRoot: isRoot) else {
+            return .empty
+        }
         for key in keys { checks.append(LayerCheck(key: key, layer: layer, node: cid)) }
         func child(_ link: CID?, lower: [UInt8]?, upper: [UInt8]?) throws -> MSTChild? {
             guard let link else { return nil }
@@ -80,56 +82,82 @@ extension MST {
             throw RepoError(.nodeHashMismatch, "MST node \(cid) does not hash to its CID")
         }
         let data = try MSTNodeData(decoding: bytes, cid: cid)
-        var keys = [[UInt8]]()
-        keys.reserveCapacity(data.entries.count)
-        var previous: [UInt8] = []
-        for (i, entry) in data.entries.enumerated() {
-            guard entry.prefixLength <= previous.count else {
-                throw RepoError(.nonCanonicalPrefix, "node \(cid) entry \(i): prefix \(entry.prefixLength) is longer than the previous key")
+        let (keys, ends) = try bytes.withUnsafeBytes { raw in
+            try nodeKeys(data.entries.count, cid: cid, lower: lower.map { $0[...] }, upper: upper.map { $0[...] }) { i in
+                let suffix = data.entries[i].keySuffix
+                return (data.entries[i].prefixLength, UnsafeRawBufferPointer(rebasing: raw[suffix.startIndex..<suffix.endIndex]))
             }
-            guard entry.prefixLength + entry.keySuffix.count <= MST.maxKeyLength else {
+        }
+        var start = 0
+        return (data, ends.map { end in
+            defer { start = end }
+            return Array(keys[start..<end])
+        })
+    }
+
+    /// The full keys of a node's `count` entries, one after another in one
+    /// buffer, and where each ends; `entry(i)` gives entry `i`'s prefix
+    /// length and key suffix. Each prefix must be the whole of what the key
+    /// shares with the one before; no key may be empty or longer than
+    /// ``maxKeyLength``; the keys must increase strictly and fall within
+    /// `lower` and `upper`.
+    static func nodeKeys(
+        _ count: Int, cid: CID, lower: ArraySlice<UInt8>?, upper: ArraySlice<UInt8>?,
+        entry: (Int) -> (prefix: Int, suffix: UnsafeRawBufferPointer)
+    ) throws -> (keys: [UInt8], ends: [Int]) {
+        var keys = [UInt8](), ends = [Int]()
+        ends.reserveCapacity(count)
+        var previous = 0..<0
+        for i in 0..<count {
+            let (prefix, suffix) = entry(i)
+            guard prefix <= previous.count else {
+                throw RepoError(.nonCanonicalPrefix, "node \(cid) entry \(i): prefix \(prefix) is longer than the previous key")
+            }
+            guard prefix + suffix.count <= MST.maxKeyLength else {
                 throw RepoError(.invalidKey, "node \(cid) entry \(i): a key longer than \(MST.maxKeyLength) bytes")
             }
-            var key = [UInt8]()
-            key.reserveCapacity(entry.prefixLength + entry.keySuffix.count)
-            key.append(contentsOf: previous[..<entry.prefixLength])
-            key.append(contentsOf: entry.keySuffix)
-            guard entry.prefixLength == MSTNode.commonPrefixLength(previous, key) else {
+            let start = keys.count
+            for j in previous.lowerBound..<(previous.lowerBound + prefix) { keys.append(keys[j]) }
+            keys.append(contentsOf: suffix)
+            let current = start..<keys.count
+            var shared = 0
+            while shared < min(previous.count, current.count), keys[previous.lowerBound + shared] == keys[start + shared] { shared += 1 }
+            guard prefix == shared else {
                 throw RepoError(.nonCanonicalPrefix, "node \(cid) entry \(i): prefix length is not the shared prefix")
             }
-            guard !key.isEmpty else { throw RepoError(.invalidKey, "node \(cid) entry \(i): empty key") }
+            guard !current.isEmpty else { throw RepoError(.invalidKey, "node \(cid) entry \(i): empty key") }
             if i > 0 {
-                guard KeyOrder.precedes(previous, key) else {
+                guard KeyOrder.precedes(keys[previous], keys[current]) else {
                     throw RepoError(.keyOrder, "node \(cid): keys out of order at entry \(i)")
                 }
             }
-            if let lower, !KeyOrder.precedes(lower, key) {
+            if let lower, !KeyOrder.precedes(lower, keys[current]) {
                 throw RepoError(.keyOrder, "node \(cid): key \(i) sorts before its subtree's range")
             }
-            if let upper, !KeyOrder.precedes(key, upper) {
+            if let upper, !KeyOrder.precedes(keys[current], upper) {
                 throw RepoError(.keyOrder, "node \(cid): key \(i) sorts after its subtree's range")
             }
-            keys.append(key)
-            previous = key
+            ends.append(keys.count)
+            previous = current
         }
-        return (data, keys)
+        return (keys, ends)
     }
 
     /// The layer of a node: that of its keys (the root's is computed from its
     /// first key; any other node's is the one its parent implies, `expected`),
     /// or for a keyless node the implied one. `nil` for the empty root.
-    static func nodeLayer(_ cid: CID, data: MSTNodeData, keys: [[UInt8]], expected: Int?, isRoot: Bool) throws -> Int? {
+    static func nodeLayer(_ cid: CID, firstKey: ArraySlice<UInt8>?, hasLeft: Bool, expected: Int?, isRoot: Bool) throws -> Int? {
         let layer: Int
-        if let first = keys.first {
+        if let first = firstKey {
             layer = expected ?? MST.layer(of: first)
         } else {
             if isRoot {
-                guard data.left == nil else {
+                guard !hasLeft else {
                     throw RepoError(.emptyNode, "the root \(cid) is an empty node that only points down")
                 }
                 return nil
             }
-            guard data.left != nil, let expected else {
+            guard hasLeft, let expected else {
                 throw RepoError(.emptyNode, "node \(cid) is empty and points nowhere")
             }
             layer = expected

@@ -50,7 +50,9 @@ extension MST {
         let cid = subtree.cid
         let bytes = try store.require(cid)
         let (data, keys) = try MST.checkedNode(cid, bytes: bytes, lower: subtree.lower, upper: subtree.upper, hashChecked: hashChecked)
-        guard let layer = try MST.nodeLayer(cid, data: data, keys: keys, expected: subtree.layer, isRoot: subtree.isRoot) else {
+        guard let layer = try MST.nodeLayer(
+            cid, firstKey: keys.first?[...], hasLeft: data.left != nil, expected: subtree.layer, isRoot: subtree.isRoot)
+        else {
             return CheckedNode(bytes: bytes, keys: [], values: [], children: [nil])
         }
         for key in keys {
