@@ -101,12 +101,18 @@ extension MST {
     /// shares with the one before; no key may be empty or longer than
     /// ``maxKeyLength``; the keys must increase strictly and fall within
     /// `lower` and `upper`.
+    @inline(__always)
     static func nodeKeys(
         _ count: Int, cid: CID, lower: ArraySlice<UInt8>?, upper: ArraySlice<UInt8>?,
         entry: (Int) -> (prefix: Int, suffix: UnsafeRawBufferPointer)
     ) throws -> (keys: [UInt8], ends: [Int]) {
         var keys = [UInt8](), ends = [Int]()
         ends.reserveCapacity(count)
+        // Room for every key at once; a bad prefix is refused below, within the bound.
+        keys.reserveCapacity((0..<count).reduce(0) { total, i in
+            let (prefix, suffix) = entry(i)
+            return total + min(prefix + suffix.count, MST.maxKeyLength)
+        })
         var previous = 0..<0
         for i in 0..<count {
             let (prefix, suffix) = entry(i)
