@@ -202,27 +202,43 @@ struct HostilePDSTests {
         #expect(await RawSocket.receive(sockets, within: 1, limit: .max).allSatisfy(\.closed))
         sockets.forEach { $0.close() }
 
+        // Six subscriptions from one address, with room for four. Each replays
+        // from the start, so an open one proves itself with a first frame and
+        // then holds its place; a refused one ends with an error.
+        _ = try await Self.account(on: serve, "mfive")
         let bluesky = Bluesky(serverURL: serve.url, retryConfig: .none)
-        let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
-            for _ in 0..<6 {
-                group.addTask {
-                    do {
-                        try await withThrowingTaskGroup(of: Void.self) { inner in
-                            inner.addTask { try await bluesky.sync.subscribeRepoFrames(cursor: nil) { frame in _ = try RepoEvent(frame: frame) } }
-                            // Open is what is still open after 8 s: a refusal comes at once,
-                            // though a loaded machine can take seconds to send it.
-                            inner.addTask { try await Task.sleep(for: .seconds(8)) }
-                            try await inner.next()
-                            inner.cancelAll()
-                        }
-                        return "open"
-                    } catch let error as BlueskyError {
-                        return error.name
+        let (reports, report) = AsyncStream.makeStream(of: String.self)
+        let holders = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        do {
+                            try await bluesky.sync.subscribeRepoFrames(cursor: 0) { frame in
+                                _ = try RepoEvent(frame: frame)  // an error frame throws
+                                report.yield("open")
+                                try await Task.sleep(for: .seconds(3600))
+                            }
+                            report.yield("ended")
+                        } catch let error as BlueskyError {
+                            report.yield(error.name)
+                        } catch {}
                     }
                 }
             }
-            return try await group.reduce(into: [String]()) { $0.append($1) }
         }
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(60))
+            report.yield("no outcome within 60 s")
+        }
+        var outcomes = [String]()
+        for await outcome in reports {
+            outcomes.append(outcome)
+            if outcomes.count == 6 { break }
+        }
+        deadline.cancel()
+        holders.cancel()
+        await holders.value
+        #expect(outcomes.filter { $0 == "open" }.count == 4, "M5: \(outcomes)")
         #expect(outcomes.filter { $0 == "RateLimitExceeded" }.count == 2, "M5: \(outcomes)")
         try await Self.describeServerAnswers(serve)
     }

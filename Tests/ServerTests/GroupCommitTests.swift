@@ -65,7 +65,8 @@ struct GroupCommitTests: InProcessPDS {
 
     /// A writer whose head is not the stored root (another writer of the
     /// same repository went first) has its commit refused, not written over
-    /// the other's; it then reloads what is stored and writes on top of it.
+    /// the other's, with `Stale` (which `PDS.write` answers by trying again);
+    /// it then reloads what is stored and writes on top of it.
     @Test func aWriterBehindTheStoreIsRefusedThenCatchesUp() async throws {
         let db = try store()
         let did = try DID("did:plc:groupcommitwriter00000000"), key = try K256PrivateKey()
@@ -76,7 +77,8 @@ struct GroupCommitTests: InProcessPDS {
             WriteOp(action: .create, collection: try NSID("app.bsky.feed.post"), rkey: try RecordKey(rkey), record: ["text": .string(rkey)])
         }
         let ahead = try await first.apply([try post("one")], swapCommit: nil)
-        await #expect(throws: StorageError.self) { _ = try await second.apply([try post("two")], swapCommit: nil) }
+        let stale = await #expect(throws: RepoWriter.Stale.self) { _ = try await second.apply([try post("two")], swapCommit: nil) }
+        #expect(stale?.refusal.code == .conflict)
         #expect(try db.root(of: did)?.commit == ahead.commit)
         let after = try await second.apply([try post("three")], swapCommit: nil)
         #expect(try db.root(of: did)?.commit == after.commit)

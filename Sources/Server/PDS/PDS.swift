@@ -149,13 +149,18 @@ public final class PDS: Sendable {
     }
 
     /// Applies `ops` to `did`'s repository through its writer, fetched again
-    /// if the cache retired it meanwhile.
+    /// if the cache retired it meanwhile, and tried again (a few times) on
+    /// the stored state if the writer had built on an older commit.
     func write(_ did: DID, _ ops: [WriteOp], swapCommit: CID?) async throws -> WriteOutcome {
+        var staleTries = 0
         while true {
             do {
                 return try await writer(for: did).apply(ops, swapCommit: swapCommit)
             } catch is RepoWriter.Retired {
                 continue
+            } catch let stale as RepoWriter.Stale {
+                staleTries += 1
+                guard staleTries < 4 else { throw stale.refusal }
             }
         }
     }

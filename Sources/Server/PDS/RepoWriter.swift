@@ -62,6 +62,13 @@ actor RepoWriter {
     /// A write reached a writer that the cache retired: fetch the writer again.
     struct Retired: Error {}
 
+    /// The store held a later commit than the one a write built on (a writer
+    /// loaded while another, since retired, was still writing): the writer
+    /// has reloaded the stored state, and the write can be tried again.
+    struct Stale: Error {
+        let refusal: StorageError
+    }
+
     /// Whether the cache has retired this writer.
     nonisolated var isRetired: Bool { activity.load(ordering: .acquiring) < 0 }
 
@@ -193,6 +200,7 @@ actor RepoWriter {
             pending.remove(result.newBlocks)
             // This commit is not stored, nor will any built on it be: back to what is.
             if let reloaded = try? Self.load(did: did, store: store, blocks: pending) { repo = reloaded }
+            if let refusal = error as? StorageError, refusal.code == .conflict { throw Stale(refusal: refusal) }
             throw error
         }
         pending.remove(result.newBlocks)
