@@ -144,6 +144,7 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server", "ATProtoAPI", "ATRepo", "ATData", "ATCrypto", "ATSyntax", "Bluesky", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -2,6 +2,7 @@ import ATData
 import ATRepo
 import ATSyntax
 import Foundation
+import GRDB
 @testable import Server
 import Testing
 
@@ -21,7 +22,7 @@ struct SQLiteStoreTests {
 
     @Test func theSchemaIsVersioned() throws {
         let db = try store()
-        #expect(try db.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
+        #expect(try db.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
         #expect(try db.appliedMigrations().last == SQLiteStore.schemaVersion)
     }
 
@@ -60,6 +61,50 @@ struct SQLiteStoreTests {
         #expect(chunks.count == 3)
         let cids = try CARReader(CARWriter<[UInt8]>.encode(roots: [], blocks: []) + chunks.flatMap { $0 }).blocks().map(\.cid)
         #expect(cids.count == 3 && Set(cids) == [a.cid, b.cid, commit2.cid])
+    }
+
+    /// v10 moves blocks from a table keyed by (DID, CID) to one appended in
+    /// order under a number per repository: a database written before it
+    /// keeps every block, each repository's own, and takes commits after it.
+    @Test func blocksMoveToTheAppendedTable() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("db.sqlite").path
+        let other = try DID("did:plc:storagetestother0000000000")
+        let (a, b, c, commit1) = (block("a"), block("b"), block("c"), block("c1"))
+        let rev1 = try TID("3jzfcijpj2z2a"), rev2 = try TID("3jzfcijpj2z2b")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteStore.migrator.migrate(queue, upTo: "v9")
+            try await queue.write { db in
+                for (owner, block) in [(did, a), (did, commit1), (other, b), (other, a)] {
+                    try db.execute(
+                        sql: "INSERT INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)",
+                        arguments: [owner.description, Data(block.cid.bytes), rev1.description, Data(block.bytes)])
+                }
+                try db.execute(
+                    sql: "INSERT INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)",
+                    arguments: [did.description, Data(commit1.cid.bytes), rev1.description])
+            }
+        }
+        let db = try SQLiteStore(path: path)
+        #expect(try db.appliedMigrations().last == "v10")
+        #expect(try db.blocks(of: did).get(a.cid) == a.bytes)
+        #expect(try db.blocks(of: did).get(b.cid) == nil)
+        #expect(try db.blocks(of: other).get(b.cid) == b.bytes)
+        #expect(try db.counts(of: did).blocks == 2 && db.counts(of: other).blocks == 2)
+        let commit2 = block("c2")
+        try db.apply(StoredCommit(
+            did: did, commit: commit2.cid, rev: rev2, newBlocks: [c, commit2], removed: [commit1.cid], records: [], blobs: [],
+            previous: commit1.cid))
+        let snapshot = try #require(try db.snapshot(of: did))
+        var all = [UInt8]()
+        try await snapshot.forEachSectionChunk(since: nil, batchSize: 1, maxBytes: 1 << 20) { all += $0 }
+        #expect(Set(try CARReader(CARWriter<[UInt8]>.encode(roots: [], blocks: []) + all).blocks().map(\.cid)) == [a.cid, c.cid, commit2.cid])
+        // Deleting one repository leaves the other's blocks, though they share one.
+        try db.deleteRepo(of: did)
+        #expect(try db.blocks(of: did).get(a.cid) == nil)
+        #expect(try db.blocks(of: other).get(a.cid) == a.bytes)
     }
 
     @Test func blobsAreListedOncePerCIDInOrder() throws {

@@ -13,25 +13,45 @@ import GRDB
 /// appends its firehose event.
 final class CommitWriter {
     private let putBlock, putRecord, deleteRecord, dropBlobs, addBlob, stillUsed, dropBlock, putRoot, readRoot: RawStatement
-    private let lastSeq, putEvent: RawStatement
+    private let lastSeq, putEvent, readRepo, addRepo: RawStatement
+    private let db: Database
     /// The last sequence number this transaction gave, once read.
     private var seq: Int64?
+    /// The repositories' numbers (the `repo` table), once read.
+    private var repoIDs = [String: Int64]()
 
     init(_ db: Database) throws {
+        self.db = db
         putBlock = try RawStatement(cached: db, """
-            INSERT INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)
-            ON CONFLICT (did, cid) DO UPDATE SET rev = excluded.rev
+            INSERT INTO block (repo, cid, rev, bytes) VALUES (?, ?, ?, ?)
+            ON CONFLICT (repo, cid) DO UPDATE SET rev = excluded.rev
             """)
         putRecord = try RawStatement(cached: db, "INSERT OR REPLACE INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
         deleteRecord = try RawStatement(cached: db, "DELETE FROM record WHERE did = ? AND collection = ? AND rkey = ?")
         dropBlobs = try RawStatement(cached: db, "DELETE FROM record_blob WHERE did = ? AND collection = ? AND rkey = ?")
         addBlob = try RawStatement(cached: db, "INSERT OR REPLACE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
         stillUsed = try RawStatement(cached: db, "SELECT 1 FROM record WHERE did = ? AND cid = ? LIMIT 1")
-        dropBlock = try RawStatement(cached: db, "DELETE FROM block WHERE did = ? AND cid = ?")
+        dropBlock = try RawStatement(cached: db, "DELETE FROM block WHERE repo = ? AND cid = ?")
         putRoot = try RawStatement(cached: db, "INSERT OR REPLACE INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)")
         readRoot = try RawStatement(cached: db, "SELECT commit_cid FROM repo_root WHERE did = ?")
         lastSeq = try RawStatement(cached: db, "SELECT seq FROM sqlite_sequence WHERE name = 'repo_event'")
         putEvent = try RawStatement(cached: db, "INSERT INTO repo_event (seq, did, frame, time) VALUES (?, ?, ?, ?)")
+        readRepo = try RawStatement(cached: db, "SELECT id FROM repo WHERE did = ?")
+        addRepo = try RawStatement(cached: db, "INSERT INTO repo (did) VALUES (?)")
+    }
+
+    /// The number of `did`'s repository, given it on first use.
+    func repoID(of did: String) throws -> Int64 {
+        if let known = repoIDs[did] { return known }
+        let id: Int64
+        if let stored = try readRepo.row(.text(did), body: { $0.int(0) }) {
+            id = stored
+        } else {
+            try addRepo.run(.text(did))
+            id = db.lastInsertedRowID
+        }
+        repoIDs[did] = id
+        return id
     }
 
     /// The stored root commit of `did`, as this transaction sees it.
@@ -53,8 +73,9 @@ final class CommitWriter {
     ///     transaction removes them again (``transientBlocks(of:)``).
     func apply(_ commit: StoredCommit, updatingRoot: Bool = true, skipping: Set<CID> = []) throws -> SequencedEvent? {
         let did = RawStatement.Argument.text(commit.did.description), rev = RawStatement.Argument.text(commit.rev.description)
+        let repo = RawStatement.Argument.int(try repoID(of: commit.did.description))
         for block in commit.newBlocks where !skipping.contains(block.cid) {
-            try putBlock.run(did, .blob(block.cid.bytes), rev, .blob(block.bytes))
+            try putBlock.run(repo, .blob(block.cid.bytes), rev, .blob(block.bytes))
         }
         for change in commit.records {
             if let cid = change.cid {
@@ -72,7 +93,7 @@ final class CommitWriter {
         for cid in Set(commit.removed) where !written.contains(cid) {
             let key = RawStatement.Argument.blob(cid.bytes)
             if try stillUsed.row(did, key, body: { _ in true }) == true { continue }
-            try dropBlock.run(did, key)
+            try dropBlock.run(repo, key)
         }
         if updatingRoot {
             try putRoot.run(did, .blob(commit.commit.bytes), rev)

@@ -118,21 +118,21 @@ final class SQLiteRepoImport: RepoImport {
             try db.execute(sql: "PRAGMA staging.journal_mode = OFF; PRAGMA staging.synchronous = OFF; PRAGMA staging.cache_size = -16384")
             try db.inTransaction {
                 let did = did.description, rev = rev.description
-                for table in ["block", "record", "record_blob", "repo_root"] {
-                    try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did])
-                }
+                try SQLiteStore.deleteRepo(did, in: db)
+                try db.execute(sql: "INSERT INTO repo (did) VALUES (?)", arguments: [did])
+                let repo = db.lastInsertedRowID
                 let commit = try build(try StagedBlocks(db: db), try SQLiteImportSink(db: db, did: did))
-                try Self.storeRecords(db, did: did, rev: rev, checkRecord: checkRecord)
-                // The nodes the walk kept, read in CID order and appended to the repository's range in it; then the commit.
+                try Self.storeRecords(db, did: did, repo: repo, rev: rev, checkRecord: checkRecord)
+                // The nodes the walk kept, read in CID order and appended after the records; then the commit.
                 try db.execute(
                     sql: """
-                        INSERT OR IGNORE INTO block (did, cid, rev, bytes)
+                        INSERT OR IGNORE INTO block (repo, cid, rev, bytes)
                         SELECT ?1, b.cid, ?2, b.bytes FROM staging.blocks b JOIN staging.used u ON u.cid = b.cid ORDER BY b.cid
                         """,
-                    arguments: [did, rev])
+                    arguments: [repo, rev])
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)",
-                    arguments: [did, Data(commit.cid.bytes), rev, Data(commit.bytes)])
+                    sql: "INSERT OR REPLACE INTO block (repo, cid, rev, bytes) VALUES (?, ?, ?, ?)",
+                    arguments: [repo, Data(commit.cid.bytes), rev, Data(commit.bytes)])
                 try db.execute(
                     sql: "INSERT INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)", arguments: [did, Data(commit.cid.bytes), rev])
                 return .commit
@@ -143,12 +143,14 @@ final class SQLiteRepoImport: RepoImport {
     /// Reads the staged block of every record the walk indexed, in CID order
     /// (one pass over the clustered table), checks it, indexes its blobs, and
     /// stores it; then makes sure none was missing.
-    private static func storeRecords(_ db: Database, did: String, rev: String, checkRecord: (CID, [UInt8]) throws -> [CID]) throws {
+    private static func storeRecords(
+        _ db: Database, did: String, repo: Int64, rev: String, checkRecord: (CID, [UInt8]) throws -> [CID]
+    ) throws {
         let scan = try RawStatement(db, """
             SELECT b.cid, b.bytes FROM staging.blocks b
             WHERE EXISTS (SELECT 1 FROM main.record r WHERE r.did = ?1 AND r.cid = b.cid) ORDER BY b.cid
             """)
-        let store = try RawStatement(db, "INSERT OR IGNORE INTO block (did, cid, rev, bytes) VALUES (?, ?, ?, ?)")
+        let store = try RawStatement(db, "INSERT OR IGNORE INTO block (repo, cid, rev, bytes) VALUES (?, ?, ?, ?)")
         let paths = try db.cachedStatement(sql: "SELECT collection, rkey FROM record WHERE did = ? AND cid = ?")
         let putBlob = try db.cachedStatement(sql: "INSERT OR IGNORE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
         var found = 0
@@ -157,7 +159,7 @@ final class SQLiteRepoImport: RepoImport {
             let cid: CID
             do { cid = try CID(bytes: cidBytes) } catch { throw StorageError(.corrupt, "a staged CID does not parse: \(error)") }
             let blobs = try checkRecord(cid, bytes)
-            try store.run(.text(did), .blob(cidBytes), .text(rev), .blob(bytes))
+            try store.run(.int(repo), .blob(cidBytes), .text(rev), .blob(bytes))
             if !blobs.isEmpty {
                 for row in try Row.fetchAll(paths, arguments: [did, Data(cidBytes)]) {
                     for blob in blobs { try putBlob.execute(arguments: [did, row[0] as String, row[1] as String, blob.description, rev]) }

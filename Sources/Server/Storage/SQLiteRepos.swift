@@ -90,16 +90,14 @@ extension SQLiteStore: RepoStore {
 
     public func deleteRepo(of did: DID) throws {
         try write { db in
-            for table in ["block", "record", "record_blob", "repo_root"] {
-                try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did.description])
-            }
+            try Self.deleteRepo(did.description, in: db)
         }
     }
 
     public func counts(of did: DID) throws -> (blocks: Int, records: Int, blobs: Int) {
         try read { db in
             let arguments: StatementArguments = [did.description]
-            let blocks = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM block WHERE did = ?", arguments: arguments) ?? 0
+            let blocks = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM block WHERE repo = (SELECT id FROM repo WHERE did = ?)", arguments: arguments) ?? 0
             let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE did = ?", arguments: arguments) ?? 0
             let blobs = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT blob_cid) FROM record_blob WHERE did = ?", arguments: arguments) ?? 0
             return (blocks, records, blobs)
@@ -161,6 +159,15 @@ extension SQLiteStore: RepoStore {
         return SQLiteRepoSnapshot(snapshot: snapshot, root: root)
     }
 
+    /// Deletes `did`'s repository (blocks, records, blob references, root)
+    /// in the current transaction.
+    static func deleteRepo(_ did: String, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM block WHERE repo = (SELECT id FROM repo WHERE did = ?)", arguments: [did])
+        for table in ["repo", "record", "record_blob", "repo_root"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did])
+        }
+    }
+
     static func cid(_ data: Data) throws -> CID {
         do {
             return try CID(bytes: [UInt8](data))
@@ -187,7 +194,7 @@ struct SQLiteBlockStore: BlockStore {
     func get(_ cid: CID) throws -> [UInt8]? {
         try store.read { db in
             try Data.fetchOne(
-                db.cachedStatement(sql: "SELECT bytes FROM block WHERE did = ? AND cid = ?"),
+                db.cachedStatement(sql: "SELECT bytes FROM block WHERE repo = (SELECT id FROM repo WHERE did = ?) AND cid = ?"),
                 arguments: [did.description, Data(cid.bytes)]).map { [UInt8]($0) }
         }
     }
@@ -214,23 +221,23 @@ final class SQLiteRepoSnapshot: RepoSnapshot, Sendable {
         try? connection.withLock { $0.take() }?.close()
     }
 
-    /// Keyset pagination, so that each batch is an index range and costs the
-    /// same however far the export has got: by CID for a full export, by
-    /// (rev, CID) on the rev index for a `since` diff. Sections are framed
-    /// straight from SQLite's buffers.
+    /// Keyset pagination on the rev index, so that each batch is an index
+    /// range and costs the same however far the export has got: (rev, CID)
+    /// from the start for a full export, from past `since` for a diff. Blocks
+    /// are appended as their commits come, so this reads the table mostly in
+    /// order. Sections are framed straight from SQLite's buffers.
     func forEachSectionChunk(since: TID?, batchSize: Int, maxBytes: Int, _ body: ([UInt8]) async throws -> Void) async throws {
         guard let snapshot = connection.withLock({ $0 }) else { throw StorageError(.io, "the snapshot of \(root.did) is closed") }
         let did = root.did.description
+        guard let repo = try await snapshot.read({ db in try Int64.fetchOne(db, sql: "SELECT id FROM repo WHERE did = ?", arguments: [did]) })
+        else { return }
         // Past every CID of revision `since`, so that the diff starts strictly after it.
         var lastCID = since == nil ? [UInt8]() : [UInt8](repeating: 0xFF, count: 64), lastRev = since?.description ?? ""
         while true {
-            let arguments: [RawStatement.Argument] = since == nil
-                ? [.text(did), .blob(lastCID), .int(Int64(batchSize))]
-                : [.text(did), .text(lastRev), .blob(lastCID), .int(Int64(batchSize))]
+            let arguments: [RawStatement.Argument] = [.int(repo), .text(lastRev), .blob(lastCID), .int(Int64(batchSize))]
             let (chunk, full, cid, rev) = try await snapshot.read { (db: Database) throws -> ([UInt8], Bool, [UInt8], String) in
-                let statement = since == nil
-                    ? try RawStatement(cached: db, "SELECT cid, bytes, rev FROM block WHERE did = ? AND cid > ? ORDER BY cid LIMIT ?")
-                    : try RawStatement(cached: db, "SELECT cid, bytes, rev FROM block WHERE did = ? AND (rev, cid) > (?, ?) ORDER BY rev, cid LIMIT ?")
+                let statement = try RawStatement(
+                    cached: db, "SELECT cid, bytes, rev FROM block WHERE repo = ? AND (rev, cid) > (?, ?) ORDER BY rev, cid LIMIT ?")
                 var chunk = [UInt8](), count = 0, full = false, lastCID = [UInt8](), lastRev = ""
                 chunk.reserveCapacity(maxBytes + (4 << 10))
                 // A batch ends at `batchSize` rows or once it holds `maxBytes`, whichever comes first.
