@@ -13,17 +13,19 @@ import GRDB
 /// appends its firehose event.
 final class CommitWriter {
     private let putBlock, putRecord, deleteRecord, dropBlobs, addBlob, stillUsed, dropBlock, putRoot, readRoot: RawStatement
-    private let lastSeq, putEvent, readRepo, addRepo: RawStatement
+    private let lastSeq, putEvent, readRepo, addRepo, lastBlock: RawStatement
     private let db: Database
     /// The last sequence number this transaction gave, once read.
     private var seq: Int64?
     /// The repositories' numbers (the `repo` table), once read.
     private var repoIDs = [String: Int64]()
+    /// Per repository number: the last block number given, once read.
+    private var lastBlockIDs = [Int64: Int64]()
 
     init(_ db: Database) throws {
         self.db = db
         putBlock = try RawStatement(cached: db, """
-            INSERT INTO block (repo, cid, rev, bytes) VALUES (?, ?, ?, ?)
+            INSERT INTO block (repo, id, cid, rev, bytes) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (repo, cid) DO UPDATE SET rev = excluded.rev
             """)
         putRecord = try RawStatement(cached: db, "INSERT OR REPLACE INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
@@ -38,6 +40,15 @@ final class CommitWriter {
         putEvent = try RawStatement(cached: db, "INSERT INTO repo_event (seq, did, frame, time) VALUES (?, ?, ?, ?)")
         readRepo = try RawStatement(cached: db, "SELECT id FROM repo WHERE did = ?")
         addRepo = try RawStatement(cached: db, "INSERT INTO repo (did) VALUES (?)")
+        lastBlock = try RawStatement(cached: db, "SELECT MAX(id) FROM block WHERE repo = ?")
+    }
+
+    /// The next block number of repository `repo`: blocks are numbered in
+    /// the order they come, so that each repository's are appended to its range.
+    private func nextBlockID(of repo: Int64) throws -> Int64 {
+        let last = try lastBlockIDs[repo] ?? lastBlock.row(.int(repo), body: { $0.int(0) }) ?? 0
+        lastBlockIDs[repo] = last + 1
+        return last + 1
     }
 
     /// The number of `did`'s repository, given it on first use.
@@ -73,9 +84,9 @@ final class CommitWriter {
     ///     transaction removes them again (``transientBlocks(of:)``).
     func apply(_ commit: StoredCommit, updatingRoot: Bool = true, skipping: Set<CID> = []) throws -> SequencedEvent? {
         let did = RawStatement.Argument.text(commit.did.description), rev = RawStatement.Argument.text(commit.rev.description)
-        let repo = RawStatement.Argument.int(try repoID(of: commit.did.description))
+        let repoNumber = try repoID(of: commit.did.description), repo = RawStatement.Argument.int(repoNumber)
         for block in commit.newBlocks where !skipping.contains(block.cid) {
-            try putBlock.run(repo, .blob(block.cid.bytes), rev, .blob(block.bytes))
+            try putBlock.run(repo, .int(try nextBlockID(of: repoNumber)), .blob(block.cid.bytes), rev, .blob(block.bytes))
         }
         for change in commit.records {
             if let cid = change.cid {

@@ -191,10 +191,11 @@ public final class SQLiteStore: Sendable {
                 """)
         }
         migrator.registerMigration("v10") { db in
-            // Blocks in a rowid table, appended in the order they come, under
-            // a small integer per repository: a commit's new blocks land on
-            // the table's last page rather than on random pages of a table
-            // clustered by CID, which halves the pages a commit dirties.
+            // Blocks clustered by repository and then by arrival (a number
+            // counted per repository), found by CID through an index: a
+            // commit's new blocks land on its repository's last page rather
+            // than on random pages of a table clustered by CID, and an
+            // export reads the repository's range in order.
             try db.execute(sql: """
                 CREATE TABLE repo (
                     id INTEGER PRIMARY KEY,
@@ -202,14 +203,16 @@ public final class SQLiteStore: Sendable {
                 );
                 INSERT INTO repo (did) SELECT DISTINCT did FROM block ORDER BY did;
                 CREATE TABLE block_v10 (
-                    id INTEGER PRIMARY KEY,
                     repo INTEGER NOT NULL,
+                    id INTEGER NOT NULL,
                     cid BLOB NOT NULL,
                     rev TEXT NOT NULL,
-                    bytes BLOB NOT NULL
-                );
-                INSERT INTO block_v10 (repo, cid, rev, bytes)
-                    SELECT r.id, b.cid, b.rev, b.bytes FROM block b JOIN repo r ON r.did = b.did ORDER BY r.id, b.rev, b.cid;
+                    bytes BLOB NOT NULL,
+                    PRIMARY KEY (repo, id)
+                ) WITHOUT ROWID;
+                INSERT INTO block_v10 (repo, id, cid, rev, bytes)
+                    SELECT r.id, ROW_NUMBER() OVER (PARTITION BY r.id ORDER BY b.rev, b.cid), b.cid, b.rev, b.bytes
+                    FROM block b JOIN repo r ON r.did = b.did;
                 DROP TABLE block;
                 ALTER TABLE block_v10 RENAME TO block;
                 CREATE UNIQUE INDEX block_cid ON block(repo, cid);

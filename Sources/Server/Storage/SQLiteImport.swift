@@ -122,16 +122,20 @@ final class SQLiteRepoImport: RepoImport {
                 try db.execute(sql: "INSERT INTO repo (did) VALUES (?)", arguments: [did])
                 let repo = db.lastInsertedRowID
                 let commit = try build(try StagedBlocks(db: db), try SQLiteImportSink(db: db, did: did))
-                try Self.storeRecords(db, did: did, repo: repo, rev: rev, checkRecord: checkRecord)
+                let records = try Self.storeRecords(db, did: did, repo: repo, rev: rev, checkRecord: checkRecord)
                 // The nodes the walk kept, read in CID order and appended after the records; then the commit.
                 try db.execute(
                     sql: """
-                        INSERT OR IGNORE INTO block (repo, cid, rev, bytes)
-                        SELECT ?1, b.cid, ?2, b.bytes FROM staging.blocks b JOIN staging.used u ON u.cid = b.cid ORDER BY b.cid
+                        INSERT OR IGNORE INTO block (repo, id, cid, rev, bytes)
+                        SELECT ?1, ?3 + ROW_NUMBER() OVER (ORDER BY b.cid), b.cid, ?2, b.bytes
+                        FROM staging.blocks b JOIN staging.used u ON u.cid = b.cid ORDER BY b.cid
                         """,
-                    arguments: [repo, rev])
+                    arguments: [repo, rev, records])
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO block (repo, cid, rev, bytes) VALUES (?, ?, ?, ?)",
+                    sql: """
+                        INSERT OR REPLACE INTO block (repo, id, cid, rev, bytes)
+                        VALUES (?1, (SELECT COALESCE(MAX(id), 0) + 1 FROM block WHERE repo = ?1), ?2, ?3, ?4)
+                        """,
                     arguments: [repo, Data(commit.cid.bytes), rev, Data(commit.bytes)])
                 try db.execute(
                     sql: "INSERT INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)", arguments: [did, Data(commit.cid.bytes), rev])
@@ -143,14 +147,16 @@ final class SQLiteRepoImport: RepoImport {
     /// Reads the staged block of every record the walk indexed, in CID order
     /// (one pass over the clustered table), checks it, indexes its blobs, and
     /// stores it; then makes sure none was missing.
+    /// Returns the number of the last block stored (the records are the
+    /// repository's first blocks, numbered from 1).
     private static func storeRecords(
         _ db: Database, did: String, repo: Int64, rev: String, checkRecord: (CID, [UInt8]) throws -> [CID]
-    ) throws {
+    ) throws -> Int64 {
         let scan = try RawStatement(db, """
             SELECT b.cid, b.bytes FROM staging.blocks b
             WHERE EXISTS (SELECT 1 FROM main.record r WHERE r.did = ?1 AND r.cid = b.cid) ORDER BY b.cid
             """)
-        let store = try RawStatement(db, "INSERT OR IGNORE INTO block (repo, cid, rev, bytes) VALUES (?, ?, ?, ?)")
+        let store = try RawStatement(db, "INSERT OR IGNORE INTO block (repo, id, cid, rev, bytes) VALUES (?, ?, ?, ?, ?)")
         let paths = try db.cachedStatement(sql: "SELECT collection, rkey FROM record WHERE did = ? AND cid = ?")
         let putBlob = try db.cachedStatement(sql: "INSERT OR IGNORE INTO record_blob (did, collection, rkey, blob_cid, rev) VALUES (?, ?, ?, ?, ?)")
         var found = 0
@@ -159,7 +165,7 @@ final class SQLiteRepoImport: RepoImport {
             let cid: CID
             do { cid = try CID(bytes: cidBytes) } catch { throw StorageError(.corrupt, "a staged CID does not parse: \(error)") }
             let blobs = try checkRecord(cid, bytes)
-            try store.run(.int(repo), .blob(cidBytes), .text(rev), .blob(bytes))
+            try store.run(.int(repo), .int(Int64(found + 1)), .blob(cidBytes), .text(rev), .blob(bytes))
             if !blobs.isEmpty {
                 for row in try Row.fetchAll(paths, arguments: [did, Data(cidBytes)]) {
                     for blob in blobs { try putBlob.execute(arguments: [did, row[0] as String, row[1] as String, blob.description, rev]) }
@@ -174,6 +180,7 @@ final class SQLiteRepoImport: RepoImport {
                 """, arguments: [did]).flatMap { try? CID(bytes: [UInt8]($0)) }
             throw RepoError(.missingBlock, "record \(missing?.description ?? "?") is missing", cid: missing)
         }
+        return Int64(found)
     }
 
     func discard() {

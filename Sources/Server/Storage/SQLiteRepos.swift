@@ -221,24 +221,28 @@ final class SQLiteRepoSnapshot: RepoSnapshot, Sendable {
         try? connection.withLock { $0.take() }?.close()
     }
 
-    /// Keyset pagination on the rev index, so that each batch is an index
-    /// range and costs the same however far the export has got: (rev, CID)
-    /// from the start for a full export, from past `since` for a diff. Blocks
-    /// are appended as their commits come, so this reads the table mostly in
-    /// order. Sections are framed straight from SQLite's buffers.
+    /// Keyset pagination, so that each batch is a range and costs the same
+    /// however far the export has got: a full export reads the repository's
+    /// range of the table in the order its blocks came; a `since` diff reads
+    /// the rev index from past `since`. Sections are framed straight from
+    /// SQLite's buffers.
     func forEachSectionChunk(since: TID?, batchSize: Int, maxBytes: Int, _ body: ([UInt8]) async throws -> Void) async throws {
         guard let snapshot = connection.withLock({ $0 }) else { throw StorageError(.io, "the snapshot of \(root.did) is closed") }
         let did = root.did.description
         guard let repo = try await snapshot.read({ db in try Int64.fetchOne(db, sql: "SELECT id FROM repo WHERE did = ?", arguments: [did]) })
         else { return }
         // Past every CID of revision `since`, so that the diff starts strictly after it.
-        var lastCID = since == nil ? [UInt8]() : [UInt8](repeating: 0xFF, count: 64), lastRev = since?.description ?? ""
+        var lastCID = [UInt8](repeating: 0xFF, count: 64), lastRev = since?.description ?? "", lastID: Int64 = 0
         while true {
-            let arguments: [RawStatement.Argument] = [.int(repo), .text(lastRev), .blob(lastCID), .int(Int64(batchSize))]
-            let (chunk, full, cid, rev) = try await snapshot.read { (db: Database) throws -> ([UInt8], Bool, [UInt8], String) in
-                let statement = try RawStatement(
-                    cached: db, "SELECT cid, bytes, rev FROM block WHERE repo = ? AND (rev, cid) > (?, ?) ORDER BY rev, cid LIMIT ?")
-                var chunk = [UInt8](), count = 0, full = false, lastCID = [UInt8](), lastRev = ""
+            let arguments: [RawStatement.Argument] = since == nil
+                ? [.int(repo), .int(lastID), .int(Int64(batchSize))]
+                : [.int(repo), .text(lastRev), .blob(lastCID), .int(Int64(batchSize))]
+            let (chunk, full, cid, rev, id) = try await snapshot.read { (db: Database) throws -> ([UInt8], Bool, [UInt8], String, Int64) in
+                let statement = since == nil
+                    ? try RawStatement(cached: db, "SELECT cid, bytes, rev, id FROM block WHERE repo = ? AND id > ? ORDER BY id LIMIT ?")
+                    : try RawStatement(
+                        cached: db, "SELECT cid, bytes, rev, id FROM block WHERE repo = ? AND (rev, cid) > (?, ?) ORDER BY rev, cid LIMIT ?")
+                var chunk = [UInt8](), count = 0, full = false, lastCID = [UInt8](), lastRev = "", lastID: Int64 = 0
                 chunk.reserveCapacity(maxBytes + (4 << 10))
                 // A batch ends at `batchSize` rows or once it holds `maxBytes`, whichever comes first.
                 try statement.forEach(arguments) { row in
@@ -248,14 +252,16 @@ final class SQLiteRepoSnapshot: RepoSnapshot, Sendable {
                     full = true
                     lastCID = row.blob(0)
                     lastRev = row.text(2)
+                    lastID = row.int(3)
                     return false
                 }
-                return (chunk, full, lastCID, lastRev)
+                return (chunk, full, lastCID, lastRev, lastID)
             }
             if !chunk.isEmpty { try await body(chunk) }
             if !full { return }
             lastCID = cid
             lastRev = rev
+            lastID = id
         }
     }
 }
