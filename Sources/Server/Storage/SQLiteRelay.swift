@@ -100,11 +100,8 @@ extension SQLiteStore: RelayStore {
 
     public func replace(with repository: MirroredCommit, host: String) throws -> SequencedEvent {
         try write { db in
-            let did = repository.stored.did.description
-            try db.execute(sql: "DELETE FROM block WHERE repo = (SELECT id FROM repo WHERE did = ?)", arguments: [did])
-            for table in ["record", "record_blob"] {
-                try db.execute(sql: "DELETE FROM \(table) WHERE did = ?", arguments: [did])
-            }
+            // Its root is set again by the commit below, in this transaction.
+            try Self.deleteRepo(repository.stored.did.description, in: db)
             guard let event = try Self.apply(repository.stored, in: db) else { throw StorageError(.corrupt, "a replaced repository needs its #sync event") }
             try Self.markActive(repository, host: host, in: db)
             return event
