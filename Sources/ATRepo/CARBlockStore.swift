@@ -4,7 +4,7 @@ import ATData
 /// ``BlockStore`` that indexes the file once and copies a block only when it
 /// is asked for.
 public struct CARBlockStore: BlockStore {
-    private let bytes: [UInt8]
+    private let bytes: FileBytes
     private let index: CIDIndex
     /// The CAR's header.
     public let header: CARHeader
@@ -16,6 +16,12 @@ public struct CARBlockStore: BlockStore {
     /// uses); `options` can ask for that, and for atproto's block rules, all
     /// on every core before indexing.
     public init(car: [UInt8], options: CAROptions = CAROptions(verifyBlocks: false)) throws(DataError) {
+        try self.init(car: FileBytes(car), options: options)
+    }
+
+    /// Indexes the blocks of `car`, a file read in place, as
+    /// ``init(car:options:)-([UInt8],_)`` does.
+    public init(car: FileBytes, options: CAROptions = CAROptions(verifyBlocks: false)) throws(DataError) {
         let reader = try CARReader(car, options: options)
         var cids = [CID](), ranges = [Range<Int>]()
         cids.reserveCapacity(car.count / 160)

@@ -30,7 +30,7 @@ public enum RecordLines {
     /// Blank lines are skipped; other keys on a line are ignored.
     ///
     /// - Throws: ``RecordLinesError`` for the first bad line.
-    public static func parse(_ bytes: [UInt8]) throws(RecordLinesError) -> [EncodedRecord] {
+    public static func parse(_ bytes: some ContiguousBytesLike) throws(RecordLinesError) -> [EncodedRecord] {
         let lines = bytes.withUnsafeBytes { lineRanges($0) }
         let workers = lines.count < 2048 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
         let chunk = (lines.count + workers - 1) / max(workers, 1)

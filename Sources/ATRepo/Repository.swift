@@ -36,6 +36,12 @@ public struct Repository: Sendable {
     /// presence, hash and encoding. Blocks the tree does not use are ignored;
     /// each used block is hashed once.
     public static func open(car bytes: [UInt8], key: (any PublicKey)? = nil) throws -> Repository {
+        try open(car: FileBytes(bytes), key: key)
+    }
+
+    /// Opens and fully verifies a repository CAR read in place (a mapped
+    /// file, say), as ``open(car:key:)-([UInt8],_)`` does.
+    public static func open(car bytes: FileBytes, key: (any PublicKey)? = nil) throws -> Repository {
         let store = try CARBlockStore(car: bytes)
         guard let root = store.header.roots.first else {
             throw RepoError(.malformedBlock, "the CAR has no root")

@@ -30,6 +30,12 @@ extension Repository {
     /// - Throws: ``DataError`` for a bad block, ``RepoError`` for a bad commit
     ///   or tree or a missing record, ``CryptoError`` for a bad signature.
     public static func verify(car bytes: [UInt8], key: (any PublicKey)? = nil) throws -> RepositoryCARSummary {
+        try verify(car: FileBytes(bytes), key: key)
+    }
+
+    /// Verifies a repository CAR read in place (a mapped file, say), as
+    /// ``verify(car:key:)-([UInt8],_)`` does.
+    public static func verify(car bytes: FileBytes, key: (any PublicKey)? = nil) throws -> RepositoryCARSummary {
         let store = try CARBlockStore(car: bytes, options: CAROptions(verifyBlocks: true, atprotoBlocks: true))
         guard let root = store.header.roots.first else {
             throw RepoError(.malformedBlock, "the CAR has no root")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ATData
 import Bluesky
 import Foundation
 
@@ -93,6 +94,24 @@ func readFile(_ path: String, limit: Int = inputLimit) throws -> [UInt8] {
     }
     guard failure == 0 else { throw CLIFailure("\(path): cannot read file: \(String(cString: strerror(failure)))") }
     return bytes
+}
+
+/// A file to read in place: a regular file is mapped into memory, with no
+/// read and no copy; a pipe or a device is read whole, as ``readFile(_:limit:)``
+/// reads it.
+func mapFile(_ path: String) throws -> FileBytes {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw CLIFailure("\(path): cannot read file: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else {
+        return FileBytes(try readFile(path))
+    }
+    do {
+        return try FileBytes(mapping: fd, count: Int(info.st_size))
+    } catch {
+        throw CLIFailure("\(path): cannot map file: \(error)")
+    }
 }
 
 /// Asks the kernel to back a large, still untouched buffer with huge pages:

@@ -36,7 +36,7 @@ extension CarCommand {
             }
             let key = try loadKey()
             let entries: [EncodedRecord]
-            do { entries = try RecordLines.parse(try readFile(records)) } catch let error as RecordLinesError {
+            do { entries = try RecordLines.parse(try mapFile(records)) } catch let error as RecordLinesError {
                 throw CLIFailure("\(records):\(error.line): \(error.error)")
             }
             do {

@@ -32,7 +32,7 @@ struct CarCommand: AsyncParsableCommand {
             do { publicKey = try key.map { try Keys.publicKey(didKey: $0) } } catch {
                 throw ValidationError("--key: \(error)")
             }
-            let bytes = try readFile(file)
+            let bytes = try mapFile(file)
             // Every block: its hash, an atproto CID, canonical DAG-CBOR; on every core.
             let options = CAROptions(atprotoBlocks: true)
             let roots: [CID]
@@ -83,7 +83,7 @@ struct CarCommand: AsyncParsableCommand {
         func run() throws {
             let wanted: CID
             do { wanted = try CID(cid) } catch { throw ValidationError("\(cid) is not a CID: \(error.message)") }
-            let bytes = try readFile(file)
+            let bytes = try mapFile(file)
             var found: DataValue?
             do {
                 let reader = try CARReader(bytes)
@@ -107,7 +107,7 @@ struct CarCommand: AsyncParsableCommand {
 
         func run() throws {
             do {
-                let repository = try Repository.open(car: try readFile(file))
+                let repository = try Repository.open(car: try mapFile(file))
                 for (path, cid) in try repository.recordCIDs() { writeLine("\(path)\t\(cid)") }
             } catch let failure as CLIFailure {
                 throw failure
@@ -123,7 +123,7 @@ struct CarCommand: AsyncParsableCommand {
         @Argument(help: "The CAR file.") var file: String
 
         func run() throws {
-            let bytes = try readFile(file)
+            let bytes = try mapFile(file)
             do {
                 let reader = try CARReader(bytes)
                 try reader.forEachBlock { cid, data in
@@ -144,7 +144,7 @@ struct CarCommand: AsyncParsableCommand {
 
         func run() throws {
             do {
-                let repository = try Repository.open(car: try readFile(file))
+                let repository = try Repository.open(car: try mapFile(file))
                 for (path, cid) in try repository.recordCIDs() {
                     let value = try repository.record(path) ?? .null
                     let uri = "at://\(repository.did)/\(path)"
