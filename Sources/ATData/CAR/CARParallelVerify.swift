@@ -74,19 +74,21 @@ extension CARReader {
         return runs
     }
 
-    /// Frames and checks every section from `first` in one pass, in order,
-    /// and throws the first section's error.
+    /// Frames every section from `first` in one pass, in order, checks each
+    /// block when `checking`, and throws the first section's error.
     static func readInOrder(
-        _ buffer: UnsafeRawBufferPointer, from first: Int, options: CAROptions
+        _ buffer: UnsafeRawBufferPointer, from first: Int, options: CAROptions, checking: Bool = true
     ) throws(DataError) -> [CARFraming.Section] {
         var sections = [CARFraming.Section]()
         var offset = first
         while offset < buffer.count {
             let section = try CARFraming.readSection(buffer, at: offset, index: sections.count, options: options)
-            do {
-                try check(section, in: buffer, atproto: options.atprotoBlocks)
-            } catch {
-                throw DataError(error.code, error.message, offset: offset, blockIndex: sections.count)
+            if checking {
+                do {
+                    try check(section, in: buffer, atproto: options.atprotoBlocks)
+                } catch {
+                    throw DataError(error.code, error.message, offset: offset, blockIndex: sections.count)
+                }
             }
             sections.append(section)
             offset = section.end

@@ -79,14 +79,7 @@ public struct CARReader: Sendable {
     /// sections come in runs, in file order.
     private func readSections(_ buffer: UnsafeRawBufferPointer) throws(DataError) -> [[CARFraming.Section]] {
         if options.verifyBlocks { return try Self.readAndVerify(buffer, from: firstSection, options: options) }
-        var sections = [CARFraming.Section]()
-        var offset = firstSection
-        while offset < buffer.count {
-            let section = try CARFraming.readSection(buffer, at: offset, index: sections.count, options: options)
-            sections.append(section)
-            offset = section.end
-        }
-        return [sections]
+        return [try Self.readInOrder(buffer, from: firstSection, options: options, checking: false)]
     }
 
     /// One block's checks.
