@@ -57,11 +57,23 @@ let inputLimit = ProcessInfo.processInfo.environment["BSKY_MAX_INPUT"].flatMap {
 /// one-line message. Input that never ends (`/dev/zero`, say) stops at
 /// ``inputLimit``.
 func readFile(_ path: String, limit: Int = inputLimit) throws -> [UInt8] {
+    try withOpenFile(path) { fd, regularSize in try readAll(fd, path: path, size: regularSize ?? 0, limit: limit) }
+}
+
+/// Opens `path` for reading and calls `body` with the descriptor and, for a
+/// regular file, its size; closes it afterwards.
+private func withOpenFile<R>(_ path: String, _ body: (Int32, Int?) throws -> R) throws -> R {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw CLIFailure("\(path): cannot read file: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     var info = stat()
-    let size = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : 0
+    let isRegular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    return try body(fd, isRegular ? Int(info.st_size) : nil)
+}
+
+/// Reads all of `fd`: `size` bytes straight into the array, then whatever
+/// follows in chunks, up to `limit` more.
+private func readAll(_ fd: Int32, path: String, size: Int, limit: Int) throws -> [UInt8] {
     var failure: Int32 = 0
     // A regular file: read in place, with no copy.
     var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
@@ -100,17 +112,14 @@ func readFile(_ path: String, limit: Int = inputLimit) throws -> [UInt8] {
 /// read and no copy; a pipe or a device is read whole, as ``readFile(_:limit:)``
 /// reads it.
 func mapFile(_ path: String) throws -> FileBytes {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw CLIFailure("\(path): cannot read file: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else {
-        return FileBytes(try readFile(path))
-    }
-    do {
-        return try FileBytes(mapping: fd, count: Int(info.st_size))
-    } catch {
-        throw CLIFailure("\(path): cannot map file: \(error)")
+    try withOpenFile(path) { fd, regularSize in
+        // An empty "regular" file may still have content (`/proc`, say): read it.
+        guard let size = regularSize, size > 0 else { return FileBytes(try readAll(fd, path: path, size: 0, limit: inputLimit)) }
+        do {
+            return try FileBytes(mapping: fd, count: size)
+        } catch {
+            throw CLIFailure("\(path): cannot map file: \(error)")
+        }
     }
 }
 

@@ -4,8 +4,8 @@ import Foundation
 ///
 /// The header is parsed on creation. Blocks are read in order; by default each
 /// is checked against its CID, with the hashing spread over the machine's
-/// cores. Blocks are views into the file's bytes, so reading makes no copy per
-/// block.
+/// cores. ``forEachBlock(_:)`` lends each block in place; ``blocks()`` shares
+/// an array's storage, and copies each block of a mapped file.
 public struct CARReader: Sendable {
     /// The parsed header.
     public let header: CARHeader
