@@ -22,8 +22,18 @@ struct SQLiteStoreTests {
 
     @Test func theSchemaIsVersioned() throws {
         let db = try store()
-        #expect(try db.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
+        #expect(try db.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11"])
         #expect(try db.appliedMigrations().last == SQLiteStore.schemaVersion)
+    }
+
+    /// The writer syncs as asked: FULL syncs the log at every commit.
+    /// (GRDB sets NORMAL when it turns WAL on, after `prepareDatabase`.)
+    @Test(arguments: [("FULL", 2), ("NORMAL", 1)])
+    func theWriterSyncsAsAsked(mode: String, level: Int) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let db = try SQLiteStore(path: dir.appendingPathComponent("db.sqlite").path, synchronous: mode)
+        #expect(try db.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == level)
     }
 
     @Test func commitsReplaceBlocksButKeepSharedRecords() async throws {
@@ -88,7 +98,7 @@ struct SQLiteStoreTests {
             }
         }
         let db = try SQLiteStore(path: path)
-        #expect(try db.appliedMigrations().last == "v10")
+        #expect(try db.appliedMigrations().suffix(2) == ["v10", "v11"])
         #expect(try db.blocks(of: did).get(a.cid) == a.bytes)
         #expect(try db.blocks(of: did).get(b.cid) == nil)
         #expect(try db.blocks(of: other).get(b.cid) == b.bytes)
@@ -105,6 +115,79 @@ struct SQLiteStoreTests {
         try db.deleteRepo(of: did)
         #expect(try db.blocks(of: did).get(a.cid) == nil)
         #expect(try db.blocks(of: other).get(a.cid) == a.bytes)
+    }
+
+    /// The blocks a snapshot gives after `since`, in the order it gives them.
+    func diff(_ db: SQLiteStore, since: TID?, batchSize: Int = 1) async throws -> [CID] {
+        let snapshot = try #require(try db.snapshot(of: did))
+        defer { snapshot.close() }
+        var framed = [UInt8]()
+        try await snapshot.forEachSectionChunk(since: since, batchSize: batchSize, maxBytes: 1 << 20) { framed += $0 }
+        return try CARReader(CARWriter<[UInt8]>.encode(roots: [], blocks: []) + framed).blocks().map(\.cid)
+    }
+
+    /// A `since` diff has exactly the blocks last written after `since`,
+    /// including one written again by a later commit, whatever the batch.
+    @Test func sinceDiffsFindTheirStartByRevision() async throws {
+        let db = try store()
+        let revs = try ["3jzfcijpj2z2a", "3jzfcijpj2z2b", "3jzfcijpj2z2c", "3jzfcijpj2z2d", "3jzfcijpj2z2e", "3jzfcijpj2z2f"].map(TID.init)
+        var lastWritten = [CID: Int](), previous: CID?
+        for (i, rev) in revs.enumerated() {
+            var blocks = (0..<(i % 3 + 1)).map { block("r\(i)-\($0)") }
+            // The fifth commit writes the first commit's record again (another path, same record).
+            if i == 4 { blocks.append(block("r0-0")) }
+            let commit = block("commit\(i)")
+            try db.apply(StoredCommit(
+                did: did, commit: commit.cid, rev: rev, newBlocks: blocks + [commit], removed: previous.map { [$0] } ?? [],
+                records: blocks.enumerated().map { ("x.y.z", "k\(i)-\($0.offset)", $0.element.cid) }, blobs: []))
+            for block in blocks { lastWritten[block.cid] = i }
+            if let previous { lastWritten[previous] = nil }
+            lastWritten[commit.cid] = i
+            previous = commit.cid
+        }
+        let cases: [(TID?, Int)] = [(nil, -1), (try TID("2222222222222"), -1)] + revs.enumerated().map { ($0.element, $0.offset) }
+        for (since, after) in cases {
+            let expected = Set(lastWritten.filter { $0.value > after }.keys)
+            for batch in [1, 2, 100] {
+                let got = try await diff(db, since: since, batchSize: batch)
+                #expect(got.count == expected.count && Set(got) == expected, "since \(since?.description ?? "nil"), batch \(batch)")
+            }
+        }
+        // The rewritten record comes after the fourth commit's blocks, with the fifth's.
+        #expect(try await diff(db, since: revs[3]).contains(block("r0-0").cid))
+    }
+
+    /// v11 renumbers each repository's blocks in revision order: v10
+    /// updated a rewritten block's revision in place, out of order.
+    @Test func blocksAreRenumberedInRevisionOrder() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("db.sqlite").path
+        let (a, b, c, commit) = (block("a"), block("b"), block("c"), block("c3"))
+        let rev1 = try TID("3jzfcijpj2z2a"), rev2 = try TID("3jzfcijpj2z2b"), rev3 = try TID("3jzfcijpj2z2c")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteStore.migrator.migrate(queue, upTo: "v10")
+            try await queue.write { db in
+                try db.execute(sql: "INSERT INTO repo (did) VALUES (?)", arguments: [did.description])
+                // `a`, first written at rev1, was written again at rev3 and kept its number.
+                for (id, block, rev) in [(1, a, rev3), (2, b, rev1), (3, c, rev2), (4, commit, rev3)] {
+                    try db.execute(
+                        sql: "INSERT INTO block (repo, id, cid, rev, bytes) VALUES (1, ?, ?, ?, ?)",
+                        arguments: [id, Data(block.cid.bytes), rev.description, Data(block.bytes)])
+                }
+                try db.execute(
+                    sql: "INSERT INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)",
+                    arguments: [did.description, Data(commit.cid.bytes), rev3.description])
+            }
+        }
+        let db = try SQLiteStore(path: path)
+        #expect(try db.appliedMigrations().last == "v11")
+        #expect(try await diff(db, since: nil) == [b.cid, c.cid, a.cid, commit.cid])
+        #expect(Set(try await diff(db, since: rev1)) == [c.cid, a.cid, commit.cid])
+        #expect(Set(try await diff(db, since: rev2)) == [a.cid, commit.cid])
+        #expect(try await diff(db, since: rev3).isEmpty)
+        #expect(try db.blocks(of: did).get(a.cid) == a.bytes)
     }
 
     @Test func blobsAreListedOncePerCIDInOrder() throws {

@@ -26,7 +26,7 @@ final class CommitWriter {
         self.db = db
         putBlock = try RawStatement(cached: db, """
             INSERT INTO block (repo, id, cid, rev, bytes) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (repo, cid) DO UPDATE SET rev = excluded.rev
+            ON CONFLICT (repo, cid) DO UPDATE SET id = excluded.id, rev = excluded.rev
             """)
         putRecord = try RawStatement(cached: db, "INSERT OR REPLACE INTO record (did, collection, rkey, cid) VALUES (?, ?, ?, ?)")
         deleteRecord = try RawStatement(cached: db, "DELETE FROM record WHERE did = ? AND collection = ? AND rkey = ?")
@@ -44,7 +44,9 @@ final class CommitWriter {
     }
 
     /// The next block number of repository `repo`: blocks are numbered in
-    /// the order they come, so that each repository's are appended to its range.
+    /// the order they come, so that each repository's are appended to its
+    /// range in revision order. A block written again takes a new number
+    /// (`putBlock`), which keeps that order for `since` diffs.
     private func nextBlockID(of repo: Int64) throws -> Int64 {
         let last = try lastBlockIDs[repo] ?? lastBlock.row(.int(repo), body: { $0.int(0) }) ?? 0
         lastBlockIDs[repo] = last + 1
