@@ -226,8 +226,8 @@ public final class SQLiteStore: Sendable {
             // revision order (a block written again moves to the end), so a
             // `since` diff finds where it starts by a binary search of the
             // numbers. Renumbered once here, since v10 updated a rewritten
-            // block's revision in place. The index cost a quarter of the
-            // block table's writes.
+            // block's revision in place. The index took one write in three
+            // on the block table.
             try db.execute(sql: """
                 CREATE TABLE block_v11 (
                     repo INTEGER NOT NULL,
