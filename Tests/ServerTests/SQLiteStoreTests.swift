@@ -157,6 +157,35 @@ struct SQLiteStoreTests {
         #expect(try await diff(db, since: revs[3]).contains(block("r0-0").cid))
     }
 
+    /// A commit that does not come after the repository's last revision is
+    /// refused, and writes nothing: its blocks would be numbered out of order.
+    @Test func aCommitMustComeAfterTheLastRevision() async throws {
+        let db = try store()
+        let (a, b, c, commit1, commit2, commit3) = (block("a"), block("b"), block("c"), block("c1"), block("c2"), block("c3"))
+        let rev1 = try TID("3jzfcijpj2z2a"), rev2 = try TID("3jzfcijpj2z2b")
+        try db.apply(StoredCommit(did: did, commit: commit2.cid, rev: rev2, newBlocks: [a, commit2], removed: [], records: [], blobs: []))
+        for (rev, commit, written) in [(rev1, commit1, b), (rev2, commit3, c)] {
+            #expect {
+                try db.apply(StoredCommit(did: did, commit: commit.cid, rev: rev, newBlocks: [written, commit], removed: [], records: [], blobs: []))
+            } throws: { ($0 as? StorageError)?.code == .conflict }
+            #expect(try db.blocks(of: did).get(written.cid) == nil)
+        }
+        #expect(try db.root(of: did) == RepoRoot(did: did, commit: commit2.cid, rev: rev2))
+        // Within one transaction too: the second of two commits at one revision is refused.
+        let rev3 = try TID("3jzfcijpj2z2c")
+        let (d, commit4, commit5) = (block("d"), block("c4"), block("c5"))
+        #expect(throws: StorageError.self) {
+            try db.apply(
+                [commit4, commit5].map { commit in
+                    MirroredCommit(
+                        stored: StoredCommit(did: did, commit: commit.cid, rev: rev3, newBlocks: [d, commit], removed: [], records: [], blobs: []),
+                        data: d.cid)
+                },
+                host: "h.example.com", cursor: nil)
+        }
+        #expect(try db.blocks(of: did).get(d.cid) == nil)
+    }
+
     /// v11 renumbers each repository's blocks in revision order: v10
     /// updated a rewritten block's revision in place, out of order.
     @Test func blocksAreRenumberedInRevisionOrder() async throws {

@@ -13,7 +13,7 @@ import GRDB
 /// appends its firehose event.
 final class CommitWriter {
     private let putBlock, putRecord, deleteRecord, dropBlobs, addBlob, stillUsed, dropBlock, putRoot, readRoot: RawStatement
-    private let lastSeq, putEvent, readRepo, addRepo, lastBlock: RawStatement
+    private let lastSeq, putEvent, readRepo, addRepo, lastBlock, readRev: RawStatement
     private let db: Database
     /// The last sequence number this transaction gave, once read.
     private var seq: Int64?
@@ -21,6 +21,8 @@ final class CommitWriter {
     private var repoIDs = [String: Int64]()
     /// Per repository number: the last block number given, once read.
     private var lastBlockIDs = [Int64: Int64]()
+    /// Per repository: the revision of its last commit, as this transaction leaves it.
+    private var lastRevs = [String: String]()
 
     init(_ db: Database) throws {
         self.db = db
@@ -41,6 +43,7 @@ final class CommitWriter {
         readRepo = try RawStatement(cached: db, "SELECT id FROM repo WHERE did = ?")
         addRepo = try RawStatement(cached: db, "INSERT INTO repo (did) VALUES (?)")
         lastBlock = try RawStatement(cached: db, "SELECT MAX(id) FROM block WHERE repo = ?")
+        readRev = try RawStatement(cached: db, "SELECT rev FROM repo_root WHERE did = ?")
     }
 
     /// The next block number of repository `repo`: blocks are numbered in
@@ -79,6 +82,11 @@ final class CommitWriter {
 
     /// Writes `commit`.
     ///
+    /// A commit must come after the repository's last: its blocks are
+    /// numbered after that commit's, and `since` diffs rely on numbers that
+    /// follow revisions. One that does not (two hosts racing over one
+    /// account, say) is refused with ``StorageError/Code/conflict``.
+    ///
     /// - Parameters:
     ///   - updatingRoot: `false` when a later commit of the same repository
     ///     in this transaction sets the root (readers only ever see the last).
@@ -86,7 +94,12 @@ final class CommitWriter {
     ///     transaction removes them again (``transientBlocks(of:)``).
     func apply(_ commit: StoredCommit, updatingRoot: Bool = true, skipping: Set<CID> = []) throws -> SequencedEvent? {
         let did = RawStatement.Argument.text(commit.did.description), rev = RawStatement.Argument.text(commit.rev.description)
-        let repoNumber = try repoID(of: commit.did.description), repo = RawStatement.Argument.int(repoNumber)
+        let didText = commit.did.description, revText = commit.rev.description
+        if let last = try lastRevs[didText] ?? readRev.row(did, body: { $0.text(0) }), revText <= last {
+            throw StorageError(.conflict, "\(didText) is at revision \(last), not before \(revText)")
+        }
+        lastRevs[didText] = revText
+        let repoNumber = try repoID(of: didText), repo = RawStatement.Argument.int(repoNumber)
         for block in commit.newBlocks where !skipping.contains(block.cid) {
             try putBlock.run(repo, .int(try nextBlockID(of: repoNumber)), .blob(block.cid.bytes), rev, .blob(block.bytes))
         }
