@@ -93,8 +93,8 @@ final class CommitWriter {
     ///   - skipping: new blocks not to write, because a later commit in this
     ///     transaction removes them again (``transientBlocks(of:)``).
     func apply(_ commit: StoredCommit, updatingRoot: Bool = true, skipping: Set<CID> = []) throws -> SequencedEvent? {
-        let did = RawStatement.Argument.text(commit.did.description), rev = RawStatement.Argument.text(commit.rev.description)
         let didText = commit.did.description, revText = commit.rev.description
+        let did = RawStatement.Argument.text(didText), rev = RawStatement.Argument.text(revText)
         if let last = try lastRevs[didText] ?? readRev.row(did, body: { $0.text(0) }), revText <= last {
             throw StorageError(.conflict, "\(didText) is at revision \(last), not before \(revText)")
         }

@@ -230,12 +230,13 @@ final class SQLiteRepoSnapshot: RepoSnapshot, Sendable {
     func forEachSectionChunk(since: TID?, batchSize: Int, maxBytes: Int, _ body: ([UInt8]) async throws -> Void) async throws {
         guard let snapshot = connection.withLock({ $0 }) else { throw StorageError(.io, "the snapshot of \(root.did) is closed") }
         let did = root.did.description, after = since?.description ?? ""
-        let start = try await snapshot.read { db -> (repo: Int64, after: Int64)? in
+        // The repository's number, and the block number the read starts past.
+        let start = try await snapshot.read { db -> (repo: Int64, past: Int64)? in
             guard let repo = try Int64.fetchOne(db, sql: "SELECT id FROM repo WHERE did = ?", arguments: [did]) else { return nil }
             return (repo, since == nil ? 0 : try Self.firstBlock(after: after, repo: repo, in: db) - 1)
         }
-        guard let (repo, first) = start else { return }
-        var lastID = first
+        guard let (repo, past) = start else { return }
+        var lastID = past
         while true {
             let arguments: [RawStatement.Argument] = [.int(repo), .int(lastID), .text(after), .int(Int64(batchSize))]
             let (chunk, full, id) = try await snapshot.read { (db: Database) throws -> ([UInt8], Bool, Int64) in
@@ -266,8 +267,9 @@ final class SQLiteRepoSnapshot: RepoSnapshot, Sendable {
     /// lookups for a million blocks.
     ///
     /// Blocks are numbered in revision order: a commit's blocks are
-    /// appended under its revision, after its predecessor's, and a block
-    /// written again takes a new number (``CommitWriter``). So whether the
+    /// appended under its revision, after its predecessor's (the writer
+    /// refuses a commit that is not after the last), and a block written
+    /// again takes a new number (``CommitWriter``). So whether the
     /// first block at or past a number is of a later revision only ever
     /// turns from false to true along the numbers.
     static func firstBlock(after: String, repo: Int64, in db: Database) throws -> Int64 {
