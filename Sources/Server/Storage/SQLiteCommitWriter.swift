@@ -13,7 +13,7 @@ import GRDB
 /// appends its firehose event.
 final class CommitWriter {
     private let putBlock, putRecord, deleteRecord, dropBlobs, addBlob, stillUsed, dropBlock, putRoot, readRoot: RawStatement
-    private let lastSeq, putEvent, readRepo, addRepo, lastBlock, readRev: RawStatement
+    private let lastSeq, putEvent, readRepo, addRepo, lastBlock: RawStatement
     private let db: Database
     /// The last sequence number this transaction gave, once read.
     private var seq: Int64?
@@ -21,7 +21,8 @@ final class CommitWriter {
     private var repoIDs = [String: Int64]()
     /// Per repository number: the last block number given, once read.
     private var lastBlockIDs = [Int64: Int64]()
-    /// Per repository: the revision of its last commit, as this transaction leaves it.
+    /// Per repository: the revision of its last commit (empty for none), as
+    /// this transaction leaves it, once read.
     private var lastRevs = [String: String]()
 
     init(_ db: Database) throws {
@@ -37,13 +38,12 @@ final class CommitWriter {
         stillUsed = try RawStatement(cached: db, "SELECT 1 FROM record WHERE did = ? AND cid = ? LIMIT 1")
         dropBlock = try RawStatement(cached: db, "DELETE FROM block WHERE repo = ? AND cid = ?")
         putRoot = try RawStatement(cached: db, "INSERT OR REPLACE INTO repo_root (did, commit_cid, rev) VALUES (?, ?, ?)")
-        readRoot = try RawStatement(cached: db, "SELECT commit_cid FROM repo_root WHERE did = ?")
+        readRoot = try RawStatement(cached: db, "SELECT commit_cid, rev FROM repo_root WHERE did = ?")
         lastSeq = try RawStatement(cached: db, "SELECT seq FROM sqlite_sequence WHERE name = 'repo_event'")
         putEvent = try RawStatement(cached: db, "INSERT INTO repo_event (seq, did, frame, time) VALUES (?, ?, ?, ?)")
         readRepo = try RawStatement(cached: db, "SELECT id FROM repo WHERE did = ?")
         addRepo = try RawStatement(cached: db, "INSERT INTO repo (did) VALUES (?)")
         lastBlock = try RawStatement(cached: db, "SELECT MAX(id) FROM block WHERE repo = ?")
-        readRev = try RawStatement(cached: db, "SELECT rev FROM repo_root WHERE did = ?")
     }
 
     /// The next block number of repository `repo`: blocks are numbered in
@@ -72,12 +72,21 @@ final class CommitWriter {
 
     /// The stored root commit of `did`, as this transaction sees it.
     func root(of did: String) throws -> CID? {
-        guard let bytes = try readRoot.row(.text(did), body: { $0.blob(0) }) else { return nil }
+        guard let bytes = try readStoredRoot(did) else { return nil }
         do {
             return try CID(bytes: bytes)
         } catch {
             throw StorageError(.corrupt, "a stored CID does not parse: \(error)")
         }
+    }
+
+    /// The stored root commit's CID of `did`, if any; keeps its revision
+    /// for ``apply(_:updatingRoot:skipping:)`` unless this transaction has
+    /// moved past it.
+    private func readStoredRoot(_ did: String) throws -> [UInt8]? {
+        let row = try readRoot.row(.text(did), body: { ($0.blob(0), $0.text(1)) })
+        if lastRevs[did] == nil { lastRevs[did] = row?.1 ?? "" }
+        return row?.0
     }
 
     /// Writes `commit`.
@@ -95,7 +104,8 @@ final class CommitWriter {
     func apply(_ commit: StoredCommit, updatingRoot: Bool = true, skipping: Set<CID> = []) throws -> SequencedEvent? {
         let didText = commit.did.description, revText = commit.rev.description
         let did = RawStatement.Argument.text(didText), rev = RawStatement.Argument.text(revText)
-        if let last = try lastRevs[didText] ?? readRev.row(did, body: { $0.text(0) }), revText <= last {
+        if lastRevs[didText] == nil { _ = try readStoredRoot(didText) }
+        if let last = lastRevs[didText], revText <= last {
             throw StorageError(.conflict, "\(didText) is at revision \(last), not before \(revText)")
         }
         lastRevs[didText] = revText
