@@ -27,7 +27,7 @@ struct ServeLimits: ParsableArguments {
     var relayMaxRepoBytes: Int?
     @Option(help: "The largest firehose frame the relay takes from a host ($BSKY_RELAY_MAX_FRAME_BYTES; default 5242880).")
     var relayMaxFrameBytes: Int?
-    @Option(help: "Bytes of a host's events the relay holds between reading and storing ($BSKY_RELAY_INGEST_BYTES; default 33554432).")
+    @Option(help: "Bytes of a host's events the relay holds being verified, and again in each batch being stored ($BSKY_RELAY_INGEST_BYTES; default 33554432).")
     var relayIngestBytes: Int?
     @Option(help: "getRepo calls per client on the relay: N/SECONDS or off ($BSKY_RELAY_GET_REPO_LIMIT; default 300/3600).")
     var relayGetRepoLimit: String?

@@ -52,19 +52,28 @@ final class IdentityCache: Sendable {
     /// The identity of `did`, from the cache when fresh (or `refresh` is false).
     func identity(of did: DID, refresh: Bool = false) async throws -> Identity {
         let now = Date()
-        let task = try state.withLock { state -> Task<Identity, any Error> in
+        // A fresh entry is returned as it is, without a task to wait for.
+        enum Lookup {
+            case known(Identity)
+            case running(Task<Identity, any Error>)
+        }
+        let lookup = try state.withLock { state -> Lookup in
             if let failed = state.failures[did] {
                 if now.timeIntervalSince(failed) < failureLifetime { throw RecentFailure(did: did) }
                 state.failures[did] = nil
             }
-            if let known = state.entries[did] {
-                let age = now.timeIntervalSince(known.resolved)
-                if age < (refresh ? refreshInterval : lifetime) { return Task { known } }
+            if let known = state.entries[did], now.timeIntervalSince(known.resolved) < (refresh ? refreshInterval : lifetime) {
+                return .known(known)
             }
-            if let running = state.inflight[did] { return running }
+            if let running = state.inflight[did] { return .running(running) }
             let task = Task { [resolver] in try await Self.lookUp(did, resolver: resolver) }
             state.inflight[did] = task
-            return task
+            return .running(task)
+        }
+        let task: Task<Identity, any Error>
+        switch lookup {
+        case .known(let known): return known
+        case .running(let running): task = running
         }
         do {
             let identity = try await task.value

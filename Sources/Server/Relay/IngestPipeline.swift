@@ -31,7 +31,8 @@ final class IngestPipeline: Sendable {
     /// What the consumer takes: the next event, or word that a write is done.
     enum Item: Sendable {
         case event(Slot)
-        case written
+        /// The write with this number (``WriteBehind``'s) ended.
+        case written(Int)
     }
 
     /// What checking a commit found.
@@ -43,10 +44,12 @@ final class IngestPipeline: Sendable {
     }
 
     /// What an event costs of the budget at least (so that small events
-    /// still stop at 256 within the default 32 MiB).
-    static let minimumCost = 128 << 10
-    /// The most commits in one transaction.
-    static let batchLimit = 1024
+    /// still stop at 1,024 within the default 32 MiB).
+    static let minimumCost = 32 << 10
+    /// The most commits in one transaction. A long backlog is written in
+    /// batches this large: the more commits of one repository a transaction
+    /// holds, the more of their blocks it never writes (``CommitWriter/transientBlocks(of:)``).
+    static let batchLimit = 4096
 
     let relay: Relay
     let session: HostSession
@@ -56,6 +59,8 @@ final class IngestPipeline: Sendable {
     private let items: AsyncStream<Item>
     private let input: AsyncStream<Item>.Continuation
     private let credits: Credits
+    /// The most bytes of commits one batch holds (as ``MirrorBatch/bytes`` counts them).
+    private let batchBytes: Int
     private let counts = Mutex((sent: 0, failure: String?.none))
     private let consumer = Mutex<Task<Void, any Error>?>(nil)
 
@@ -65,8 +70,9 @@ final class IngestPipeline: Sendable {
         self.session = session
         self.client = client
         (items, input) = AsyncStream.makeStream(of: Item.self)
-        writer = WriteBehind(label: "relay.ingest.\(session.host)") { [input] in input.yield(.written) }
+        writer = WriteBehind(label: "relay.ingest.\(session.host)") { [input] in input.yield(.written($0)) }
         credits = Credits(max(budget, 2 * Self.minimumCost))
+        batchBytes = max(budget, 2 * Self.minimumCost)
         consumer.withLock { $0 = Task { [self] in try await consume() } }
     }
 
@@ -84,7 +90,7 @@ final class IngestPipeline: Sendable {
         do {
             event = try RepoEvent(frame: frame)
         } catch {
-            await credits.release(cost)
+            credits.release(cost)
             throw error
         }
         var verification: Task<Verification, Never>?
@@ -119,9 +125,12 @@ final class IngestPipeline: Sendable {
                 case .event(let slot):
                     taken += 1
                     try await relay.apply(slot, batch: &batch, pipeline: self)
-                    await credits.release(slot.cost)
-                case .written:
-                    try await writer.drain()  // a failed write throws here
+                    credits.release(slot.cost)
+                case .written(let number):
+                    // The consumer may have waited for this write already, and
+                    // submitted the next: only the end of the latest counts.
+                    guard writer.isLatest(number) else { continue }
+                    try await writer.drain()  // done: this throws a failed write's error, or returns at once
                     writing = false
                 }
                 guard !batch.isEmpty else { continue }
@@ -129,11 +138,12 @@ final class IngestPipeline: Sendable {
                 // nothing more is queued (a quiet stream waits for nothing);
                 // during a backlog it grows while the batch before is written.
                 let queued = counts.withLock { $0.sent } > taken
-                if batch.count >= Self.batchLimit, writing {
+                let full = batch.count >= Self.batchLimit || batch.bytes >= batchBytes
+                if full, writing {
                     try await writer.drain()
                     writing = false
                 }
-                if !writing, !queued || batch.count >= Self.batchLimit {
+                if !writing, !queued || full {
                     try await relay.store(&batch, pipeline: self)
                     writing = true
                 }
@@ -141,7 +151,7 @@ final class IngestPipeline: Sendable {
             try await relay.flush(&batch, pipeline: self)
         } catch {
             counts.withLock { $0.failure = "the ingest of \(session.host) stopped: \(error)" }
-            await credits.open()
+            credits.open()
             throw error
         }
     }
@@ -150,44 +160,79 @@ final class IngestPipeline: Sendable {
 /// A byte budget: takers wait, in order, until what they ask for is free.
 /// One that asks for more than the whole budget waits until all of it is
 /// free, then takes it.
-actor Credits {
+///
+/// A lock, not an actor: taking what is free and giving back never suspend,
+/// so neither the reader nor the consumer leaves its thread for them (a hop
+/// to an actor and back would queue the caller behind every verification
+/// waiting for a core).
+final class Credits: Sendable {
+    private struct State {
+        var available: Int
+        var waiting = [(amount: Int, continuation: CheckedContinuation<Void, Never>)]()
+    }
     private let total: Int
-    private var available: Int
-    private var waiting = [(amount: Int, continuation: CheckedContinuation<Void, Never>)]()
+    private let state: Mutex<State>
 
     init(_ total: Int) {
         self.total = total
-        available = total
+        state = Mutex(State(available: total))
     }
 
     func acquire(_ amount: Int) async {
         let amount = min(amount, total)
-        if waiting.isEmpty, available >= amount {
-            available -= amount
-            return
+        let taken = state.withLock { state in
+            guard state.waiting.isEmpty, state.available >= amount else { return false }
+            state.available -= amount
+            return true
         }
-        await withCheckedContinuation { waiting.append((amount, $0)) }
+        if taken { return }
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state in
+                // Given back since the check above: take it here.
+                if state.waiting.isEmpty, state.available >= amount {
+                    state.available -= amount
+                    return true
+                }
+                state.waiting.append((amount, continuation))
+                return false
+            }
+            if now { continuation.resume() }
+        }
     }
 
     func release(_ amount: Int) {
-        available = min(available + min(amount, total), total)
-        while let first = waiting.first, available >= first.amount {
-            available -= first.amount
-            waiting.removeFirst().continuation.resume()
+        let ready = state.withLock { state in
+            state.available = min(state.available + min(amount, total), total)
+            var ready = [CheckedContinuation<Void, Never>]()
+            while let first = state.waiting.first, state.available >= first.amount {
+                state.available -= first.amount
+                ready.append(state.waiting.removeFirst().continuation)
+            }
+            return ready
         }
+        ready.forEach { $0.resume() }
     }
+
+    /// How many takers are waiting.
+    var waiting: Int { state.withLock { $0.waiting.count } }
 
     /// Lets every waiter and later caller through (the consumer is gone).
     func open() {
-        available = .max / 2
-        waiting.forEach { $0.continuation.resume() }
-        waiting.removeAll()
+        let waiting = state.withLock { state in
+            state.available = .max / 2
+            defer { state.waiting.removeAll() }
+            return state.waiting.map(\.continuation)
+        }
+        waiting.forEach { $0.resume() }
     }
 }
 
 /// Verified commits waiting for one transaction.
 struct MirrorBatch {
     var commits = [MirroredCommit]()
+    /// What the commits hold, counted as twice their frames: the blocks
+    /// to store, and the event to publish.
+    var bytes = 0
     /// The repositories as the batch leaves them.
     var heads = [DID: MirroredRepo]()
     /// The host's sequence number to record with the batch.

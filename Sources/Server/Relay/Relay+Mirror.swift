@@ -87,6 +87,7 @@ extension Relay {
             did: did, commit: verified.commitCID, rev: event.rev, newBlocks: verified.newBlocks, removed: verified.removed + [previous],
             records: checked.index.records, blobs: checked.index.blobs, event: { seq in message.frame(seq: seq) })
         batch.commits.append(MirroredCommit(stored: stored, data: verified.data))
+        batch.bytes += 2 * frame.count
         var next = head
         (next.commit, next.rev, next.data) = (verified.commitCID, event.rev, verified.data)
         batch.heads[did] = next

@@ -37,7 +37,10 @@ public struct RelayConfig: Sendable {
     /// The largest firehose frame taken from a host (the lexicon allows
     /// 2,000,000 bytes of blocks in a `#commit`).
     public var maxFrameBytes: Int = 5 << 20
-    /// The most bytes of a host's events held between reading and storing.
+    /// The most bytes of a host's events held between reading and storing:
+    /// read and being verified, and again in each of the two batches (the
+    /// one being assembled and the one being written), so about three times
+    /// this in all.
     public var ingestBytes: Int = 32 << 20
     /// How often one client may call `getRepo` on the relay (`nil`: no limit).
     public var getRepoLimit: RateLimitRule? = RateLimitRule(limit: 300, window: 3600)
