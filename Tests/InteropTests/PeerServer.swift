@@ -19,12 +19,21 @@ final class PeerServer: @unchecked Sendable {
         process.arguments = [Fixtures.packageRoot.appendingPathComponent("scripts/interop/\(script)").path] + arguments
         stdin = Pipe()
         stdout = Pipe()
-        let stderr = FileHandle(forWritingAtPath: "/dev/null")
+        // Kept in a file, to say why when the server does not start.
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID()).stderr")
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errors) }
         process.standardInput = stdin
         process.standardOutput = stdout
-        process.standardError = stderr
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
-        let line = try Self.readLine(stdout.fileHandleForReading, timeout: 60)
+        let line: String
+        do {
+            line = try Self.readLine(stdout.fileHandleForReading, timeout: 60)
+        } catch {
+            let said = String(decoding: (try? Data(contentsOf: errors)) ?? Data(), as: UTF8.self)
+            throw ToolError("\(script): \(error); its stderr ends: \(said.suffix(2_000))")
+        }
         guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String] else {
             throw ToolError("\(script) printed \(line), not its ready line")
         }

@@ -75,6 +75,56 @@ struct FirehoseMessageTests {
         #expect(FirehoseFrame.Message(tooBig) == nil)
     }
 
+    /// A frame that re-encoding would not change (a well-behaved host's) is
+    /// cut as it is, and gives exactly what re-encoding gives; one that needs
+    /// anything dropped, added or made canonical is re-encoded.
+    @Test func aFrameThatNeedsNoChangeIsPassedOnAsItIs() throws {
+        let did = try DID("did:plc:ewvi7nxzyoun6zhxrhs64oiz")
+        let cid = CID.compute([1]), prev = CID.compute([2])
+        let opFields = DataMap(["action": "update", "path": "app.bsky.feed.post/3jzfcijpj2z2a", "cid": .link(cid), "prev": .link(prev)] as [String: DataValue])
+        let op = DataValue.map(opFields)
+        let commit = DataMap([
+            "seq": 42, "rebase": false, "tooBig": false, "repo": .string(did.description), "commit": .link(cid), "rev": "3jzfcijpj2z2a",
+            "since": .null, "blocks": .bytes([1, 2, 3]), "ops": [op], "blobs": [], "prevData": .link(prev), "time": "2024-01-01T00:00:00.000Z",
+        ] as [String: DataValue])
+        let clean = [
+            FirehoseFrame.message("#commit", .map(commit)),
+            FirehoseFrame.identity(seq: 7, did: did, handle: try Handle("alice.test")),
+            FirehoseFrame.account(seq: 123_456, did: did, active: false, status: "takendown"),
+            FirehoseFrame.sync(seq: 1, did: did, commit: cid, commitBlock: [0xA0], rev: try TID("3jzfcijpj2z2a")),
+        ]
+        for frame in clean {
+            let passed = try #require(FirehoseFrame.Message.passedOn(frame))
+            let again = try #require(FirehoseFrame.Message.reencoded(frame))
+            #expect(passed.head == again.head && passed.tail == again.tail)
+        }
+        var extraOp = opFields
+        extraOp["extra"] = "x"
+        var withMine = commit, withExtraOp = commit
+        withMine["mine"] = "x"
+        withExtraOp["ops"] = .array([.map(extraOp)])
+        var nonMinimal = FirehoseFrame.message("#identity", ["seq": 5, "did": .string(did.description), "time": "t"])
+        let five = try #require(nonMinimal.lastIndex(of: 0x05))  // seq 5, the last small integer in the frame
+        nonMinimal.replaceSubrange(five...five, with: [0x18, 0x05])
+        var trailing = FirehoseFrame.message("#commit", .map(commit))
+        trailing.append(0)
+        let changed: [(String, [UInt8])] = [
+            ("an unknown field", FirehoseFrame.message("#commit", .map(withMine))),
+            ("an unknown op field", FirehoseFrame.message("#commit", .map(withExtraOp))),
+            ("a handle that is not one", FirehoseFrame.message("#identity", ["seq": 5, "did": .string(did.description), "handle": "no handle"])),
+            ("a time past 64 bytes", FirehoseFrame.message("#identity", ["seq": 5, "did": .string(did.description), "time": .string(String(repeating: "9", count: 65))])),
+            ("no seq", FirehoseFrame.message("#identity", ["did": .string(did.description)])),
+            ("another header field", DAGCBOR.encode(["op": 1, "t": "#identity", "x": 1]) + DAGCBOR.encode(["seq": 5, "did": .string(did.description)])),
+            ("a seq in two bytes", nonMinimal),
+            ("a byte after the body", trailing),
+        ]
+        for (what, frame) in changed {
+            #expect(FirehoseFrame.Message.passedOn(frame) == nil, "\(what) was passed on as it is")
+            let message = FirehoseFrame.Message(frame), again = FirehoseFrame.Message.reencoded(frame)
+            #expect(message?.head == again?.head && message?.tail == again?.tail, "\(what)")
+        }
+    }
+
     /// The PDS encodes a commit's frame before the store numbers it, then
     /// splices the number in: the result must be the frame encoded with that
     /// number, for every width of CBOR integer.

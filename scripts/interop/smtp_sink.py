@@ -50,8 +50,11 @@ def free_port():
 
 def main(directory):
     port = free_port()
+    # aiosmtpd gives up after 5 s by default; on a machine busy with the rest of
+    # the tests, starting its thread can take longer (the caller waits 60 s).
     controller = Controller(
-        Keep(directory), hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False, auth_required=True)
+        Keep(directory), hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False, auth_required=True,
+        ready_timeout=50)
     controller.start()
     print(json.dumps({"host": "127.0.0.1", "port": str(port)}), flush=True)
     sys.stdin.read()

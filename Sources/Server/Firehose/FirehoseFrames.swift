@@ -82,7 +82,97 @@ enum FirehoseFrame {
 
         /// `nil` when `frame` does not decode, is not a message type a relay
         /// passes on, or is past the lexicon's limits.
+        ///
+        /// A frame that is already what re-encoding would give (canonical,
+        /// only the lexicon's fields, within its limits, with a `seq`) is cut
+        /// around its `seq` as it is (``passedOn(_:)``), as a well-behaved
+        /// host's frames are; any other is decoded and encoded again.
         init?(_ frame: [UInt8]) {
+            if let parts = Self.passedOn(frame) {
+                (head, tail) = parts
+                return
+            }
+            guard let parts = Self.reencoded(frame) else { return nil }
+            (head, tail) = parts
+        }
+
+        /// The frame cut around its `seq` value, if it needs nothing dropped
+        /// or added: a header of exactly `op` 1 and a type a relay passes
+        /// on, then a body that the strict reader takes whole, holding only
+        /// that type's lexicon fields (and only theirs in each op), a `seq`,
+        /// and nothing that ``reencoded(_:)`` would remove. Both give the
+        /// same bytes for such a frame.
+        static func passedOn(_ frame: [UInt8]) -> (head: [UInt8], tail: [UInt8])? {
+            let seq = frame.withUnsafeBytes { buffer -> Range<Int>? in
+                var reader = DAGCBORReader(buffer)
+                do {
+                    guard try reader.readMapHeader() == 2 else { return nil }
+                    var type: String?
+                    var previous: Range<Int>?
+                    for _ in 0..<2 {
+                        let (key, range) = try reader.readKey(after: previous)
+                        previous = range
+                        switch key {
+                        case "op": guard try reader.readInt() == 1 else { return nil }
+                        case "t": type = try reader.readString()
+                        default: return nil
+                        }
+                    }
+                    guard let type, let fields = RepoEvent.lexiconFields[type] else { return nil }
+                    var seq: Range<Int>?
+                    previous = nil
+                    for _ in 0..<(try reader.readMapHeader()) {
+                        let (key, range) = try reader.readKey(after: previous)
+                        previous = range
+                        guard fields.contains(key) else { return nil }
+                        let start = reader.offset
+                        switch key {
+                        case "seq":
+                            _ = try reader.readInt()
+                            seq = start..<reader.offset
+                        case "ops":
+                            let count = try reader.readArrayHeader()
+                            guard count <= RepoEvent.maxOps else { return nil }
+                            for _ in 0..<count {
+                                var opKey: Range<Int>?
+                                for _ in 0..<(try reader.readMapHeader()) {
+                                    let (name, range) = try reader.readKey(after: opKey)
+                                    opKey = range
+                                    guard RepoEvent.opFields.contains(name) else { return nil }
+                                    try reader.skipValue(depth: 2)
+                                }
+                            }
+                        case "blocks":
+                            let limit = type == "#sync" ? RepoEvent.maxSyncBlocks : RepoEvent.maxCommitBlocks
+                            guard try reader.readBytesRange().count <= limit else { return nil }
+                        case "handle", "time", "status", "rev", "since":
+                            var probe = reader
+                            guard try probe.readHeader().major == Major.text else {
+                                try reader.skipValue()
+                                continue
+                            }
+                            let text = try reader.readString()
+                            if key == "handle" {
+                                guard (try? Handle(text)) != nil else { return nil }
+                            } else if text.utf8.count > 64 {
+                                return nil
+                            }
+                        default:
+                            try reader.skipValue()
+                        }
+                    }
+                    guard reader.offset == buffer.count else { return nil }
+                    return seq
+                } catch {
+                    return nil
+                }
+            }
+            guard let seq else { return nil }
+            return (Array(frame[..<seq.lowerBound]), Array(frame[seq.upperBound...]))
+        }
+
+        /// The frame decoded, with only the lexicon's fields kept, and encoded again.
+        static func reencoded(_ frame: [UInt8]) -> (head: [UInt8], tail: [UInt8])? {
             guard let (header, length) = try? DAGCBOR.decodePrefix(frame), header["op"]?.intValue == 1,
                 let type = header["t"]?.stringValue, let fields = RepoEvent.lexiconFields[type],
                 case .map(let sent)? = try? DAGCBOR.decode(Array(frame[length...]))
@@ -117,7 +207,7 @@ enum FirehoseFrame {
                     writer.write(entry.value)
                 }
             }
-            (self.head, self.tail) = (head, writer.bytes)
+            return (head, writer.bytes)
         }
 
         /// Splits a frame encoded here around its body's `seq` value, so that
