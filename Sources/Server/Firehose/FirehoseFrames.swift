@@ -139,7 +139,7 @@ enum FirehoseFrame {
                                     let (name, range) = try reader.readKey(after: opKey)
                                     opKey = range
                                     guard RepoEvent.opFields.contains(name) else { return nil }
-                                    try reader.skipValue(depth: 2)
+                                    try reader.skipValue(depth: 3)  // body, ops, op: as deep as decoding counts
                                 }
                             }
                         case "blocks":
@@ -148,7 +148,7 @@ enum FirehoseFrame {
                         case "handle", "time", "status", "rev", "since":
                             var probe = reader
                             guard try probe.readHeader().major == Major.text else {
-                                try reader.skipValue()
+                                try reader.skipValue(depth: 1)
                                 continue
                             }
                             let text = try reader.readString()
@@ -158,7 +158,7 @@ enum FirehoseFrame {
                                 return nil
                             }
                         default:
-                            try reader.skipValue()
+                            try reader.skipValue(depth: 1)
                         }
                     }
                     guard reader.offset == buffer.count else { return nil }

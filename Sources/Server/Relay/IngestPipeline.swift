@@ -71,8 +71,9 @@ final class IngestPipeline: Sendable {
         self.client = client
         (items, input) = AsyncStream.makeStream(of: Item.self)
         writer = WriteBehind(label: "relay.ingest.\(session.host)") { [input] in input.yield(.written($0)) }
-        credits = Credits(max(budget, 2 * Self.minimumCost))
-        batchBytes = max(budget, 2 * Self.minimumCost)
+        let budget = max(budget, 2 * Self.minimumCost)
+        credits = Credits(budget)
+        batchBytes = budget
         consumer.withLock { $0 = Task { [self] in try await consume() } }
     }
 
