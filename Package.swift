@@ -95,9 +95,14 @@ let package = Package(
             // each command then starts in about 11 ms instead of 16, with no
             // time spent binding symbols across a dozen shared libraries.
             // Foundation's static archives need their C parts named after it.
+            // `--no-export-dynamic` undoes the static runtime's
+            // `-export-dynamic`: nothing loads code into `bsky` that would
+            // look its symbols up, and the 104k exported ones cost each start
+            // 2-3 ms (the runtime's `dladdr` walks them, and the loader binds
+            // through them).
             linkerSettings: [
                 .unsafeFlags(
-                    ["-static-stdlib", "-lFoundation", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections"],
+                    ["-static-stdlib", "-Xlinker", "--no-export-dynamic", "-lFoundation", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections"],
                     .when(platforms: [.linux], configuration: .release)
                 )
             ]

@@ -44,13 +44,11 @@ public enum RecordLines {
                     var records = [EncodedRecord]()
                     let range = (worker * chunk)..<min(lines.count, (worker + 1) * chunk)
                     records.reserveCapacity(range.count)
-                    var collections = KnownCollections()
+                    var state = LineState()
                     for i in range {
                         let line = lines[i]
                         do throws(DataError) {
-                            if let record = try self.record(UnsafeRawBufferPointer(rebasing: buffer[line.bytes]), collections: &collections) {
-                                records.append(record)
-                            }
+                            records.append(try self.record(UnsafeRawBufferPointer(rebasing: buffer[line.bytes]), &state))
                         } catch {
                             firstFailure.withLock { first in
                                 if first == nil || first!.line > line.number { first = (line.number, error) }
@@ -64,7 +62,7 @@ public enum RecordLines {
             }
         }
         if let (line, error) = firstFailure.withLock({ $0 }) { throw RecordLinesError(line: line, error: error) }
-        return results.flatMap { $0 }
+        return results.count == 1 ? results[0] : results.flatMap { $0 }
     }
 
     /// Each line's bytes and number (from 1), without the blank ones.
@@ -88,25 +86,51 @@ public enum RecordLines {
         return lines
     }
 
-    /// The keys of a line that are read: collection, rkey, record.
-    private static let fields = ["collection", "rkey", "record"].map { Array($0.utf8) }
+    /// Which key of a line `key` is: 0 for collection, 1 for rkey, 2 for
+    /// record, 3 for any other.
+    @inline(__always)
+    private static func field(_ key: UnsafeRawBufferPointer) -> Int {
+        func matches(_ name: StaticString) -> Bool {
+            key.count == name.utf8CodeUnitCount && memcmp(key.baseAddress!, name.utf8Start, key.count) == 0
+        }
+        switch key.count {
+        case 10: return matches("collection") ? 0 : 3
+        case 4: return matches("rkey") ? 1 : 3
+        case 6: return matches("record") ? 2 : 3
+        default: return 3
+        }
+    }
+
+    /// What one worker keeps from line to line, so that a line allocates
+    /// only the record's key and bytes.
+    private struct LineState {
+        var collections = KnownCollections()
+        var scratch = JSONToDAGCBOR.Scratch()
+        var collection: [UInt8] = []
+        var rkey: [UInt8] = []
+    }
 
     /// One line's record.
-    private static func record(_ line: UnsafeRawBufferPointer, collections: inout KnownCollections) throws(DataError) -> EncodedRecord? {
+    private static func record(_ line: UnsafeRawBufferPointer, _ state: inout LineState) throws(DataError) -> EncodedRecord {
         var cursor = JSONCursor(line)
         try cursor.beginObject()
-        var collection: [UInt8]?
-        var rkey: [UInt8]?
+        var hasCollection = false, hasRkey = false
         var record: [UInt8]?
         var first = true
-        while let field = try cursor.nextKey(first: &first, among: fields) {
+        while let field = try cursor.nextKey(first: &first, { Self.field($0) }) {
             switch field {
-            case 0: collection = try cursor.readStringArray()
-            case 1: rkey = try cursor.readStringArray()
+            case 0:
+                state.collection.removeAll(keepingCapacity: true)
+                try cursor.readStringBytes { state.collection.append(contentsOf: $0) }
+                hasCollection = true
+            case 1:
+                state.rkey.removeAll(keepingCapacity: true)
+                try cursor.readStringBytes { state.rkey.append(contentsOf: $0) }
+                hasRkey = true
             case 2:
                 guard cursor.peek() == UInt8(ascii: "{") else { throw DataError(.invalidJSON, "\"record\" must be an object") }
                 var writer = DAGCBORWriter(capacity: 256)
-                try JSONToDAGCBOR.value(&cursor, &writer)
+                try JSONToDAGCBOR.value(&cursor, &writer, &state.scratch)
                 guard let head = writer.bytes.first, head >> 5 == Major.map else {
                     throw DataError(.invalidJSON, "\"record\" must be an object, not a link or bytes")
                 }
@@ -115,14 +139,15 @@ public enum RecordLines {
             }
         }
         try cursor.expectEnd()
-        guard let collection, let rkey, let record else {
+        guard hasCollection, hasRkey, let record else {
             throw DataError(.invalidJSON, "needs \"collection\", \"rkey\" and an object \"record\"")
         }
-        if !collections.contains(collection[...]) {
+        let collection = state.collection, rkey = state.rkey
+        if !state.collections.contains(collection[...]) {
             do { _ = try NSID(String(decoding: collection, as: UTF8.self)) } catch {
                 throw DataError(.invalidJSON, "\"collection\": \(error)")
             }
-            collections.insert(collection[...])
+            state.collections.insert(collection[...])
         }
         do { _ = try RecordKey(String(decoding: rkey, as: UTF8.self)) } catch {
             throw DataError(.invalidJSON, "\"rkey\": \(error)")
@@ -157,11 +182,13 @@ extension Repository {
         did: DID, key: some PrivateKey, rev: TID, records: [EncodedRecord]
     ) throws -> (commit: Commit, commitCID: CID, car: [UInt8]) {
         // Sorted by index, so that neither comparing nor reordering moves a record.
-        let order = KeyOrder.sortedIndices(of: records.lazy.map(\.key))
-        for i in order.indices.dropFirst() where records[order[i - 1]].key == records[order[i]].key {
-            throw RepoError(.keyExists, "\(String(decoding: records[order[i]].key, as: UTF8.self)) appears twice")
+        // A closure, not a key path: a key path reads each whole record through its value witness.
+        let order = KeyOrder.sortedIndices(of: records.lazy.map { $0.key })
+        let pairs = order.map { i -> (key: [UInt8], value: CID) in (records[i].key, records[i].cid) }
+        for i in pairs.indices.dropFirst() where KeyOrder.compare(pairs[i - 1].key, pairs[i].key) == 0 {
+            throw RepoError(.keyExists, "\(String(decoding: pairs[i].key, as: UTF8.self)) appears twice")
         }
-        let mst = try MST(sortedPairs: order.map { (records[$0].key, records[$0].cid) })
+        let mst = try MST(sortedPairs: pairs)
         let commit = try Commit.sign(did: did, data: mst.rootCID, rev: rev, key: key)
         let commitBytes = commit.encoded()
         let commitCID = CID.compute(commitBytes, codec: .dagCBOR)

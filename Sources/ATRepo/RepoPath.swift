@@ -80,13 +80,16 @@ struct KnownCollections {
         {
             return true
         }
-        guard all.contains(collection) else { return false }
-        last = collection
+        // The set's own copy becomes `last`: the one asked about may be a
+        // caller's buffer that changes next.
+        guard let known = all.firstIndex(of: collection) else { return false }
+        last = all[known]
         return true
     }
 
     mutating func insert(_ collection: ArraySlice<UInt8>) {
-        all.insert(collection)
-        last = collection
+        let copy = Array(collection)[...]
+        all.insert(copy)
+        last = copy
     }
 }

@@ -35,6 +35,40 @@ struct RecordLinesTests {
         }
     }
 
+    /// Each worker reuses its working storage from line to line: wide maps
+    /// (sorted by `sort`), small ones (by insertion), repeated keys and maps
+    /// reordered inside maps reordered, in lines that follow one another,
+    /// and paths written with escapes.
+    @Test func workingStorageCarriesNothingFromLineToLine() throws {
+        var rng = SystemRandomNumberGenerator()
+        var rows = [(text: String, record: String, path: String)]()
+        for i in 0..<3000 {
+            let record: String
+            switch i % 3 {
+            case 0:
+                var keys = (0..<(17 + i % 5)).map { #""k\#($0)":\#($0)"# }
+                keys.append(#""k3":"again \#(i)""#)
+                keys.append(#""inner":{"zz":{"b":1,"a":[{"y":2,"x":1}]},"a":\#(i)}"#)
+                keys.shuffle(using: &rng)
+                record = "{" + keys.joined(separator: ",") + "}"
+            case 1:
+                record = #"{"b":{"d":1,"c":2,"d":\#(i)},"a":"\#(i)"}"#
+            default:
+                record = #"{"$type":"app.bsky.feed.like","createdAt":"2024-01-01T00:00:00.000Z"}"#
+            }
+            // "app.bsky.feed.post" and "r…" with escapes on every other line.
+            let collection = i % 2 == 0 ? "app.bsky.feed.post" : #"app.bsky.feed.p\u006fst"#
+            let rkey = i % 4 == 1 ? #"r\#(i)\u0078"# : "r\(i)x"
+            rows.append((#"{"rkey":"\#(rkey)","record":\#(record),"collection":"\#(collection)"}"#, record, "app.bsky.feed.post/r\(i)x"))
+        }
+        let records = try RecordLines.parse(Array(rows.map(\.text).joined(separator: "\n").utf8))
+        #expect(records.count == rows.count)
+        for (record, row) in zip(records, rows) {
+            #expect(record.bytes == DAGCBOR.encode(try DataValue(jsonString: row.record)), "\(row.text)")
+            #expect(String(decoding: record.key, as: UTF8.self) == row.path)
+        }
+    }
+
     @Test(arguments: [
         (#"{"collection":"app.bsky.feed.post","rkey":"a"}"#, "needs"),
         (#"{"collection":"not an nsid","rkey":"a","record":{}}"#, "collection"),

@@ -80,16 +80,6 @@ package struct JSONCursor {
         return result
     }
 
-    /// The next key of the open object as its index in `names`
-    /// (`names.count` for any other key), or `nil` after the closing brace.
-    package mutating func nextKey(first: inout Bool, among names: [[UInt8]]) throws(DataError) -> Int? {
-        try nextKey(first: &first) { key in
-            names.firstIndex { name in
-                name.count == key.count && name.withUnsafeBytes { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
-            } ?? names.count
-        }
-    }
-
     /// Opens an array. Follow with ``nextElement(first:)`` until it returns false.
     package mutating func beginArray() throws(DataError) {
         try expect(UInt8(ascii: "["), "an array")
@@ -201,12 +191,6 @@ package struct JSONCursor {
     /// Reads a string.
     package mutating func readString() throws(DataError) -> String {
         try readStringBytes { String(decoding: $0, as: UTF8.self) }
-    }
-
-    /// Reads a string's UTF-8 bytes, unescaped and validated. (Not generic,
-    /// so that callers in other modules need no generic specialisation.)
-    package mutating func readStringArray() throws(DataError) -> [UInt8] {
-        try readStringBytes { Array($0) }
     }
 
     /// Reads a string and lends `body` its UTF-8 bytes, unescaped and

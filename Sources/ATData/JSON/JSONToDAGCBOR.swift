@@ -30,12 +30,34 @@ extension DAGCBOR {
 /// written in the order they come, each as its encoded key and value, and
 /// put in canonical order at the close: DAG-CBOR orders keys by their
 /// encoded bytes, which is length first, then bytewise.
+///
+/// The positions of open maps' entries, and the copy a reordering needs,
+/// live in a ``Scratch`` that a caller encoding many documents keeps, so
+/// that a document allocates nothing but its output.
 package enum JSONToDAGCBOR {
+    /// Working storage, reused from one document to the next.
+    package struct Scratch {
+        /// The entries of the maps open, innermost last.
+        fileprivate var entries: [Entry] = []
+        /// A map's bytes while its entries are put in order.
+        fileprivate var bytes: [UInt8] = []
+        /// Entry positions, in key order.
+        fileprivate var order: [Int] = []
+
+        package init() {}
+    }
+
     /// Reads one value from `cursor` and appends its DAG-CBOR to `writer`.
     package static func value(_ cursor: inout JSONCursor, _ writer: inout DAGCBORWriter) throws(DataError) {
+        var scratch = Scratch()
+        try value(&cursor, &writer, &scratch)
+    }
+
+    /// Reads one value, as ``value(_:_:)`` does, with working storage kept by the caller.
+    package static func value(_ cursor: inout JSONCursor, _ writer: inout DAGCBORWriter, _ scratch: inout Scratch) throws(DataError) {
         switch cursor.peek() {
-        case UInt8(ascii: "{"): try object(&cursor, &writer)
-        case UInt8(ascii: "["): try array(&cursor, &writer)
+        case UInt8(ascii: "{"): try object(&cursor, &writer, &scratch)
+        case UInt8(ascii: "["): try array(&cursor, &writer, &scratch)
         case UInt8(ascii: "\""): try text(&cursor, &writer)
         case UInt8(ascii: "t"), UInt8(ascii: "f"): writer.writeBool(try cursor.readBool())
         case UInt8(ascii: "n"):
@@ -53,14 +75,14 @@ package enum JSONToDAGCBOR {
         }
     }
 
-    private static func array(_ cursor: inout JSONCursor, _ writer: inout DAGCBORWriter) throws(DataError) {
+    private static func array(_ cursor: inout JSONCursor, _ writer: inout DAGCBORWriter, _ scratch: inout Scratch) throws(DataError) {
         try cursor.beginArray()
         let header = writer.bytes.count
         writer.bytes.append(0)
         var count = 0
         var first = true
         while try cursor.nextElement(first: &first) {
-            try value(&cursor, &writer)
+            try value(&cursor, &writer, &scratch)
             count += 1
         }
         setHeader(Major.array, count, at: header, &writer)
@@ -79,7 +101,7 @@ package enum JSONToDAGCBOR {
     }
 
     /// Where one map entry was written: its encoded key, then its value.
-    private struct Entry {
+    fileprivate struct Entry {
         var start: Int
         var keyEnd: Int
         var end: Int
@@ -90,12 +112,14 @@ package enum JSONToDAGCBOR {
     /// `"blob"` as DAG-CBOR text.
     private static let blobType: [UInt8] = [0x64] + Array("blob".utf8)
 
-    private static func object(_ cursor: inout JSONCursor, _ writer: inout DAGCBORWriter) throws(DataError) {
+    private static func object(_ cursor: inout JSONCursor, _ writer: inout DAGCBORWriter, _ scratch: inout Scratch) throws(DataError) {
         let opening = cursor.offset
         try cursor.beginObject()
         let header = writer.bytes.count
         writer.bytes.append(0)
-        var entries = [Entry]()
+        // This map's entries go on the scratch stack above those of the maps around it.
+        let base = scratch.entries.count
+        defer { scratch.entries.removeLast(scratch.entries.count - base) }
         var first = true
         while true {
             let start = writer.bytes.count
@@ -117,12 +141,12 @@ package enum JSONToDAGCBOR {
                 return
             }
             let keyEnd = writer.bytes.count
-            try value(&cursor, &writer)
-            entries.append(Entry(start: start, keyEnd: keyEnd, end: writer.bytes.count))
+            try value(&cursor, &writer, &scratch)
+            scratch.entries.append(Entry(start: start, keyEnd: keyEnd, end: writer.bytes.count))
         }
-        try canonicalize(&entries, from: header + 1, &writer)
-        try checkType(entries, opening: opening, writer.bytes)
-        setHeader(Major.map, entries.count, at: header, &writer)
+        let count = try canonicalize(entriesFrom: base, bytesFrom: header + 1, &writer, &scratch)
+        try checkType(scratch.entries[base...], opening: opening, writer.bytes)
+        setHeader(Major.map, count, at: header, &writer)
     }
 
     /// The rest of `{"$link": "…"}` or `{"$bytes": "…"}`, after its key.
@@ -149,55 +173,84 @@ package enum JSONToDAGCBOR {
         }
     }
 
-    /// Puts a map's entries (written from `base` on) in canonical key order;
-    /// of a repeated key, the last value stays.
-    private static func canonicalize(_ entries: inout [Entry], from base: Int, _ writer: inout DAGCBORWriter) throws(DataError) {
-        guard entries.count > 1 else { return }
+    /// Puts the entries of the map being closed (those on the scratch stack
+    /// from `first` on, written from byte `base` on) in canonical key order;
+    /// of a repeated key, the last value stays. Returns how many entries the
+    /// map keeps.
+    private static func canonicalize(
+        entriesFrom first: Int, bytesFrom base: Int, _ writer: inout DAGCBORWriter, _ scratch: inout Scratch
+    ) throws(DataError) -> Int {
+        let count = scratch.entries.count - first
+        guard count > 1 else { return count }
         let ordered = writer.bytes.withUnsafeBytes { bytes in
-            (1..<entries.count).allSatisfy { i in precedes(entries[i - 1], entries[i], in: bytes) }
+            scratch.entries.withUnsafeBufferPointer { entries in
+                (first + 1..<entries.count).allSatisfy { i in precedes(entries[i - 1], entries[i], in: bytes) }
+            }
         }
-        if ordered { return }
-        var order = Array(entries.indices)
+        if ordered { return count }
+        // Stable: equal keys keep their order, so the last one is last. A
+        // small map (the usual) is sorted by insertion, a larger one by `sort`.
+        scratch.order.removeAll(keepingCapacity: true)
         writer.bytes.withUnsafeBytes { bytes in
-            // Stable: equal keys keep their order, so the last one is last.
-            order.sort { a, b in
-                precedes(entries[a], entries[b], in: bytes) || (!precedes(entries[b], entries[a], in: bytes) && a < b)
+            scratch.entries.withUnsafeBufferPointer { entries in
+                guard count <= 16 else {
+                    scratch.order.append(contentsOf: first..<entries.count)
+                    scratch.order.sort { a, b in
+                        precedes(entries[a], entries[b], in: bytes) || (!precedes(entries[b], entries[a], in: bytes) && a < b)
+                    }
+                    return
+                }
+                for i in first..<entries.count {
+                    var at = scratch.order.count
+                    scratch.order.append(i)
+                    while at > 0, precedes(entries[i], entries[scratch.order[at - 1]], in: bytes) {
+                        scratch.order[at] = scratch.order[at - 1]
+                        at -= 1
+                    }
+                    scratch.order[at] = i
+                }
             }
         }
-        var kept = [Int]()
-        kept.reserveCapacity(order.count)
-        for i in order {
-            if let last = kept.last, sameKey(entries[last], entries[i], in: writer.bytes) {
-                kept[kept.count - 1] = i
-            } else {
-                kept.append(i)
+        // The map's bytes aside, then back in order, each repeated key's last entry only.
+        scratch.bytes.removeAll(keepingCapacity: true)
+        scratch.bytes.append(contentsOf: writer.bytes[base...])
+        writer.bytes.removeLast(writer.bytes.count - base)
+        let top = scratch.entries.count
+        scratch.bytes.withUnsafeBytes { original in
+            for (n, i) in scratch.order.enumerated() {
+                if n + 1 < scratch.order.count, sameKey(scratch.entries[i], scratch.entries[scratch.order[n + 1]], in: original, base: base) {
+                    continue
+                }
+                let entry = scratch.entries[i]
+                let start = writer.bytes.count
+                writer.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: original[(entry.start - base)..<(entry.end - base)]))
+                scratch.entries.append(Entry(start: start, keyEnd: start + entry.keyEnd - entry.start, end: writer.bytes.count))
             }
         }
-        let original = Array(writer.bytes[base...])
-        writer.bytes.removeSubrange(base...)
-        var rewritten = [Entry]()
-        rewritten.reserveCapacity(kept.count)
-        for i in kept {
-            let entry = entries[i]
-            let start = writer.bytes.count
-            writer.bytes.append(contentsOf: original[(entry.start - base)..<(entry.end - base)])
-            rewritten.append(Entry(start: start, keyEnd: start + entry.keyEnd - entry.start, end: writer.bytes.count))
-        }
-        entries = rewritten
+        // The rewritten entries replace the originals on the stack.
+        let kept = scratch.entries.count - top
+        for k in 0..<kept { scratch.entries[first + k] = scratch.entries[top + k] }
+        scratch.entries.removeLast(scratch.entries.count - first - kept)
+        return kept
     }
 
+    @inline(__always)
     private static func precedes(_ a: Entry, _ b: Entry, in bytes: UnsafeRawBufferPointer) -> Bool {
         let x = UnsafeRawBufferPointer(rebasing: bytes[a.start..<a.keyEnd])
         let y = UnsafeRawBufferPointer(rebasing: bytes[b.start..<b.keyEnd])
-        return x.lexicographicallyPrecedes(y)
+        let n = min(x.count, y.count)
+        let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+        return c != 0 ? c < 0 : x.count < y.count
     }
 
-    private static func sameKey(_ a: Entry, _ b: Entry, in bytes: [UInt8]) -> Bool {
-        bytes[a.start..<a.keyEnd].elementsEqual(bytes[b.start..<b.keyEnd])
+    /// Whether two entries of the map copied aside (from byte `base` of the writer) have one key.
+    private static func sameKey(_ a: Entry, _ b: Entry, in bytes: UnsafeRawBufferPointer, base: Int) -> Bool {
+        let x = a.keyEnd - a.start, y = b.keyEnd - b.start
+        return x == y && memcmp(bytes.baseAddress! + (a.start - base), bytes.baseAddress! + (b.start - base), x) == 0
     }
 
     /// The value of `key` in a map's entries, as the first byte of its encoding and its range.
-    private static func find(_ key: StaticString, _ entries: [Entry], _ bytes: [UInt8]) -> Range<Int>? {
+    private static func find(_ key: StaticString, _ entries: ArraySlice<Entry>, _ bytes: [UInt8]) -> Range<Int>? {
         let name = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         for entry in entries where entry.keyEnd - entry.start == name.count + 1 && bytes[(entry.start + 1)..<entry.keyEnd].elementsEqual(name) {
             return entry.keyEnd..<entry.end
@@ -206,7 +259,7 @@ package enum JSONToDAGCBOR {
     }
 
     /// `$type`, when present, is a non-empty string; a blob's fields have their shapes.
-    private static func checkType(_ entries: [Entry], opening: Int, _ bytes: [UInt8]) throws(DataError) {
+    private static func checkType(_ entries: ArraySlice<Entry>, opening: Int, _ bytes: [UInt8]) throws(DataError) {
         guard let type = find("$type", entries, bytes) else { return }
         guard bytes[type.lowerBound] >> 5 == Major.text, bytes[type.lowerBound] != Major.text << 5 else {
             throw DataError(.invalidJSON, "$type at byte \(opening) must be a non-empty string")

@@ -10,7 +10,7 @@ extension MST {
         for i in pairs.indices.dropFirst() where !KeyOrder.precedes(pairs[i - 1].key, pairs[i].key) {
             throw RepoError(.keyOrder, "keys must be strictly increasing (at index \(i))")
         }
-        let layers = MST.layers(of: pairs.map(\.key))
+        let layers = MST.layers(of: pairs) { $0.key }
         let top = layers.max() ?? 0
         self.init(root: try? Self.build(pairs, layers, pairs.indices, layer: top)?.resolved())
     }

@@ -20,14 +20,19 @@ extension MST {
 
     /// The layers of many keys, hashed on all cores.
     static func layers(of keys: [[UInt8]]) -> [Int] {
+        layers(of: keys) { $0 }
+    }
+
+    /// The layers of the keys of many elements, hashed on all cores.
+    static func layers<Element: Sendable>(of keys: [Element], _ key: @Sendable (Element) -> [UInt8]) -> [Int] {
         let workers = keys.count < 8192 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        guard workers > 1 else { return keys.map { layer(of: $0) } }
+        guard workers > 1 else { return keys.map { layer(of: key($0)) } }
         return [Int](unsafeUninitializedCapacity: keys.count) { buffer, initialized in
             nonisolated(unsafe) let out = buffer
             let chunk = (keys.count + workers - 1) / workers
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 for i in (worker * chunk)..<min(keys.count, (worker + 1) * chunk) {
-                    out.initializeElement(at: i, to: layer(of: keys[i]))
+                    out.initializeElement(at: i, to: layer(of: key(keys[i])))
                 }
             }
             initialized = keys.count
