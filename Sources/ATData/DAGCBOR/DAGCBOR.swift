@@ -1,3 +1,5 @@
+import Foundation
+
 /// Strict DAG-CBOR as atproto uses it: the decoder accepts only the canonical
 /// form, and the encoder writes only that form.
 ///
@@ -75,6 +77,18 @@ public enum DAGCBOR {
     public static func encodeWithCID(_ value: DataValue) -> (cid: CID, bytes: [UInt8]) {
         let bytes = encode(value)
         return (CID.compute(bytes, codec: .dagCBOR), bytes)
+    }
+}
+
+extension DAGCBOR {
+    /// DAG-CBOR's order of two map keys: by length, then bytewise; `-1`,
+    /// `0` or `1`. Also the order of two keys' encodings, text header
+    /// included, since the header grows with the length.
+    @inline(__always)
+    static func compareKeys(_ a: UnsafeRawPointer, count aCount: Int, _ b: UnsafeRawPointer, count bCount: Int) -> Int {
+        if aCount != bCount { return aCount < bCount ? -1 : 1 }
+        let c = memcmp(a, b, aCount)
+        return c == 0 ? 0 : (c < 0 ? -1 : 1)
     }
 }
 

@@ -225,9 +225,8 @@ package struct DAGCBORReader {
     /// Compares two keys in the buffer: by length, then bytewise.
     @inline(__always)
     private func compareKeys(_ a: Range<Int>, _ b: Range<Int>) -> Int {
-        if a.count != b.count { return a.count < b.count ? -1 : 1 }
         let base = buffer.baseAddress!
-        return Int(memcmp(base + a.lowerBound, base + b.lowerBound, a.count))
+        return DAGCBOR.compareKeys(base + a.lowerBound, count: a.count, base + b.lowerBound, count: b.count)
     }
 
     // MARK: Validation without values

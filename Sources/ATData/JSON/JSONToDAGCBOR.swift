@@ -144,7 +144,7 @@ package enum JSONToDAGCBOR {
             try value(&cursor, &writer, &scratch)
             scratch.entries.append(Entry(start: start, keyEnd: keyEnd, end: writer.bytes.count))
         }
-        let count = try canonicalize(entriesFrom: base, bytesFrom: header + 1, &writer, &scratch)
+        let count = canonicalize(entriesFrom: base, bytesFrom: header + 1, &writer, &scratch)
         try checkType(scratch.entries[base...], opening: opening, writer.bytes)
         setHeader(Major.map, count, at: header, &writer)
     }
@@ -179,7 +179,7 @@ package enum JSONToDAGCBOR {
     /// map keeps.
     private static func canonicalize(
         entriesFrom first: Int, bytesFrom base: Int, _ writer: inout DAGCBORWriter, _ scratch: inout Scratch
-    ) throws(DataError) -> Int {
+    ) -> Int {
         let count = scratch.entries.count - first
         guard count > 1 else { return count }
         let ordered = writer.bytes.withUnsafeBytes { bytes in
@@ -234,19 +234,21 @@ package enum JSONToDAGCBOR {
         return kept
     }
 
+    /// Whether `a`'s key sorts before `b`'s; `bytes` holds both from byte `base` of the writer on.
     @inline(__always)
-    private static func precedes(_ a: Entry, _ b: Entry, in bytes: UnsafeRawBufferPointer) -> Bool {
-        let x = UnsafeRawBufferPointer(rebasing: bytes[a.start..<a.keyEnd])
-        let y = UnsafeRawBufferPointer(rebasing: bytes[b.start..<b.keyEnd])
-        let n = min(x.count, y.count)
-        let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
-        return c != 0 ? c < 0 : x.count < y.count
+    private static func precedes(_ a: Entry, _ b: Entry, in bytes: UnsafeRawBufferPointer, base: Int = 0) -> Bool {
+        order(a, b, in: bytes, base: base) < 0
     }
 
     /// Whether two entries of the map copied aside (from byte `base` of the writer) have one key.
     private static func sameKey(_ a: Entry, _ b: Entry, in bytes: UnsafeRawBufferPointer, base: Int) -> Bool {
-        let x = a.keyEnd - a.start, y = b.keyEnd - b.start
-        return x == y && memcmp(bytes.baseAddress! + (a.start - base), bytes.baseAddress! + (b.start - base), x) == 0
+        order(a, b, in: bytes, base: base) == 0
+    }
+
+    @inline(__always)
+    private static func order(_ a: Entry, _ b: Entry, in bytes: UnsafeRawBufferPointer, base: Int) -> Int {
+        let start = bytes.baseAddress! - base
+        return DAGCBOR.compareKeys(start + a.start, count: a.keyEnd - a.start, start + b.start, count: b.keyEnd - b.start)
     }
 
     /// The value of `key` in a map's entries, as the first byte of its encoding and its range.

@@ -18,11 +18,6 @@ extension MST {
         key.withUnsafeBytes { SHA256Digest(hashing: $0).leadingZeroBitCount / 2 }
     }
 
-    /// The layers of many keys, hashed on all cores.
-    static func layers(of keys: [[UInt8]]) -> [Int] {
-        layers(of: keys) { $0 }
-    }
-
     /// The layers of the keys of many elements, hashed on all cores.
     static func layers<Element: Sendable>(of keys: [Element], _ key: @Sendable (Element) -> [UInt8]) -> [Int] {
         let workers = keys.count < 8192 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))

@@ -35,7 +35,7 @@ extension MST {
     }
 
     private static func verifyLayers(_ checks: [LayerCheck]) throws(RepoError) {
-        let layers = MST.layers(of: checks.map(\.key))
+        let layers = MST.layers(of: checks) { $0.key }
         for (check, actual) in zip(checks, layers) where actual != check.layer {
             throw RepoError(.wrongLayer, "node \(check.node) holds a layer-\(actual) key where layer \(check.layer) belongs")
         }
