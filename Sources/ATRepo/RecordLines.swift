@@ -35,34 +35,47 @@ public enum RecordLines {
         let workers = lines.count < 2048 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
         let chunk = (lines.count + workers - 1) / max(workers, 1)
         let firstFailure = Mutex<(line: Int, error: DataError)?>(nil)
-        var results = [[EncodedRecord]](repeating: [], count: workers)
-        bytes.withUnsafeBytes { buffer in
-            results.withUnsafeMutableBufferPointer { out in
-                nonisolated(unsafe) let out = out
-                nonisolated(unsafe) let buffer = buffer
-                let work: @Sendable (Int) -> Void = { worker in
-                    var records = [EncodedRecord]()
-                    let range = (worker * chunk)..<min(lines.count, (worker + 1) * chunk)
-                    records.reserveCapacity(range.count)
-                    var state = LineState()
-                    for i in range {
-                        let line = lines[i]
-                        do throws(DataError) {
-                            records.append(try self.record(UnsafeRawBufferPointer(rebasing: buffer[line.bytes]), &state))
-                        } catch {
-                            firstFailure.withLock { first in
-                                if first == nil || first!.line > line.number { first = (line.number, error) }
+        // Each worker puts its records straight into their places, so that
+        // no record is copied (and retained) again to join the parts.
+        var made = [Int](repeating: 0, count: workers)
+        let records = [EncodedRecord](unsafeUninitializedCapacity: lines.count) { out, count in
+            bytes.withUnsafeBytes { buffer in
+                made.withUnsafeMutableBufferPointer { made in
+                    nonisolated(unsafe) let out = out, buffer = buffer, made = made
+                    let work: @Sendable (Int) -> Void = { worker in
+                        let range = (worker * chunk)..<min(lines.count, (worker + 1) * chunk)
+                        var state = LineState()
+                        var filled = 0
+                        defer { made[worker] = filled }
+                        for i in range {
+                            let line = lines[i]
+                            do throws(DataError) {
+                                let record = try self.record(UnsafeRawBufferPointer(rebasing: buffer[line.bytes]), &state)
+                                (out.baseAddress! + i).initialize(to: record)
+                                filled += 1
+                            } catch {
+                                firstFailure.withLock { first in
+                                    if first == nil || first!.line > line.number { first = (line.number, error) }
+                                }
+                                break
                             }
-                            break
                         }
                     }
-                    out[worker] = records
+                    if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
                 }
-                if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+            }
+            if made.reduce(0, +) == lines.count {
+                count = lines.count
+            } else {
+                // A line failed: each worker filled only the start of its range.
+                for worker in made.indices where made[worker] > 0 {
+                    (out.baseAddress! + worker * chunk).deinitialize(count: made[worker])
+                }
+                count = 0
             }
         }
         if let (line, error) = firstFailure.withLock({ $0 }) { throw RecordLinesError(line: line, error: error) }
-        return results.count == 1 ? results[0] : results.flatMap { $0 }
+        return records
     }
 
     /// Each line's bytes and number (from 1), without the blank ones.
@@ -117,15 +130,15 @@ public enum RecordLines {
         var hasCollection = false, hasRkey = false
         var record: [UInt8]?
         var first = true
-        while let field = try cursor.nextKey(first: &first, { Self.field($0) }) {
+        while let field = try cursor.nextKey(first: &first, index: Self.field) {
             switch field {
             case 0:
                 state.collection.removeAll(keepingCapacity: true)
-                try cursor.readStringBytes { state.collection.append(contentsOf: $0) }
+                try cursor.readStringBytes(appendingTo: &state.collection)
                 hasCollection = true
             case 1:
                 state.rkey.removeAll(keepingCapacity: true)
-                try cursor.readStringBytes { state.rkey.append(contentsOf: $0) }
+                try cursor.readStringBytes(appendingTo: &state.rkey)
                 hasRkey = true
             case 2:
                 guard cursor.peek() == UInt8(ascii: "{") else { throw DataError(.invalidJSON, "\"record\" must be an object") }
@@ -181,10 +194,12 @@ extension Repository {
     public static func buildCAR(
         did: DID, key: some PrivateKey, rev: TID, records: [EncodedRecord]
     ) throws -> (commit: Commit, commitCID: CID, car: [UInt8]) {
-        // Sorted by index, so that neither comparing nor reordering moves a record.
-        // A closure, not a key path: a key path reads each whole record through its value witness.
-        let order = KeyOrder.sortedIndices(of: records.lazy.map { $0.key })
-        let pairs = order.map { i -> (key: [UInt8], value: CID) in (records[i].key, records[i].cid) }
+        // Sorted by index, so that neither comparing nor reordering moves a
+        // record. The keys are taken first, each from its record in place: a
+        // lazy map (or a key path) would copy each whole record to read it.
+        let keys = records.map { $0.key }
+        let order = KeyOrder.sortedIndices(of: keys)
+        let pairs = order.map { i -> (key: [UInt8], value: CID) in (keys[i], records[i].cid) }
         for i in pairs.indices.dropFirst() where KeyOrder.compare(pairs[i - 1].key, pairs[i].key) == 0 {
             throw RepoError(.keyExists, "\(String(decoding: pairs[i].key, as: UTF8.self)) appears twice")
         }
@@ -193,21 +208,63 @@ extension Repository {
         let commitBytes = commit.encoded()
         let commitCID = CID.compute(commitBytes, codec: .dagCBOR)
         let nodes = mst.nodes()
-        var car = CARWriter<[UInt8]>.encode(roots: [commitCID], blocks: [(commitCID, commitBytes)])
-        var size = car.count
-        for node in nodes { size += node.bytes.count + 40 }
-        for record in records { size += record.bytes.count + 40 }
-        car.reserveCapacity(size)
-        for node in nodes { append(node.cid, node.bytes, to: &car) }
+        // Each distinct record once, in key order.
         var seen = Set<CID>(minimumCapacity: records.count)
-        for i in order where seen.insert(records[i].cid).inserted { append(records[i].cid, records[i].bytes, to: &car) }
+        let distinct = order.filter { seen.insert(records[$0].cid).inserted }
+        let head = CARWriter<[UInt8]>.encode(roots: [commitCID], blocks: [(commitCID, commitBytes)])
+        let car = assemble(head: head, count: nodes.count + distinct.count) { i, body in
+            if i < nodes.count {
+                body(nodes[i].cid, nodes[i].bytes)
+            } else {
+                let record = distinct[i - nodes.count]
+                body(records[record].cid, records[record].bytes)
+            }
+        }
         return (commit, commitCID, car)
     }
 
-    /// One block's section, framed through the non-generic entry point.
-    private static func append(_ cid: CID, _ bytes: [UInt8], to car: inout [UInt8]) {
-        cid.bytes.withUnsafeBytes { c in
-            bytes.withUnsafeBytes { b in CARWriter<[UInt8]>.appendSection(cid: c, data: b, to: &car) }
+    /// `head`, then the sections of `count` blocks, which `block` lends by
+    /// position: sized first, then written into their places on both cores.
+    private static func assemble(
+        head: [UInt8], count: Int, block: @escaping @Sendable (Int, (CID, [UInt8]) -> Void) -> Void
+    ) -> [UInt8] {
+        var scratch = [UInt8]()
+        var offsets = [Int](repeating: head.count, count: count + 1)
+        for i in 0..<count {
+            block(i) { cid, bytes in
+                scratch.removeAll(keepingCapacity: true)
+                cid.write(into: &scratch)
+                let length = scratch.count + bytes.count
+                offsets[i + 1] = offsets[i] + Varint.size(of: UInt64(length)) + length
+            }
+        }
+        let total = offsets[count]
+        return [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+            head.withUnsafeBytes { UnsafeMutableRawBufferPointer(out).copyMemory(from: $0) }
+            offsets.withUnsafeBufferPointer { offsets in
+                nonisolated(unsafe) let out = out, offsets = offsets
+                let halves = count < 4096 ? 1 : 2
+                let write: @Sendable (Int) -> Void = { half in
+                    var prefix = [UInt8](), cidBytes = [UInt8]()  // the varint and the CID
+                    for i in (half * count / halves)..<((half + 1) * count / halves) {
+                        block(i) { cid, bytes in
+                            cidBytes.removeAll(keepingCapacity: true)
+                            cid.write(into: &cidBytes)
+                            prefix.removeAll(keepingCapacity: true)
+                            Varint.write(UInt64(cidBytes.count + bytes.count), into: &prefix)
+                            prefix += cidBytes
+                            precondition(offsets[i] + prefix.count + bytes.count == offsets[i + 1], "a CAR section is not the size it was measured at")
+                            let at = out.baseAddress! + offsets[i]
+                            prefix.withUnsafeBufferPointer { at.initialize(from: $0.baseAddress!, count: $0.count) }
+                            bytes.withUnsafeBufferPointer { data in
+                                if let base = data.baseAddress { (at + prefix.count).initialize(from: base, count: data.count) }
+                            }
+                        }
+                    }
+                }
+                if halves == 1 { write(0) } else { DispatchQueue.concurrentPerform(iterations: halves, execute: write) }
+            }
+            initialized = total
         }
     }
 }

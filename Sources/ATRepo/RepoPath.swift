@@ -68,28 +68,26 @@ public struct RepoPath: Hashable, Sendable, Comparable, CustomStringConvertible 
 }
 
 /// The collection NSIDs already checked, for code that checks many keys.
-/// Keys mostly come sorted, so the last collection seen is compared first,
-/// byte for byte, before the set is hashed.
 struct KnownCollections {
-    private var last: ArraySlice<UInt8> = []
+    /// The first few known, in the order met: a repository has few
+    /// collections, and a scan with `memcmp` beats hashing a key byte by byte.
+    private var few: [ArraySlice<UInt8>] = []
     private var all = Set<ArraySlice<UInt8>>()
+    private static let scanned = 16
 
-    mutating func contains(_ collection: ArraySlice<UInt8>) -> Bool {
-        if !last.isEmpty, last.count == collection.count,
-            last.withUnsafeBytes({ a in collection.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } })
-        {
-            return true
+    func contains(_ collection: ArraySlice<UInt8>) -> Bool {
+        let found = collection.withUnsafeBytes { b in
+            few.contains { known in
+                known.count == b.count && known.withUnsafeBytes { a in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+            }
         }
-        // The set's own copy becomes `last`: the one asked about may be a
-        // caller's buffer that changes next.
-        guard let known = all.firstIndex(of: collection) else { return false }
-        last = all[known]
-        return true
+        if found { return true }
+        return few.count == Self.scanned && all.contains(collection)
     }
 
     mutating func insert(_ collection: ArraySlice<UInt8>) {
+        // A copy: the one asked about may be a caller's buffer that changes next.
         let copy = Array(collection)[...]
-        all.insert(copy)
-        last = copy
+        if few.count < Self.scanned { few.append(copy) } else { all.insert(copy) }
     }
 }

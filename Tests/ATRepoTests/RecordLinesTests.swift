@@ -90,11 +90,26 @@ struct RecordLinesTests {
         #expect(error?.description.contains(words) == true, "\(String(describing: error))")
     }
 
+    @Test func manyCollectionsAreEachCheckedOnce() throws {
+        // More collections than the few kept for a scan: the rest go to a set.
+        let collections = (0..<40).map { "com.example.c\($0)" }
+        var lines = (0..<400).map { i in
+            #"{"collection":"\#(collections[(i * 7) % 40])","rkey":"r\#(i)","record":{"$type":"\#(collections[(i * 7) % 40])"}}"#
+        }
+        let records = try RecordLines.parse(Array(lines.joined(separator: "\n").utf8))
+        #expect(Set(records.map { String(decoding: $0.key, as: UTF8.self).split(separator: "/")[0] }).count == 40)
+        // A bad one still fails, whichever known one it looks like.
+        lines.insert(#"{"collection":"com.example.c3.","rkey":"x","record":{}}"#, at: 300)
+        let error = #expect(throws: RecordLinesError.self) { try RecordLines.parse(Array(lines.joined(separator: "\n").utf8)) }
+        #expect(error?.line == 301)
+    }
+
     @Test func buildCARGivesTheBytesOfBuildAndExport() throws {
         let key = try Keys.privateKey(.k256, rawBytes: Array(repeating: 0x11, count: 32))
         let did = try DID("did:plc:lines")
         let rev = try TID("3kabcdefghij2")
-        var rows = (0..<3000).map(Self.line)
+        // Enough blocks (over 4,096) that the file is written on two cores.
+        var rows = (0..<5000).map(Self.line)
         // Two paths holding the same record: its block is written once.
         rows.append((#"{"collection":"app.bsky.feed.like","rkey":"twin","record":\#(rows[1].record)}"#, "app.bsky.feed.like", "twin", rows[1].record))
         let records = try RecordLines.parse(Array(rows.map(\.text).joined(separator: "\n").utf8))

@@ -80,6 +80,13 @@ package struct JSONCursor {
         return result
     }
 
+    /// Like ``nextKey(first:_:)`` with a key that `index` turns into a
+    /// number: not generic, so that a caller in another module does not run
+    /// the unspecialized generic, which looks up type metadata at each call.
+    package mutating func nextKey(first: inout Bool, index: (UnsafeRawBufferPointer) -> Int) throws(DataError) -> Int? {
+        try nextKey(first: &first) { key throws(DataError) in index(key) }
+    }
+
     /// Opens an array. Follow with ``nextElement(first:)`` until it returns false.
     package mutating func beginArray() throws(DataError) {
         try expect(UInt8(ascii: "["), "an array")
@@ -191,6 +198,13 @@ package struct JSONCursor {
     /// Reads a string.
     package mutating func readString() throws(DataError) -> String {
         try readStringBytes { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads a string and appends its UTF-8 bytes, unescaped and validated,
+    /// to `out`. Not generic, for callers in other modules, as
+    /// ``nextKey(first:index:)``.
+    package mutating func readStringBytes(appendingTo out: inout [UInt8]) throws(DataError) {
+        try readStringBytes { bytes throws(DataError) in out.append(contentsOf: bytes) }
     }
 
     /// Reads a string and lends `body` its UTF-8 bytes, unescaped and
