@@ -103,11 +103,26 @@ actor RepoWriter {
         self.repo = try Self.load(did: did, store: store, blocks: pending)
     }
 
+    /// The repository at its stored commit, through `blocks`.
+    ///
+    /// The tree is read block by block, not in one snapshot: a commit that
+    /// another writer of the account (one the cache has just retired) stores
+    /// meanwhile may delete blocks of the tree being read. A block missing
+    /// while the stored root has moved is read again from the new root; one
+    /// missing under a root that stayed is an error.
     private static func load(did: DID, store: any RepoStore, blocks: PendingBlocks) throws -> Repository {
-        guard let root = try store.root(of: did) else { throw StorageError(.corrupt, "\(did) has no repository") }
-        let commit = try Commit(decoding: try blocks.require(root.commit))
-        let mst = try MST.load(root: commit.data, from: blocks)
-        return Repository(trusting: commit, commitCID: root.commit, mst: mst, store: blocks)
+        var tries = 0
+        while true {
+            guard let root = try store.root(of: did) else { throw StorageError(.corrupt, "\(did) has no repository") }
+            do {
+                let commit = try Commit(decoding: try blocks.require(root.commit))
+                let mst = try MST.load(root: commit.data, from: blocks)
+                return Repository(trusting: commit, commitCID: root.commit, mst: mst, store: blocks)
+            } catch let error as RepoError where error.code == .missingBlock {
+                tries += 1
+                guard tries < 4, try store.root(of: did)?.commit != root.commit else { throw error }
+            }
+        }
     }
 
     /// Creates the repository with its first (empty) commit.
