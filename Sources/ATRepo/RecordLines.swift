@@ -203,14 +203,12 @@ extension Repository {
         for i in pairs.indices.dropFirst() where KeyOrder.compare(pairs[i - 1].key, pairs[i].key) == 0 {
             throw RepoError(.keyExists, "\(String(decoding: pairs[i].key, as: UTF8.self)) appears twice")
         }
-        let mst = try MST(sortedPairs: pairs)
-        let commit = try Commit.sign(did: did, data: mst.rootCID, rev: rev, key: key)
+        // Only the nodes' blocks: the tree's objects would be made only to be freed.
+        let (root, nodes) = MST.nodeBlocks(sortedPairs: pairs)
+        let commit = try Commit.sign(did: did, data: root, rev: rev, key: key)
         let commitBytes = commit.encoded()
         let commitCID = CID.compute(commitBytes, codec: .dagCBOR)
-        let nodes = mst.nodes()
-        // Each distinct record once, in key order.
-        var seen = Set<CID>(minimumCapacity: records.count)
-        let distinct = order.filter { seen.insert(records[$0].cid).inserted }
+        let distinct = distinctRecords(records, in: order)
         let head = CARWriter<[UInt8]>.encode(roots: [commitCID], blocks: [(commitCID, commitBytes)])
         let car = assemble(head: head, count: nodes.count + distinct.count) { i, body in
             if i < nodes.count {
@@ -221,6 +219,17 @@ extension Repository {
             }
         }
         return (commit, commitCID, car)
+    }
+
+    /// The positions in `order` of each distinct record, the first of any
+    /// that repeat one before it (two paths can hold one record). A set of
+    /// the CIDs' hashes, eight bytes each, finds that none repeats; only when
+    /// one might do the CIDs themselves decide.
+    private static func distinctRecords(_ records: [EncodedRecord], in order: [Int]) -> [Int] {
+        var hashes = Set<Int>(minimumCapacity: order.count)
+        guard order.contains(where: { !hashes.insert(records[$0].cid.hashValue).inserted }) else { return order }
+        var seen = Set<CID>(minimumCapacity: order.count)
+        return order.filter { seen.insert(records[$0].cid).inserted }
     }
 
     /// `head`, then the sections of `count` blocks, which `block` lends by

@@ -70,18 +70,25 @@ public struct RepoPath: Hashable, Sendable, Comparable, CustomStringConvertible 
 /// The collection NSIDs already checked, for code that checks many keys.
 struct KnownCollections {
     /// The first few known, in the order met: a repository has few
-    /// collections, and a scan with `memcmp` beats hashing a key byte by byte.
+    /// collections, and a scan with `memcmp` beats hashing a key byte by
+    /// byte. The one last found is tried first: keys often come sorted.
     private var few: [ArraySlice<UInt8>] = []
+    private var last = 0
     private var all = Set<ArraySlice<UInt8>>()
     private static let scanned = 16
 
-    func contains(_ collection: ArraySlice<UInt8>) -> Bool {
-        let found = collection.withUnsafeBytes { b in
-            few.contains { known in
+    mutating func contains(_ collection: ArraySlice<UInt8>) -> Bool {
+        let found = collection.withUnsafeBytes { b -> Int? in
+            func matches(_ known: ArraySlice<UInt8>) -> Bool {
                 known.count == b.count && known.withUnsafeBytes { a in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
             }
+            if last < few.count, matches(few[last]) { return last }
+            return few.firstIndex(where: matches)
         }
-        if found { return true }
+        if let found {
+            last = found
+            return true
+        }
         return few.count == Self.scanned && all.contains(collection)
     }
 

@@ -39,6 +39,20 @@ struct MSTTests {
         #expect(Set(built.nodes().map(\.cid)) == Set(tree.nodes().map(\.cid)))
     }
 
+    /// The blocks of a build without the tree's objects are the built
+    /// tree's nodes, in the order ``MST/nodes()`` lists them: for no key, one,
+    /// a few, and enough to split over the cores.
+    @Test(arguments: [0, 1, 2, 60, 3 * MST.parallelBuildThreshold])
+    func nodeBlocksAreTheBuiltTreesNodes(_ n: Int) throws {
+        var rng = SystemRandomNumberGenerator()
+        let pairs = Self.randomKeys(n, using: &rng).sorted().enumerated().map { (key: Array($0.element.utf8), value: Self.value($0.offset)) }
+        let tree = try MST(sortedPairs: pairs)
+        let (root, blocks) = MST.nodeBlocks(sortedPairs: pairs)
+        #expect(root == tree.rootCID)
+        #expect(blocks.map(\.cid) == tree.nodes().map(\.cid))
+        #expect(blocks.map(\.bytes) == tree.nodes().map(\.bytes))
+    }
+
     /// Long key lists are sorted in two halves on two cores, then merged:
     /// the same order as one stable sort, ties included.
     @Test func aSortOnTwoCoresEqualsOneStableSort() {

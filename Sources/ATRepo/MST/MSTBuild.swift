@@ -15,6 +15,19 @@ extension MST {
         self.init(root: try? Self.build(pairs, layers, pairs.indices, layer: top)?.resolved())
     }
 
+    /// The blocks of the tree for `pairs`, whose keys the caller has checked
+    /// are strictly increasing, and its root's CID: the nodes that
+    /// ``init(sortedPairs:)`` and then ``nodes()`` would give, in that order
+    /// (parents before children, left to right), without making the tree's
+    /// objects, nor freeing them after: for a caller that only writes the
+    /// blocks out.
+    static func nodeBlocks(sortedPairs pairs: [(key: [UInt8], value: CID)]) -> (root: CID, blocks: [(cid: CID, bytes: [UInt8])]) {
+        let layers = MST.layers(of: pairs) { $0.key }
+        let built = nodeBlocks(pairs, layers, pairs.indices, layer: layers.max() ?? 0)
+        guard let root = built.cid else { return (MSTNode.empty.cid, [(MSTNode.empty.cid, MSTNode.empty.bytes)]) }
+        return (root, built.blocks)
+    }
+
     /// Subtrees of at least this many keys are built on all cores, each of
     /// their own subtrees on one (and those as large split again).
     static let parallelBuildThreshold = 4_096
@@ -23,7 +36,44 @@ extension MST {
         _ pairs: [(key: [UInt8], value: CID)], _ layers: [Int], _ range: Range<Int>, layer: Int
     ) -> MSTChild? {
         guard !range.isEmpty, layer >= 0 else { return nil }
-        // This node's keys, and the ranges of the subtrees around them.
+        let (keys, segments) = split(layers, range, layer: layer)
+        let children = map(segments, parallel: range.count >= parallelBuildThreshold) {
+            build(pairs, layers, $0, layer: layer - 1)
+        }
+        var entries = [MSTNode.Entry]()
+        entries.reserveCapacity(keys.count)
+        for (n, i) in keys.enumerated() { entries.append(.init(key: pairs[i].key, value: pairs[i].value, right: children[n + 1])) }
+        return MSTNode.make(layer: layer, left: children[0], entries: entries).map { .node($0) }
+    }
+
+    /// ``build(_:_:_:layer:)`` as blocks: the node's, then its subtrees', in order.
+    private static func nodeBlocks(
+        _ pairs: [(key: [UInt8], value: CID)], _ layers: [Int], _ range: Range<Int>, layer: Int
+    ) -> (cid: CID?, blocks: [(cid: CID, bytes: [UInt8])]) {
+        guard !range.isEmpty, layer >= 0 else { return (nil, []) }
+        let (keys, segments) = split(layers, range, layer: layer)
+        let children = map(segments, parallel: range.count >= parallelBuildThreshold) {
+            nodeBlocks(pairs, layers, $0, layer: layer - 1)
+        }
+        var entries = [MSTNode.Entry]()
+        entries.reserveCapacity(keys.count)
+        for (n, i) in keys.enumerated() {
+            entries.append(.init(key: pairs[i].key, value: pairs[i].value, right: children[n + 1].cid.map { .stub($0) }))
+        }
+        // Pruned as `MSTNode.make` prunes.
+        if entries.isEmpty, children[0].cid == nil { return (nil, []) }
+        let bytes = MSTNode.encode(left: children[0].cid, entries: entries)
+        let cid = CID.compute(bytes, codec: .dagCBOR)
+        var blocks = [(cid: CID, bytes: [UInt8])]()
+        blocks.reserveCapacity(1 + children.reduce(0) { $0 + $1.blocks.count })
+        blocks.append((cid, bytes))
+        for child in children { blocks += child.blocks }
+        return (cid, blocks)
+    }
+
+    /// The positions in `range` of the keys at `layer`, and the ranges of
+    /// the subtrees around them (one more than the keys).
+    private static func split(_ layers: [Int], _ range: Range<Int>, layer: Int) -> (keys: [Int], segments: [Range<Int>]) {
         var keys = [Int]()
         for i in range where layers[i] == layer { keys.append(i) }
         var segments = [Range<Int>]()
@@ -34,22 +84,19 @@ extension MST {
             start = i + 1
         }
         segments.append(start..<range.upperBound)
-        let children: [MSTChild?]
-        if range.count >= parallelBuildThreshold, segments.count > 1 {
-            let segments = segments
-            children = [MSTChild?](unsafeUninitializedCapacity: segments.count) { buffer, initialized in
-                nonisolated(unsafe) let out = buffer
-                DispatchQueue.concurrentPerform(iterations: segments.count) { s in
-                    (out.baseAddress! + s).initialize(to: build(pairs, layers, segments[s], layer: layer - 1))
-                }
-                initialized = segments.count
+        return (keys, segments)
+    }
+
+    /// `body` of each segment, in order: on all cores when `parallel` and
+    /// there is more than one.
+    private static func map<T: Sendable>(_ segments: [Range<Int>], parallel: Bool, _ body: @Sendable (Range<Int>) -> T) -> [T] {
+        guard parallel, segments.count > 1 else { return segments.map(body) }
+        return [T](unsafeUninitializedCapacity: segments.count) { buffer, initialized in
+            nonisolated(unsafe) let out = buffer
+            DispatchQueue.concurrentPerform(iterations: segments.count) { s in
+                (out.baseAddress! + s).initialize(to: body(segments[s]))
             }
-        } else {
-            children = segments.map { build(pairs, layers, $0, layer: layer - 1) }
+            initialized = segments.count
         }
-        var entries = [MSTNode.Entry]()
-        entries.reserveCapacity(keys.count)
-        for (n, i) in keys.enumerated() { entries.append(.init(key: pairs[i].key, value: pairs[i].value, right: children[n + 1])) }
-        return MSTNode.make(layer: layer, left: children[0], entries: entries).map { .node($0) }
     }
 }
