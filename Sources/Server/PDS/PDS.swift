@@ -136,14 +136,13 @@ public final class PDS: Sendable {
     func recordProof(did: DID, path: RepoPath) async throws -> (commit: CID, blocks: [(cid: CID, bytes: [UInt8])]) {
         if let writer = writers.writer(for: did), !writer.isRetired { return try await writer.proof(for: path) }
         let store = repos.blocks(of: did)
-        // A commit that lands while the path is read may delete a node of it: read again.
-        for _ in 0..<3 {
-            guard let root = try repos.root(of: did) else { break }
-            do {
-                return (root.commit, try Repository.recordProof(for: path, commit: root.commit, in: store))
-            } catch let error as RepoError where error.code == .missingBlock {
-                continue
+        do {
+            let proof = try repos.readingStableRoot(of: did) { root in
+                (root.commit, try Repository.recordProof(for: path, commit: root.commit, in: store))
             }
+            if let proof { return proof }
+        } catch let error as RepoError where error.code == .missingBlock {
+            // Still moving after a few tries: the writer has the tree.
         }
         return try await writer(for: did).proof(for: path)
     }

@@ -103,26 +103,18 @@ actor RepoWriter {
         self.repo = try Self.load(did: did, store: store, blocks: pending)
     }
 
-    /// The repository at its stored commit, through `blocks`.
-    ///
-    /// The tree is read block by block, not in one snapshot: a commit that
-    /// another writer of the account (one the cache has just retired) stores
-    /// meanwhile may delete blocks of the tree being read. A block missing
-    /// while the stored root has moved is read again from the new root; one
-    /// missing under a root that stayed is an error.
+    /// The repository at its stored commit, through `blocks`; read again
+    /// from the new root if a commit that another writer of the account (one
+    /// the cache has just retired) stores meanwhile deletes blocks of the
+    /// tree before they are read.
     private static func load(did: DID, store: any RepoStore, blocks: PendingBlocks) throws -> Repository {
-        var tries = 0
-        while true {
-            guard let root = try store.root(of: did) else { throw StorageError(.corrupt, "\(did) has no repository") }
-            do {
-                let commit = try Commit(decoding: try blocks.require(root.commit))
-                let mst = try MST.load(root: commit.data, from: blocks)
-                return Repository(trusting: commit, commitCID: root.commit, mst: mst, store: blocks)
-            } catch let error as RepoError where error.code == .missingBlock {
-                tries += 1
-                guard tries < 4, try store.root(of: did)?.commit != root.commit else { throw error }
-            }
+        let repo = try store.readingStableRoot(of: did) { root in
+            let commit = try Commit(decoding: try blocks.require(root.commit))
+            let mst = try MST.load(root: commit.data, from: blocks)
+            return Repository(trusting: commit, commitCID: root.commit, mst: mst, store: blocks)
         }
+        guard let repo else { throw StorageError(.corrupt, "\(did) has no repository") }
+        return repo
     }
 
     /// Creates the repository with its first (empty) commit.
