@@ -45,7 +45,7 @@ public enum PDSServer {
     ) async throws -> some ApplicationProtocol {
         var config = config
         let publicURL = try resolve(host: config.host, port: &config.port, publicURL: config.publicURL)
-        let relay = try Relay.open(config: config, publicURL: publicURL, logger: logger)
+        let relay = try await Relay.open(config: config, publicURL: publicURL, logger: logger)
         let router = makeRouter()
         var methods = XRPCMethods()
         relay.registerMethods(&methods)

@@ -27,7 +27,7 @@ struct GeneratedEndpointsTests {
             publicURL: URL(string: "http://127.0.0.1:1")!, logger: logger)
         var methods = XRPCMethods()
         pds.registerMethods(&methods)
-        let relay = try Relay.open(
+        let relay = try await Relay.open(
             config: RelayConfig(dataDirectory: dir.appendingPathComponent("relay"), plcURL: URL(string: "http://127.0.0.1:1")!),
             publicURL: URL(string: "http://127.0.0.1:2")!, logger: logger)
         var relayMethods = XRPCMethods()

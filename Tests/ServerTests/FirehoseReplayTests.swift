@@ -12,7 +12,7 @@ struct FirehoseReplayTests {
     /// Events 10…15 kept: the earlier ones were pruned.
     struct PrunedStore: EventStore {
         let kept = (10...15).map { SequencedEvent(seq: $0, frame: FirehoseFrame.info("n", "\($0)")) }
-        func appendEvent(did: DID, _ make: (Int64) -> [UInt8]) throws -> SequencedEvent { throw StorageError(.io, "read-only") }
+        func appendEvent(did: DID, _ make: @escaping @Sendable (Int64) -> [UInt8]) throws -> SequencedEvent { throw StorageError(.io, "read-only") }
         func events(after seq: Int64, limit: Int) throws -> [SequencedEvent] { Array(kept.filter { $0.seq > seq }.prefix(limit)) }
         func eventBounds() throws -> (oldest: Int64, latest: Int64)? { (10, 15) }
         func pruneEvents(before date: Date) throws {}
@@ -20,7 +20,7 @@ struct FirehoseReplayTests {
 
     /// The first `count` frames served from `cursor`, as (type or error, message).
     func serve(cursor: Int64?, count: Int) async throws -> [String] {
-        let firehose = try Firehose(events: PrunedStore())
+        let firehose = try await Firehose(events: PrunedStore())
         let frames = Mutex<[String]>([])
         let task = Task {
             try await firehose.serve(cursor: cursor) { frame in

@@ -37,7 +37,7 @@ struct GroupCommitTests: InProcessPDS {
         return body
     }
 
-    @Test func aStaleCommitIsRefusedAloneAndTheRestAreWritten() throws {
+    @Test func aStaleCommitIsRefusedAloneAndTheRestAreWritten() async throws {
         let db = try store()
         let alice = try DID("did:plc:groupcommitalice00000000"), bob = try DID("did:plc:groupcommitbob0000000000")
         let a1 = commit(alice, "a1", rev: 1, previous: nil)
@@ -60,7 +60,7 @@ struct GroupCommitTests: InProcessPDS {
         // A later group sees the stored root: a3 is what the next commit must follow.
         let late = try db.apply(group: [commit(alice, "late", rev: 5, previous: a2.commit), commit(alice, "a4", rev: 6, previous: a3.commit)])
         #expect(late.map { (try? $0.get()) != nil } == [false, true])
-        #expect(try db.eventBounds()?.latest == 5)
+        #expect(try await db.eventBounds()?.latest == 5)
     }
 
     /// A writer whose head is not the stored root (another writer of the

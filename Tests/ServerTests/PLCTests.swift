@@ -27,25 +27,29 @@ struct PLCTests {
         #expect(throws: PLCError.self) { try op.verifySignature(rotationKeys: [try Keys.generate(.k256).publicKey.didKey]) }
     }
 
-    @Test func theDirectoryChecksTheChain() throws {
-        let directory = try Self.directory()
+    @Test(arguments: Backend.allCases)
+    func theDirectoryChecksTheChain(_ backend: Backend) async throws {
+        try await TestStores.with(backend) { store in try await checkTheChain(PLCDirectory(store: store)) }
+    }
+
+    func checkTheChain(_ directory: PLCDirectory) async throws {
         let rotation = try Keys.generate(.p256)
         let op = try genesis(rotation)
         // A genesis operation under a DID it does not derive is refused.
-        #expect(throws: PLCError.self) { try directory.submit(op, for: try DID("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa")) }
-        try directory.submit(op, for: op.did)
-        #expect(try directory.current(op.did) == op)
+        await #expect(throws: PLCError.self) { try await directory.submit(op, for: try DID("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa")) }
+        try await directory.submit(op, for: op.did)
+        #expect(try await directory.current(op.did) == op)
         // A second genesis is refused; an update must name the last operation and be signed by its rotation key.
-        #expect(throws: PLCError.self) { try directory.submit(op, for: op.did) }
+        await #expect(throws: PLCError.self) { try await directory.submit(op, for: op.did) }
         let fields = PLCOperation.Fields(
             rotationKeys: [rotation.publicKey.didKey], signingKey: op.signingKey!, alsoKnownAs: ["at://renamed.test"],
             pdsEndpoint: "https://pds.example", prev: op.cid)
         let intruder = try PLCOperation.sign(fields, with: try Keys.generate(.k256))
-        #expect(throws: PLCError.self) { try directory.submit(intruder, for: op.did) }
+        await #expect(throws: PLCError.self) { try await directory.submit(intruder, for: op.did) }
         let update = try PLCOperation.sign(fields, with: rotation)
-        try directory.submit(update, for: op.did)
-        #expect(try directory.log(op.did).count == 2)
-        let document = try directory.current(op.did)!.document(for: op.did)
+        try await directory.submit(update, for: op.did)
+        #expect(try await directory.log(op.did).count == 2)
+        let document = try await directory.current(op.did)!.document(for: op.did)
         #expect(document["alsoKnownAs"] == ["at://renamed.test"])
         #expect(document["verificationMethod"]?.arrayValue?.first?["id"] == .string("\(op.did)#atproto"))
         #expect(document["service"]?.arrayValue?.first?["serviceEndpoint"] == "https://pds.example")
@@ -57,11 +61,5 @@ struct PLCTests {
         #expect(back == op && back.cid == op.cid)
         #expect(throws: (any Error).self) { try PLCOperation(json: Data(#"{"type":"plc_tombstone","prev":"x","sig":"y"}"#.utf8)) }
         #expect(throws: (any Error).self) { try PLCOperation(json: Data("[]".utf8)) }
-    }
-
-    static func directory() throws -> PLCDirectory {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plc-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return PLCDirectory(store: try SQLiteStore(path: dir.appendingPathComponent("db.sqlite").path))
     }
 }

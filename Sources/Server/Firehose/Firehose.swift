@@ -21,17 +21,17 @@ final class Firehose: Sendable {
     private let subscribers = Mutex<[String: Int]>([:])
 
     /// The firehose over `events`, continuing after the latest one.
-    init(events: any EventStore, queueLimit: Int = 2000, limits: ConnectionLimits = ConnectionLimits()) throws {
+    init(events: any EventStore, queueLimit: Int = 2000, limits: ConnectionLimits = ConnectionLimits()) async throws {
         self.events = events
         self.sequencer = Sequencer(
-            latest: try events.eventBounds()?.latest ?? 0, queueLimit: queueLimit, queueBytes: limits.subscriberQueueBytes)
+            latest: try await events.eventBounds()?.latest ?? 0, queueLimit: queueLimit, queueBytes: limits.subscriberQueueBytes)
         self.subscribersPerIP = limits.subscribersPerIP
     }
 
     /// Persists an event (built from its sequence number) and publishes it.
     @discardableResult
-    func append(did: DID, _ make: (Int64) -> [UInt8]) throws -> SequencedEvent {
-        let event = try events.appendEvent(did: did, make)
+    func append(did: DID, _ make: @escaping @Sendable (Int64) -> [UInt8]) async throws -> SequencedEvent {
+        let event = try await events.appendEvent(did: did, make)
         sequencer.publish(event)
         return event
     }
@@ -51,7 +51,7 @@ final class Firehose: Sendable {
         let (after, live) = (subscription.after, subscription.events)
         var last = after
         if let cursor {
-            let bounds = try events.eventBounds()
+            let bounds = try await events.eventBounds()
             guard cursor <= max(bounds?.latest ?? 0, after) else {
                 try await send(FirehoseFrame.error("FutureCursor", "Cursor \(cursor) is in the future"))
                 return
@@ -62,7 +62,7 @@ final class Firehose: Sendable {
                 last = oldest - 1
             }
             while last < after {
-                let batch = try events.events(after: last, limit: 500)
+                let batch = try await events.events(after: last, limit: 500)
                 for event in batch where event.seq <= after {
                     try await send(event.frame)
                     last = event.seq

@@ -49,7 +49,7 @@ extension PDS {
 
     /// The DID of `handle`: a local account's, else what DNS or HTTPS says.
     func resolveHandle(_ handle: Handle) async throws -> DID {
-        if let account = try accounts.account(handle: handle) { return account.did }
+        if let account = try await accounts.account(handle: handle) { return account.did }
         do {
             return try await identity.resolveHandle(handle)
         } catch {
@@ -60,7 +60,7 @@ extension PDS {
     /// The DID document of `did`: from the embedded PLC directory when it
     /// holds the DID, else resolved.
     func didDocument(_ did: DID) async throws -> DataValue {
-        if let operation = try plc.current(did) { return operation.document(for: did) }
+        if let operation = try await plc.current(did) { return operation.document(for: did) }
         do {
             let document = try await identity.resolveDID(did)
             return try DataValue(json: JSONEncoder().encode(document))
@@ -74,9 +74,9 @@ extension PDS {
     /// The DID document changes through a PLC operation signed with the
     /// server's rotation key, and `#identity` goes out on the firehose.
     func updateHandle(of did: DID, to handle: Handle) async throws {
-        guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
+        guard let account = try await account(did) else { throw XRPCError.invalidToken("the account is gone") }
         try await checkHandle(handle, for: did)
-        if let holder = try accounts.account(handle: handle), holder.did != did {
+        if let holder = try await accounts.account(handle: handle), holder.did != did {
             throw XRPCError.named("HandleNotAvailable", "Handle already taken: \(handle)")
         }
         guard handle != account.handle else { return }
@@ -88,13 +88,13 @@ extension PDS {
             with: rotationKey)
         try await submitToPLC(operation, did: did)
         do {
-            try accounts.updateHandle(did: did, handle: handle)
+            try await accounts.updateHandle(did: did, handle: handle)
         } catch let error as StorageError where error.code == .conflict {
             throw XRPCError.named("HandleNotAvailable", "Handle already taken: \(handle)")
         }
         forgetAccount(did)
         identity.forget(handle: account.handle, did: did)
-        try firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: handle) }
+        try await firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: handle) }
         logger.info("\(did) is now \(handle) (was \(account.handle))")
     }
 
@@ -137,7 +137,7 @@ extension PDS {
 
     /// The last operation of `did`: from the embedded directory, or from the external one.
     func currentPLCOperation(_ did: DID) async throws -> PLCOperation? {
-        guard let external = config.plcURL else { return try plc.current(did) }
+        guard let external = config.plcURL else { return try await plc.current(did) }
         guard let url = URL(string: external.absoluteString.trimmingTrailingSlash + "/" + did.description + "/log/last") else {
             throw XRPCError.internalError("the PLC directory's URL is invalid")
         }
@@ -153,7 +153,7 @@ extension PDS {
         router.get("/.well-known/atproto-did") { [self] request, _ -> Response in
             let authority = request.head.authority ?? ""
             let host = authority.split(separator: ":").first.map(String.init) ?? ""
-            guard let handle = try? Handle(host), let account = try accounts.account(handle: handle) else {
+            guard let handle = try? Handle(host), let account = try await accounts.account(handle: handle) else {
                 throw XRPCError.notFound("No user by that handle at this server: \(host)")
             }
             return Response(

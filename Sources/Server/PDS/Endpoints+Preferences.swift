@@ -13,7 +13,7 @@ extension PDS {
         let writes = config.writeLimit.map { ("writes", $0) }
         methods.query(Actor.GetPreferences.nsid) { [self] call in
             let did = try await authenticate(call)
-            guard let stored = try accounts.preferences(did: did) else { return .lex(Actor.GetPreferences.Output(preferences: [])) }
+            guard let stored = try await accounts.preferences(did: did) else { return .lex(Actor.GetPreferences.Output(preferences: [])) }
             // Stored as validated; read back without validation so that what
             // was kept is returned as it was, whatever the lexicon says now.
             return .lex(try Actor.GetPreferences.Output(json: stored, validating: false))
@@ -29,7 +29,7 @@ extension PDS {
             }
             // Kept as `getPreferences` answers: the preferences, and no other field of the input.
             let preferences = try Actor.GetPreferences.Output(json: input.json(), validating: false).preferences
-            try accounts.setPreferences(Actor.GetPreferences.Output(preferences: preferences).json(), did: did)
+            try await accounts.setPreferences(Actor.GetPreferences.Output(preferences: preferences).json(), did: did)
             return .empty
         }
     }

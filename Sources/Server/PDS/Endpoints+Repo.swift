@@ -16,7 +16,7 @@ extension PDS {
             // The token first: no body is read for a caller who may not write.
             let caller = try await authenticate(call)
             let input = try await call.input(Repo.PutRecord.Input.self, limit: config.maxJSONBody)
-            let did = try authorize(caller, toWrite: input.repo)
+            let did = try await authorize(caller, toWrite: input.repo)
             let status = try check(input.record, collection: input.collection, did: did, validate: input.validate)
             let swap: WriteOp.Swap? = switch input.swapRecord {
             case nil: nil
@@ -31,7 +31,7 @@ extension PDS {
         methods.procedure(Repo.CreateRecord.nsid, limit: writes) { [self] call in
             let caller = try await authenticate(call)
             let input = try await call.input(Repo.CreateRecord.Input.self, limit: config.maxJSONBody)
-            let did = try authorize(caller, toWrite: input.repo)
+            let did = try await authorize(caller, toWrite: input.repo)
             let rkey = input.rkey ?? RecordKey(recordKeyClock.next())
             let status = try check(input.record, collection: input.collection, did: did, validate: input.validate)
             let op = WriteOp(action: .create, collection: input.collection, rkey: rkey, record: input.record, swap: nil)
@@ -42,7 +42,7 @@ extension PDS {
         methods.procedure(Repo.DeleteRecord.nsid, limit: writes) { [self] call in
             let caller = try await authenticate(call)
             let input = try await call.input(Repo.DeleteRecord.Input.self, limit: config.maxJSONBody)
-            let did = try authorize(caller, toWrite: input.repo)
+            let did = try await authorize(caller, toWrite: input.repo)
             let op = WriteOp(action: .delete, collection: input.collection, rkey: input.rkey, record: nil, swap: input.swapRecord.map { .cid($0) })
             let outcome = try await write(did, [op], swapCommit: input.swapCommit)
             return .lex(Repo.DeleteRecord.Output(commit: commitMeta(outcome)))
@@ -50,7 +50,7 @@ extension PDS {
         methods.procedure(Repo.ApplyWrites.nsid, limit: writes) { [self] call in
             let caller = try await authenticate(call)
             let input = try await call.input(Repo.ApplyWrites.Input.self, limit: config.maxJSONBody)
-            let did = try authorize(caller, toWrite: input.repo)
+            let did = try await authorize(caller, toWrite: input.repo)
             guard !input.writes.isEmpty, input.writes.count <= 200 else { throw XRPCError.invalidRequest("writes must have 1 to 200 items") }
             var ops = [WriteOp](), statuses = [String?]()
             for write in input.writes {
@@ -85,17 +85,17 @@ extension PDS {
         }
         methods.query(Repo.GetRecord.nsid) { [self] call in
             let params = try call.parameters(Repo.GetRecord.Parameters.self)
-            let did = try resolveRepo(params.repo)
+            let did = try await resolveRepo(params.repo)
             let uri = ATURI(authority: .did(did), collection: params.collection, recordKey: params.rkey)
             guard let cid = try repos.record(of: did, collection: params.collection.description, rkey: params.rkey.description),
-                params.cid == nil || params.cid == cid, try !isTakenDown(did: did, subject: uri.description),
+                params.cid == nil || params.cid == cid, try await !isTakenDown(did: did, subject: uri.description),
                 let bytes = try repos.blocks(of: did).get(cid)
             else { throw XRPCError.named("RecordNotFound", "Could not locate record: \(uri)") }
             return .lex(Repo.GetRecord.Output(uri: uri, cid: cid, value: try DAGCBOR.decode(bytes)))
         }
         methods.query(Repo.ListRecords.nsid) { [self] call in
             let params = try call.parameters(Repo.ListRecords.Parameters.self)
-            let did = try resolveRepo(params.repo)
+            let did = try await resolveRepo(params.repo)
             let limit = params.limit ?? 50
             let rows = try repos.records(
                 of: did, collection: params.collection.description, limit: limit, cursor: params.cursor, reverse: params.reverse ?? false)
@@ -110,9 +110,9 @@ extension PDS {
         }
         methods.query(Repo.DescribeRepo.nsid) { [self] call in
             let params = try call.parameters(Repo.DescribeRepo.Parameters.self)
-            let did = try resolveRepo(params.repo)
-            guard let account = try account(did) else { throw XRPCError.named("RepoNotFound", "Could not find repo: \(did)") }
-            let document = try plc.current(did)?.document(for: did) ?? .map(DataMap())
+            let did = try await resolveRepo(params.repo)
+            guard let account = try await account(did) else { throw XRPCError.named("RepoNotFound", "Could not find repo: \(did)") }
+            let document = try await plc.current(did)?.document(for: did) ?? .map(DataMap())
             let collections = try repos.collections(of: did).compactMap { try? NSID($0) }
             return .lex(Repo.DescribeRepo.Output(
                 handle: account.handle, did: did, didDoc: document, collections: collections, handleIsCorrect: true))
@@ -120,7 +120,7 @@ extension PDS {
         methods.procedure(Repo.UploadBlob.nsid, limit: writes) { [self] call in
             let did = try await authenticate(call)
             // A deactivated account may upload: one moving here brings its blobs before it is activated.
-            if try account(did)?.takedownRef != nil { throw XRPCError.named("AccountTakedown", "Account has been taken down") }
+            if try await account(did)?.takedownRef != nil { throw XRPCError.named("AccountTakedown", "Account has been taken down") }
             let declaredType = call.request.headers[.contentType]
             let upload = try await uploadBlob(did: did, mimeType: declaredType, declared: call.request.headers[.contentLength].flatMap(Int.init), body: call.request.body)
             // A blob imported records already reference is theirs at once.

@@ -37,7 +37,7 @@ extension PDS {
         }
         methods.query(ServerAPI.GetSession.nsid) { [self] call in
             let did = try await authenticate(call)
-            guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
+            guard let account = try await account(did) else { throw XRPCError.invalidToken("the account is gone") }
             return .lex(ServerAPI.GetSession.Output(
                 handle: account.handle, did: did, email: account.email, emailConfirmed: account.emailConfirmedAt != nil, active: account.isActive,
                 status: account.status))
@@ -57,7 +57,7 @@ extension PDS {
             let input = try await call.input(ServerAPI.CreateInviteCode.Input.self, limit: config.maxJSONBody)
             guard input.useCount > 0 else { throw XRPCError.invalidRequest("useCount must be a positive integer") }
             let code = config.handleDomain.replacingOccurrences(of: ".", with: "-") + "-" + UUID().uuidString.prefix(13).lowercased()
-            try accounts.createInviteCode(code, uses: input.useCount)
+            try await accounts.createInviteCode(code, uses: input.useCount)
             return .lex(ServerAPI.CreateInviteCode.Output(code: code))
         }
     }

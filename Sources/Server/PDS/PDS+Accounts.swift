@@ -13,7 +13,7 @@ extension PDS {
         let scope: TokenIssuer.Scope = appPassword.map { $0.privileged ? .appPassPrivileged : .appPass } ?? .access
         let access = try await tokens.issue(scope, for: account.did, appPassword: appPassword?.name)
         let refresh = try await tokens.issue(.refresh, for: account.did)
-        try accounts.storeRefreshToken(id: refresh.id!, did: account.did, expiresAt: refresh.expires, appPassword: appPassword?.name)
+        try await accounts.storeRefreshToken(id: refresh.id!, did: account.did, expiresAt: refresh.expires, appPassword: appPassword?.name)
         return .init(
             accessJwt: access.token, refreshJwt: refresh.token, handle: account.handle, did: account.did, email: account.email,
             emailConfirmed: account.emailConfirmedAt != nil, active: account.isActive, status: account.status)
@@ -38,7 +38,7 @@ extension PDS {
     func createAccount(_ input: Com.Atproto.Server.CreateAccount.Input, admin: Bool) async throws -> Com.Atproto.Server.CreateAccount.Output {
         let handle = input.handle
         try checkLocalHandle(handle)
-        let password = try checkNewAccount(input, admin: admin)
+        let password = try await checkNewAccount(input, admin: admin)
         let email = input.email
         let signingKey = try Keys.generate(config.signingCurve)
         let operation = try PLCOperation.sign(
@@ -52,14 +52,14 @@ extension PDS {
         let account = AccountRecord(
             did: did, handle: handle, email: email, passwordHash: try await passwords.hash(password), createdAt: Date())
         do {
-            try accounts.createAccount(account)
+            try await accounts.createAccount(account)
         } catch let error as StorageError where error.code == .conflict {
             throw XRPCError.named("HandleNotAvailable", "Handle or email already taken")
         }
         let writer = try RepoWriter.create(did: did, key: signingKey, store: repos, commits: commits, publish: publisher)
         cache(writer)
-        try firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: handle) }
-        try firehose.append(did: did) { FirehoseFrame.account(seq: $0, did: did, active: true) }
+        try await firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: handle) }
+        try await firehose.append(did: did) { FirehoseFrame.account(seq: $0, did: did, active: true) }
         logger.info("created account \(handle) \(did)")
         let session = try await session(for: account)
         return .init(
@@ -72,7 +72,7 @@ extension PDS {
     /// when the server asks for one (used up here, so this comes last).
     ///
     /// - Returns: the password.
-    func checkNewAccount(_ input: Com.Atproto.Server.CreateAccount.Input, admin: Bool) throws -> String {
+    func checkNewAccount(_ input: Com.Atproto.Server.CreateAccount.Input, admin: Bool) async throws -> String {
         guard let password = input.password, !password.isEmpty else {
             throw XRPCError.invalidRequest("Input must have the property \"password\"")
         }
@@ -80,14 +80,14 @@ extension PDS {
         if let email = input.email, let problem = AccountRules.emailProblem(email) {
             throw XRPCError.named("InvalidEmail", "Invalid email: \(problem)")
         }
-        if try accounts.account(handle: input.handle) != nil {
+        if try await accounts.account(handle: input.handle) != nil {
             throw XRPCError.named("HandleNotAvailable", "Handle already taken: \(input.handle)")
         }
-        if let email = input.email, try accounts.account(email: email) != nil {
+        if let email = input.email, try await accounts.account(email: email) != nil {
             throw XRPCError.invalidRequest("Email already taken: \(email)")
         }
         if config.inviteRequired && !admin {
-            guard let code = input.inviteCode, try accounts.useInviteCode(code) else {
+            guard let code = input.inviteCode, try await accounts.useInviteCode(code) else {
                 throw XRPCError.named("InvalidInviteCode", "Provided invite code not available")
             }
         }
@@ -97,7 +97,7 @@ extension PDS {
     /// Sends a PLC operation to the configured directory: the embedded one, or an external one over HTTP.
     func submitToPLC(_ operation: PLCOperation, did: DID) async throws {
         guard let external = config.plcURL else {
-            try plc.submit(operation, for: did)
+            try await plc.submit(operation, for: did)
             return
         }
         guard let url = URL(string: external.absoluteString.trimmingTrailingSlash + "/" + did.description) else {
@@ -122,11 +122,15 @@ extension PDS {
         let password = input.password
         let account: AccountRecord?
         if let did = try? DID(identifier) {
-            account = try accounts.account(did: did)
+            account = try await accounts.account(did: did)
         } else if identifier.contains("@") {
-            account = try accounts.account(email: identifier)
+            account = try await accounts.account(email: identifier)
         } else {
-            account = try (try? Handle(identifier)).flatMap { try accounts.account(handle: $0) }
+            if let handle = try? Handle(identifier) {
+                account = try await accounts.account(handle: handle)
+            } else {
+                account = nil
+            }
         }
         // Counted per account whichever identifier names it (handle, DID or email).
         if let rule = config.loginLimit {
@@ -135,7 +139,8 @@ extension PDS {
         // The account's password, else one of its app passwords (checked only when the password fails).
         var appPassword: AppPasswordRecord?
         if await !passwords.verify(password, hash: account?.passwordHash) {
-            for candidate in try account.map({ try accounts.appPasswords(did: $0.did) }) ?? [] where await passwords.verify(password, hash: candidate.passwordHash) {
+            let candidates = if let account { try await accounts.appPasswords(did: account.did) } else { [AppPasswordRecord]() }
+            for candidate in candidates where await passwords.verify(password, hash: candidate.passwordHash) {
                 appPassword = candidate
                 break
             }
@@ -169,13 +174,13 @@ extension PDS {
         } catch .invalid(let why) {
             throw XRPCError.invalidToken(why)
         }
-        guard let id = verified.id, let consumed = try accounts.consumeRefreshToken(id: id) else {
+        guard let id = verified.id, let consumed = try await accounts.consumeRefreshToken(id: id) else {
             throw XRPCError.named("ExpiredToken", "Token has been revoked")
         }
-        guard let account = try account(verified.did) else { throw XRPCError.invalidToken("the account is gone") }
+        guard let account = try await account(verified.did) else { throw XRPCError.invalidToken("the account is gone") }
         guard let name = consumed else { return (account, nil) }
         // A revoked app password's sessions end (its refresh tokens went with it; this is the race).
-        guard let appPassword = try accounts.appPasswords(did: account.did).first(where: { $0.name == name }) else {
+        guard let appPassword = try await accounts.appPasswords(did: account.did).first(where: { $0.name == name }) else {
             throw XRPCError.named("ExpiredToken", "Token has been revoked")
         }
         return (account, appPassword)

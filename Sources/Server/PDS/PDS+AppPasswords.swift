@@ -26,7 +26,7 @@ extension PDS {
             let input = try await call.input(ServerAPI.CreateAppPassword.Input.self, limit: config.maxJSONBody)
             let name = input.name.trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty, name.count <= 64 else { throw XRPCError.invalidRequest("An app password's name is 1 to 64 characters") }
-            let existing = try accounts.appPasswords(did: did)
+            let existing = try await accounts.appPasswords(did: did)
             guard !existing.contains(where: { $0.name == name }) else {
                 throw XRPCError.named("DuplicateAppPassword", "An app password named \(name) exists")
             }
@@ -37,7 +37,7 @@ extension PDS {
             let record = AppPasswordRecord(
                 did: did, name: name, passwordHash: try await passwords.hash(password), privileged: input.privileged ?? false, createdAt: Date())
             do {
-                try accounts.createAppPassword(record)
+                try await accounts.createAppPassword(record)
             } catch let error as StorageError where error.code == .conflict {
                 throw XRPCError.named("DuplicateAppPassword", "An app password named \(name) exists")
             }
@@ -46,14 +46,14 @@ extension PDS {
         }
         methods.query(ServerAPI.ListAppPasswords.nsid) { [self] call in
             let did = try await authenticate(call)
-            return .lex(ServerAPI.ListAppPasswords.Output(passwords: try accounts.appPasswords(did: did).map {
+            return await .lex(ServerAPI.ListAppPasswords.Output(passwords: try accounts.appPasswords(did: did).map {
                 .init(name: $0.name, createdAt: Datetime($0.createdAt), privileged: $0.privileged)
             }))
         }
         methods.procedure(ServerAPI.RevokeAppPassword.nsid) { [self] call in
             let did = try await authenticateFully(call)
             let input = try await call.input(ServerAPI.RevokeAppPassword.Input.self, limit: config.maxJSONBody)
-            _ = try accounts.deleteAppPassword(did: did, name: input.name)
+            _ = try await accounts.deleteAppPassword(did: did, name: input.name)
             return .empty
         }
     }

@@ -19,15 +19,15 @@ extension PDS {
     /// Removes `did` from this server: its repository, blobs, signing key,
     /// sessions and preferences, then says so with `#account` (`deleted`).
     /// The DID itself stays with its PLC directory.
-    func deleteAccount(_ did: DID) throws {
-        guard try account(did) != nil else { throw XRPCError.named("AccountNotFound", "No account \(did)") }
+    func deleteAccount(_ did: DID) async throws {
+        guard try await account(did) != nil else { throw XRPCError.named("AccountNotFound", "No account \(did)") }
         writers.remove(did)
         try repos.deleteRepo(of: did)
         try blobs.deleteAll(did: did)
-        try accounts.deleteAccount(did: did)
+        try await accounts.deleteAccount(did: did)
         try secrets.deleteSigningKey(for: did)
         forgetAccount(did)
-        try firehose.append(did: did) { FirehoseFrame.account(seq: $0, did: did, active: false, status: "deleted") }
+        try await firehose.append(did: did) { FirehoseFrame.account(seq: $0, did: did, active: false, status: "deleted") }
         logger.notice("deleted account \(did)")
     }
 
@@ -43,39 +43,43 @@ extension PDS {
         }
         methods.procedure(ServerAPI.DeleteAccount.nsid) { [self] call in
             let input = try await call.input(ServerAPI.DeleteAccount.Input.self, limit: config.maxJSONBody)
-            let account = try account(input.did)
+            let account = try await account(input.did)
             guard await passwords.verify(input.password, hash: account?.passwordHash), account != nil else {
                 throw XRPCError(.unauthorized, "AuthenticationRequired", "Invalid did or password")
             }
-            guard try accounts.consumeEmailToken(input.token, purpose: "delete_account", did: input.did, now: Date()) else {
+            guard try await accounts.consumeEmailToken(input.token, purpose: "delete_account", did: input.did, now: Date()) else {
                 throw XRPCError.named("InvalidToken", "Token is invalid or expired")
             }
-            try deleteAccount(input.did)
+            try await deleteAccount(input.did)
             return .empty
         }
         methods.procedure(Admin.DeleteAccount.nsid) { [self] call in
             guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
             let input = try await call.input(Admin.DeleteAccount.Input.self, limit: config.maxJSONBody)
-            try deleteAccount(input.did)
+            try await deleteAccount(input.did)
             return .empty
         }
         methods.query(Admin.GetAccountInfo.nsid) { [self] call in
             guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
             let did = try call.parameters(Admin.GetAccountInfo.Parameters.self).did
-            guard let account = try account(did) else { throw XRPCError.named("AccountNotFound", "No account \(did)") }
+            guard let account = try await account(did) else { throw XRPCError.named("AccountNotFound", "No account \(did)") }
             return .lex(Self.view(account))
         }
         methods.query(Admin.GetAccountInfos.nsid) { [self] call in
             guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
             let dids = try call.parameters(Admin.GetAccountInfos.Parameters.self).dids
-            return .lex(Admin.GetAccountInfos.Output(infos: try dids.prefix(100).compactMap { try account($0).map(Self.view) }))
+            var infos = [Admin.Defs.AccountView]()
+            for did in dids.prefix(100) {
+                if let account = try await account(did) { infos.append(Self.view(account)) }
+            }
+            return .lex(Admin.GetAccountInfos.Output(infos: infos))
         }
         methods.procedure(Admin.UpdateAccountPassword.nsid) { [self] call in
             guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }
             let input = try await call.input(Admin.UpdateAccountPassword.Input.self, limit: config.maxJSONBody)
-            guard try account(input.did) != nil else { throw XRPCError.named("AccountNotFound", "No account \(input.did)") }
+            guard try await account(input.did) != nil else { throw XRPCError.named("AccountNotFound", "No account \(input.did)") }
             if let problem = PasswordHasher.validate(input.password) { throw XRPCError.named("InvalidPassword", "Invalid password: \(problem)") }
-            try accounts.setPasswordHash(try await passwords.hash(input.password), did: input.did)
+            try await accounts.setPasswordHash(try await passwords.hash(input.password), did: input.did)
             forgetAccount(input.did)
             return .empty
         }

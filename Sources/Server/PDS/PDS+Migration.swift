@@ -29,18 +29,18 @@ extension PDS {
         guard claims.issuer == did.description else {
             throw XRPCError(.unauthorized, "AuthenticationRequired", "The service-auth token is from \(claims.issuer), not \(did)")
         }
-        if let existing = try account(did) {
+        if let existing = try await account(did) {
             throw XRPCError.named("AlreadyExists", "\(did) already has an account here (\(existing.handle))")
         }
         try await checkHandle(input.handle, for: did)
-        let password = try checkNewAccount(input, admin: admin)
+        let password = try await checkNewAccount(input, admin: admin)
         let signingKey = try Keys.generate(config.signingCurve)
         let account = AccountRecord(
             did: did, handle: input.handle, email: input.email, passwordHash: try await passwords.hash(password), createdAt: Date(),
             deactivatedAt: Date())
         try secrets.storeSigningKey(signingKey, for: did)
         do {
-            try accounts.createAccount(account)
+            try await accounts.createAccount(account)
         } catch {
             // No account for the DID here (checked above): its new key goes too.
             try? secrets.deleteSigningKey(for: did)
@@ -99,7 +99,7 @@ extension PDS {
     ///
     /// Only a deactivated account (one moving here) takes an import.
     func importRepo(did: DID, body: RequestBody) async throws {
-        guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
+        guard let account = try await account(did) else { throw XRPCError.invalidToken("the account is gone") }
         if account.takedownRef != nil { throw XRPCError.named("AccountTakedown", "Account has been taken down") }
         guard account.deactivatedAt != nil else {
             throw XRPCError.invalidRequest("Only a deactivated account takes an import: deactivate \(did) first")

@@ -15,7 +15,7 @@ extension PDS {
     func registerPLCOperationMethods(_ methods: inout XRPCMethods) {
         methods.query(IdentityAPI.GetRecommendedDidCredentials.nsid) { [self] call in
             let did = try await authenticate(call)
-            guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
+            guard let account = try await account(did) else { throw XRPCError.invalidToken("the account is gone") }
             let recommended = try recommendedFields(for: account)
             return .lex(IdentityAPI.GetRecommendedDidCredentials.Output(
                 rotationKeys: recommended["rotationKeys"]?.arrayValue?.compactMap(\.stringValue), alsoKnownAs: ["at://\(account.handle)"],
@@ -64,7 +64,7 @@ extension PDS {
     func signPLCOperation(_ input: Com.Atproto.Identity.SignPlcOperation.Input, for did: DID) async throws -> PLCOperation {
         guard did.description.hasPrefix("did:plc:") else { throw XRPCError.invalidRequest("\(did) is not a did:plc") }
         guard let token = input.token else { throw XRPCError.named("InvalidToken", "An email token is required (requestPlcOperationSignature)") }
-        guard try accounts.consumeEmailToken(token, purpose: "plc_operation", did: did, now: Date()) else {
+        guard try await accounts.consumeEmailToken(token, purpose: "plc_operation", did: did, now: Date()) else {
             throw XRPCError.named("ExpiredToken", "Token is invalid or expired")
         }
         guard let current = try await currentPLCOperation(did) else { throw XRPCError.named("DidNotFound", "No PLC operation for \(did)") }
@@ -92,7 +92,7 @@ extension PDS {
     /// says so with `#identity`.
     func submitPLCOperation(_ value: DataValue, for did: DID) async throws {
         guard did.description.hasPrefix("did:plc:") else { throw XRPCError.invalidRequest("\(did) is not a did:plc") }
-        guard let account = try account(did) else { throw XRPCError.invalidToken("the account is gone") }
+        guard let account = try await account(did) else { throw XRPCError.invalidToken("the account is gone") }
         let operation: PLCOperation
         do {
             operation = try PLCOperation(value: value)
@@ -119,7 +119,7 @@ extension PDS {
         }
         forgetAccount(did)
         identity.forget(did: did)
-        try firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: account.handle) }
+        try await firehose.append(did: did) { FirehoseFrame.identity(seq: $0, did: did, handle: account.handle) }
         logger.info("\(did)'s DID document now names this server")
     }
 }

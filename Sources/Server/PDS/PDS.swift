@@ -71,7 +71,7 @@ public final class PDS: Sendable {
         let database = try SQLiteStore(
             path: data.appendingPathComponent("pds.sqlite").path, synchronous: config.synchronous, checkpointPages: 16_384)
         let blobs = try DiskBlobStore(root: data.appendingPathComponent("blobs"))
-        try database.pruneEvents(before: Date(timeIntervalSinceNow: -config.firehoseWindow))
+        try await database.pruneEvents(before: Date(timeIntervalSinceNow: -config.firehoseWindow))
         try database.discardStagedImports()
         let pds = try await PDS(
             config: config, publicURL: publicURL, accounts: database, repos: database, blobs: blobs, plcStore: database, events: database,
@@ -95,7 +95,7 @@ public final class PDS: Sendable {
         self.writers = WriterCache(capacity: config.writerCacheSize)
         self.blobs = blobs
         self.plc = PLCDirectory(store: plcStore)
-        self.firehose = try Firehose(events: events, limits: config.connections)
+        self.firehose = try await Firehose(events: events, limits: config.connections)
         self.secrets = secrets
         self.tokens = await TokenIssuer(secret: try secrets.jwtSecret(), audience: serviceDID)
         self.passwords = PasswordHasher(cost: config.bcryptCost)
@@ -110,9 +110,9 @@ public final class PDS: Sendable {
     }
 
     /// The account of `did`, from memory after the first lookup.
-    func account(_ did: DID) throws -> AccountRecord? {
+    func account(_ did: DID) async throws -> AccountRecord? {
         if let known = knownAccounts.withLock({ $0[did] }) { return known }
-        guard let account = try accounts.account(did: did) else { return nil }
+        guard let account = try await accounts.account(did: did) else { return nil }
         knownAccounts.withLock { $0[did] = account }
         return account
     }
@@ -123,9 +123,9 @@ public final class PDS: Sendable {
     }
 
     /// The writer of `did`'s repository, loaded on first use.
-    func writer(for did: DID) throws -> RepoWriter {
+    func writer(for did: DID) async throws -> RepoWriter {
         if let writer = writers.writer(for: did), !writer.isRetired { return writer }
-        guard try account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
+        guard try await account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
         return writers.insert(try RepoWriter(did: did, key: try secrets.signingKey(for: did), store: repos, commits: commits, publish: publisher))
     }
 
@@ -173,13 +173,13 @@ public final class PDS: Sendable {
     }
 
     /// The DID of a repo parameter: a DID, or a handle of this server.
-    func resolveRepo(_ identifier: ATIdentifier) throws -> DID {
+    func resolveRepo(_ identifier: ATIdentifier) async throws -> DID {
         switch identifier {
         case .did(let did):
-            guard try account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
+            guard try await account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
             return did
         case .handle(let handle):
-            guard let account = try accounts.account(handle: handle) else {
+            guard let account = try await accounts.account(handle: handle) else {
                 throw XRPCError.named("RepoNotFound", "Could not find repo for handle: \(handle)")
             }
             return account.did
@@ -219,7 +219,7 @@ public final class PDS: Sendable {
         } catch .invalid(let why) {
             throw XRPCError.invalidToken(why)
         }
-        if let name = verified.appPassword, try !accounts.appPasswords(did: verified.did).contains(where: { $0.name == name }) {
+        if let name = verified.appPassword, try await !accounts.appPasswords(did: verified.did).contains(where: { $0.name == name }) {
             throw XRPCError.named("ExpiredToken", "Token has been revoked")
         }
         return (verified.did, verified.scope, verified.appPassword)
@@ -236,10 +236,10 @@ public final class PDS: Sendable {
     }
 
     /// The DID of `repo`, which the authenticated `caller` must own.
-    func authorize(_ caller: DID, toWrite repo: ATIdentifier) throws -> DID {
-        let target = try resolveRepo(repo)
+    func authorize(_ caller: DID, toWrite repo: ATIdentifier) async throws -> DID {
+        let target = try await resolveRepo(repo)
         guard caller == target else { throw XRPCError.notYourRepo("Not authorized to write to \(target)") }
-        try requireActiveForWrites(caller)
+        try await requireActiveForWrites(caller)
         return target
     }
 

@@ -10,14 +10,14 @@ extension PDS {
     func registerPLCRoutes(on router: Router<PDSRequestContext>) {
         router.get("/:did") { [self] _, context -> Response in
             let did = try plcDID(context)
-            guard let operation = try plc.current(did) else { throw XRPCError.notFound("DID not registered: \(did)") }
+            guard let operation = try await plc.current(did) else { throw XRPCError.notFound("DID not registered: \(did)") }
             var response = Response.json(operation.document(for: did))
             response.headers[.contentType] = "application/did+ld+json"
             return response
         }
         router.get("/:did/log") { [self] _, context -> Response in
             let did = try plcDID(context)
-            let log = try plc.log(did)
+            let log = try await plc.log(did)
             guard !log.isEmpty else { throw XRPCError.notFound("DID not registered: \(did)") }
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -25,7 +25,7 @@ extension PDS {
         }
         router.get("/:did/log/last") { [self] _, context -> Response in
             let did = try plcDID(context)
-            guard let last = try plc.current(did) else { throw XRPCError.notFound("DID not registered: \(did)") }
+            guard let last = try await plc.current(did) else { throw XRPCError.notFound("DID not registered: \(did)") }
             return Response(
                 status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: last.value.jsonData())))
         }
@@ -37,7 +37,7 @@ extension PDS {
             var call = XRPCRequest(request: request, context: context, nsid: "plc")
             let body = try await call.body(limit: 64 << 10)
             do {
-                try plc.submit(try PLCOperation(json: Data(body)), for: did)
+                try await plc.submit(try PLCOperation(json: Data(body)), for: did)
             } catch let error as PLCError {
                 throw XRPCError.invalidRequest(error.description)
             }

@@ -112,7 +112,7 @@ extension Relay {
             }
             // Passed on re-encoded from the lexicon's fields, or not at all.
             if await authorizedIdentity(did, host: session.host) != nil, let message = FirehoseFrame.Message(slot.frame) {
-                try firehose.append(did: did) { message.frame(seq: $0) }
+                try await firehose.append(did: did) { message.frame(seq: $0) }
             }
             try hosts.setCursor(seq, ofHost: session.host)
         case .info(let name, let message):

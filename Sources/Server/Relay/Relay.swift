@@ -39,20 +39,20 @@ public final class Relay: Service, Sendable {
     let reconnecting = Mutex<Set<String>>([])
 
     /// A relay over SQLite in `config.dataDirectory`.
-    public static func open(config: RelayConfig, publicURL: URL, logger: Logger) throws -> Relay {
+    public static func open(config: RelayConfig, publicURL: URL, logger: Logger) async throws -> Relay {
         try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true)
         let database = try SQLiteStore(
             path: config.dataDirectory.appendingPathComponent("relay.sqlite").path, synchronous: config.synchronous, checkpointPages: 8192)
-        try database.pruneEvents(before: Date(timeIntervalSinceNow: -config.firehoseWindow))
-        return try Relay(config: config, publicURL: publicURL, hosts: database, repos: database, events: database, logger: logger)
+        try await database.pruneEvents(before: Date(timeIntervalSinceNow: -config.firehoseWindow))
+        return try await Relay(config: config, publicURL: publicURL, hosts: database, repos: database, events: database, logger: logger)
     }
 
-    init(config: RelayConfig, publicURL: URL, hosts: any RelayStore, repos: any RepoStore, events: any EventStore, logger: Logger) throws {
+    init(config: RelayConfig, publicURL: URL, hosts: any RelayStore, repos: any RepoStore, events: any EventStore, logger: Logger) async throws {
         self.config = config
         self.publicURL = publicURL
         self.hosts = hosts
         self.repos = repos
-        self.firehose = try Firehose(events: events, queueLimit: 10_000, limits: config.connections)
+        self.firehose = try await Firehose(events: events, queueLimit: 10_000, limits: config.connections)
         var trusted = config.trustedHosts
         // The operator's PLC directory may be on a private address (the PDS next door).
         if let plc = try? CrawlHost(url: config.plcURL) { trusted.insert(plc.description) }

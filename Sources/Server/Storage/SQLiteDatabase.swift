@@ -5,12 +5,12 @@ import GRDBSQLite
 /// The PDS's SQLite database (through GRDB): WAL mode, one writer, readers in
 /// parallel, and a versioned schema that migrates on open.
 ///
-/// It implements ``AccountStore``, ``RepoStore`` and ``PLCStore``.
+/// It implements ``AccountStore``, ``RepoStore``, ``EventStore`` and ``PLCStore``.
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
 
     /// The schema version this build writes.
-    public static let schemaVersion = "v11"
+    public static let schemaVersion = "v12"
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -244,6 +244,10 @@ public final class SQLiteStore: Sendable {
                 CREATE UNIQUE INDEX block_cid ON block(repo, cid);
                 """)
         }
+        migrator.registerMigration("v12") { db in
+            // Emails are found whatever their case, so they are unique so too.
+            try db.execute(sql: "CREATE UNIQUE INDEX account_email_nocase ON account(email COLLATE NOCASE)")
+        }
         return migrator
     }
 
@@ -257,6 +261,27 @@ public final class SQLiteStore: Sendable {
         try mappingErrors { try pool.write(body) }
     }
 
+    /// Runs `body` in a write transaction without blocking the caller's
+    /// thread (GRDB's async API), mapping GRDB's errors.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Runs `body` on a reader without blocking the caller's thread.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.io, "\(error)")
+        }
+    }
+
     /// Runs `body` on the writer's connection outside a transaction (for
     /// statements that cannot run in one, such as `ATTACH`), mapping GRDB's errors.
     func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
@@ -266,15 +291,21 @@ public final class SQLiteStore: Sendable {
     private func mappingErrors<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as StorageError {
-            throw error
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw StorageError(.conflict, error.message ?? "constraint failed")
-        } catch let error as DatabaseError {
-            throw StorageError(.io, "\(error)")
         } catch {
-            // The body's own errors (a failed verification, say) pass through.
-            throw error
+            throw Self.mapped(error)
+        }
+    }
+
+    /// GRDB's errors as ``StorageError``; the body's own errors (a failed
+    /// verification, say) pass through.
+    private static func mapped(_ error: any Error) -> any Error {
+        switch error {
+        case let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT:
+            StorageError(.conflict, error.message ?? "constraint failed")
+        case let error as DatabaseError:
+            StorageError(.io, "\(error)")
+        default:
+            error
         }
     }
 

@@ -72,63 +72,63 @@ public struct AppPasswordRecord: Sendable, Hashable {
 public protocol AccountStore: Sendable {
     /// Stores a new account; throws ``StorageError/conflict`` when its DID,
     /// handle or email is taken.
-    func createAccount(_ account: AccountRecord) throws
+    func createAccount(_ account: AccountRecord) async throws
     /// The account with this DID.
-    func account(did: DID) throws -> AccountRecord?
+    func account(did: DID) async throws -> AccountRecord?
     /// The account with this handle.
-    func account(handle: Handle) throws -> AccountRecord?
+    func account(handle: Handle) async throws -> AccountRecord?
     /// The account with this email.
-    func account(email: String) throws -> AccountRecord?
+    func account(email: String) async throws -> AccountRecord?
     /// Records a refresh token's id as valid until `expiresAt`, for a session
     /// opened with the app password `appPassword`, if any.
-    func storeRefreshToken(id: String, did: DID, expiresAt: Date, appPassword: String?) throws
+    func storeRefreshToken(id: String, did: DID, expiresAt: Date, appPassword: String?) async throws
     /// Removes a refresh token; `nil` when it was not (or no longer) valid,
     /// else the app password of its session (`.some(nil)` for none).
-    func consumeRefreshToken(id: String) throws -> String??
+    func consumeRefreshToken(id: String) async throws -> String??
     /// Stores an app password; throws ``StorageError/conflict`` when the account has one of that name.
-    func createAppPassword(_ password: AppPasswordRecord) throws
+    func createAppPassword(_ password: AppPasswordRecord) async throws
     /// The account's app passwords, by name.
-    func appPasswords(did: DID) throws -> [AppPasswordRecord]
+    func appPasswords(did: DID) async throws -> [AppPasswordRecord]
     /// Removes an app password and the sessions opened with it; `false` when there is none of that name.
-    func deleteAppPassword(did: DID, name: String) throws -> Bool
+    func deleteAppPassword(did: DID, name: String) async throws -> Bool
     /// Uses one use of an invite code; `false` when it has none left.
-    func useInviteCode(_ code: String) throws -> Bool
+    func useInviteCode(_ code: String) async throws -> Bool
     /// Creates an invite code good for `uses` accounts.
-    func createInviteCode(_ code: String, uses: Int) throws
+    func createInviteCode(_ code: String, uses: Int) async throws
     /// Marks the account deactivated at `date`, or active again with `nil`.
-    func setDeactivated(did: DID, at date: Date?) throws
+    func setDeactivated(did: DID, at date: Date?) async throws
     /// Takes the account down with the moderation reference `ref`, or lifts the takedown with `nil`.
-    func setTakedown(did: DID, ref: String?) throws
+    func setTakedown(did: DID, ref: String?) async throws
     /// Replaces the account's password hash.
-    func setPasswordHash(_ hash: String, did: DID) throws
+    func setPasswordHash(_ hash: String, did: DID) async throws
     /// Keeps a one-use `token` for `purpose` (account deletion, say) until
     /// `expiresAt`, replacing the account's earlier one for that purpose.
-    func storeEmailToken(_ token: String, purpose: String, did: DID, expiresAt: Date) throws
+    func storeEmailToken(_ token: String, purpose: String, did: DID, expiresAt: Date) async throws
     /// Uses up the token: `true` when it was the account's for `purpose` and
     /// had not expired at `now`. A token works once.
-    func consumeEmailToken(_ token: String, purpose: String, did: DID, now: Date) throws -> Bool
+    func consumeEmailToken(_ token: String, purpose: String, did: DID, now: Date) async throws -> Bool
     /// Uses up a token for `purpose` whoever it was sent to: the account it
     /// was for, when it is good at `now`.
-    func consumeEmailToken(_ token: String, purpose: String, now: Date) throws -> DID?
+    func consumeEmailToken(_ token: String, purpose: String, now: Date) async throws -> DID?
     /// Sets the account's email (`nil` leaves it) and when it was confirmed
     /// (`nil`: not confirmed); ``StorageError/conflict`` when another account has that email.
-    func setEmail(_ email: String?, confirmedAt: Date?, did: DID) throws
+    func setEmail(_ email: String?, confirmedAt: Date?, did: DID) async throws
     /// Removes the account and what it alone holds: sessions, tokens,
     /// preferences.
-    func deleteAccount(did: DID) throws
+    func deleteAccount(did: DID) async throws
     /// Gives the account a new handle; throws ``StorageError/conflict`` when
     /// another account has it.
-    func updateHandle(did: DID, handle: Handle) throws
+    func updateHandle(did: DID, handle: Handle) async throws
     /// Takes down one subject of `did` (a record's AT-URI or a blob's CID)
     /// with `ref`, or lifts the takedown (`nil`).
-    func setTakedown(did: DID, subject: String, ref: String?) throws
+    func setTakedown(did: DID, subject: String, ref: String?) async throws
     /// The takedown reference of a subject of `did`, when it is taken down.
-    func takedown(did: DID, subject: String) throws -> String?
+    func takedown(did: DID, subject: String) async throws -> String?
     /// The account's app preferences as last stored: the JSON object
     /// `app.bsky.actor.getPreferences` answers.
-    func preferences(did: DID) throws -> [UInt8]?
+    func preferences(did: DID) async throws -> [UInt8]?
     /// Replaces the account's app preferences.
-    func setPreferences(_ json: [UInt8], did: DID) throws
+    func setPreferences(_ json: [UInt8], did: DID) async throws
 }
 
 /// A repository's current commit.
@@ -174,15 +174,19 @@ public struct SequencedEvent: Sendable, Hashable {
 }
 
 /// The persisted firehose: every event in sequence.
+///
+/// Sequence numbers increase by one, with no gaps, and an event becomes
+/// visible only after every event before it: a reader that follows the log
+/// by `seq` never passes over one that commits later.
 public protocol EventStore: Sendable {
     /// Appends an event built from its sequence number.
-    func appendEvent(did: DID, _ make: (Int64) -> [UInt8]) throws -> SequencedEvent
+    func appendEvent(did: DID, _ make: @escaping @Sendable (Int64) -> [UInt8]) async throws -> SequencedEvent
     /// Events after `seq`, in order, up to `limit`.
-    func events(after seq: Int64, limit: Int) throws -> [SequencedEvent]
+    func events(after seq: Int64, limit: Int) async throws -> [SequencedEvent]
     /// The oldest and latest sequence numbers kept, `nil` before any event.
-    func eventBounds() throws -> (oldest: Int64, latest: Int64)?
+    func eventBounds() async throws -> (oldest: Int64, latest: Int64)?
     /// Drops events older than `date`, keeping at least the latest.
-    func pruneEvents(before date: Date) throws
+    func pruneEvents(before date: Date) async throws
 }
 
 /// Repositories: blocks with the revision that wrote them, the current
@@ -323,9 +327,12 @@ public enum BlobUploadError: Error, Sendable {
 /// The operation log of the PLC directory role.
 public protocol PLCStore: Sendable {
     /// The operations of `did`, oldest first, as JSON.
-    func operations(of did: DID) throws -> [Data]
-    /// Appends an operation.
-    func append(did: DID, operation: Data, cid: CID) throws
+    func operations(of did: DID) async throws -> [Data]
+    /// Appends an operation to the log of `did`, whose last operation must
+    /// be `last` (`nil`: the log must be empty). Throws
+    /// ``StorageError/conflict`` otherwise, so that two operations checked
+    /// against the same log cannot both be appended.
+    func append(did: DID, operation: Data, cid: CID, after last: CID?) async throws
 }
 
 /// A storage failure.
