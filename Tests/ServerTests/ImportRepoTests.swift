@@ -60,7 +60,7 @@ struct ImportRepoTests: InProcessPDS {
         let (text, auth) = try await newAccount(client, handle)
         let did = try DID(text)
         #expect(try await post(client, "com.atproto.server.deactivateAccount", [:], auth: auth).0 == 200)
-        return (did, auth, try Secrets(directory: data.appendingPathComponent("secrets")).signingKey(for: did))
+        return (did, auth, try FileKeyStore(directory: data.appendingPathComponent("secrets")).signingKey(for: did))
     }
 
     func staged(_ data: URL) throws -> Int {

@@ -163,6 +163,21 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test(.timeLimit(.minutes(1))) func operationsFailInsteadOfWaitingForAServerThatIsGone() async throws {
+        let url = try await TestPostgres.shared.freshDatabase()
+        let name = try #require(URLComponents(string: url)?.path.dropFirst())
+        let store = try await PostgresStore.open(url: url, connections: 2, leaseTimeout: .seconds(1))
+        #expect(try await store.eventBounds() == nil)
+        // The database takes no connection any more, and loses those it had.
+        try await TestPostgres.shared.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+        try await TestPostgres.shared.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+        for _ in 0..<2 {
+            let error = await #expect(throws: StorageError.self) { try await store.eventBounds() }
+            #expect(error?.code == .io)
+        }
+        await store.close()
+    }
+
     func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }

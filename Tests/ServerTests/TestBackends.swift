@@ -43,8 +43,12 @@ enum TestStores {
     }
 
     /// A new PostgreSQL store over a database of its own. Close it when done.
+    ///
+    /// An operation may wait for a connection for up to two minutes: the
+    /// whole suite on two cores can keep a task that holds one from running
+    /// for many seconds.
     static func postgres() async throws -> PostgresStore {
-        try await PostgresStore.open(url: try await TestPostgres.shared.freshDatabase(), connections: 4)
+        try await PostgresStore.open(url: try await TestPostgres.shared.freshDatabase(), connections: 4, leaseTimeout: .seconds(120))
     }
 }
 
@@ -64,6 +68,12 @@ actor TestPostgres {
         var url = base
         url.path = "/" + name
         return url.string!
+    }
+
+    /// Runs one statement as the cluster's superuser.
+    func execute(_ sql: String) async throws {
+        let (_, client) = try await connect()
+        try await client.query(PostgresQuery(unsafeSQL: sql))
     }
 
     private func connect() async throws -> (URLComponents, PostgresClient) {

@@ -50,7 +50,7 @@ extension PDS {
                 throw XRPCError.invalidToken("Bad token method: an app password's token must name a method, and not chat's")
             }
             let expires = params.exp.map { Date(timeIntervalSince1970: TimeInterval($0)) }
-            return .lex(ServerAPI.GetServiceAuth.Output(token: try serviceAuthToken(for: did, audience: params.aud, method: params.lxm, expires: expires)))
+            return await .lex(ServerAPI.GetServiceAuth.Output(token: try serviceAuthToken(for: did, audience: params.aud, method: params.lxm, expires: expires)))
         }
         methods.procedure(ServerAPI.CreateInviteCode.nsid) { [self] call in
             guard try isAdmin(call) else { throw XRPCError(.unauthorized, "AuthenticationRequired", "The admin password is required") }

@@ -48,7 +48,7 @@ extension PDS {
             with: rotationKey)
         let did = operation.did
         try await submitToPLC(operation, did: did)
-        try secrets.storeSigningKey(signingKey, for: did)
+        try await keys.storeSigningKey(signingKey, for: did)
         let account = AccountRecord(
             did: did, handle: handle, email: email, passwordHash: try await passwords.hash(password), createdAt: Date())
         do {

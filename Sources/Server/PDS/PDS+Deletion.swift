@@ -25,7 +25,7 @@ extension PDS {
         try repos.deleteRepo(of: did)
         try blobs.deleteAll(did: did)
         try await accounts.deleteAccount(did: did)
-        try secrets.deleteSigningKey(for: did)
+        try await keys.deleteSigningKey(for: did)
         forgetAccount(did)
         try await firehose.append(did: did) { FirehoseFrame.account(seq: $0, did: did, active: false, status: "deleted") }
         logger.notice("deleted account \(did)")

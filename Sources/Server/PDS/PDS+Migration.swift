@@ -38,12 +38,12 @@ extension PDS {
         let account = AccountRecord(
             did: did, handle: input.handle, email: input.email, passwordHash: try await passwords.hash(password), createdAt: Date(),
             deactivatedAt: Date())
-        try secrets.storeSigningKey(signingKey, for: did)
+        try await keys.storeSigningKey(signingKey, for: did)
         do {
             try await accounts.createAccount(account)
         } catch {
             // No account for the DID here (checked above): its new key goes too.
-            try? secrets.deleteSigningKey(for: did)
+            try? await keys.deleteSigningKey(for: did)
             if let error = error as? StorageError, error.code == .conflict {
                 throw XRPCError.named("HandleNotAvailable", "Handle or email already taken")
             }
@@ -111,7 +111,7 @@ extension PDS {
         let staged = ContinuousClock.now
         let clock = recordKeyClock.next()
         let rev = importedRev.map { clock > $0 ? clock : TID(rawValue: $0.rawValue + 1) } ?? clock
-        let signingKey = try secrets.signingKey(for: did)
+        let signingKey = try await keys.signingKey(for: did)
         let counts = try await offPool {
             var records = 0, blobRefs = 0
             do {

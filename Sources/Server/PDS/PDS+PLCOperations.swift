@@ -16,7 +16,7 @@ extension PDS {
         methods.query(IdentityAPI.GetRecommendedDidCredentials.nsid) { [self] call in
             let did = try await authenticate(call)
             guard let account = try await account(did) else { throw XRPCError.invalidToken("the account is gone") }
-            let recommended = try recommendedFields(for: account)
+            let recommended = try await recommendedFields(for: account)
             return .lex(IdentityAPI.GetRecommendedDidCredentials.Output(
                 rotationKeys: recommended["rotationKeys"]?.arrayValue?.compactMap(\.stringValue), alsoKnownAs: ["at://\(account.handle)"],
                 verificationMethods: recommended["verificationMethods"], services: recommended["services"]))
@@ -43,8 +43,8 @@ extension PDS {
     /// What the DID document of `account` should say for this server to host
     /// it: this server's rotation key, the account's signing key here, its
     /// handle, and this server as its PDS.
-    func recommendedFields(for account: AccountRecord) throws -> DataValue {
-        let signingKey = try secrets.signingKey(for: account.did).publicKey.didKey
+    func recommendedFields(for account: AccountRecord) async throws -> DataValue {
+        let signingKey = try await keys.signingKey(for: account.did).publicKey.didKey
         let endpoint = DataValue.string(publicURL.absoluteString.trimmingTrailingSlash)
         let fields: DataValue = [
             "rotationKeys": .array([.string(rotationKey.publicKey.didKey)]),
@@ -99,7 +99,7 @@ extension PDS {
         } catch let error as PLCError {
             throw XRPCError.invalidRequest("Invalid operation: \(error.description)")
         }
-        let expected = try recommendedFields(for: account)
+        let expected = try await recommendedFields(for: account)
         guard operation.rotationKeys.contains(rotationKey.publicKey.didKey) else {
             throw XRPCError.invalidRequest("Rotation keys do not include this server's rotation key")
         }

@@ -45,7 +45,7 @@ extension PDS {
         // Chat is for full sessions and privileged app passwords, as the reference has it.
         if credentials.scope == .appPass, method.description.hasPrefix("chat.bsky.") { throw XRPCError.invalidToken("Bad token method") }
         let did = credentials.did
-        let token = try serviceAuthToken(for: did, audience: target.did, method: method, expires: nil)
+        let token = try await serviceAuthToken(for: did, audience: target.did, method: method, expires: nil)
 
         var base = target.url.absoluteString
         while base.hasSuffix("/") { base.removeLast() }

@@ -31,14 +31,14 @@ extension PDS {
     ///
     /// - Throws: 400 `BadExpiration` for an expiry that cannot be asked for,
     ///   400 `InvalidRequest` for a protected method or an audience that is not a DID.
-    func serviceAuthToken(for did: DID, audience: String, method: NSID?, expires: Date?, now: Date = Date()) throws -> String {
+    func serviceAuthToken(for did: DID, audience: String, method: NSID?, expires: Date?, now: Date = Date()) async throws -> String {
         let audienceDID = String(audience.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0])
         guard (try? DID(audienceDID)) != nil else { throw XRPCError.invalidRequest("aud must be a DID, not '\(audience)'") }
         if let method, Self.protectedMethods.contains(method.description) {
             throw XRPCError.invalidRequest("cannot request a service auth token for the protected method \(method)")
         }
         do {
-            return try ServiceAuth.mint(issuer: did, audience: audience, method: method, key: try secrets.signingKey(for: did), expires: expires, now: now)
+            return try ServiceAuth.mint(issuer: did, audience: audience, method: method, key: try await keys.signingKey(for: did), expires: expires, now: now)
         } catch let error as ServiceAuthError {
             throw XRPCError.named(error.name, error.message)
         }

@@ -24,7 +24,7 @@ public final class PDS: Sendable {
     let firehose: Firehose
     let tokens: TokenIssuer
     let passwords: PasswordHasher
-    let secrets: Secrets
+    let keys: any KeyStore
     let rotationKey: any PrivateKey
     let lexicons: LexiconCatalog
     /// Outbound HTTP (the PLC directory, crawler notifications): the
@@ -75,7 +75,7 @@ public final class PDS: Sendable {
         try database.discardStagedImports()
         let pds = try await PDS(
             config: config, publicURL: publicURL, accounts: database, repos: database, blobs: blobs, plcStore: database, events: database,
-            secrets: Secrets(directory: data.appendingPathComponent("secrets")), logger: logger)
+            keys: FileKeyStore(directory: data.appendingPathComponent("secrets")), logger: logger)
         pds.collectOrphanBlobsIfDue()
         return pds
     }
@@ -83,7 +83,7 @@ public final class PDS: Sendable {
     /// A PDS over the given stores.
     init(
         config: ServerConfig, publicURL: URL, accounts: any AccountStore, repos: any RepoStore, blobs: any BlobStore,
-        plcStore: any PLCStore, events: any EventStore, secrets: Secrets, logger: Logger
+        plcStore: any PLCStore, events: any EventStore, keys: any KeyStore, logger: Logger
     ) async throws {
         self.config = config
         self.publicURL = publicURL
@@ -96,10 +96,10 @@ public final class PDS: Sendable {
         self.blobs = blobs
         self.plc = PLCDirectory(store: plcStore)
         self.firehose = try await Firehose(events: events, limits: config.connections)
-        self.secrets = secrets
-        self.tokens = await TokenIssuer(secret: try secrets.jwtSecret(), audience: serviceDID)
+        self.keys = keys
+        self.tokens = await TokenIssuer(secret: try await keys.jwtSecret(), audience: serviceDID)
         self.passwords = PasswordHasher(cost: config.bcryptCost)
-        self.rotationKey = try secrets.rotationKey()
+        self.rotationKey = try await keys.rotationKey()
         self.lexicons = try LexiconCatalog.bundled()
         self.logger = logger
         // The services the operator named: the AppView, the chat service and the PLC directory.
@@ -126,7 +126,7 @@ public final class PDS: Sendable {
     func writer(for did: DID) async throws -> RepoWriter {
         if let writer = writers.writer(for: did), !writer.isRetired { return writer }
         guard try await account(did) != nil else { throw XRPCError.named("RepoNotFound", "Could not find repo for DID: \(did)") }
-        return writers.insert(try RepoWriter(did: did, key: try secrets.signingKey(for: did), store: repos, commits: commits, publish: publisher))
+        return writers.insert(try RepoWriter(did: did, key: try await keys.signingKey(for: did), store: repos, commits: commits, publish: publisher))
     }
 
     /// The commit, and the blocks that prove `path` present or absent: from

@@ -257,29 +257,15 @@ public final class SQLiteStore: Sendable {
     }
 
     /// Runs `body` in a write transaction, mapping GRDB's errors.
+    ///
+    /// It blocks the calling thread, even from a task: GRDB's async API
+    /// holds a reader until the awaiting task resumes, so while some reads
+    /// still block the concurrency pool's threads (the repository store's),
+    /// async reads beside them can take every reader and leave no thread to
+    /// release one. The tests deadlocked so on two cores. The switch waits
+    /// until no store blocks.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         try mappingErrors { try pool.write(body) }
-    }
-
-    /// Runs `body` in a write transaction without blocking the caller's
-    /// thread (GRDB's async API), mapping GRDB's errors.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.write(body)
-        } catch {
-            throw Self.mapped(error)
-        }
-    }
-
-    /// Runs `body` on a reader without blocking the caller's thread.
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.read(body)
-        } catch let error as StorageError {
-            throw error
-        } catch {
-            throw StorageError(.io, "\(error)")
-        }
     }
 
     /// Runs `body` on the writer's connection outside a transaction (for

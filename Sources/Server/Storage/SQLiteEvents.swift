@@ -4,7 +4,7 @@ import GRDB
 
 extension SQLiteStore: EventStore {
     public func appendEvent(did: DID, _ make: @escaping @Sendable (Int64) -> [UInt8]) async throws -> SequencedEvent {
-        try await write { db in try Self.insertEvent(db, did: did.description, make) }
+        try write { db in try Self.insertEvent(db, did: did.description, make) }
     }
 
     /// Inserts an event in the current transaction. Its sequence number is
@@ -15,7 +15,7 @@ extension SQLiteStore: EventStore {
     }
 
     public func events(after seq: Int64, limit: Int) async throws -> [SequencedEvent] {
-        try await read { db in
+        try read { db in
             try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT seq, frame FROM repo_event WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [seq, limit]
             ).map { SequencedEvent(seq: $0["seq"], frame: [UInt8]($0["frame"] as Data)) }
@@ -23,17 +23,16 @@ extension SQLiteStore: EventStore {
     }
 
     public func eventBounds() async throws -> (oldest: Int64, latest: Int64)? {
-        let bounds = try await read { db -> [Int64]? in
+        try read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT MIN(seq) AS oldest, MAX(seq) AS latest FROM repo_event"),
                 let oldest = row["oldest"] as Int64?, let latest = row["latest"] as Int64?
             else { return nil }
-            return [oldest, latest]
+            return (oldest, latest)
         }
-        return bounds.map { ($0[0], $0[1]) }
     }
 
     public func pruneEvents(before date: Date) async throws {
-        try await write { db in
+        try write { db in
             try db.execute(
                 sql: "DELETE FROM repo_event WHERE time < ? AND seq < (SELECT MAX(seq) FROM repo_event)",
                 arguments: [date.timeIntervalSince1970])

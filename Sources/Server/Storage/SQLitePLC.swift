@@ -5,13 +5,13 @@ import GRDB
 
 extension SQLiteStore: PLCStore {
     public func operations(of did: DID) async throws -> [Data] {
-        try await read { db in
+        try read { db in
             try Data.fetchAll(db, sql: "SELECT operation FROM plc_operation WHERE did = ? ORDER BY seq", arguments: [did.description])
         }
     }
 
     public func append(did: DID, operation: Data, cid: CID, after last: CID?) async throws {
-        try await write { db in
+        try write { db in
             let head = try Row.fetchOne(
                 db, sql: "SELECT seq, cid FROM plc_operation WHERE did = ? ORDER BY seq DESC LIMIT 1", arguments: [did.description])
             let headCID: String? = head?["cid"]

@@ -125,7 +125,7 @@ extension PostgresStore: AccountStore {
         let row = try await rows(
             "DELETE FROM email_token WHERE purpose = \(purpose) AND token = \(token) AND expires_at > \(now) RETURNING did"
         ).first
-        return try row.flatMap { try? DID(try $0.decode(String.self)) }
+        return row.flatMap { try? DID(try $0.decode(String.self)) }
     }
 
     public func setEmail(_ email: String?, confirmedAt: Date?, did: DID) async throws {

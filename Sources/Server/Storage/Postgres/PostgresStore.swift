@@ -2,25 +2,33 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// A PostgreSQL database (through postgres-nio's `PostgresClient`): a pool of
 /// connections, and a versioned schema that migrates on open.
 ///
 /// Several processes can share one: migrations take an advisory lock, event
 /// sequence numbers come from one row, and conflicts surface as
-/// ``StorageError/Code/conflict``. It implements ``EventStore`` and
-/// ``PLCStore``.
+/// ``StorageError/Code/conflict``. It implements ``AccountStore``,
+/// ``EventStore`` and ``PLCStore``.
 public final class PostgresStore: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// How long an operation waits for a connection before it fails.
+    let leaseTimeout: Duration
     private let runner: Task<Void, Never>
 
     /// Connects to the database at `url` (see ``PostgresURL``) with at most
     /// `connections` connections, and migrates it.
     ///
+    /// - Parameter leaseTimeout: how long an operation waits for a
+    ///   connection (all busy, or the server gone) before it fails with
+    ///   ``StorageError/Code/io``, rather than wait for ever.
     /// - Throws: ``StorageError`` when the URL is bad, the server cannot be
     ///   reached, or a migration fails.
-    public static func open(url: String, connections: Int = 20, logger: Logger = Logger(label: "bsky.postgres")) async throws -> PostgresStore {
+    public static func open(
+        url: String, connections: Int = 20, leaseTimeout: Duration = .seconds(10), logger: Logger = Logger(label: "bsky.postgres")
+    ) async throws -> PostgresStore {
         let parsed = try PostgresURL(url)
         // One connection of its own first, which migrates the database: the
         // pool retries a server it cannot reach without end, while this says
@@ -50,13 +58,14 @@ public final class PostgresStore: Sendable {
             await client.run()
         }
         for await _ in started {}
-        let store = PostgresStore(client: client, runner: runner, logger: logger)
+        let store = PostgresStore(client: client, runner: runner, leaseTimeout: leaseTimeout, logger: logger)
         return store
     }
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, leaseTimeout: Duration, logger: Logger) {
         self.client = client
         self.runner = runner
+        self.leaseTimeout = leaseTimeout
         self.logger = logger
     }
 
@@ -69,9 +78,43 @@ public final class PostgresStore: Sendable {
     /// Runs `body` in one transaction on one connection: committed when it
     /// returns, rolled back when it throws. Errors come out as ``StorageError``
     /// unless they are the body's own.
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await leased { connection in try await Self.transaction(on: connection, logger: self.logger, body) }
+    }
+
+    /// Runs `body` with a connection of the pool, once one is free within
+    /// ``leaseTimeout``. Errors come out as ``StorageError`` unless they are
+    /// the body's own.
+    ///
+    /// The pool waits for a connection for ever (it keeps retrying a server
+    /// that is gone), so the wait is cut short here; once `body` has its
+    /// connection, it runs to its end.
+    func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let started = StartFlag()
         do {
-            return try await client.withConnection { connection in try await Self.transaction(on: connection, logger: logger, body) }
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await self.client.withConnection { connection in
+                        started.set()
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: self.leaseTimeout)
+                    return nil
+                }
+                while let next = try await group.next() {
+                    if let value = next {
+                        group.cancelAll()
+                        return value
+                    }
+                    if !started.isSet {
+                        group.cancelAll()
+                        throw StorageError(.io, "no connection to PostgreSQL within \(self.leaseTimeout)")
+                    }
+                }
+                throw StorageError(.io, "PostgreSQL operation ended without a result")
+            }
         } catch {
             throw Self.mapped(error)
         }
@@ -94,12 +137,10 @@ public final class PostgresStore: Sendable {
 
     /// Runs one statement outside a transaction and collects its rows.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        do {
+        try await leased { connection in
             var rows = [PostgresRow]()
-            for try await row in try await client.query(query, logger: logger) { rows.append(row) }
+            for try await row in try await connection.query(query, logger: self.logger) { rows.append(row) }
             return rows
-        } catch {
-            throw Self.mapped(error)
         }
     }
 
@@ -131,4 +172,13 @@ public final class PostgresStore: Sendable {
 extension ByteBuffer {
     /// Its readable bytes.
     var bytes: [UInt8] { Array(readableBytesView) }
+}
+
+/// Whether an operation got its connection.
+private final class StartFlag: Sendable {
+    private let value = Mutex(false)
+
+    func set() { value.withLock { $0 = true } }
+
+    var isSet: Bool { value.withLock { $0 } }
 }
