@@ -57,6 +57,11 @@ struct AccountStoreConformanceTests {
             try await store.setTakedown(did: alice, ref: nil)
             stored = try #require(try await store.account(did: alice))
             #expect(stored.email == "new@example.com" && stored.emailConfirmedAt == nil && stored.isActive)
+            // Another account's email, in any case, is taken.
+            try await store.createAccount(try account(bob, "bob.test", email: "b@example.com"))
+            let error = await #expect(throws: StorageError.self) { try await store.setEmail("B@Example.COM", confirmedAt: nil, did: alice) }
+            #expect(error?.code == .conflict)
+            #expect(try await store.account(did: alice)?.email == "new@example.com")
         }
     }
 
