@@ -10,16 +10,12 @@ import Testing
 /// firehose's event log and the PLC directory's operation logs.
 @Suite("Store conformance")
 struct StoreConformanceTests {
-    func withStore<T>(_ backend: Backend, _ body: (any BackendStore) async throws -> T) async throws -> T {
-        try await TestStores.with(backend, body)
-    }
-
     /// A frame that says its own sequence number.
     static func frame(_ seq: Int64) -> [UInt8] { DAGCBOR.encode(.map(DataMap(["seq": .int(seq)]))) }
 
     @Test(arguments: Backend.allCases)
     func eventsAreNumberedFromOneWithoutGaps(_ backend: Backend) async throws {
-        try await withStore(backend) { store in
+        try await TestStores.with(backend) { store in
             let did = try DID("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa")
             #expect(try await store.eventBounds() == nil)
             #expect(try await store.events(after: 0, limit: 10).isEmpty)
@@ -38,7 +34,7 @@ struct StoreConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func concurrentAppendsTakeEveryNumberOnce(_ backend: Backend) async throws {
-        try await withStore(backend) { store in
+        try await TestStores.with(backend) { store in
             let did = try DID("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa")
             let seqs = try await withThrowingTaskGroup(of: SequencedEvent.self) { group in
                 for _ in 0..<40 { group.addTask { try await store.appendEvent(did: did) { Self.frame($0) } } }
@@ -54,7 +50,7 @@ struct StoreConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func pruningKeepsTheLatestEventAndItsNumber(_ backend: Backend) async throws {
-        try await withStore(backend) { store in
+        try await TestStores.with(backend) { store in
             let did = try DID("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa")
             for _ in 0..<3 { _ = try await store.appendEvent(did: did) { Self.frame($0) } }
             try await store.pruneEvents(before: Date().addingTimeInterval(60))
@@ -70,7 +66,7 @@ struct StoreConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func plcLogsAppendOnlyAfterTheirLastOperation(_ backend: Backend) async throws {
-        try await withStore(backend) { store in
+        try await TestStores.with(backend) { store in
             let did = try DID("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa")
             let other = try DID("did:plc:bbbbbbbbbbbbbbbbbbbbbbbb")
             let cids = (0..<3).map { DAGCBOR.encodeWithCID(.int($0)).cid }
@@ -90,7 +86,7 @@ struct StoreConformanceTests {
 
     @Test(arguments: Backend.allCases)
     func ofConcurrentAppendsAfterTheSameOperationOneWins(_ backend: Backend) async throws {
-        try await withStore(backend) { store in
+        try await TestStores.with(backend) { store in
             let did = try DID("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa")
             let first = DAGCBOR.encodeWithCID(.int(-1)).cid
             try await store.append(did: did, operation: Data("genesis".utf8), cid: first, after: nil)
@@ -114,79 +110,5 @@ struct StoreConformanceTests {
             #expect(outcomes.allSatisfy { if case .failure(let error) = $0 { error.code == .conflict } else { true } })
             #expect(try await store.operations(of: did) == [Data("genesis".utf8), Data("op \(winners.first ?? -1)".utf8)])
         }
-    }
-}
-
-/// The PostgreSQL backend's own behaviour: its URL, its migrations, and
-/// failing cleanly when the server is not there.
-@Suite("PostgreSQL store")
-struct PostgresStoreTests {
-    @Test func urlsAreParsedAsLibpqWritesThem() throws {
-        let url = try PostgresURL("postgres://bsky:secret@db.example:6543/pds?sslmode=disable")
-        #expect(url.configuration.host == "db.example" && url.configuration.port == 6543)
-        #expect(url.configuration.username == "bsky" && url.configuration.password == "secret" && url.configuration.database == "pds")
-        #expect(url.description == "postgres://bsky:***@db.example:6543/pds?sslmode=disable")
-        let defaults = try PostgresURL("postgresql://bsky@localhost/pds")
-        #expect(defaults.configuration.port == 5432 && defaults.configuration.password == nil)
-        let socket = try PostgresURL("postgres://bsky@/pds?host=/run/postgresql")
-        #expect(socket.configuration.unixSocketPath == "/run/postgresql/.s.PGSQL.5432")
-        for bad in ["mysql://bsky@localhost/pds", "postgres://localhost/pds", "postgres://bsky@/pds", "postgres://bsky@h/pds?sslmode=maybe"] {
-            #expect(throws: StorageError.self, "\(bad)") { try PostgresURL(bad) }
-        }
-    }
-
-    @Test func migrationsApplyOnceEvenWhenProcessesOpenTogether() async throws {
-        let url = try await TestPostgres.shared.freshDatabase()
-        let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
-            for _ in 0..<3 { group.addTask { try await PostgresStore.open(url: url, connections: 2) } }
-            return try await group.reduce(into: [PostgresStore]()) { $0.append($1) }
-        }
-        for store in stores {
-            #expect(try await store.appliedMigrations() == PostgresStore.migrationNames)
-        }
-        for store in stores { await store.close() }
-        let again = try await PostgresStore.open(url: url, connections: 1)
-        #expect(try await again.appliedMigrations() == PostgresStore.migrationNames)
-        await again.close()
-    }
-
-    @Test(.timeLimit(.minutes(1))) func anUnreachableServerIsAnIOError() async throws {
-        // A port that nothing listens on: bound, then closed.
-        let port = try freePort()
-        do {
-            let store = try await PostgresStore.open(url: "postgres://bsky@127.0.0.1:\(port)/bsky?sslmode=disable", connections: 1)
-            await store.close()
-            Issue.record("opened a database where there is no server")
-        } catch let error as StorageError {
-            #expect(error.code == .io)
-            #expect(error.message.contains("127.0.0.1:\(port)"))
-        }
-    }
-
-    @Test(.timeLimit(.minutes(1))) func operationsFailInsteadOfWaitingForAServerThatIsGone() async throws {
-        let url = try await TestPostgres.shared.freshDatabase()
-        let name = try #require(URLComponents(string: url)?.path.dropFirst())
-        let store = try await PostgresStore.open(url: url, connections: 2, leaseTimeout: .seconds(1))
-        #expect(try await store.eventBounds() == nil)
-        // The database takes no connection any more, and loses those it had.
-        try await TestPostgres.shared.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
-        try await TestPostgres.shared.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
-        for _ in 0..<2 {
-            let error = await #expect(throws: StorageError.self) { try await store.eventBounds() }
-            #expect(error?.code == .io)
-        }
-        await store.close()
-    }
-
-    func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

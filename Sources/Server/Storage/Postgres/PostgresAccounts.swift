@@ -13,21 +13,22 @@ extension PostgresStore: AccountStore {
     }
 
     public func account(did: DID) async throws -> AccountRecord? {
-        try await fetchAccount(try await rows("\(unescaped: Self.accountColumns) WHERE did = \(did.description)"), did.description)
+        try Self.account(from: try await rows("\(unescaped: Self.accountColumns) WHERE did = \(did.description)"), did.description)
     }
 
     public func account(handle: Handle) async throws -> AccountRecord? {
-        try await fetchAccount(try await rows("\(unescaped: Self.accountColumns) WHERE handle = \(handle.description)"), handle.description)
+        try Self.account(from: try await rows("\(unescaped: Self.accountColumns) WHERE handle = \(handle.description)"), handle.description)
     }
 
     public func account(email: String) async throws -> AccountRecord? {
-        try await fetchAccount(try await rows("\(unescaped: Self.accountColumns) WHERE lower(email) = lower(\(email))"), email)
+        try Self.account(from: try await rows("\(unescaped: Self.accountColumns) WHERE lower(email) = lower(\(email))"), email)
     }
 
     private static let accountColumns =
         "SELECT did, handle, email, password_hash, created_at, deactivated_at, takedown_ref, email_confirmed_at FROM account"
 
-    private func fetchAccount(_ rows: [PostgresRow], _ key: String) async throws -> AccountRecord? {
+    /// The account in the first of `rows`, looked up by `key`.
+    private static func account(from rows: [PostgresRow], _ key: String) throws -> AccountRecord? {
         guard let row = rows.first else { return nil }
         let (did, handle, email, hash, created, deactivated, takedown, confirmed) = try row.decode(
             (String, String, String?, String, Date, Date?, String?, Date?).self)

@@ -69,12 +69,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
             return .init(unixSocketPath: path, username: username, password: password, database: database)
         case .tcp(let host, let port):
             let tls: PostgresClient.Configuration.TLS =
-                switch encryption {
-                case .disable: .disable
-                case .prefer: .prefer(Self.tls(verifying: false))
-                case .require: .require(Self.tls(verifying: false))
-                case .verify: .require(Self.tls(verifying: true))
-                }
+                if let asked = tls { asked.required ? .require(asked.configuration) : .prefer(asked.configuration) } else { .disable }
             return .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
     }
@@ -86,15 +81,24 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
             case .socket(let path):
                 return .init(unixSocketPath: path, username: username, password: password, database: database)
             case .tcp(let host, let port):
-                let tls: PostgresConnection.Configuration.TLS =
-                    switch encryption {
-                    case .disable: .disable
-                    case .prefer: .prefer(try NIOSSLContext(configuration: Self.tls(verifying: false)))
-                    case .require: .require(try NIOSSLContext(configuration: Self.tls(verifying: false)))
-                    case .verify: .require(try NIOSSLContext(configuration: Self.tls(verifying: true)))
-                    }
+                var tls = PostgresConnection.Configuration.TLS.disable
+                if let asked = self.tls {
+                    let context = try NIOSSLContext(configuration: asked.configuration)
+                    tls = asked.required ? .require(context) : .prefer(context)
+                }
                 return .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
             }
+        }
+    }
+
+    /// The TLS that `sslmode` asks for: `nil` for none, else its
+    /// configuration and whether a server without it is refused.
+    private var tls: (configuration: TLSConfiguration, required: Bool)? {
+        switch encryption {
+        case .disable: nil
+        case .prefer: (Self.tls(verifying: false), false)
+        case .require: (Self.tls(verifying: false), true)
+        case .verify: (Self.tls(verifying: true), true)
         }
     }
 
